@@ -1,0 +1,231 @@
+"""The catalog: accelerators, systems, facility, storage, network and energy data.
+
+The shipped catalog is YAML under ``catalog/data``; every number in it carries a source and a
+date. A user's own YAML file (same schema, any subset of sections) is laid over it with
+:meth:`Catalog.load`: an entry whose ``id`` exists already is updated field by field, a new
+``id`` adds an entry (and must then be complete). Lookups accept canonical ids and aliases and
+suggest the nearest ids when a name is unknown.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from stargate.catalog.schema import (
+    KINDS,
+    Accelerator,
+    CatalogData,
+    CoolingTech,
+    EnergySource,
+    Entry,
+    Finance,
+    NetworkEstimate,
+    Storage,
+    System,
+)
+from stargate.errors import InputError
+
+__all__ = ["Catalog", "load_yaml"]
+
+_DATA_FILES = ("accelerators.yaml", "systems.yaml", "facility.yaml", "energy.yaml")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str, field: str) -> Any:
+    """Parse YAML with the safe loader; a syntax error becomes an :class:`InputError`.
+
+    Examples
+    --------
+    >>> load_yaml("a: 1", "file")
+    {'a': 1}
+    """
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(field, f"invalid YAML{where}", "a YAML mapping of catalog sections") from None
+
+
+class Catalog:
+    """Resolved catalog data with lookups by id or alias.
+
+    Examples
+    --------
+    >>> cat = Catalog.load()
+    >>> cat.accelerator("h100").id
+    'h100-sxm-80g'
+    >>> cat.system(cat.accelerator("gb200").default_system).gpus_per_system
+    72
+    """
+
+    def __init__(self, data: CatalogData) -> None:
+        self.data = data
+        self._by_kind: dict[str, dict[str, Entry]] = {
+            kind: {e.id: e for e in getattr(data, kind)} for kind in KINDS
+        }
+        self._aliases = {a: acc.id for acc in data.accelerators for a in acc.aliases}
+
+    @classmethod
+    def load(cls, overlay: Path | str | None = None) -> Catalog:
+        """The shipped catalog, with the user's file ``overlay`` laid over it if given."""
+        if overlay is None:
+            return _shipped()
+        path = Path(overlay)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise InputError("catalog", str(path), f"a readable YAML file ({e.strerror})") from None
+        user = load_yaml(text, f"catalog {path.name}")
+        return cls(_merge(_shipped().data, user, f"catalog {path.name}"))
+
+    def entries(self, kind: str) -> tuple[Entry, ...]:
+        """All entries of one section (``accelerators``, ``systems``, ...)."""
+        if kind not in KINDS:
+            raise InputError("kind", kind, f"one of {', '.join(KINDS)}")
+        return tuple(self._by_kind[kind].values())
+
+    def get(self, kind: str, name: str, field: str | None = None) -> Entry:
+        """Entry ``name`` (id, or alias for accelerators) of section ``kind``."""
+        table = self._by_kind[kind]
+        key = str(name).strip().lower()
+        if kind == "accelerators":
+            key = self._aliases.get(key, key)
+        if key in table:
+            return table[key]
+        names = list(table) + (list(self._aliases) if kind == "accelerators" else [])
+        near = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        raise InputError(field or kind, name, f"a known id; {hint}see `stargate catalog list {kind}`")
+
+    def find(self, name: str) -> tuple[str, Entry]:
+        """Look ``name`` up in every section; returns ``(kind, entry)``."""
+        for kind in KINDS:
+            try:
+                return kind, self.get(kind, name)
+            except InputError:
+                continue
+        everything = [i for kind in KINDS for i in self._by_kind[kind]] + list(self._aliases)
+        near = difflib.get_close_matches(str(name).lower(), everything, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        raise InputError("id", name, f"an id in the catalog; {hint}see `stargate catalog list`")
+
+    def accelerator(self, name: str) -> Accelerator:
+        """Accelerator by id or alias."""
+        return self.get("accelerators", name, "accelerator")  # type: ignore[return-value]
+
+    def system(self, name: str) -> System:
+        """System (server or rack) by id."""
+        return self.get("systems", name, "system")  # type: ignore[return-value]
+
+    def cooling(self, name: str) -> CoolingTech:
+        """Cooling technology by id."""
+        return self.get("cooling", name, "cooling")  # type: ignore[return-value]
+
+    def storage(self, name: str = "default") -> Storage:
+        """Storage provisioning by id."""
+        return self.get("storage", name, "storage")  # type: ignore[return-value]
+
+    def network_estimate(self, fabric: str) -> NetworkEstimate:
+        """Per-GPU network estimate for a fabric family."""
+        return self.get("network_estimates", fabric, "fabric")  # type: ignore[return-value]
+
+    def energy_source(self, name: str) -> EnergySource:
+        """Energy source by id."""
+        return self.get("energy_sources", name, "energy_source")  # type: ignore[return-value]
+
+    def finance(self, name: str = "default") -> Finance:
+        """Maintenance rates and depreciation periods by id."""
+        return self.get("finance", name, "finance")  # type: ignore[return-value]
+
+
+@cache
+def _shipped() -> Catalog:
+    raw: dict[str, list[Any]] = {}
+    folder = resources.files("stargate.catalog") / "data"
+    for name in _DATA_FILES:
+        doc = load_yaml(folder.joinpath(name).read_text(encoding="utf-8"), name)
+        for section, entries in doc.items():
+            raw.setdefault(section, []).extend(entries)
+    return Catalog(_validate(raw, "shipped catalog"))
+
+
+def _merge(base: CatalogData, user: Any, origin: str) -> CatalogData:
+    """Lay the user's sections over ``base``: same id updates fields, a new id adds an entry."""
+    if not isinstance(user, dict):
+        raise InputError(origin, type(user).__name__, f"a mapping with sections {', '.join(KINDS)}")
+    unknown = sorted(set(user) - set(KINDS))
+    if unknown:
+        raise InputError(f"{origin}: section", unknown[0], f"one of {', '.join(KINDS)}")
+    raw: dict[str, list[Any]] = {k: [e.model_dump() for e in getattr(base, k)] for k in KINDS}
+    for section, entries in user.items():
+        if not isinstance(entries, list):
+            raise InputError(f"{origin}: {section}", type(entries).__name__, "a list of entries")
+        index = {e["id"]: i for i, e in enumerate(raw[section])}
+        for n, entry in enumerate(entries):
+            if not isinstance(entry, dict) or "id" not in entry:
+                raise InputError(f"{origin}: {section}[{n}]", entry, "a mapping with an 'id' field")
+            key = str(entry["id"])
+            if key in index:
+                raw[section][index[key]] = {**raw[section][index[key]], **entry}
+            else:
+                index[key] = len(raw[section])
+                raw[section].append(entry)
+    return _validate(raw, origin)
+
+
+def _validate(raw: dict[str, list[Any]], origin: str) -> CatalogData:
+    try:
+        data = CatalogData.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = list(err["loc"])
+        where = f"{loc[0]}[{loc[1]}]" if len(loc) > 1 else str(loc[0])
+        if len(loc) > 1 and isinstance(loc[1], int):
+            entry = raw.get(str(loc[0]), [])[loc[1]]
+            if isinstance(entry, dict) and "id" in entry:
+                where = f"{loc[0]}[id={entry['id']}]"
+        field = ".".join(str(p) for p in loc[2:]) or "entry"
+        raise InputError(f"{origin}: {where}.{field}", err.get("input"), err["msg"].lower()) from None
+    _check_references(data, origin)
+    return data
+
+
+def _check_references(data: CatalogData, origin: str) -> None:
+    for kind in KINDS:
+        seen: set[str] = set()
+        for e in getattr(data, kind):
+            if e.id in seen:
+                raise InputError(f"{origin}: {kind}.id", e.id, "ids that are unique within a section")
+            seen.add(e.id)
+    names = [n for a in data.accelerators for n in (a.id, *a.aliases)]
+    if len(names) != len(set(names)):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise InputError(f"{origin}: accelerators.aliases", twice, "aliases unique among accelerator ids and aliases")
+    systems = {s.id: s for s in data.systems}
+    accelerators = {a.id: a for a in data.accelerators}
+    for a in data.accelerators:
+        if a.default_system not in systems:
+            raise InputError(f"{origin}: accelerators[id={a.id}].default_system", a.default_system, "the id of a system")
+    for s in data.systems:
+        if s.accelerator not in accelerators:
+            raise InputError(f"{origin}: systems[id={s.id}].accelerator", s.accelerator, "the id of an accelerator")
+        acc = accelerators[s.accelerator]
+        if s.power_max_w < s.gpus_per_system * acc.tdp_w:
+            raise InputError(
+                f"{origin}: systems[id={s.id}].power_max_w", s.power_max_w,
+                f"at least its {s.gpus_per_system} accelerators at TDP ({s.gpus_per_system * acc.tdp_w:,.0f} W)",
+            )
+        chips = s.gpus_per_system * acc.price_usd
+        if s.price_usd < chips:
+            raise InputError(
+                f"{origin}: systems[id={s.id}].price_usd", s.price_usd,
+                f"at least the price of its {s.gpus_per_system} accelerators (${chips:,.0f})",
+            )

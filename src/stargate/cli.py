@@ -1,0 +1,181 @@
+"""The ``stargate`` command line: a thin shell over the core.
+
+Heavy libraries (pydantic, numpy, pint, the catalog) are imported inside the commands, so
+``stargate --help`` stays fast. Bad input of any kind ends with one line on stderr naming the
+field, the value and what is allowed, and exit code 2; an internal error exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from stargate import __version__
+from stargate.enums import Cooling, Fabric
+
+app = typer.Typer(
+    name="stargate",
+    help="Plan and simulate AI supercomputers: budget, power, chips, racks, cooling, cost.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+catalog_app = typer.Typer(help="Browse the hardware, facility and energy catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option("--catalog", help="Your own catalog YAML, laid over the shipped one (same schema)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stargate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Plan and simulate AI supercomputers."""
+
+
+def _emit(obj: Any, as_json: bool, render: Any) -> None:
+    if as_json:
+        data = obj.model_dump(mode="json") if hasattr(obj, "model_dump") else obj
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        render(obj)
+
+
+_DESIGN_OPTIONS = {
+    "accelerator": "--accelerator", "gpus": "--gpus", "budget_usd": "--budget", "power_w": "--power",
+    "fabric": "--fabric", "system": "--system", "energy_source": "--energy",
+    "systems_per_rack": "--systems-per-rack", "cooling": "--cooling",
+}
+
+
+@app.command()
+def design(
+    accelerator: Annotated[str, typer.Option(help="Accelerator id or alias (see `stargate catalog list accelerators`).")],
+    gpus: Annotated[str | None, typer.Option(help="Size by number of accelerators.", metavar="<int>")] = None,
+    budget: Annotated[str | None, typer.Option(help="Size by capital budget in USD: 100e9, '$100B'.")] = None,
+    power: Annotated[str | None, typer.Option(help="Size by facility power cap: '5 GW', '300 MW'.")] = None,
+    fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
+    system: Annotated[str | None, typer.Option(help="System id; default: the accelerator's usual system.")] = None,
+    energy: Annotated[str, typer.Option(help="Energy source id (see `stargate catalog list energy_sources`).")] = "grid-us",
+    systems_per_rack: Annotated[
+        str | None, typer.Option(help="Systems per rack; default: reference packing.", metavar="<int>")
+    ] = None,
+    cooling: Annotated[Cooling | None, typer.Option(help="Force a cooling technology.")] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Design one cluster, sized by exactly one of --gpus, --budget or --power."""
+    from stargate.catalog import Catalog
+    from stargate.cluster.design import design_cluster
+    from stargate.errors import InputError
+    from stargate.report.terminal import render_design
+    from stargate.scenario import DesignRequest, validate
+
+    raw = {
+        "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power, "fabric": fabric,
+        "system": system, "energy_source": energy, "systems_per_rack": systems_per_rack, "cooling": cooling,
+    }
+    sizes = {"gpus": gpus, "budget": budget, "power": power}
+    sized = [k for k, v in sizes.items() if v is not None]
+    if len(sized) != 1:
+        got = ", ".join(f"--{k}" for k in sized) or "none"
+        raise InputError("sizing", got, "exactly one of --gpus, --budget, --power")
+    try:
+        request = validate(DesignRequest, {k: v for k, v in raw.items() if v is not None})
+        result = design_cluster(request, Catalog.load(catalog))
+    except InputError as e:  # name the option the user typed, not the model field
+        raise InputError(_DESIGN_OPTIONS.get(e.field, e.field), e.value, e.allowed) from None
+    _emit(result, as_json, render_design)
+
+
+@app.command()
+def plan(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML; default: the built-in Stargate scenario.")] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the whole chain for every phase of a scenario."""
+    from stargate.catalog import Catalog
+    from stargate.plan import builtin_scenario, load_scenario, run_plan
+    from stargate.report.terminal import render_plan
+
+    sc = load_scenario(scenario) if scenario is not None else builtin_scenario()
+    _emit(run_plan(sc, Catalog.load(catalog)), as_json, render_plan)
+
+
+@catalog_app.command("list")
+def catalog_list(
+    kind: Annotated[str | None, typer.Argument(help="Section: accelerators, systems, cooling, storage, network_estimates, energy_sources, finance.")] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List catalog entries, all sections or one."""
+    from stargate.catalog import Catalog
+    from stargate.catalog.schema import KINDS
+    from stargate.report.terminal import render_catalog_list
+
+    cat = Catalog.load(catalog)
+    kinds = [kind] if kind else list(KINDS)
+    listing = {k: [e.model_dump(mode="json") for e in cat.entries(k)] for k in kinds}
+    _emit(listing, as_json, render_catalog_list)
+
+
+@catalog_app.command("show")
+def catalog_show(
+    entry_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (or accelerator alias).")],
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one catalog entry with every number and its source."""
+    from stargate.catalog import Catalog
+    from stargate.report.terminal import render_entry
+
+    kind, entry = Catalog.load(catalog).find(entry_id)
+    _emit({"kind": kind, **entry.model_dump(mode="json")}, as_json, render_entry)
+
+
+def main() -> None:
+    """Entry point: run the app, turning every error into one line and an exit code."""
+    from stargate.errors import InputError
+
+    try:
+        code = app(standalone_mode=False, prog_name="stargate")
+    except InputError as e:
+        _fail(str(e), 2)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("interrupted", 130)
+    except Exception as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare `stargate` or `stargate catalog`: show help
+            sys.stdout.write(e.format_message() + "\n")  # type: ignore[attr-defined]
+            sys.exit(0)
+        if getattr(e, "exit_code", None) == 2 and hasattr(e, "format_message"):  # a usage error from the parser
+            _fail(" ".join(e.format_message().split()), 2)
+        if os.environ.get("STARGATE_DEBUG"):
+            raise
+        _fail(f"internal error: {type(e).__name__}: {e} (set STARGATE_DEBUG=1 for a traceback)", 1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"stargate: error: {message}\n")
+    sys.exit(code)

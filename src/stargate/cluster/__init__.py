@@ -1,0 +1,1 @@
+"""Cluster design: systems, racks, cooling and power for a number of accelerators."""

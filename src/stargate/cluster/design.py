@@ -1,0 +1,245 @@
+"""The cluster designer: a number of accelerators, a budget or a power cap in, a costed,
+powered, cooled cluster out.
+
+The chain: resolve the catalog entries of a :class:`~stargate.scenario.DesignRequest`; pack
+systems into racks and choose the cooling; then, for a number of systems ``n``, add up IT
+power, facility power (IT × PUE), capex, opex and TCO. Every step is closed-form in ``n`` and
+works on numpy arrays, so a 5,000,000-GPU design costs the same as an 8-GPU one.
+
+Sizing by budget (or power) returns the largest whole number of systems whose capex (or
+facility power) fits: capex and power never decrease with ``n``, so an exponential bracket
+and an integer bisection find it exactly in O(log n) evaluations of the closed form.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from stargate.catalog import Catalog
+from stargate.catalog.schema import Accelerator, CoolingTech, EnergySource, Finance, System
+from stargate.cluster.power import ItPower, it_power_w, typical_it_power_w
+from stargate.cluster.racks import RackLayout, choose_cooling, rack_layout
+from stargate.economics.capex import Capex, capex_usd
+from stargate.economics.opex import Opex, energy_mwh_per_year, opex_usd_per_year
+from stargate.economics.tco import Tco, tco_usd_per_gpu_hour
+from stargate.errors import InputError
+from stargate.fabric.estimate import network_per_gpu
+from stargate.scenario import DesignRequest
+
+__all__ = ["ClusterDesign", "Resolved", "design_cluster", "evaluate", "resolve"]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A request with its catalog entries looked up and its per-system constants fixed."""
+
+    request: DesignRequest
+    accelerator: Accelerator
+    system: System
+    layout: RackLayout
+    cooling: CoolingTech
+    cooling_reason: str
+    energy: EnergySource
+    finance: Finance
+    network_usd_per_gpu: float
+    network_w_per_gpu: float
+    storage_usd_per_gpu: float
+    storage_w_per_gpu: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Power and cost of ``n_systems`` systems (floats, or arrays of candidates)."""
+
+    n_systems: Any
+    it_power: ItPower
+    facility_power_w: Any
+    typical_facility_power_w: Any
+    capex: Capex
+    opex: Opex
+    tco: Tco
+
+
+def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
+    """Look up the request's catalog entries and fix everything that does not depend on size."""
+    acc = catalog.accelerator(request.accelerator)
+    system = catalog.system(request.system or acc.default_system)
+    if system.accelerator != acc.id:
+        raise InputError("system", system.id, f"a system that holds {acc.id} (this one holds {system.accelerator})")
+    layout = rack_layout(system, request.systems_per_rack)
+    cooling, why = choose_cooling(layout.rack_power_w, system, catalog.entries("cooling"), request.cooling)  # type: ignore[arg-type]
+    net_usd, net_w = network_per_gpu(catalog.network_estimate(request.fabric), acc)
+    storage = catalog.storage(request.storage)
+    tb = storage.capacity_bytes_per_gpu / 1e12
+    return Resolved(
+        request, acc, system, layout, cooling, why,
+        catalog.energy_source(request.energy_source), catalog.finance(request.finance),
+        net_usd, net_w, tb * storage.price_usd_per_tb, tb * storage.power_w_per_tb,
+    )
+
+
+def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
+    """Power and cost of ``n_systems`` systems; ``n_systems`` may be a numpy array.
+
+    Examples
+    --------
+    >>> from stargate.catalog import Catalog
+    >>> r = resolve(DesignRequest(accelerator="h100", gpus=8), Catalog.load())
+    >>> e = evaluate(r, 2)
+    >>> bool(e.facility_power_w > e.it_power.total)
+    True
+    """
+    it = it_power_w(n_systems, r.system, r.accelerator, r.network_w_per_gpu, r.storage_w_per_gpu)
+    facility_w = it.total * r.cooling.pue
+    typical_w = typical_it_power_w(n_systems, r.system, r.network_w_per_gpu, r.storage_w_per_gpu) * r.cooling.pue
+    capex = capex_usd(
+        n_systems, r.system, r.accelerator, (r.network_usd_per_gpu, r.storage_usd_per_gpu),
+        it.total, facility_w, r.cooling, r.energy,
+    )
+    opex = opex_usd_per_year(typical_w, r.energy, capex, r.finance)
+    gpus = n_systems * r.system.gpus_per_system
+    return Evaluation(n_systems, it, facility_w, typical_w, capex, opex, tco_usd_per_gpu_hour(capex, opex, gpus, r.finance))
+
+
+def largest_within(cost: Any, limit: float) -> int:
+    """Largest integer ``n >= 0`` with ``cost(n) <= limit``, for ``cost`` non-decreasing in ``n``.
+
+    Exponential bracketing then integer bisection: O(log n) calls, exact.
+
+    Examples
+    --------
+    >>> largest_within(lambda n: 3.0 * n, 10.0)
+    3
+    """
+    if cost(1) > limit:
+        return 0
+    lo, hi = 1, 2
+    while cost(hi) <= limit:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cost(mid) <= limit:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def systems_for(r: Resolved) -> int:
+    """Number of systems the request asks for (by count, budget or power cap)."""
+    req, g = r.request, r.system.gpus_per_system
+    if req.gpus is not None:
+        return math.ceil(req.gpus / g)
+    if req.budget_usd is not None:
+        n = largest_within(lambda n: evaluate(r, n).capex.total, req.budget_usd)
+        what, limit = "budget_usd", f"${req.budget_usd:,.0f}"
+        one = evaluate(r, 1).capex.total
+        need = f"${one:,.0f}"
+    else:
+        n = largest_within(lambda n: evaluate(r, n).facility_power_w, req.power_w)  # type: ignore[arg-type]
+        what, limit = "power_w", f"{req.power_w:,.0f} W"
+        one = evaluate(r, 1).facility_power_w
+        need = f"{one:,.0f} W"
+    if n == 0:
+        raise InputError(what, limit, f"at least what one {r.system.id} needs ({need})")
+    return n
+
+
+class ClusterDesign(BaseModel):
+    """A designed cluster. Quantities are SI floats with the unit in the name; ``kw_per_rack``
+    is in kilowatts, as the command contract names it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    accelerator: str
+    system: str
+    sizing: str
+    fabric: str
+    energy_source: str
+    gpus: int
+    systems: int
+    systems_per_rack: int
+    racks: int
+    rack_power_w: float
+    kw_per_rack: float
+    cooling: str
+    cooling_reason: str
+    it_power_w: float
+    it_power_breakdown_w: dict[str, float]
+    pue: float
+    facility_power_w: float
+    typical_facility_power_w: float
+    peak_flops_per_s: dict[str, float]
+    capex_usd: float
+    capex_breakdown_usd: dict[str, float]
+    opex_usd_per_year: float
+    opex_breakdown_usd_per_year: dict[str, float]
+    energy_mwh_per_year: float
+    carbon_t_per_year: float
+    tco_usd_per_gpu_hour: float
+    tco_breakdown_usd_per_gpu_hour: dict[str, float]
+    it_life_years: float
+    facility_life_years: float
+    limit: dict[str, float]
+    notes: list[str]
+
+
+def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> ClusterDesign:
+    """Design the cluster a request asks for.
+
+    Parameters
+    ----------
+    request : DesignRequest
+        Accelerator, one sizing (GPUs, budget or facility power cap) and options.
+    catalog : Catalog, optional
+        Catalog to draw from; the shipped one by default.
+
+    Returns
+    -------
+    ClusterDesign
+        Counts, rack density and cooling, IT and facility power, capex, opex and TCO, each with
+        its additive breakdown.
+
+    Examples
+    --------
+    >>> d = design_cluster(DesignRequest(accelerator="h100", gpus=1024))
+    >>> d.systems, d.racks, d.kw_per_rack
+    (128, 32, 40.8)
+    """
+    r = resolve(request, catalog or Catalog.load())
+    n = systems_for(r)
+    e = evaluate(r, float(n))
+    lay, acc = r.layout, r.accelerator
+    gpus = n * r.system.gpus_per_system
+    notes = []
+    if request.gpus is not None and gpus != request.gpus:
+        notes.append(f"{request.gpus} GPUs rounded up to {n} whole {r.system.id} systems ({gpus} GPUs)")
+    notes.append(
+        "network cost and power: per-GPU estimate from the catalog "
+        f"({request.fabric.value}, {acc.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU)"
+    )
+    limit = {}
+    if request.budget_usd is not None:
+        limit = {"budget_usd": request.budget_usd, "next_system_capex_usd": float(evaluate(r, n + 1.0).capex.total)}
+    elif request.power_w is not None:
+        limit = {"power_w": request.power_w, "next_system_facility_power_w": float(evaluate(r, n + 1.0).facility_power_w)}
+    return ClusterDesign(
+        accelerator=acc.id, system=r.system.id, sizing=request.sizing, fabric=request.fabric.value,
+        energy_source=r.energy.id, gpus=gpus, systems=n, systems_per_rack=lay.systems_per_rack,
+        racks=math.ceil(n / lay.systems_per_rack), rack_power_w=lay.rack_power_w,
+        kw_per_rack=lay.rack_power_w / 1e3, cooling=r.cooling.id.value, cooling_reason=r.cooling_reason,
+        it_power_w=float(e.it_power.total), it_power_breakdown_w=e.it_power.as_dict(), pue=r.cooling.pue,
+        facility_power_w=float(e.facility_power_w), typical_facility_power_w=float(e.typical_facility_power_w),
+        peak_flops_per_s={p.value: gpus * f for p, f in acc.peak_flops_per_s.items()},
+        capex_usd=float(e.capex.total), capex_breakdown_usd=e.capex.as_dict(),
+        opex_usd_per_year=float(e.opex.total), opex_breakdown_usd_per_year=e.opex.as_dict(),
+        energy_mwh_per_year=float(energy_mwh_per_year(e.typical_facility_power_w)),
+        carbon_t_per_year=float(energy_mwh_per_year(e.typical_facility_power_w) * r.energy.carbon_kg_per_mwh / 1e3),
+        tco_usd_per_gpu_hour=float(e.tco.total), tco_breakdown_usd_per_gpu_hour=e.tco.as_dict(),
+        it_life_years=r.finance.it_life_years, facility_life_years=r.finance.facility_life_years,
+        limit=limit, notes=notes,
+    )

@@ -1,0 +1,57 @@
+"""IT power of a cluster, split by what draws it.
+
+Capacity is planned on nameplate (maximum) power: the accelerators at TDP, the rest of each
+system (CPUs, memory, NVLink switches, fans, power conversion) as the system's maximum power
+less its accelerators, plus the scale-out network and storage. Energy is billed on typical
+power: systems at their typical training draw, network and storage as at capacity.
+Facility power is IT power times PUE (DESIGN.md glossary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stargate.breakdown import Breakdown
+from stargate.catalog.schema import Accelerator, System
+
+__all__ = ["ItPower", "it_power_w", "typical_it_power_w"]
+
+
+@dataclass(frozen=True, slots=True)
+class ItPower(Breakdown):
+    """IT power by consumer (W)."""
+
+    accelerators: Any
+    rest_of_servers: Any
+    network: Any
+    storage: Any
+
+
+def it_power_w(
+    n_systems: Any, system: System, accelerator: Accelerator, network_w_per_gpu: float, storage_w_per_gpu: float
+) -> ItPower:
+    """Design (nameplate) IT power of ``n_systems`` systems; works on numpy arrays too.
+
+    Examples
+    --------
+    >>> from stargate.catalog import Catalog
+    >>> cat = Catalog.load()
+    >>> p = it_power_w(4, cat.system("dgx-h100"), cat.accelerator("h100"), 0.0, 0.0)
+    >>> p.accelerators + p.rest_of_servers
+    40800.0
+    """
+    gpus = n_systems * system.gpus_per_system
+    accelerators = gpus * accelerator.tdp_w
+    return ItPower(
+        accelerators=accelerators,
+        rest_of_servers=n_systems * system.power_max_w - accelerators,
+        network=gpus * network_w_per_gpu,
+        storage=gpus * storage_w_per_gpu,
+    )
+
+
+def typical_it_power_w(n_systems: Any, system: System, network_w_per_gpu: float, storage_w_per_gpu: float) -> Any:
+    """Average IT power under training load (W): what the energy bill is computed on."""
+    gpus = n_systems * system.gpus_per_system
+    return n_systems * system.power_typical_w + gpus * (network_w_per_gpu + storage_w_per_gpu)

@@ -1,0 +1,1 @@
+"""Economics: capital cost, operating cost and total cost of ownership."""

@@ -1,0 +1,84 @@
+"""Capital cost of a cluster, by category.
+
+- accelerators: the chips, at the catalog's per-chip estimate;
+- rest_of_servers: the systems' price less their chips (CPUs, memory, boards, NVLink
+  switches, chassis, in-rack power and cooling parts);
+- network: the scale-out fabric (NICs, switches, optics, cables);
+- storage: training storage at its installed price per TB;
+- facility: construction per watt of critical IT capacity, by cooling technology
+  (Cushman & Wakefield's cost per MW of critical load is the basis; see the catalog);
+- power_infrastructure: what the campus builds to take its power (substation and
+  interconnect, or an on-site plant), per watt of facility power.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stargate.breakdown import Breakdown
+from stargate.catalog.schema import Accelerator, CoolingTech, EnergySource, System
+
+__all__ = ["Capex", "capex_usd"]
+
+
+@dataclass(frozen=True, slots=True)
+class Capex(Breakdown):
+    """Capital cost by category (USD)."""
+
+    accelerators: Any
+    rest_of_servers: Any
+    network: Any
+    storage: Any
+    facility: Any
+    power_infrastructure: Any
+
+    @property
+    def it(self) -> Any:
+        """IT equipment: what depreciates over the IT life."""
+        return self.accelerators + self.rest_of_servers + self.network + self.storage
+
+    @property
+    def site(self) -> Any:
+        """Building and power infrastructure: what depreciates over the facility life."""
+        return self.facility + self.power_infrastructure
+
+
+def capex_usd(
+    n_systems: Any,
+    system: System,
+    accelerator: Accelerator,
+    per_gpu_usd: tuple[float, float],
+    it_power_w: Any,
+    facility_power_w: Any,
+    cooling: CoolingTech,
+    energy: EnergySource,
+) -> Capex:
+    """Capex of ``n_systems`` systems; works on numpy arrays of candidates too.
+
+    Parameters
+    ----------
+    per_gpu_usd : (float, float)
+        Network and storage capex per accelerator.
+    it_power_w, facility_power_w : float or ndarray
+        Design IT power and facility power of the cluster.
+
+    Examples
+    --------
+    >>> from stargate.catalog import Catalog
+    >>> cat = Catalog.load()
+    >>> c = capex_usd(1, cat.system("dgx-h100"), cat.accelerator("h100"), (0.0, 0.0), 0.0, 0.0,
+    ...               cat.cooling("air"), cat.energy_source("grid-us"))
+    >>> c.total == cat.system("dgx-h100").price_usd
+    True
+    """
+    gpus = n_systems * system.gpus_per_system
+    chips = gpus * accelerator.price_usd
+    return Capex(
+        accelerators=chips,
+        rest_of_servers=n_systems * system.price_usd - chips,
+        network=gpus * per_gpu_usd[0],
+        storage=gpus * per_gpu_usd[1],
+        facility=it_power_w * cooling.build_cost_usd_per_w,
+        power_infrastructure=facility_power_w * energy.infra_capex_usd_per_w,
+    )

@@ -1,0 +1,1 @@
+"""The network: scale-out fabric cost and power."""

@@ -1,0 +1,105 @@
+"""Readable terminal summaries (rich) of designs, plans and catalog entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from stargate.units import format_quantity, format_usd
+
+__all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"]
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _breakdown(title: str, parts: dict[str, float], fmt: Any, total: float) -> Table:
+    t = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    t.add_column(style="dim")
+    t.add_column(justify="right")
+    t.add_column(justify="right", style="dim")
+    for name, value in parts.items():
+        share = f"{100 * value / total:.1f}%" if total else ""
+        t.add_row(name.replace("_", " "), fmt(value), share)
+    t.add_row("total", fmt(total), "", style="bold")
+    return t
+
+
+def render_design(d: Any) -> None:
+    """Print a cluster design: counts, density, cooling, power, capex, opex, TCO."""
+    c = _console()
+    c.print(f"[bold]{d.gpus:,} × {d.accelerator}[/] in {d.systems:,} {d.system} systems, "
+            f"{d.racks:,} racks ({d.systems_per_rack} per rack, {d.kw_per_rack:.1f} kW per rack)")
+    c.print(f"cooling: {d.cooling_reason}")
+    c.print(f"power: IT {format_quantity(d.it_power_w, 'W')} × PUE {d.pue:.2f} = facility "
+            f"{format_quantity(d.facility_power_w, 'W')}; energy {d.energy_mwh_per_year / 1e6:.2f} TWh/yr "
+            f"from {d.energy_source}, {d.carbon_t_per_year / 1e6:.2f} Mt CO2e/yr")
+    peak = d.peak_flops_per_s.get("bf16", d.peak_flops_per_s.get("fp16", 0.0))
+    c.print(f"peak (dense 16-bit): {format_quantity(peak, 'FLOP/s')}")
+    c.print(_breakdown("IT power", d.it_power_breakdown_w, lambda v: format_quantity(v, "W"), d.it_power_w))
+    c.print(_breakdown("Capex", d.capex_breakdown_usd, format_usd, d.capex_usd))
+    c.print(_breakdown("Opex per year", d.opex_breakdown_usd_per_year, format_usd, d.opex_usd_per_year))
+    c.print(_breakdown(
+        f"TCO per GPU-hour (IT over {d.it_life_years:g} y, facility over {d.facility_life_years:g} y)",
+        d.tco_breakdown_usd_per_gpu_hour, lambda v: f"${v:.3f}", d.tco_usd_per_gpu_hour,
+    ))
+    for note in d.notes:
+        c.print(f"[dim]note: {note}[/]")
+
+
+def render_plan(plan: Any) -> None:
+    """Print a plan: one row per phase, then totals."""
+    c = _console()
+    c.print(f"[bold]Scenario {plan.scenario}[/]: {plan.description}")
+    t = Table(show_lines=False)
+    for col in ("phase", "year", "accelerator", "GPUs", "racks", "kW/rack", "cooling", "facility power",
+                "capex", "peak 16-bit", "TCO $/GPU-h"):
+        t.add_column(col, justify="left" if col in ("phase", "accelerator", "cooling") else "right")
+    for p in plan.phases:
+        d = p.design
+        t.add_row(p.name, str(p.year), p.accelerator, f"{p.gpus:,}", f"{d.racks:,}", f"{d.kw_per_rack:.0f}",
+                  d.cooling, format_quantity(p.facility_power_w, "W"), format_usd(p.capex_usd),
+                  format_quantity(p.peak_flops, "FLOP/s"), f"{d.tco_usd_per_gpu_hour:.2f}")
+    c.print(t)
+    tot = plan.totals
+    c.print(f"totals: {int(tot['gpus']):,} GPUs, capex {format_usd(tot['capex_usd'])}, facility power "
+            f"{format_quantity(tot['facility_power_w'], 'W')}, opex {format_usd(tot['opex_usd_per_year'])}/yr")
+    for p in plan.phases:
+        c.print(f"[dim]{p.name}: capex split "
+                + ", ".join(f"{k.replace('_', ' ')} {100 * v / p.capex_usd:.0f}%" for k, v in p.design.capex_breakdown_usd.items())
+                + "[/]")
+
+
+def render_catalog_list(listing: dict[str, list[dict[str, Any]]]) -> None:
+    """Print catalog entries, one table per section."""
+    c = _console()
+    for kind, entries in listing.items():
+        t = Table(title=kind, title_justify="left")
+        t.add_column("id")
+        t.add_column("name")
+        t.add_column("aliases" if kind == "accelerators" else "date")
+        for e in entries:
+            third = ", ".join(e.get("aliases", [])) if kind == "accelerators" else e["date"]
+            t.add_row(e["id"], e["name"], third)
+        c.print(t)
+
+
+def render_entry(entry: dict[str, Any]) -> None:
+    """Print every field of one catalog entry."""
+    t = Table(title=f"{entry['kind']}: {entry['id']}", title_justify="left", show_header=False)
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    for key, value in entry.items():
+        if key in ("kind", "id"):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, float):
+            value = f"{value:.6g}"
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        t.add_row(key, str(value))
+    _console().print(t)

@@ -1,0 +1,134 @@
+"""Inputs: what the user asks for, as typed, frozen pydantic models.
+
+A :class:`DesignRequest` describes one cluster to size; a :class:`Scenario` is a named list of
+phases, each a design request with a name and a year. Quantities accept SI numbers or strings
+with units (``power_w: "5 GW"``). :func:`validate` turns pydantic's errors into the project's
+one-line :class:`~stargate.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from stargate.enums import Cooling, Fabric
+from stargate.errors import InputError
+from stargate.units import Watts, parse_usd
+
+__all__ = ["DesignRequest", "Phase", "Scenario", "validate"]
+
+Usd = Annotated[float, BeforeValidator(lambda v: parse_usd(v, "budget_usd")), Field(gt=0)]
+_CONFIG = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class DesignRequest(BaseModel):
+    """One cluster to design: an accelerator and exactly one way to size it.
+
+    Examples
+    --------
+    >>> DesignRequest(accelerator="h100", gpus=1024).sizing
+    'gpus'
+    >>> DesignRequest(accelerator="gb200", power_w="5 GW").power_w
+    5000000000.0
+    """
+
+    model_config = _CONFIG
+
+    accelerator: str
+    """Accelerator id or alias from the catalog (``gb200``, ``h100-sxm-80g``)."""
+    gpus: Annotated[int, Field(gt=0)] | None = None
+    """Size by accelerator count (rounded up to whole systems)."""
+    budget_usd: Usd | None = None
+    """Size by capital budget: the largest whole-system cluster whose capex fits (USD)."""
+    power_w: Watts | None = None
+    """Size by facility power cap: the largest cluster whose facility power fits (W)."""
+    system: str | None = None
+    """System id to buy the accelerators in; default: the accelerator's usual system."""
+    fabric: Fabric = Fabric.INFINIBAND
+    """Scale-out network family."""
+    energy_source: str = "grid-us"
+    """Energy source id that prices the electricity."""
+    systems_per_rack: Annotated[int, Field(gt=0)] | None = None
+    """Systems per rack; default: the system's reference packing."""
+    cooling: Cooling | None = None
+    """Force a cooling technology; default: the cheapest whose rack limit fits."""
+    storage: str = "default"
+    """Storage provisioning id."""
+    finance: str = "default"
+    """Maintenance and depreciation assumptions id."""
+
+    @model_validator(mode="after")
+    def _one_sizing(self) -> DesignRequest:
+        given = [k for k in ("gpus", "budget_usd", "power_w") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of gpus, budget_usd, power_w (got {', '.join(given) or 'none'})"
+            )
+        return self
+
+    @property
+    def sizing(self) -> str:
+        """Which sizing the request uses: ``gpus``, ``budget`` or ``power``."""
+        if self.gpus is not None:
+            return "gpus"
+        return "budget" if self.budget_usd is not None else "power"
+
+
+class Phase(DesignRequest):
+    """One phase of a build-out: a named, dated design request."""
+
+    name: str
+    """Phase name, as the plan reports it."""
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    """Year the phase comes online."""
+
+
+class Scenario(BaseModel):
+    """A build-out: a named list of phases in year order."""
+
+    model_config = _CONFIG
+
+    name: str
+    """Scenario name."""
+    description: str = ""
+    """What the scenario represents, with the sources of its reported figures."""
+    phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
+    """Phases in year order."""
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> Scenario:
+        years = [p.year for p in self.phases]
+        if years != sorted(years):
+            raise ValueError(f"phase years must not decrease (got {years})")
+        return self
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], data: Any, origin: str = "") -> M:
+    """Validate ``data`` into ``model``; the first problem becomes a one-line InputError.
+
+    Examples
+    --------
+    >>> validate(DesignRequest, {"accelerator": "h100", "gpus": 8}).gpus
+    8
+    """
+    try:
+        return model.model_validate(data)
+    except InputError:
+        raise
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "input"
+        if origin:
+            loc = f"{origin}: {loc}"
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, InputError):
+            raise InputError(loc, cause.value, cause.allowed) from None
+        msg = err["msg"].removeprefix("Value error, ")
+        value = err.get("input")
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if v is not None}
+        raise InputError(loc, value, msg[0].lower() + msg[1:]) from None

@@ -1,0 +1,56 @@
+"""Invariants of the designer, checked by hypothesis over accelerators and sizes."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stargate.catalog import Catalog
+from stargate.cluster.design import design_cluster, evaluate, resolve
+from stargate.scenario import DesignRequest
+
+CAT = Catalog.load()
+ACCELERATORS = [a.id for a in CAT.entries("accelerators")]
+accelerators = st.sampled_from(ACCELERATORS)
+fabrics = st.sampled_from(["infiniband", "ethernet"])
+
+
+@given(accelerators, fabrics, st.integers(1, 200_000), st.integers(1, 200_000))
+def test_capex_and_power_never_decrease_with_size(acc, fabric, a, b):
+    r = resolve(DesignRequest(accelerator=acc, gpus=1, fabric=fabric), CAT)
+    lo, hi = sorted((a, b))
+    e = evaluate(r, np.array([lo, hi], dtype=float))
+    assert e.capex.total[0] <= e.capex.total[1]
+    assert e.facility_power_w[0] <= e.facility_power_w[1]
+    assert e.opex.total[0] <= e.opex.total[1]
+
+
+@given(accelerators, st.integers(1, 3_000_000))
+def test_breakdowns_sum_to_totals(acc, gpus):
+    d = design_cluster(DesignRequest(accelerator=acc, gpus=gpus), CAT)
+    assert sum(d.capex_breakdown_usd.values()) == pytest.approx(d.capex_usd, rel=1e-9)
+    assert sum(d.it_power_breakdown_w.values()) == pytest.approx(d.it_power_w, rel=1e-9)
+    assert sum(d.opex_breakdown_usd_per_year.values()) == pytest.approx(d.opex_usd_per_year, rel=1e-9)
+    assert sum(d.tco_breakdown_usd_per_gpu_hour.values()) == pytest.approx(d.tco_usd_per_gpu_hour, rel=1e-9)
+    assert all(v >= 0 for v in d.capex_breakdown_usd.values())
+
+
+@given(accelerators, fabrics, st.floats(5e7, 5e11))
+def test_budget_sizing_fits_and_one_more_system_would_not(acc, fabric, budget):
+    req = DesignRequest(accelerator=acc, budget_usd=budget, fabric=fabric)
+    r = resolve(req, CAT)
+    if evaluate(r, 1.0).capex.total > budget:
+        return  # too small for one system: an input error, tested elsewhere
+    d = design_cluster(req, CAT)
+    assert d.capex_usd <= budget
+    assert evaluate(r, d.systems + 1.0).capex.total > budget
+
+
+@given(accelerators, st.floats(1e6, 2e10))
+def test_power_sizing_fits_and_one_more_system_would_not(acc, power_w):
+    req = DesignRequest(accelerator=acc, power_w=power_w)
+    r = resolve(req, CAT)
+    if evaluate(r, 1.0).facility_power_w > power_w:
+        return
+    d = design_cluster(req, CAT)
+    assert d.facility_power_w <= power_w < evaluate(r, d.systems + 1.0).facility_power_w
