@@ -51,26 +51,37 @@ def render_design(d: Any) -> None:
 
 
 def render_plan(plan: Any) -> None:
-    """Print a plan: one row per phase, then totals."""
+    """Print a plan: one column per phase (so it reads in a narrow terminal), then totals."""
     c = _console()
     c.print(f"[bold]Scenario {plan.scenario}[/]: {plan.description}")
-    t = Table(show_lines=False)
-    for col in ("phase", "year", "accelerator", "GPUs", "racks", "kW/rack", "cooling", "facility power",
-                "capex", "peak 16-bit", "TCO $/GPU-h"):
-        t.add_column(col, justify="left" if col in ("phase", "accelerator", "cooling") else "right")
+    t = Table(show_header=True)
+    t.add_column("", style="dim")
     for p in plan.phases:
-        d = p.design
-        t.add_row(p.name, str(p.year), p.accelerator, f"{p.gpus:,}", f"{d.racks:,}", f"{d.kw_per_rack:.0f}",
-                  d.cooling, format_quantity(p.facility_power_w, "W"), format_usd(p.capex_usd),
-                  format_quantity(p.peak_flops, "FLOP/s"), f"{d.tco_usd_per_gpu_hour:.2f}")
+        t.add_column(f"{p.name} ({p.year})", justify="right")
+    rows = {
+        "accelerator": lambda p: p.accelerator,
+        "GPUs": lambda p: f"{p.gpus:,}",
+        "racks": lambda p: f"{p.design.racks:,} × {p.design.kw_per_rack:.0f} kW",
+        "cooling": lambda p: p.design.cooling,
+        "facility power": lambda p: format_quantity(p.facility_power_w, "W"),
+        "capex": lambda p: format_usd(p.capex_usd),
+        "  accelerators": lambda p: _share(p.design.capex_breakdown_usd["accelerators"], p.capex_usd),
+        "  network": lambda p: _share(p.design.capex_breakdown_usd["network"], p.capex_usd),
+        "  facility": lambda p: _share(p.design.capex_breakdown_usd["facility"], p.capex_usd),
+        "opex per year": lambda p: format_usd(p.design.opex_usd_per_year),
+        "TCO per GPU-hour": lambda p: f"${p.design.tco_usd_per_gpu_hour:.2f}",
+        "peak (dense 16-bit)": lambda p: format_quantity(p.peak_flops, "FLOP/s"),
+    }
+    for label, cell in rows.items():
+        t.add_row(label, *(cell(p) for p in plan.phases))
     c.print(t)
     tot = plan.totals
     c.print(f"totals: {int(tot['gpus']):,} GPUs, capex {format_usd(tot['capex_usd'])}, facility power "
             f"{format_quantity(tot['facility_power_w'], 'W')}, opex {format_usd(tot['opex_usd_per_year'])}/yr")
-    for p in plan.phases:
-        c.print(f"[dim]{p.name}: capex split "
-                + ", ".join(f"{k.replace('_', ' ')} {100 * v / p.capex_usd:.0f}%" for k, v in p.design.capex_breakdown_usd.items())
-                + "[/]")
+
+
+def _share(part: float, total: float) -> str:
+    return f"{format_usd(part)} ({100 * part / total:.0f}%)"
 
 
 def render_catalog_list(listing: dict[str, list[dict[str, Any]]]) -> None:
