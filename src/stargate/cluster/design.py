@@ -131,22 +131,24 @@ def largest_within(cost: Any, limit: float) -> int:
 
 def systems_for(r: Resolved) -> int:
     """Number of systems the request asks for (by count, budget or power cap)."""
-    req, g = r.request, r.system.gpus_per_system
+    req = r.request
     if req.gpus is not None:
-        return math.ceil(req.gpus / g)
+        return math.ceil(req.gpus / r.system.gpus_per_system)
     if req.budget_usd is not None:
-        n = largest_within(lambda n: evaluate(r, n).capex.total, req.budget_usd)
-        what, limit = "budget_usd", f"${req.budget_usd:,.0f}"
-        one = evaluate(r, 1).capex.total
-        need = f"${one:,.0f}"
+        field, limit, fmt = "budget_usd", req.budget_usd, "${:,.0f}"
     else:
-        n = largest_within(lambda n: evaluate(r, n).facility_power_w, req.power_w)  # type: ignore[arg-type]
-        what, limit = "power_w", f"{req.power_w:,.0f} W"
-        one = evaluate(r, 1).facility_power_w
-        need = f"{one:,.0f} W"
+        field, limit, fmt = "power_w", float(req.power_w), "{:,.0f} W"  # type: ignore[arg-type]
+    n = largest_within(lambda n: sizing_metric(r, n), limit)
     if n == 0:
-        raise InputError(what, limit, f"at least what one {r.system.id} needs ({need})")
+        need = fmt.format(float(sizing_metric(r, 1)))
+        raise InputError(field, fmt.format(limit), f"at least what one {r.system.id} needs ({need})")
     return n
+
+
+def sizing_metric(r: Resolved, n_systems: Any) -> Any:
+    """What the request's limit applies to: capex for a budget, facility power for a power cap."""
+    e = evaluate(r, n_systems)
+    return e.capex.total if r.request.budget_usd is not None else e.facility_power_w
 
 
 class ClusterDesign(BaseModel):
@@ -224,9 +226,9 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
     )
     limit = {}
     if request.budget_usd is not None:
-        limit = {"budget_usd": request.budget_usd, "next_system_capex_usd": float(evaluate(r, n + 1.0).capex.total)}
+        limit = {"budget_usd": request.budget_usd, "next_system_capex_usd": float(sizing_metric(r, n + 1.0))}
     elif request.power_w is not None:
-        limit = {"power_w": request.power_w, "next_system_facility_power_w": float(evaluate(r, n + 1.0).facility_power_w)}
+        limit = {"power_w": request.power_w, "next_system_facility_power_w": float(sizing_metric(r, n + 1.0))}
     return ClusterDesign(
         accelerator=acc.id, system=r.system.id, sizing=request.sizing, fabric=request.fabric.value,
         energy_source=r.energy.id, gpus=gpus, systems=n, systems_per_rack=lay.systems_per_rack,
