@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from stargate import __version__
-from stargate.enums import Cooling, Fabric
+from stargate.enums import Cooling, Fabric, Topology
 
 app = typer.Typer(
     name="stargate",
@@ -121,9 +121,57 @@ def plan(
     _emit(run_plan(sc, Catalog.load(catalog)), as_json, render_plan)
 
 
+@app.command()
+def fabric(
+    gpus: Annotated[str, typer.Option(help="Accelerators on the fabric.", metavar="<int>")],
+    fabric: Annotated[Fabric, typer.Option(help="Fabric family.")] = Fabric.INFINIBAND,
+    accelerator: Annotated[str, typer.Option(help="Accelerator id or alias: sets the per-GPU rate.")] = "h100",
+    topology: Annotated[Topology, typer.Option(help="Rail-optimized Clos or classic fat-tree.")] = Topology.RAIL_OPTIMIZED,
+    oversubscription: Annotated[str, typer.Option(help="Down/up ratio per tier from the leaf up: '1' or '1,3'.")] = "1",
+    planes: Annotated[str, typer.Option(help="Planes each GPU's scale-out rate is split over.", metavar="<int>")] = "1",
+    switch: Annotated[str | None, typer.Option(help="Switch id; default: the family's switch for the link speed.")] = None,
+    tiers: Annotated[str | None, typer.Option(help="Force the number of tiers.", metavar="<int>")] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="InfiniBand and Ethernet side by side.")] = False,
+    sites: Annotated[str | None, typer.Option(help="Spread the job over this many sites.", metavar="<int>")] = None,
+    site_distance: Annotated[str, typer.Option(help="Fibre route between adjacent sites: '100 km'.")] = "100 km",
+    fiber_pairs: Annotated[str, typer.Option(help="Fibre pairs per site link.", metavar="<int>")] = "4",
+    gradient: Annotated[str, typer.Option(help="Gradient all-reduced per step across sites: '810 GB'.")] = "810 GB",
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Design the scale-out network: tiers, switches, links, optics, cost, power, bandwidth."""
+    from stargate.catalog import Catalog
+    from stargate.errors import InputError
+    from stargate.fabric.report import fabric_report
+    from stargate.report.terminal import render_fabric
+
+    raw = {
+        "gpus": gpus, "fabric": fabric, "accelerator": accelerator, "topology": topology, "planes": planes,
+        "switch": switch, "tiers": tiers,
+        "oversubscription": [x.strip() for x in oversubscription.split(",")],
+    }
+    site = {"sites": sites, "distance": site_distance, "fiber_pairs": fiber_pairs, "gradient": gradient} if sites else None
+    try:
+        report = fabric_report({k: v for k, v in raw.items() if v is not None}, Catalog.load(catalog), compare, site)
+    except InputError as e:
+        raise InputError(_FABRIC_OPTIONS.get(e.field, e.field), e.value, e.allowed) from None
+    _emit(report, as_json, render_fabric)
+
+
+_FABRIC_OPTIONS = {
+    "gpus": "--gpus", "fabric": "--fabric", "accelerator": "--accelerator", "topology": "--topology",
+    "planes": "--planes", "switch": "--switch", "tiers": "--tiers", "sites": "--sites",
+    "distance_m": "--site-distance", "site_distance": "--site-distance", "fiber_pairs": "--fiber-pairs",
+    "gradient_bytes": "--gradient",
+}
+for _i in range(8):
+    _FABRIC_OPTIONS[f"oversubscription.{_i}"] = "--oversubscription"
+_FABRIC_OPTIONS["oversubscription"] = "--oversubscription"
+
+
 @catalog_app.command("list")
 def catalog_list(
-    kind: Annotated[str | None, typer.Argument(help="Section: accelerators, systems, cooling, storage, network_estimates, energy_sources, finance.")] = None,
+    kind: Annotated[str | None, typer.Argument(help="Section, e.g. accelerators, systems, switches, media (all when left out).")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

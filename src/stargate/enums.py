@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Cooling", "EnergyKind", "Fabric", "Precision"]
+__all__ = ["Cooling", "EnergyKind", "Fabric", "MediaKind", "Precision", "Topology"]
 
 
 class Cooling(StrEnum):
@@ -41,3 +41,21 @@ class EnergyKind(StrEnum):
     NUCLEAR_RESTART = "nuclear_restart"
     SMR = "smr"
     SOLAR_STORAGE = "solar_storage"
+
+
+class MediaKind(StrEnum):
+    """Kinds of link media, from cheapest and shortest to longest reach."""
+
+    DAC = "dac"
+    AEC = "aec"
+    AOC = "aoc"
+    OPTIC_MULTIMODE = "optic_multimode"
+    OPTIC_SINGLEMODE = "optic_singlemode"
+    CPO = "cpo"
+
+
+class Topology(StrEnum):
+    """Scale-out topologies."""
+
+    FAT_TREE = "fat-tree"
+    RAIL_OPTIMIZED = "rail-optimized"

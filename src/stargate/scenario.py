@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from stargate.enums import Cooling, Fabric
+from stargate.enums import Cooling, Fabric, Topology
 from stargate.errors import InputError
 from stargate.units import Watts, parse_usd
 
@@ -47,6 +47,8 @@ class DesignRequest(BaseModel):
     """System id to buy the accelerators in; default: the accelerator's usual system."""
     fabric: Fabric = Fabric.INFINIBAND
     """Scale-out network family."""
+    topology: Topology = Topology.RAIL_OPTIMIZED
+    """Scale-out topology."""
     energy_source: str = "grid-us"
     """Energy source id that prices the electricity."""
     systems_per_rack: Annotated[int, Field(gt=0)] | None = None

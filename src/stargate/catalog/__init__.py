@@ -26,7 +26,6 @@ from stargate.catalog.schema import (
     EnergySource,
     Entry,
     Finance,
-    NetworkEstimate,
     Storage,
     System,
 )
@@ -34,7 +33,7 @@ from stargate.errors import InputError
 
 __all__ = ["Catalog", "load_yaml"]
 
-_DATA_FILES = ("accelerators.yaml", "systems.yaml", "facility.yaml", "energy.yaml")
+_DATA_FILES = ("accelerators.yaml", "systems.yaml", "facility.yaml", "energy.yaml", "network.yaml", "wan.yaml")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -133,10 +132,6 @@ class Catalog:
         """Storage provisioning by id."""
         return self.get("storage", name, "storage")  # type: ignore[return-value]
 
-    def network_estimate(self, fabric: str) -> NetworkEstimate:
-        """Per-GPU network estimate for a fabric family."""
-        return self.get("network_estimates", fabric, "fabric")  # type: ignore[return-value]
-
     def energy_source(self, name: str) -> EnergySource:
         """Energy source by id."""
         return self.get("energy_sources", name, "energy_source")  # type: ignore[return-value]
@@ -214,6 +209,18 @@ def _check_references(data: CatalogData, origin: str) -> None:
     for a in data.accelerators:
         if a.default_system not in systems:
             raise InputError(f"{origin}: accelerators[id={a.id}].default_system", a.default_system, "the id of a system")
+    scale_up = {t.id for t in data.scale_up}
+    for a in data.accelerators:
+        if scale_up and a.scale_up not in scale_up:
+            raise InputError(f"{origin}: accelerators[id={a.id}].scale_up", a.scale_up, "the id of a scale_up entry")
+    switches, nics = {w.id for w in data.switches}, {n.id for n in data.nics}
+    for f in data.fabrics:
+        for sid in f.switch_by_speed.values():
+            if sid not in switches:
+                raise InputError(f"{origin}: fabrics[id={f.id}].switch_by_speed", sid, "the id of a switch")
+        for nid in f.nic_by_speed.values():
+            if nid not in nics:
+                raise InputError(f"{origin}: fabrics[id={f.id}].nic_by_speed", nid, "the id of a NIC")
     for s in data.systems:
         if s.accelerator not in accelerators:
             raise InputError(f"{origin}: systems[id={s.id}].accelerator", s.accelerator, "the id of an accelerator")

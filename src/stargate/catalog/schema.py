@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from stargate.enums import Cooling, EnergyKind, Fabric, Precision
+from stargate.enums import Cooling, EnergyKind, Fabric, MediaKind, Precision
 from stargate.units import Bits_per_s, Bytes, Bytes_per_s, Flop_per_s, Watts
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=64)]
@@ -71,6 +71,8 @@ class Accelerator(Priced):
     """Board power of the chip (W)."""
     scale_up_tech: str
     """Scale-up interconnect (NVLink4, ICI, Infinity Fabric, ...)."""
+    scale_up: Id
+    """Id of the scale-up technology entry (``scale_up`` section): latency, efficiency, topology."""
     scale_up_bw_bytes_per_s_bidir: Bytes_per_s
     """Scale-up bandwidth per chip, both directions added (bytes/s)."""
     scale_up_domain: int = Field(ge=1)
@@ -147,16 +149,6 @@ class Storage(Entry):
     """Power per terabyte of usable capacity, servers and drives included (W/TB)."""
 
 
-class NetworkEstimate(Entry):
-    """Per-GPU scale-out network cost and power, before a topology is modelled."""
-
-    id: Fabric
-    capex_usd_per_gbps: Positive
-    """Network capex (NICs, switches, optics, cables) per Gbit/s of per-GPU scale-out rate."""
-    power_w_per_gbps: Positive
-    """Network power (NICs, switches, optics) per Gbit/s of per-GPU scale-out rate."""
-
-
 class EnergySource(Entry):
     """A source of power for the campus."""
 
@@ -188,6 +180,140 @@ class Finance(Entry):
     """Depreciation period of the building and power infrastructure (years)."""
 
 
+class Switch(Priced):
+    """A scale-out switch (one box; a chassis counts as one)."""
+
+    vendor: str
+    """Switch vendor."""
+    fabric: Fabric
+    """Fabric family it serves."""
+    year: int = Field(ge=2010, le=2040)
+    """Year of first shipment."""
+    capacity_bits_per_s: Bits_per_s
+    """Switching capacity, one direction (bit/s): ports x port speed."""
+    port_speeds_bits_per_s: tuple[Bits_per_s, ...] = Field(min_length=1)
+    """Port speeds the switch can run (by breakout); its radix at a speed is capacity / speed."""
+    power_w: Watts
+    """Typical power of the switch without its optics (W)."""
+    latency_s: Annotated[float, Field(gt=0)]
+    """Port-to-port latency (s)."""
+    in_network_reduction: bool = False
+    """Whether the switch reduces data in the network (SHARP-class) for all-reduce."""
+
+
+class Nic(Priced):
+    """A scale-out network adapter: one per accelerator per plane in rail designs."""
+
+    vendor: str
+    """NIC vendor."""
+    fabrics: tuple[Fabric, ...] = Field(min_length=1)
+    """Fabric families the NIC speaks."""
+    speed_bits_per_s: Bits_per_s
+    """Line rate of the adapter, one direction (bit/s)."""
+    power_w: Watts
+    """Typical power of the adapter without its optics (W)."""
+
+
+class Media(Priced):
+    """A link medium: a cable assembly (DAC, AEC, AOC) or a pluggable or co-packaged optic.
+
+    ``price_usd`` and ``power_w`` are per *end* for transceivers (one module), and per cable
+    assembly (both ends) for cables. A twin-port module serves ``links_per_end`` links.
+    """
+
+    kind: MediaKind
+    """Cable or optic family."""
+    speed_bits_per_s: Bits_per_s
+    """Total rate of one end (bit/s): 800 Gbit/s for a twin-port 2x400G module."""
+    links_per_end: int = Field(ge=1, le=8)
+    """Links one end serves (2 for a twin-port module or a 1-to-2 splitter cable)."""
+    reach_m: Annotated[float, Field(gt=0)]
+    """Longest supported link (m)."""
+    power_w: Annotated[float, Field(ge=0)]
+    """Power per module (transceiver) or per cable assembly (cable), in W."""
+    propagation_s_per_m: Annotated[float, Field(gt=0)]
+    """Signal propagation delay (s/m): ~4.5 ns/m in copper, ~5 ns/m in fibre."""
+
+    @property
+    def is_cable(self) -> bool:
+        """Cable assemblies carry both ends; transceivers are bought per end plus fibre."""
+        return self.kind in (MediaKind.DAC, MediaKind.AEC, MediaKind.AOC)
+
+
+class ScaleUpTech(Entry):
+    """A scale-up interconnect family (NVLink generation, ICI, Infinity Fabric, ...)."""
+
+    topology: str = Field(pattern=r"^(switched|torus|mesh)$")
+    """How the chips of a domain are joined: through switches, as a torus, or as a full mesh."""
+    latency_s: Annotated[float, Field(gt=0)]
+    """Latency of one step of a collective inside the domain (s)."""
+    link_efficiency: Fraction
+    """Fraction of the per-direction bandwidth a large collective achieves inside the domain."""
+    in_network_reduction: bool = False
+    """Whether the domain's switches reduce data themselves (NVLink SHARP, NVLS)."""
+
+
+class FloorPlan(Entry):
+    """How racks stand in the hall: sets the cable lengths, and so copper or optics per tier."""
+
+    rack_width_m: Positive
+    """Width of one rack (m)."""
+    row_pitch_m: Positive
+    """Distance between the centres of adjacent rows, aisle included (m)."""
+    racks_per_row: int = Field(ge=1)
+    """Racks in one row."""
+    slack_m: Annotated[float, Field(ge=0)]
+    """Length every cable between racks adds to the straight distance: up to the tray, down, loops (m)."""
+    in_rack_m: Annotated[float, Field(gt=0)]
+    """Length of a cable that stays inside one rack (m)."""
+    fiber_usd_per_m: Annotated[float, Field(ge=0)]
+    """Installed structured fibre per metre of link, for transceiver links (USD/m)."""
+
+
+class FabricDefaults(Entry):
+    """Which switch and NIC a fabric family uses by default, per per-plane port speed."""
+
+    id: Fabric
+    switch_by_speed: dict[str, Id]
+    """Port speed in Gbit/s (as a string key, "400") -> default switch id."""
+    nic_by_speed: dict[str, Id]
+    """Per-GPU line rate in Gbit/s -> default NIC id."""
+    collective_latency_s: Annotated[float, Field(gt=0)]
+    """Software latency of one step of a collective across the fabric (NCCL-class; s)."""
+    link_efficiency: Fraction
+    """Fraction of line rate a large collective achieves on one link (protocol overheads)."""
+
+
+class WanOptic(Priced):
+    """A coherent DWDM optic carrying one wavelength between sites (per end)."""
+
+    rate_bits_per_s: Bits_per_s
+    """Line rate of one wavelength (bit/s)."""
+    reach_m: Annotated[float, Field(gt=0)]
+    """Longest unregenerated span (m)."""
+    power_w: Annotated[float, Field(ge=0)]
+    """Power of one end (W)."""
+    channel_spacing_hz: Annotated[float, Field(gt=0)]
+    """Optical spectrum one wavelength occupies on the DWDM grid (Hz)."""
+
+
+class WanDefaults(Entry):
+    """Fibre and line-system assumptions for links between sites."""
+
+    spectrum_hz_per_fiber_pair: Annotated[float, Field(gt=0)]
+    """Usable DWDM spectrum of one fibre pair (Hz): channels = spectrum / channel spacing."""
+    fiber_pair_usd_per_m: Annotated[float, Field(ge=0)]
+    """Cost of one fibre pair per metre of route, built or leased for the life of the link (USD/m)."""
+    line_system_usd_per_m: Annotated[float, Field(ge=0)]
+    """Amplifiers, ROADMs and shelves per metre of route per fibre pair (USD/m)."""
+    propagation_s_per_m: Annotated[float, Field(gt=0)]
+    """Propagation delay in fibre (s/m): about 5 microseconds per km."""
+    latency_s: Annotated[float, Field(ge=0)]
+    """Fixed latency per collective step across sites beyond propagation: switching, DSP, software (s)."""
+    link_efficiency: Fraction
+    """Fraction of the wavelengths' line rate a bulk transfer achieves."""
+
+
 class CatalogData(BaseModel):
     """A whole catalog, or a user's overlay file with any subset of its sections."""
 
@@ -197,9 +323,16 @@ class CatalogData(BaseModel):
     systems: tuple[System, ...] = ()
     cooling: tuple[CoolingTech, ...] = ()
     storage: tuple[Storage, ...] = ()
-    network_estimates: tuple[NetworkEstimate, ...] = ()
     energy_sources: tuple[EnergySource, ...] = ()
     finance: tuple[Finance, ...] = ()
+    switches: tuple[Switch, ...] = ()
+    nics: tuple[Nic, ...] = ()
+    media: tuple[Media, ...] = ()
+    floor_plans: tuple[FloorPlan, ...] = ()
+    fabrics: tuple[FabricDefaults, ...] = ()
+    scale_up: tuple[ScaleUpTech, ...] = ()
+    wan_optics: tuple[WanOptic, ...] = ()
+    wan: tuple[WanDefaults, ...] = ()
 
 
 KINDS: dict[str, type[Entry]] = {
@@ -207,8 +340,15 @@ KINDS: dict[str, type[Entry]] = {
     "systems": System,
     "cooling": CoolingTech,
     "storage": Storage,
-    "network_estimates": NetworkEstimate,
     "energy_sources": EnergySource,
     "finance": Finance,
+    "switches": Switch,
+    "nics": Nic,
+    "media": Media,
+    "floor_plans": FloorPlan,
+    "fabrics": FabricDefaults,
+    "scale_up": ScaleUpTech,
+    "wan_optics": WanOptic,
+    "wan": WanDefaults,
 }
 """Catalog sections and the model of their entries."""

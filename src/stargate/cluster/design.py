@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from stargate.catalog import Catalog
@@ -27,7 +29,7 @@ from stargate.economics.capex import Capex, capex_usd
 from stargate.economics.opex import Opex, energy_mwh_per_year, opex_usd_per_year
 from stargate.economics.tco import Tco, tco_usd_per_gpu_hour
 from stargate.errors import InputError
-from stargate.fabric.estimate import network_per_gpu
+from stargate.fabric.design import FabricRequest, plan_fabric
 from stargate.scenario import DesignRequest
 
 __all__ = ["ClusterDesign", "Resolved", "design_cluster", "evaluate", "resolve"]
@@ -45,8 +47,9 @@ class Resolved:
     cooling_reason: str
     energy: EnergySource
     finance: Finance
-    network_usd_per_gpu: float
-    network_w_per_gpu: float
+    fabric: FabricRequest
+    """The cluster's scale-out fabric; its ``gpus`` is set per candidate size."""
+    catalog: Catalog
     storage_usd_per_gpu: float
     storage_w_per_gpu: float
 
@@ -72,14 +75,31 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
         raise InputError("system", system.id, f"a system that holds {acc.id} (this one holds {system.accelerator})")
     layout = rack_layout(system, request.systems_per_rack)
     cooling, why = choose_cooling(layout.rack_power_w, system, catalog.entries("cooling"), request.cooling)  # type: ignore[arg-type]
-    net_usd, net_w = network_per_gpu(catalog.network_estimate(request.fabric), acc)
     storage = catalog.storage(request.storage)
     tb = storage.capacity_bytes_per_gpu / 1e12
+    fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology)
     return Resolved(
         request, acc, system, layout, cooling, why,
         catalog.energy_source(request.energy_source), catalog.finance(request.finance),
-        net_usd, net_w, tb * storage.price_usd_per_tb, tb * storage.power_w_per_tb,
+        fabric, catalog, tb * storage.price_usd_per_tb, tb * storage.power_w_per_tb,
     )
+
+
+@lru_cache(maxsize=4096)
+def _fabric_totals(template: FabricRequest, gpus: int, catalog: Catalog) -> tuple[float, float]:
+    from stargate.fabric.bom import capex_and_power
+
+    return capex_and_power(plan_fabric(template.model_copy(update={"gpus": gpus}), catalog))
+
+
+def network_usd_w(r: Resolved, n_systems: Any) -> tuple[Any, Any]:
+    """Capex and power of the scale-out fabric for ``n_systems`` systems (arrays too)."""
+    gpus = np.asarray(n_systems, dtype=float) * r.system.gpus_per_system
+    if gpus.ndim == 0:
+        return _fabric_totals(r.fabric, int(gpus), r.catalog) if gpus > 0 else (0.0, 0.0)
+    pairs = [_fabric_totals(r.fabric, int(g), r.catalog) if g > 0 else (0.0, 0.0) for g in gpus.ravel()]
+    usd, w = (np.array(x, dtype=float).reshape(gpus.shape) for x in zip(*pairs, strict=True))
+    return usd, w
 
 
 def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
@@ -93,12 +113,12 @@ def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
     >>> bool(e.facility_power_w > e.it_power.total)
     True
     """
-    it = it_power_w(n_systems, r.system, r.accelerator, r.network_w_per_gpu, r.storage_w_per_gpu)
+    net_usd, net_w = network_usd_w(r, n_systems)
+    it = it_power_w(n_systems, r.system, r.accelerator, net_w, r.storage_w_per_gpu)
     facility_w = it.total * r.cooling.pue
-    typical_w = typical_it_power_w(n_systems, r.system, r.network_w_per_gpu, r.storage_w_per_gpu) * r.cooling.pue
+    typical_w = typical_it_power_w(n_systems, r.system, net_w, r.storage_w_per_gpu) * r.cooling.pue
     capex = capex_usd(
-        n_systems, r.system, r.accelerator, (r.network_usd_per_gpu, r.storage_usd_per_gpu),
-        it.total, facility_w, r.cooling, r.energy,
+        n_systems, r.system, r.accelerator, net_usd, r.storage_usd_per_gpu, it.total, facility_w, r.cooling, r.energy,
     )
     opex = opex_usd_per_year(typical_w, r.energy, capex, r.finance)
     gpus = n_systems * r.system.gpus_per_system
@@ -221,8 +241,8 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
     if request.gpus is not None and gpus != request.gpus:
         notes.append(f"{request.gpus} GPUs rounded up to {n} whole {r.system.id} systems ({gpus} GPUs)")
     notes.append(
-        "network cost and power: per-GPU estimate from the catalog "
-        f"({request.fabric.value}, {acc.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU)"
+        f"network: {request.topology.value} {request.fabric.value} fabric at "
+        f"{acc.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU (see `stargate fabric` for its parts)"
     )
     limit = {}
     if request.budget_usd is not None:

@@ -29,9 +29,11 @@ class ItPower(Breakdown):
 
 
 def it_power_w(
-    n_systems: Any, system: System, accelerator: Accelerator, network_w_per_gpu: float, storage_w_per_gpu: float
+    n_systems: Any, system: System, accelerator: Accelerator, network_w: Any, storage_w_per_gpu: float
 ) -> ItPower:
     """Design (nameplate) IT power of ``n_systems`` systems; works on numpy arrays too.
+
+    ``network_w`` is the whole scale-out fabric's power (from :mod:`stargate.fabric`).
 
     Examples
     --------
@@ -46,12 +48,12 @@ def it_power_w(
     return ItPower(
         accelerators=accelerators,
         rest_of_servers=n_systems * system.power_max_w - accelerators,
-        network=gpus * network_w_per_gpu,
+        network=network_w,
         storage=gpus * storage_w_per_gpu,
     )
 
 
-def typical_it_power_w(n_systems: Any, system: System, network_w_per_gpu: float, storage_w_per_gpu: float) -> Any:
+def typical_it_power_w(n_systems: Any, system: System, network_w: Any, storage_w_per_gpu: float) -> Any:
     """Average IT power under training load (W): what the energy bill is computed on."""
     gpus = n_systems * system.gpus_per_system
-    return n_systems * system.power_typical_w + gpus * (network_w_per_gpu + storage_w_per_gpu)
+    return n_systems * system.power_typical_w + network_w + gpus * storage_w_per_gpu

@@ -48,7 +48,8 @@ def capex_usd(
     n_systems: Any,
     system: System,
     accelerator: Accelerator,
-    per_gpu_usd: tuple[float, float],
+    network_usd: Any,
+    storage_usd_per_gpu: float,
     it_power_w: Any,
     facility_power_w: Any,
     cooling: CoolingTech,
@@ -58,8 +59,10 @@ def capex_usd(
 
     Parameters
     ----------
-    per_gpu_usd : (float, float)
-        Network and storage capex per accelerator.
+    network_usd : float or ndarray
+        Capex of the whole scale-out fabric.
+    storage_usd_per_gpu : float
+        Storage capex per accelerator.
     it_power_w, facility_power_w : float or ndarray
         Design IT power and facility power of the cluster.
 
@@ -67,7 +70,7 @@ def capex_usd(
     --------
     >>> from stargate.catalog import Catalog
     >>> cat = Catalog.load()
-    >>> c = capex_usd(1, cat.system("dgx-h100"), cat.accelerator("h100"), (0.0, 0.0), 0.0, 0.0,
+    >>> c = capex_usd(1, cat.system("dgx-h100"), cat.accelerator("h100"), 0.0, 0.0, 0.0, 0.0,
     ...               cat.cooling("air"), cat.energy_source("grid-us"))
     >>> c.total == cat.system("dgx-h100").price_usd
     True
@@ -77,8 +80,8 @@ def capex_usd(
     return Capex(
         accelerators=chips,
         rest_of_servers=n_systems * system.price_usd - chips,
-        network=gpus * per_gpu_usd[0],
-        storage=gpus * per_gpu_usd[1],
+        network=network_usd,
+        storage=gpus * storage_usd_per_gpu,
         facility=it_power_w * cooling.build_cost_usd_per_w,
         power_infrastructure=facility_power_w * energy.infra_capex_usd_per_w,
     )

@@ -114,3 +114,50 @@ def render_entry(entry: dict[str, Any]) -> None:
             value = ", ".join(map(str, value))
         t.add_row(key, str(value))
     _console().print(t)
+
+
+def render_fabric(report: dict[str, Any]) -> None:
+    """Print one fabric, or InfiniBand and Ethernet side by side."""
+    designs = report.get("fabrics", [report])
+    c = _console()
+    d0 = designs[0]
+    c.print(f"[bold]{d0['gpus']:,} × {d0['accelerator']}[/], {d0['topology']}, "
+            f"{d0['planes']} plane(s) at {d0['link_bits_per_s'] / 1e9:g} Gbit/s")
+    t = Table(show_header=True)
+    t.add_column("", style="dim")
+    for d in designs:
+        t.add_column(f"{d['fabric']} ({d['switch']}, {d['switch_radix']} ports)", justify="right")
+    rows = {
+        "tiers": lambda d: str(d["tiers"]),
+        "switches by tier": lambda d: " + ".join(f"{s:,}" for s in d["switches_by_tier"]) + f" = {d['switches']:,}",
+        "links by tier": lambda d: " / ".join(f"{x:,}" for x in d["links_by_tier"]),
+        "media by tier": lambda d: " / ".join(d["media_by_tier"]),
+        "link length by tier": lambda d: " / ".join(f"{x:.0f} m" for x in d["link_length_m_by_tier"]),
+        "NICs": lambda d: f"{d['nics']:,} × {d['nic']}",
+        "transceivers": lambda d: f"{d['transceivers']:,}",
+        "cables and fibres": lambda d: f"{d['cables']:,}",
+        "capex": lambda d: f"{format_usd(d['fabric_capex_usd'])} ({format_usd(d['capex_usd_per_gpu'])}/GPU)",
+        "power": lambda d: f"{format_quantity(d['fabric_power_w'], 'W')} ({d['power_w_per_gpu']:.0f} W/GPU)",
+        "bisection": lambda d: format_quantity(d["bisection_bw_bytes_per_s"], "B/s"),
+        "worst-case latency": lambda d: f"{d['worst_case_latency_s'] * 1e6:.2f} µs ({d['worst_case_switch_hops']} switches)",
+    }
+    for key in designs[0]["collectives_s"]:
+        rows[key.replace("_", " ")] = lambda d, k=key: f"{d['collectives_s'][k] * 1e3:.2f} ms"
+    for label, cell in rows.items():
+        t.add_row(label, *(cell(d) for d in designs))
+    c.print(t)
+    su = d0["scale_up"]
+    c.print(f"scale-up: {su['tech']}, {int(su['domain_gpus'])} GPUs per domain, "
+            f"{format_quantity(su['bw_bytes_per_s_per_direction'], 'B/s')} per GPU per direction")
+    for d in designs:
+        ms = d.get("multisite")
+        if ms:
+            link = ms["link"]
+            c.print(f"{d['fabric']}: {ms['sites']} sites of {ms['gpus_per_site']:,} GPUs, "
+                    f"{link['distance_m'] / 1e3:.0f} km apart over {link['wavelengths']} × {link['optic']} "
+                    f"({format_quantity(link['capacity_bits_per_s'], 'bit/s')}, {link['latency_s'] * 1e3:.2f} ms): "
+                    f"all-reduce of {format_quantity(ms['gradient_bytes'], 'B')} takes {ms['all_reduce_across_sites_s']:.2f} s "
+                    f"vs {ms['all_reduce_one_site_s']:.2f} s in one site (+{ms['added_step_time_s']:.2f} s per step); "
+                    f"links {format_usd(ms['links_capex_usd'])}")
+    for note in d0.get("notes", []):
+        c.print(f"[dim]note: {note}[/]")
