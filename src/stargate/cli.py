@@ -135,7 +135,10 @@ def fabric(
     sites: Annotated[str | None, typer.Option(help="Spread the job over this many sites.", metavar="<int>")] = None,
     site_distance: Annotated[str, typer.Option(help="Fibre route between adjacent sites: '100 km'.")] = "100 km",
     fiber_pairs: Annotated[str, typer.Option(help="Fibre pairs per site link.", metavar="<int>")] = "4",
-    gradient: Annotated[str, typer.Option(help="Gradient all-reduced per step across sites: '810 GB'.")] = "810 GB",
+    gradient: Annotated[str, typer.Option(help="Gradient of one model replica, reduced every step: '810 GB'.")] = "810 GB",
+    model_parallel: Annotated[
+        str | None, typer.Option(help="GPUs one replica spans (default: a scale-up domain).", metavar="<int>")
+    ] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -150,7 +153,8 @@ def fabric(
         "switch": switch, "tiers": tiers,
         "oversubscription": [x.strip() for x in oversubscription.split(",")],
     }
-    site = {"sites": sites, "distance": site_distance, "fiber_pairs": fiber_pairs, "gradient": gradient} if sites else None
+    site = {"sites": sites, "distance": site_distance, "fiber_pairs": fiber_pairs, "gradient": gradient,
+            "model_parallel": model_parallel} if sites else None
     try:
         report = fabric_report({k: v for k, v in raw.items() if v is not None}, Catalog.load(catalog), compare, site)
     except InputError as e:
@@ -162,7 +166,7 @@ _FABRIC_OPTIONS = {
     "gpus": "--gpus", "fabric": "--fabric", "accelerator": "--accelerator", "topology": "--topology",
     "planes": "--planes", "switch": "--switch", "tiers": "--tiers", "sites": "--sites",
     "distance_m": "--site-distance", "site_distance": "--site-distance", "fiber_pairs": "--fiber-pairs",
-    "gradient_bytes": "--gradient",
+    "gradient_bytes": "--gradient", "model_parallel": "--model-parallel",
 }
 for _i in range(8):
     _FABRIC_OPTIONS[f"oversubscription.{_i}"] = "--oversubscription"

@@ -49,8 +49,8 @@ def bill_of_materials(plan: FabricPlan, catalog: Catalog) -> FabricDesign:
     power = {"switches": switches * plan.switch.power_w, "nics": nics * plan.nic.power_w,
              "optics": optics_w, "cables": cables_w}
     propagation = sum(2 * tm.length_m * tm.media.propagation_s_per_m for tm in plan.media)
-    notes = [f"{c.endpoints:,} ports per plane at {plan.link_bits_per_s / 1e9:g} Gbit/s on {plan.switch.id} "
-             f"({c.radix} ports at that speed) for {plan.accelerator.scale_out_bw_bits_per_s / 1e9:g} Gbit/s per GPU"]
+    notes = [(f"{c.endpoints:,} ports per plane at {plan.link_bits_per_s / 1e9:g} Gbit/s on {plan.switch.id} "
+              f"({c.radix} ports at that speed) for {plan.accelerator.scale_out_bw_bits_per_s / 1e9:g} Gbit/s per GPU")]
     if c.endpoints < c.capacity and c.tiers > 1:
         notes.append(f"{c.tiers} tiers hold up to {c.capacity:,} GPUs; this build fills {100 * c.endpoints / c.capacity:.1f}%")
     return FabricDesign(

@@ -69,7 +69,7 @@ def radix_at(switch: Switch, link_bits_per_s: float) -> int:
     if not any(math.isclose(s, link_bits_per_s) for s in switch.port_speeds_bits_per_s):
         speeds = ", ".join(f"{s / 1e9:g}G" for s in switch.port_speeds_bits_per_s)
         raise InputError("switch", switch.id, f"a switch with {link_bits_per_s / 1e9:g}G ports ({switch.id} runs {speeds})")
-    return int(round(switch.capacity_bits_per_s / link_bits_per_s))
+    return round(switch.capacity_bits_per_s / link_bits_per_s)
 
 
 def span_m(racks: float, plan: FloorPlan) -> float:

@@ -71,8 +71,7 @@ def graph_counts(g: Any) -> tuple[dict[int, int], dict[int, int], int]:
     switches = Counter(n[0] for n in g if n[0] != "gpu")
     links: Counter[int] = Counter()
     for a, b in g.edges():
-        lo, hi = sorted((0 if a[0] == "gpu" else a[0], 0 if b[0] == "gpu" else b[0]))
-        links[hi] += 1
+        links[max(0 if a[0] == "gpu" else a[0], 0 if b[0] == "gpu" else b[0])] += 1
     ports = max(d for n, d in g.degree() if n[0] != "gpu")
     return dict(switches), dict(links), ports
 

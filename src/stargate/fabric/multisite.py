@@ -3,10 +3,11 @@
 Sites stand in a ring (two sites: one link); each link is ``fiber_pairs`` fibre pairs of
 DWDM channels (the fibre's usable spectrum over the optic's channel spacing) at a coherent
 optic's rate, so its capacity is fibres x wavelengths x rate (x link efficiency). Light in fibre takes about 5 microseconds per
-km. A data-parallel gradient all-reduce across sites is hierarchical (as DiLoCo-free synchronous
-training must do): reduce-scatter inside each site, all-reduce of every shard across the sites,
-all-gather inside each site — in the collective model that is one more, outermost level whose
-per-rank bandwidth is the link capacity shared by the site's ranks.
+km. A data-parallel gradient all-reduce across sites is hierarchical, as synchronous training
+across sites must do: reduce-scatter inside each site, all-reduce of every shard across the
+sites, all-gather inside each site. In the collective model that is one more, outermost level
+whose per-rank bandwidth is the link capacity shared by every GPU of the site (all the
+data-parallel groups reduce at once).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from stargate.catalog import Catalog
 from stargate.catalog.schema import WanDefaults, WanOptic
 from stargate.errors import InputError
 from stargate.fabric.collectives import Level, collective_time
+from stargate.fabric.design import FabricPlan
 
 __all__ = ["MultiSite", "SiteLink", "cross_site_level", "multisite", "site_link"]
 
@@ -92,6 +94,8 @@ class MultiSite(BaseModel):
 
     sites: int
     gpus_per_site: int
+    model_parallel: int
+    data_parallel: int
     link: SiteLink
     links: int
     gradient_bytes: float
@@ -114,29 +118,48 @@ class MultiSiteRequest(BaseModel):
     fiber_pairs: Annotated[int, Field(ge=1)] = 4
     """Fibre pairs per link."""
     gradient_bytes: Annotated[float, Field(gt=0)]
-    """Bytes all-reduced across data-parallel replicas every step."""
+    """Gradient of one model replica (bytes), all-reduced across data-parallel replicas every step."""
+    model_parallel: Annotated[int, Field(ge=1)] | None = None
+    """GPUs one replica is split over (tensor x pipeline); default: one scale-up domain."""
     optic: str | None = None
     """WAN optic id; default: the cheapest per bit/s that reaches."""
 
 
-def multisite(request: MultiSiteRequest, gpus: int, inner: list[Level], catalog: Catalog) -> MultiSite:
-    """Step-time cost of a gradient all-reduce over ``request.sites`` sites versus one site.
+def multisite(request: MultiSiteRequest, gpus: int, plan: FabricPlan, catalog: Catalog) -> MultiSite:
+    """Step-time cost of the data-parallel gradient all-reduce over ``request.sites`` sites.
 
-    ``inner`` is the placement of one site's share of the group (scale-up and fabric levels); the
-    one-site baseline places all ``gpus`` in one site with the same per-level bandwidths.
+    Each replica spans ``model_parallel`` GPUs and holds ``1 / model_parallel`` of the gradient;
+    the ``model_parallel`` data-parallel groups (one per shard) all-reduce at once and share the
+    fabric and the site links. The baseline is the same job in one site.
+
+    Examples
+    --------
+    >>> from stargate.fabric.design import FabricRequest, plan_fabric
+    >>> cat = Catalog.load()
+    >>> plan = plan_fabric(FabricRequest(gpus=16384), cat)
+    >>> ms = multisite(MultiSiteRequest(sites=2, distance_m=100e3, gradient_bytes=810e9), 16384, plan, cat)
+    >>> ms.data_parallel, ms.added_step_time_s > 0
+    (2048, True)
     """
+    from stargate.fabric.placement import placement
+
+    domain = plan.accelerator.scale_up_domain
+    mp = request.model_parallel or domain
+    dp = max(gpus // mp, 1)
     per_site = math.ceil(gpus / request.sites)
+    dp_per_site = max(dp // request.sites, 1)
+    per_domain = max(domain // mp, 1)
     link = site_link(request.distance_m, request.fiber_pairs, catalog, request.optic)
+    shard = request.gradient_bytes / mp
+    one_site = placement(plan, catalog, dp * per_domain if per_domain > 1 else dp, per_domain)
+    inner = placement(plan, catalog, dp_per_site * per_domain if per_domain > 1 else dp_per_site, per_domain)
     across = [*inner, cross_site_level(link, request.sites, per_site, catalog)]
-    outer = inner[-1]
-    baseline = [*inner[:-1], Level(outer.members * request.sites, outer.bw_bytes_per_s, outer.latency_s)]
-    if len(inner) == 1:  # a site that is one domain: the baseline joins domains over the fabric
-        baseline = [*inner, Level(request.sites, outer.bw_bytes_per_s, outer.latency_s)]
-    t_multi, _ = collective_time("all_reduce", request.gradient_bytes, across)
-    t_one, _ = collective_time("all_reduce", request.gradient_bytes, baseline)
+    t_multi, _ = collective_time("all_reduce", shard, across)
+    t_one, _ = collective_time("all_reduce", shard, one_site)
     links = request.sites if request.sites > 2 else 1
     return MultiSite(
-        sites=request.sites, gpus_per_site=per_site, link=link, links=links, gradient_bytes=request.gradient_bytes,
-        all_reduce_one_site_s=float(t_one), all_reduce_across_sites_s=float(t_multi),
-        added_step_time_s=float(t_multi - t_one), links_capex_usd=links * link.capex_usd, links_power_w=links * link.power_w,
+        sites=request.sites, gpus_per_site=per_site, model_parallel=mp, data_parallel=dp, link=link, links=links,
+        gradient_bytes=request.gradient_bytes, all_reduce_one_site_s=float(t_one),
+        all_reduce_across_sites_s=float(t_multi), added_step_time_s=float(t_multi - t_one),
+        links_capex_usd=links * link.capex_usd, links_power_w=links * link.power_w,
     )

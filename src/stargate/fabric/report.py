@@ -12,7 +12,6 @@ from stargate.catalog import Catalog
 from stargate.enums import Fabric
 from stargate.fabric.design import FabricRequest, design_fabric, plan_fabric
 from stargate.fabric.multisite import MultiSiteRequest, multisite
-from stargate.fabric.placement import placement
 from stargate.scenario import validate
 from stargate.units import parse_quantity
 
@@ -34,6 +33,7 @@ def fabric_report(raw: dict[str, Any], catalog: Catalog, compare: bool = False, 
             "sites": sites["sites"], "fiber_pairs": sites["fiber_pairs"],
             "distance_m": parse_quantity(sites["distance"], "length", "site_distance"),
             "gradient_bytes": parse_quantity(sites["gradient"], "bytes", "gradient_bytes"),
+            **({"model_parallel": sites["model_parallel"]} if sites.get("model_parallel") else {}),
         })
     families = [Fabric.INFINIBAND, Fabric.ETHERNET] if compare else [request.fabric]
     designs = []
@@ -41,9 +41,7 @@ def fabric_report(raw: dict[str, Any], catalog: Catalog, compare: bool = False, 
         req = request.model_copy(update={"fabric": fam, "switch": request.switch if not compare else None})
         d = design_fabric(req, catalog).model_dump(mode="json")
         if ms is not None:
-            plan = plan_fabric(req, catalog)
-            per_site = -(-request.gpus // ms.sites)
-            d["multisite"] = multisite(ms, request.gpus, placement(plan, catalog, per_site), catalog).model_dump(mode="json")
+            d["multisite"] = multisite(ms, request.gpus, plan_fabric(req, catalog), catalog).model_dump(mode="json")
         designs.append(d)
     if not compare:
         return designs[0]

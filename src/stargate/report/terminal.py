@@ -153,10 +153,11 @@ def render_fabric(report: dict[str, Any]) -> None:
         ms = d.get("multisite")
         if ms:
             link = ms["link"]
-            c.print(f"{d['fabric']}: {ms['sites']} sites of {ms['gpus_per_site']:,} GPUs, "
+            c.print(f"{d['fabric']}: {ms['sites']} sites of {ms['gpus_per_site']:,} GPUs "
+                    f"({ms['data_parallel']:,} replicas of {ms['model_parallel']} GPUs), "
                     f"{link['distance_m'] / 1e3:.0f} km apart over {link['wavelengths']} × {link['optic']} "
                     f"({format_quantity(link['capacity_bits_per_s'], 'bit/s')}, {link['latency_s'] * 1e3:.2f} ms): "
-                    f"all-reduce of {format_quantity(ms['gradient_bytes'], 'B')} takes {ms['all_reduce_across_sites_s']:.2f} s "
+                    f"gradient all-reduce of {format_quantity(ms['gradient_bytes'], 'B')} takes {ms['all_reduce_across_sites_s']:.2f} s "
                     f"vs {ms['all_reduce_one_site_s']:.2f} s in one site (+{ms['added_step_time_s']:.2f} s per step); "
                     f"links {format_usd(ms['links_capex_usd'])}")
     for note in d0.get("notes", []):
