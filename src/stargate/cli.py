@@ -132,6 +132,7 @@ def fabric(
     switch: Annotated[str | None, typer.Option(help="Switch id; default: the family's switch for the link speed.")] = None,
     tiers: Annotated[str | None, typer.Option(help="Force the number of tiers.", metavar="<int>")] = None,
     compare: Annotated[bool, typer.Option("--compare", help="InfiniBand and Ethernet side by side.")] = False,
+    sharp: Annotated[bool, typer.Option("--sharp", help="In-network reduction (SHARP/NVLS) where the switches have it.")] = False,
     sites: Annotated[str | None, typer.Option(help="Spread the job over this many sites.", metavar="<int>")] = None,
     site_distance: Annotated[str, typer.Option(help="Fibre route between adjacent sites: '100 km'.")] = "100 km",
     fiber_pairs: Annotated[str, typer.Option(help="Fibre pairs per site link.", metavar="<int>")] = "4",
@@ -150,7 +151,7 @@ def fabric(
 
     raw = {
         "gpus": gpus, "fabric": fabric, "accelerator": accelerator, "topology": topology, "planes": planes,
-        "switch": switch, "tiers": tiers,
+        "switch": switch, "tiers": tiers, "sharp": sharp,
         "oversubscription": [x.strip() for x in oversubscription.split(",")],
     }
     site = {"sites": sites, "distance": site_distance, "fiber_pairs": fiber_pairs, "gradient": gradient,

@@ -75,7 +75,7 @@ def standard_collectives(plan: FabricPlan, catalog: Catalog, message_bytes: floa
     """Times of the standard collectives over every GPU of the fabric, for one message size."""
     from stargate.fabric.collectives import collective_time
 
-    levels = placement(plan, catalog, plan.request.gpus)
+    levels = placement(plan, catalog, plan.request.gpus, sharp=plan.request.sharp)
     out = {}
     for name in ("all_reduce", "reduce_scatter", "all_gather", "all_to_all", "send_recv"):
         t, _ = collective_time(name, message_bytes, levels)

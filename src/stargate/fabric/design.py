@@ -68,6 +68,8 @@ class FabricRequest(BaseModel):
     """Force the number of tiers; default: the fewest the radix allows."""
     floor_plan: str = "default"
     """Floor plan id (rack size, rows, cable slack)."""
+    sharp: bool = False
+    """Use in-network reduction (SHARP, NVLS) in collectives where the hardware has it."""
 
 
 @dataclass(frozen=True, slots=True)
