@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True, slots=True)
 class Breakdown:
@@ -35,9 +37,17 @@ class Breakdown:
             out = out + p
         return out
 
-    def as_dict(self) -> dict[str, float]:
-        """Parts as a ``{name: float}`` mapping (scalar breakdowns only)."""
-        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+    def as_dict(self, index: int = 0) -> dict[str, float]:
+        """Parts as a ``{name: float}`` mapping; for arrays of candidates, those of candidate ``index``."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = float(v) if isinstance(v, (int, float)) else float(np.ravel(v)[index if np.size(v) > 1 else 0])
+        return out
+
+    def as_arrays(self) -> dict[str, Any]:
+        """Parts as a ``{name: value}`` mapping, values as they are (arrays for candidates)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def scaled(self, factor: Any) -> Any:
         """The same breakdown with every part multiplied by ``factor``."""

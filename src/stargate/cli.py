@@ -174,6 +174,72 @@ for _i in range(8):
 _FABRIC_OPTIONS["oversubscription"] = "--oversubscription"
 
 
+@app.command(name="train")
+def train_cmd(
+    model: Annotated[str, typer.Option(help="Model preset name or path to a Hugging Face config.json.")],
+    accelerator: Annotated[str, typer.Option(help="Accelerator id or alias.")],
+    gpus: Annotated[str, typer.Option(help="Accelerators the job uses.", metavar="<int>")],
+    seq_len: Annotated[str, typer.Option(help="Sequence length (tokens).", metavar="<int>")],
+    global_batch: Annotated[str, typer.Option(help="Global batch (sequences).", metavar="<int>")],
+    precision: Annotated[str, typer.Option(help="bf16, fp16, fp8, mxfp8 or nvfp4.")] = "bf16",
+    fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
+    tp: Annotated[str | None, typer.Option(help="Tensor parallel (searched if left out).", metavar="<int>")] = None,
+    pp: Annotated[str | None, typer.Option(help="Pipeline parallel.", metavar="<int>")] = None,
+    dp: Annotated[str | None, typer.Option(help="Data parallel.", metavar="<int>")] = None,
+    cp: Annotated[str | None, typer.Option(help="Context parallel.", metavar="<int>")] = None,
+    ep: Annotated[str | None, typer.Option(help="Expert parallel.", metavar="<int>")] = None,
+    vp: Annotated[str | None, typer.Option(help="Virtual pipeline stages per rank.", metavar="<int>")] = None,
+    mbs: Annotated[str | None, typer.Option(help="Micro-batch size (sequences).", metavar="<int>")] = None,
+    recompute: Annotated[str | None, typer.Option(help="none, selective or full.")] = None,
+    sharding: Annotated[str | None, typer.Option(help="none, zero1, zero2 or zero3.")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Token budget to train (default: 20 per parameter).")] = None,
+    top_k: Annotated[str, typer.Option(help="Plans to report.", metavar="<int>")] = "3",
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Estimate one training job; parallelism options left out are searched."""
+    from stargate.catalog import Catalog
+    from stargate.errors import InputError
+    from stargate.report.terminal import render_train
+    from stargate.scenario import validate
+    from stargate.training.job import TrainRequest, train
+
+    workload = {"accelerator": accelerator, "gpus": gpus, "seq_len": seq_len, "global_batch": global_batch,
+                "precision": precision, "fabric": fabric}
+    opts = {"tp": tp, "pp": pp, "dp": dp, "cp": cp, "ep": ep, "vp": vp, "mbs": mbs, "recompute": recompute,
+            "sharding": sharding, "tokens": tokens, "top_k": top_k}
+    raw = {"model": model, "workload": workload, **{k: v for k, v in opts.items() if v is not None}}
+    try:
+        result = train(validate(TrainRequest, raw), Catalog.load(catalog))
+    except InputError as e:
+        field = e.field.removeprefix("workload.")
+        raise InputError("--" + field.replace("_", "-") if field in _TRAIN_FIELDS else field, e.value, e.allowed) from None
+    _emit(result, as_json, render_train)
+
+
+_TRAIN_FIELDS = {"model", "accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric", "tp", "pp", "dp",
+                 "cp", "ep", "vp", "mbs", "recompute", "sharding", "tokens", "top_k"}
+
+
+@app.command(name="validate")
+def validate_cmd(
+    runs: Annotated[Path, typer.Argument(help="Runs CSV in the published_runs.csv format.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write per-row predictions to this CSV.")] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Predict every row of a runs file and report the error on tokens/s per GPU."""
+    from stargate.catalog import Catalog
+    from stargate.report.terminal import render_validation
+    from stargate.training.validate import read_runs, summarize, validate_runs, write_predictions
+
+    results = validate_runs(read_runs(runs), Catalog.load(catalog))
+    if out is not None:
+        write_predictions(results, out)
+    report = {"summary": summarize(results), "rows": [r.as_dict() for r in results]}
+    _emit(report, as_json, render_validation)
+
+
 @catalog_app.command("list")
 def catalog_list(
     kind: Annotated[str | None, typer.Argument(help="Section, e.g. accelerators, systems, switches, media (all when left out).")] = None,

@@ -33,7 +33,9 @@ from stargate.errors import InputError
 
 __all__ = ["Catalog", "load_yaml"]
 
-_DATA_FILES = ("accelerators.yaml", "systems.yaml", "facility.yaml", "energy.yaml", "network.yaml", "wan.yaml")
+_DATA_FILES = (
+    "accelerators.yaml", "systems.yaml", "facility.yaml", "energy.yaml", "network.yaml", "wan.yaml", "compute.yaml",
+)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

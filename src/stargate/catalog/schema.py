@@ -314,6 +314,38 @@ class WanDefaults(Entry):
     """Fraction of the wavelengths' line rate a bulk transfer achieves."""
 
 
+class ComputeEfficiency(Entry):
+    """Achieved fractions of peak, per accelerator generation and kernel class (fitted data)."""
+
+    accelerators: tuple[Id, ...] = Field(min_length=1)
+    """Accelerators these efficiencies apply to."""
+    calibrated_on: tuple[Id, ...] = ()
+    """Accelerators whose published runs the values were fitted on; the others borrow them."""
+    matmul: Fraction
+    """Fraction of dense 16-bit peak that large matrix multiplications reach."""
+    matmul_half_dim: Positive
+    """GEMM dimension at which matmul efficiency falls to half of ``matmul``."""
+    fp8_matmul: Fraction
+    """Matmul efficiency at FP8 (and MXFP8) relative to 16-bit, casts and scaling included."""
+    fp4_matmul: Fraction
+    """Matmul efficiency at FP4 relative to 16-bit."""
+    attention: Fraction
+    """Fraction of dense 16-bit peak fused (flash) attention reaches."""
+    memory: Fraction
+    """Fraction of HBM bandwidth memory-bound kernels (norms, activations, optimizer) reach."""
+
+
+class TrainingDefaults(Entry):
+    """Fitted overlap factors and memory reserves of training frameworks."""
+
+    tp_comm_exposed: Fraction
+    """Fraction of tensor-parallel communication not hidden behind compute."""
+    ep_comm_exposed: Fraction
+    """Fraction of expert-parallel all-to-all not hidden behind compute."""
+    framework_overhead_bytes: Annotated[float, Field(ge=0)]
+    """Memory every GPU loses to the CUDA context, communication buffers and fragmentation (bytes)."""
+
+
 class CatalogData(BaseModel):
     """A whole catalog, or a user's overlay file with any subset of its sections."""
 
@@ -333,6 +365,8 @@ class CatalogData(BaseModel):
     scale_up: tuple[ScaleUpTech, ...] = ()
     wan_optics: tuple[WanOptic, ...] = ()
     wan: tuple[WanDefaults, ...] = ()
+    compute_efficiency: tuple[ComputeEfficiency, ...] = ()
+    training: tuple[TrainingDefaults, ...] = ()
 
 
 KINDS: dict[str, type[Entry]] = {
@@ -350,5 +384,7 @@ KINDS: dict[str, type[Entry]] = {
     "scale_up": ScaleUpTech,
     "wan_optics": WanOptic,
     "wan": WanDefaults,
+    "compute_efficiency": ComputeEfficiency,
+    "training": TrainingDefaults,
 }
 """Catalog sections and the model of their entries."""

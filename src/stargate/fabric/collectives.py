@@ -45,9 +45,9 @@ class Level:
 
     members: Any
     """Group members joined at this level per parent (int, or an array of candidates)."""
-    bw_bytes_per_s: float
-    """Bandwidth per rank at this level, one direction, after efficiency (bytes/s)."""
-    latency_s: float
+    bw_bytes_per_s: Any
+    """Bandwidth per rank at this level, one direction, after efficiency (bytes/s; float or array)."""
+    latency_s: Any
     """Latency of one algorithm step across this level (s)."""
     in_network_reduction: bool = False
     """Whether this level's switches can reduce (SHARP, NVLS)."""
@@ -68,7 +68,7 @@ def _ring_bw(levels: tuple[Level, ...]) -> Any:
         # A level with one member is not crossed: it does not limit the ring.
         best = np.minimum(best, np.where(m > 1, lv.bw_bytes_per_s * below, np.inf))
         below = below * m
-    return np.where(np.isinf(best), levels[0].bw_bytes_per_s, best)
+    return np.where(np.isinf(best), np.asarray(levels[0].bw_bytes_per_s, dtype=float), best)
 
 
 def _steps_latency(levels: tuple[Level, ...], ring: bool) -> Any:
@@ -104,7 +104,7 @@ def _all_to_all(n: Any, levels: tuple[Level, ...]) -> Any:
     t_out = 0.0
     if len(levels) > 1:
         outer = levels[-1]
-        t_out = (p - inner) / p * n / min(lv.bw_bytes_per_s for lv in levels[1:])
+        t_out = (p - inner) / p * n / np.minimum.reduce([np.asarray(lv.bw_bytes_per_s, dtype=float) for lv in levels[1:]])
         lat = (p - 1) * outer.latency_s
     else:
         lat = (p - 1) * levels[0].latency_s

@@ -162,3 +162,61 @@ def render_fabric(report: dict[str, Any]) -> None:
                     f"links {format_usd(ms['links_capex_usd'])}")
     for note in d0.get("notes", []):
         c.print(f"[dim]note: {note}[/]")
+
+
+def render_train(out: dict[str, Any]) -> None:
+    """Print a training estimate: the plan, its step-time breakdown, memory, time and cost."""
+    c = _console()
+    c.print(f"[bold]{out['model']}[/] ({out['params_total'] / 1e9:.1f}B parameters, {out['params_active'] / 1e9:.1f}B active) "
+            f"on {out['gpus']:,} × {out['accelerator']}, {out['seq_len']:,}-token sequences, batch {out['global_batch']:,}, "
+            f"{out['precision']}")
+    s = out["search"]
+    c.print(f"search: {s['candidates_evaluated']:,} plans, {s['feasible']:,} fit, {s['search_time_s'] * 1e3:.0f} ms")
+    if not out["fits"]:
+        c.print(_breakdown("Memory per GPU of the leanest plan (GiB)", {k: v / 2**30 for k, v in out["memory_breakdown_bytes"].items()},
+                           lambda v: f"{v:.1f}", out["memory_per_gpu_bytes"] / 2**30))
+        for note in out["notes"]:
+            c.print(f"[bold red]{note}[/]")
+        return
+    p = out["parallelism"]
+    c.print("plan: " + ", ".join(f"{k}={v}" for k, v in p.items()) + f"; {out['micro_batches']} micro-batches")
+    c.print(f"step {out['step_time_s']:.3f} s, {out['tokens_per_s_per_gpu']:,.0f} tokens/s per GPU, "
+            f"MFU {100 * out['mfu']:.1f}%, HFU {100 * out['hfu']:.1f}%")
+    c.print(_breakdown("Step time (s)", out["breakdown_s"], lambda v: f"{v:.4f}", out["step_time_s"]))
+    c.print(_breakdown("Memory per GPU (GiB)", {k: v / 2**30 for k, v in out["memory_breakdown_bytes"].items()},
+                       lambda v: f"{v:.1f}", out["memory_per_gpu_bytes"] / 2**30))
+    t = out["time_to_train"]
+    c.print(f"{t['tokens']:.3g} tokens ({t['tokens_basis']}): {t['days']:.1f} days, {t['gpu_hours']:,.0f} GPU-hours, "
+            f"{format_usd(t['cost_usd'])} at ${t['tco_usd_per_gpu_hour']:.2f} per GPU-hour (TCO)")
+    c.print(f"[dim]MFU: {out['definitions']['mfu']}[/]")
+    c.print(f"[dim]calibration: {out['calibration']}[/]")
+    for note in out["notes"]:
+        c.print(f"[dim]note: {note}[/]")
+
+
+def render_validation(report: dict[str, Any]) -> None:
+    """Print per-row predictions, then error by source and accelerator, then the overall figures."""
+    c = _console()
+    t = Table(title="Rows", title_justify="left")
+    for col in ("run", "source", "accelerator", "measured tok/s/GPU", "predicted", "error", "defaults taken / skipped"):
+        t.add_column(col, overflow="fold")
+    for r in report["rows"]:
+        measured = f"{r['measured_tokens_per_s_per_gpu']:,.0f}" if r["measured_tokens_per_s_per_gpu"] is not None else ""
+        pred = f"{r['predicted_tokens_per_s_per_gpu']:,.0f}" if r["predicted_tokens_per_s_per_gpu"] is not None else ""
+        err = f"{100 * r['error']:+.1f}%" if r["error"] is not None else ""
+        t.add_row(r["run_id"], r["source_id"], r["accelerator"], measured, pred, err, r["skipped"] or "; ".join(r["defaults"]))
+    c.print(t)
+    s = report["summary"]
+    for key in ("by_source", "by_accelerator"):
+        tab = Table(title=key.replace("_", " "), title_justify="left")
+        for col in ("", "rows", "median |err|", "p90 |err|", "max |err|", "mean err"):
+            tab.add_column(col, justify="right" if col else "left")
+        for name, st in s.get(key, {}).items():
+            tab.add_row(name, str(st["rows"]), f"{100 * st['median_abs_error']:.1f}%", f"{100 * st['p90_abs_error']:.1f}%",
+                        f"{100 * st['max_abs_error']:.1f}%", f"{100 * st['mean_error']:+.1f}%")
+        c.print(tab)
+    o = s.get("overall")
+    c.print(f"predicted {s['predicted']} rows, skipped {s['skipped']}; with a measurement {s['with_measurement']}")
+    if o:
+        c.print(f"[bold]tokens/s per GPU: median |error| {100 * o['median_abs_error']:.1f}%, p90 {100 * o['p90_abs_error']:.1f}%, "
+                f"max {100 * o['max_abs_error']:.1f}%[/]")

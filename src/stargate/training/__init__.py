@@ -1,0 +1,1 @@
+"""Training performance: models, memory, step time, and the search for the fastest plan."""

@@ -1,0 +1,104 @@
+"""What a training estimate needs, resolved once: model, chip, efficiencies, network, workload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stargate.catalog import Catalog
+from stargate.catalog.schema import Accelerator, ComputeEfficiency, TrainingDefaults
+from stargate.enums import Fabric, Precision, Topology
+from stargate.errors import InputError
+from stargate.fabric.design import FabricPlan, FabricRequest, plan_fabric
+from stargate.training.model import ModelSpec
+
+__all__ = ["PRECISIONS", "TrainingContext", "Workload", "resolve_context"]
+
+# Matmul number format -> the catalog's peak it runs at.
+PRECISIONS = {"bf16": Precision.BF16, "fp16": Precision.FP16, "fp8": Precision.FP8, "mxfp8": Precision.FP8,
+              "nvfp4": Precision.FP4}
+
+
+class Workload(BaseModel):
+    """One training job's size and hardware, independent of its parallel plan."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    accelerator: str
+    """Accelerator id or alias."""
+    gpus: Annotated[int, Field(gt=0)]
+    """Accelerators the job uses."""
+    seq_len: Annotated[int, Field(gt=0)]
+    """Training sequence length (tokens)."""
+    global_batch: Annotated[int, Field(gt=0)]
+    """Sequences per optimizer step."""
+    precision: str = Field("bf16", pattern=r"^(bf16|fp16|fp8|mxfp8|nvfp4)$")
+    """Number format of the matrix multiplications."""
+    fabric: Fabric = Fabric.INFINIBAND
+    """Scale-out network family."""
+    topology: Topology = Topology.RAIL_OPTIMIZED
+    """Scale-out topology."""
+    scale_out_bits_per_s: Annotated[float, Field(gt=0)] | None = None
+    """Override of the per-GPU NIC rate (bit/s); default: the accelerator's."""
+    scale_up_domain: Annotated[int, Field(gt=0)] | None = None
+    """Override of the scale-up domain size; default: the accelerator's."""
+
+
+@dataclass(frozen=True)
+class TrainingContext:
+    """Resolved inputs of the performance model."""
+
+    model: ModelSpec
+    workload: Workload
+    accelerator: Accelerator
+    efficiency: ComputeEfficiency
+    defaults: TrainingDefaults
+    fabric: FabricPlan
+    catalog: Catalog
+    peak_matmul_flops_per_s: float
+    """Dense peak at the job's matmul precision."""
+    peak_16bit_flops_per_s: float
+    precision_factor: float
+    """Matmul efficiency at the job's precision relative to 16-bit."""
+    hbm_usable_bytes: float
+    scale_up_domain: int
+    scale_out_bits_per_s: float
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the chip's efficiencies were fitted on its own published runs."""
+        return self.accelerator.id in self.efficiency.calibrated_on
+
+
+def _efficiency(catalog: Catalog, acc: Accelerator) -> ComputeEfficiency:
+    for e in catalog.entries("compute_efficiency"):
+        if acc.id in e.accelerators:  # type: ignore[attr-defined]
+            return e  # type: ignore[return-value]
+    raise InputError("accelerator", acc.id, "an accelerator listed in a compute_efficiency catalog entry")
+
+
+def resolve_context(model: ModelSpec, workload: Workload, catalog: Catalog | None = None) -> TrainingContext:
+    """Look up everything the estimate needs for ``model`` on ``workload``."""
+    cat = catalog or Catalog.load()
+    acc = cat.accelerator(workload.accelerator)
+    eff = _efficiency(cat, acc)
+    prec = PRECISIONS[workload.precision]
+    peak16 = acc.peak_16bit_flops_per_s
+    peak = acc.peak_flops_per_s.get(prec)
+    if peak is None:
+        if prec in (Precision.BF16, Precision.FP16):
+            peak = peak16
+        else:
+            raise InputError("precision", workload.precision, f"a precision {acc.id} has a peak for "
+                             f"({', '.join(p.value for p in acc.peak_flops_per_s)})")
+    factor = {Precision.FP8: eff.fp8_matmul, Precision.FP4: eff.fp4_matmul}.get(prec, 1.0)
+    fabric = plan_fabric(FabricRequest(gpus=workload.gpus, fabric=workload.fabric, accelerator=acc.id,
+                                       topology=workload.topology), cat)
+    defaults = cat.get("training", "default", "training")
+    usable = acc.hbm_usable_bytes or acc.hbm_bytes
+    return TrainingContext(
+        model, workload, acc, eff, defaults, fabric, cat, peak, peak16, factor, usable,  # type: ignore[arg-type]
+        workload.scale_up_domain or acc.scale_up_domain, workload.scale_out_bits_per_s or acc.scale_out_bw_bits_per_s,
+    )

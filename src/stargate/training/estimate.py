@@ -1,0 +1,244 @@
+"""Step time of a training job, with its named, additive breakdown — vectorized over plans.
+
+For every candidate plan (:class:`~stargate.training.plans.Plans`), with ``m`` micro-batches per
+pipeline per step and ``N = tp·pp·cp·dp`` GPUs sharing the work evenly:
+
+- **compute** — matmul FLOPs (6 per active matmul parameter per token, plus 2 more under full
+  recompute) at the precision's dense peak times the generation's matmul efficiency, which falls
+  for small GEMMs as ``x / (x + x_half)`` with ``x`` the smallest per-GPU GEMM dimension;
+  attention FLOPs (halved for causal masks, as flash attention skips masked blocks) at the
+  16-bit peak times the attention efficiency; memory-bound work (norms, residuals, activation
+  functions, rotary embeddings: about ``24h + 3f`` bytes per token per layer per pass, replicated
+  on tensor-parallel ranks without sequence parallelism) at HBM bandwidth times the memory
+  efficiency (roofline: Williams et al. 2009);
+- **pipeline bubble** — ``(pp-1) / (m·vp)`` of the compute (Narayanan et al. 2021, eqs. 1-2);
+- **tensor-parallel** all-reduce (or reduce-scatter + all-gather with SP; the same bytes) of the
+  layer activations, 4 per layer per micro-batch (6 with full recompute), on the scale-up domain,
+  of which a fitted fraction is exposed;
+- **context-parallel** ring exchange of keys and values, exposed where it exceeds attention compute;
+- **expert-parallel** all-to-all, dispatch and combine in both passes, a fitted fraction exposed;
+- **pipeline send/recv** of activations on the fill and drain path;
+- **data-parallel** gradient reduce-scatter (all-reduce without sharding) overlapped with the last
+  micro-batch's backward pass, and the parameter all-gather overlapped with the first forward;
+  under ZeRO-3 the per-micro-batch gathers overlap the whole compute;
+- **optimizer** — the Adam update, memory-bound over the GPU's shard of the optimizer state.
+
+``mfu`` is model FLOPs (:meth:`ModelSpec.model_flops_per_token`: 6·N plus attention, no
+recompute) per second over the dense 16-bit peak; ``hfu`` counts recomputed FLOPs too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stargate.breakdown import Breakdown
+from stargate.fabric.collectives import Level, collective_time
+from stargate.fabric.placement import fabric_level, scale_up_level
+from stargate.training.context import TrainingContext
+from stargate.training.memory import Memory, memory_per_gpu
+from stargate.training.plans import Plans
+
+__all__ = ["Estimate", "StepTime", "estimate"]
+
+BF16 = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class StepTime(Breakdown):
+    """Seconds per optimizer step, by cause."""
+
+    compute: Any
+    recompute: Any
+    pipeline_bubble: Any
+    tp_comm: Any
+    cp_comm: Any
+    ep_comm: Any
+    pp_comm: Any
+    dp_comm: Any
+    optimizer: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """Everything estimated for a set of plans (arrays, one element per plan)."""
+
+    plans: Plans
+    micro_batches: np.ndarray
+    step: StepTime
+    memory: Memory
+    fits: np.ndarray
+    tokens_per_s_per_gpu: np.ndarray
+    mfu: np.ndarray
+    hfu: np.ndarray
+
+    @property
+    def step_time_s(self) -> np.ndarray:
+        """Total seconds per step."""
+        return self.step.total
+
+
+def _dense_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0..k-1 for the distinct values of a non-negative integer array (no sorting)."""
+    present = np.zeros(int(values.max(initial=0)) + 1, dtype=bool)
+    present[values] = True
+    return (np.cumsum(present) - 1)[values], int(present.sum())
+
+
+def _per_unique(fn: Any, *cols: np.ndarray) -> np.ndarray:
+    """``fn(*cols)`` computed once per distinct row of ``cols`` and spread back to every candidate.
+
+    Plans share few distinct (tp, cp, mbs, ...) tuples, so collectives are costed on those only.
+    The distinct rows are found by counting, not sorting: O(n) for a million candidates.
+    """
+    ints = [np.asarray(c).astype(np.int64) for c in cols]
+    key, space = np.zeros(len(ints[0]), dtype=np.int64), 1
+    for c in ints:
+        code, k = _dense_codes(c)
+        key, space = key * k + code, space * k
+    if space <= 1 << 24:
+        present = np.zeros(space, dtype=bool)
+        present[key] = True
+        inverse = (np.cumsum(present) - 1)[key]
+        first = np.empty(int(present.sum()), dtype=np.int64)
+        first[inverse] = np.arange(len(key))
+    else:
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return np.asarray(fn(*(c[first] for c in ints)), dtype=float)[inverse]
+
+
+def _group_levels(ctx: TrainingContext, size: np.ndarray, stride: np.ndarray) -> list[Level]:
+    """A group of ``size`` ranks whose neighbours are ``stride`` apart: domain level, then fabric."""
+    domain = float(ctx.scale_up_domain)
+    inner = np.clip(np.floor(domain / stride), 1, size)
+    outer = np.maximum(size / inner, 1)
+    up = scale_up_level(ctx.accelerator, ctx.catalog, 1)
+    switch = ctx.fabric.switch
+    fab = fabric_level(ctx.catalog, ctx.workload.fabric, ctx.scale_out_bits_per_s, 1, 3, switch.latency_s)
+    # Ranks of one domain each drive their own NIC; a group that fits a domain never uses the fabric.
+    return [Level(inner, up.bw_bytes_per_s, up.latency_s), Level(outer, fab.bw_bytes_per_s, fab.latency_s)]
+
+
+def _compute_times(ctx: TrainingContext, plans: Plans, tokens: float) -> tuple[Any, Any, Any, Any]:
+    """Per-GPU seconds per step: matmul, attention, memory-bound, and the recompute share of them."""
+    m, e, s = ctx.model, ctx.efficiency, ctx.workload.seq_len
+    gpus = plans.gpus
+    tp, cp = plans.tp, plans.cp
+    ffn = m.moe.expert_ffn if m.moe else (m.ffn_hidden_size or m.hidden_size)
+    dims = np.minimum.reduce([np.full(len(plans), float(m.hidden_size)), ffn / tp, m.n_heads * m.dim / tp,
+                              plans.mbs * s / cp])
+    eff_mm = e.matmul * dims / (dims + e.matmul_half_dim) * ctx.precision_factor
+    mm_fwd = 2.0 * m.matmul_params_active * tokens / gpus
+    t_mm_fwd = mm_fwd / (ctx.peak_matmul_flops_per_s * eff_mm)
+    attn_fwd = 0.5 * m.attention_flops_per_token(s) * tokens / gpus
+    t_attn_fwd = attn_fwd / (ctx.peak_16bit_flops_per_s * e.attention)
+    f_eff = (m.moe.top_k + m.moe.shared_experts) * m.moe.expert_ffn if m.moe else (m.ffn_hidden_size or 0)
+    h = m.hidden_size
+    per_token_layer = np.where(plans.sp == 1, (24.0 * h + 3.0 * f_eff) / tp, 24.0 * h + 3.0 * f_eff / tp)
+    mem_fwd = per_token_layer * BF16 * m.n_layers * tokens / (gpus / tp)
+    t_mem_fwd = mem_fwd / (ctx.accelerator.hbm_bw_bytes_per_s * e.memory)
+    full = plans.recompute == 2
+    t_compute = 3 * (t_mm_fwd + t_attn_fwd + t_mem_fwd)
+    t_recompute = np.where(full, t_mm_fwd + t_attn_fwd + t_mem_fwd, np.where(plans.recompute == 1, t_mem_fwd, 0.0))
+    return t_compute, t_recompute, t_attn_fwd, t_mm_fwd
+
+
+def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any, t_attn: Any) -> dict[str, Any]:
+    m, s = ctx.model, ctx.workload.seq_len
+    tp, pp, cp = plans.tp, plans.pp, plans.cp
+    layers = m.n_layers / pp
+
+    def ar_tp(tp_: np.ndarray, mbs: np.ndarray, cp_: np.ndarray) -> Any:
+        act = mbs * s / cp_ * m.hidden_size * BF16
+        return collective_time("all_reduce", act, _group_levels(ctx, tp_, np.ones_like(tp_)), "ring")[0]
+
+    # Tensor parallel: 4 all-reduce-equivalents per layer per micro-batch (6 with full recompute).
+    t_ar = _per_unique(ar_tp, plans.tp, plans.mbs, plans.cp)
+    count = np.where(plans.recompute == 2, 6.0, 4.0) * layers * micro
+    tp_comm = np.where(tp > 1, t_ar * count * ctx.defaults.tp_comm_exposed, 0.0)
+
+    def kv_cp(cp_: np.ndarray, tp_: np.ndarray, mbs: np.ndarray) -> Any:
+        kv = mbs * s / cp_ * 2 * m.kv_heads * m.dim * BF16 / tp_
+        return collective_time("send_recv", kv, _group_levels(ctx, cp_, tp_))[0]
+
+    # Context parallel: keys and values go round the ring, forward once and backward twice.
+    t_kv = _per_unique(kv_cp, plans.cp, plans.tp, plans.mbs)
+    cp_comm = np.where(cp > 1, np.maximum(0.0, 3 * (cp - 1) * t_kv * layers * micro - 3 * t_attn), 0.0)
+    ep_comm = np.zeros(len(plans))
+    if m.moe is not None:
+        k = m.moe.top_k
+
+        def a2a(ep_: np.ndarray, tp_: np.ndarray, mbs: np.ndarray, cp_: np.ndarray) -> Any:
+            buf = mbs * s / cp_ / tp_ * k * m.hidden_size * BF16
+            return collective_time("all_to_all", buf, _group_levels(ctx, ep_, tp_))[0]
+
+        # Expert parallel: dispatch and combine all-to-alls, forward and backward, per MoE layer.
+        t_a2a = _per_unique(a2a, plans.ep, plans.tp, plans.mbs, plans.cp)
+        ep_comm = np.where(plans.ep > 1, 4 * t_a2a * (m.moe_layers / pp) * micro * ctx.defaults.ep_comm_exposed, 0.0)
+
+    def p2p(pp_: np.ndarray, stride: np.ndarray, mbs: np.ndarray, cp_: np.ndarray, div: np.ndarray) -> Any:
+        act = mbs * s / cp_ * m.hidden_size * BF16 / div
+        return collective_time("send_recv", act, _group_levels(ctx, pp_, stride))[0]
+
+    # Pipeline: activations cross each stage boundary on the fill and drain path.
+    stride = plans.tp * plans.cp * plans.dp
+    t_p2p = _per_unique(p2p, plans.pp, stride, plans.mbs, plans.cp, np.where(plans.sp == 1, plans.tp, 1))
+    pp_comm = np.where(pp > 1, 2 * (pp - 1) * t_p2p, 0.0)
+    return {"tp": tp_comm, "cp": cp_comm, "ep": ep_comm, "pp": pp_comm, "dp": _dp_comm(ctx, plans, micro, t_busy)}
+
+
+def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any) -> Any:
+    m = ctx.model
+    expert = m.moe_layers * (m.moe.experts * m.expert_params if m.moe else 0)
+
+    def times(group: np.ndarray, tp_: np.ndarray, pp_: np.ndarray, ep_: np.ndarray) -> Any:
+        grads = ((m.params_total - expert) / (tp_ * pp_) + expert / (pp_ * ep_)) * BF16
+        levels = _group_levels(ctx, group, tp_)
+        return np.stack([collective_time(c, grads, levels)[0] for c in ("reduce_scatter", "all_reduce", "all_gather")])
+
+    group = plans.dp * plans.cp
+    key = [group, plans.tp, plans.pp, plans.ep]
+    t_rs, t_ar, t_ag = (_per_unique(lambda *c, i=i: times(*c)[i], *key) for i in range(3))
+    per_mb = t_busy / micro
+    sharded = np.where(plans.sharding == 0, np.maximum(0.0, t_ar - per_mb * 2 / 3),
+                       np.maximum(0.0, t_rs - per_mb * 2 / 3) + np.maximum(0.0, t_ag - per_mb / 3))
+    zero3 = np.maximum(0.0, micro * (2 * t_ag + t_rs) - t_busy) + t_ag / np.maximum(m.n_layers / plans.pp, 1)
+    return np.where(group > 1, np.where(plans.sharding == 3, zero3, sharded), 0.0)
+
+
+def estimate(ctx: TrainingContext, plans: Plans) -> Estimate:
+    """Step time, memory and throughput of every plan in ``plans`` for the job in ``ctx``.
+
+    Examples
+    --------
+    >>> from stargate.training.context import Workload, resolve_context
+    >>> from stargate.training.presets import preset
+    >>> ctx = resolve_context(preset("llama3.1-8b"), Workload(accelerator="h100", gpus=8, seq_len=8192, global_batch=64))
+    >>> e = estimate(ctx, Plans.one(tp=1, dp=8, mbs=1, recompute="none", sharding="zero1"))
+    >>> bool(0 < e.mfu[0] < 1)
+    True
+    """
+    w, m = ctx.workload, ctx.model
+    micro = np.maximum(w.global_batch // (plans.dp * plans.mbs), 1)
+    tokens = float(w.global_batch * w.seq_len)
+    t_compute, t_recompute, t_attn, _ = _compute_times(ctx, plans, tokens)
+    t_busy = t_compute + t_recompute
+    pp, vp = plans.pp, plans.vp
+    bubble = (pp - 1) / (micro * vp) * t_busy
+    comm = _comm_times(ctx, plans, micro, t_busy, t_attn)
+    shard = np.where(plans.sharding >= 1, (plans.dp * plans.cp), 1.0)
+    opt_bytes = 36.0 * (m.params_total / plans.gpus) * (plans.dp * plans.cp) / shard
+    t_opt = opt_bytes / (ctx.accelerator.hbm_bw_bytes_per_s * ctx.efficiency.memory)
+    step = StepTime(t_compute, t_recompute, bubble, comm["tp"], comm["cp"], comm["ep"], comm["pp"], comm["dp"], t_opt)
+    mem = memory_per_gpu(m, plans, w.seq_len, micro, w.precision in ("fp8", "mxfp8", "nvfp4"),
+                         ctx.defaults.framework_overhead_bytes)
+    total = step.total
+    gpus = plans.gpus
+    model_flops = m.model_flops_per_token(w.seq_len) * tokens
+    hw_flops = model_flops + np.where(plans.recompute == 2, 2.0 * m.matmul_params_active * tokens, 0.0)
+    return Estimate(
+        plans, micro, step, mem, mem.total <= ctx.hbm_usable_bytes, tokens / total / gpus,
+        model_flops / total / (gpus * ctx.peak_16bit_flops_per_s), hw_flops / total / (gpus * ctx.peak_16bit_flops_per_s),
+    )

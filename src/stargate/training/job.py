@@ -1,0 +1,117 @@
+"""One training job, end to end: the fastest plan that fits, its breakdown, and time and cost to train.
+
+``stargate train`` runs :func:`train`. Parallelism options the user leaves out are searched
+(:mod:`stargate.training.search`); the token budget defaults to 20 tokens per active parameter
+(compute-optimal per Hoffmann et al. 2022, "Chinchilla"); the cost of the GPU-hours uses the TCO per
+GPU-hour of a cluster of the job's size designed by :func:`stargate.cluster.design.design_cluster`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stargate.catalog import Catalog
+from stargate.cluster.design import design_cluster
+from stargate.scenario import DesignRequest
+from stargate.training.context import Workload, resolve_context
+from stargate.training.presets import load_model
+from stargate.training.search import search
+
+__all__ = ["MFU_DEFINITION", "TrainRequest", "train"]
+
+MFU_DEFINITION = ("model FLOPs per token = 6 x active matmul parameters (output head included) + 12 x layers x "
+                  "heads x head_dim x context (PaLM, App. B; no recompute), over the dense 16-bit peak")
+HFU_DEFINITION = "as MFU, plus the FLOPs recomputed under full activation recompute"
+CHINCHILLA_TOKENS_PER_PARAM = 20.0
+
+
+class TrainRequest(BaseModel):
+    """A training job; parallelism left as ``None`` is searched."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    model: str
+    """Preset name or path to a Hugging Face config.json."""
+    workload: Workload
+    """Accelerator, GPU count, sequence length, global batch, precision, fabric."""
+    tp: Annotated[int, Field(gt=0)] | None = None
+    pp: Annotated[int, Field(gt=0)] | None = None
+    dp: Annotated[int, Field(gt=0)] | None = None
+    cp: Annotated[int, Field(gt=0)] | None = None
+    ep: Annotated[int, Field(gt=0)] | None = None
+    vp: Annotated[int, Field(gt=0)] | None = None
+    mbs: Annotated[int, Field(gt=0)] | None = None
+    recompute: str | None = Field(None, pattern=r"^(none|selective|full)$")
+    sharding: str | None = Field(None, pattern=r"^(none|zero1|zero2|zero3)$")
+    tokens: Annotated[float, Field(gt=0)] | None = None
+    """Token budget to train; default: 20 per active parameter (Chinchilla)."""
+    top_k: Annotated[int, Field(ge=1, le=20)] = 3
+    """How many of the fastest plans to report."""
+
+
+def _plan_report(best: Any, i: int, per_gpu_peak: float) -> dict[str, Any]:
+    return {
+        "parallelism": best.plans.row(i),
+        "step_time_s": float(best.step_time_s[i]),
+        "breakdown_s": best.step.as_dict(i),
+        "tokens_per_s_per_gpu": float(best.tokens_per_s_per_gpu[i]),
+        "mfu": float(best.mfu[i]),
+        "hfu": float(best.hfu[i]),
+        "memory_per_gpu_bytes": float(best.memory.total[i]),
+        "memory_breakdown_bytes": best.memory.as_dict(i),
+        "micro_batches": int(best.micro_batches[i]),
+    }
+
+
+def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, Any]:
+    """Find the fastest plan that fits and report it, with time and cost to train.
+
+    Examples
+    --------
+    >>> from stargate.training.context import Workload
+    >>> w = Workload(accelerator="h100", gpus=64, seq_len=8192, global_batch=512)
+    >>> out = train(TrainRequest(model="llama3.1-8b", workload=w))
+    >>> out["fits"], out["step_time_s"] > 0
+    (True, True)
+    """
+    cat = catalog or Catalog.load()
+    model, unused = load_model(request.model)
+    ctx = resolve_context(model, request.workload, cat)
+    fixed = {k: getattr(request, k) for k in ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding")}
+    result = search(ctx, fixed, request.top_k)
+    w = request.workload
+    out: dict[str, Any] = {
+        "model": model.name, "params_total": model.params_total, "params_active": model.params_active,
+        "accelerator": ctx.accelerator.id, "gpus": w.gpus, "seq_len": w.seq_len, "global_batch": w.global_batch,
+        "precision": w.precision,
+        "search": {"candidates_evaluated": result.candidates_evaluated, "feasible": result.feasible,
+                   "search_time_s": result.search_time_s},
+        "definitions": {"mfu": MFU_DEFINITION, "hfu": HFU_DEFINITION},
+        "calibration": ("fitted on this chip's published runs" if ctx.calibrated else
+                        f"no published run calibrates {ctx.accelerator.id}: efficiencies borrowed from the "
+                        f"'{ctx.efficiency.id}' generation ({', '.join(ctx.efficiency.calibrated_on)})"),
+        "notes": [f"config.json keys not used: {', '.join(unused)}"] if unused else [],
+    }
+    if result.feasible == 0:
+        out.update(fits=False, step_time_s=None, tokens_per_s_per_gpu=None, mfu=None, parallelism=None,
+                   breakdown_s=None, memory_per_gpu_bytes=sum(result.smallest_memory.values()),
+                   memory_breakdown_bytes=result.smallest_memory, usable_hbm_bytes=ctx.hbm_usable_bytes)
+        out["notes"].append(f"no plan fits: the least memory any plan needs is "
+                            f"{sum(result.smallest_memory.values()) / 2**30:.0f} GiB per GPU, "
+                            f"{ctx.hbm_usable_bytes / 2**30:.0f} GiB usable; use more GPUs")
+        return out
+    best = _plan_report(result.best, 0, ctx.peak_16bit_flops_per_s)
+    out.update(fits=True, **best, usable_hbm_bytes=ctx.hbm_usable_bytes)
+    out["alternatives"] = [_plan_report(result.best, i, 0.0) for i in range(1, len(result.best.plans))]
+    tokens = request.tokens or CHINCHILLA_TOKENS_PER_PARAM * model.params_active
+    seconds = tokens / (best["tokens_per_s_per_gpu"] * w.gpus)
+    tco = design_cluster(DesignRequest(accelerator=ctx.accelerator.id, gpus=w.gpus, fabric=w.fabric), cat).tco_usd_per_gpu_hour
+    out["time_to_train"] = {
+        "tokens": tokens, "tokens_basis": "given" if request.tokens else "20 per active parameter (Chinchilla)",
+        "seconds": seconds, "days": seconds / 86400, "gpu_hours": seconds * w.gpus / 3600,
+        "tco_usd_per_gpu_hour": tco, "cost_usd": seconds * w.gpus / 3600 * tco,
+        "basis": "steady-state throughput; failures and restarts not included",
+    }
+    return out
