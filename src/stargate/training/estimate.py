@@ -9,7 +9,8 @@ pipeline per step and ``N = tp·pp·cp·dp`` GPUs sharing the work evenly:
   attention FLOPs (halved for causal masks, as flash attention skips masked blocks) at the
   16-bit peak times the attention efficiency; memory-bound work (norms, residuals, activation
   functions, rotary embeddings: about ``24h + 3f`` bytes per token per layer per pass, replicated
-  on tensor-parallel ranks without sequence parallelism) at HBM bandwidth times the memory
+  on tensor-parallel ranks without sequence parallelism; MoE layers add ``4·top_k·h`` for
+  permuting tokens to their experts and back) at HBM bandwidth times the memory
   efficiency (roofline: Williams et al. 2009);
 - **pipeline bubble** — ``(pp-1) / (m·vp)`` of the compute (Narayanan et al. 2021, eqs. 1-2);
 - **tensor-parallel** all-reduce (or reduce-scatter + all-gather with SP; the same bytes) of the
@@ -137,6 +138,8 @@ def _compute_times(ctx: TrainingContext, plans: Plans, tokens: float) -> tuple[A
     f_eff = (m.moe.top_k + m.moe.shared_experts) * m.moe.expert_ffn if m.moe else (m.ffn_hidden_size or 0)
     h = m.hidden_size
     per_token_layer = np.where(plans.sp == 1, (24.0 * h + 3.0 * f_eff) / tp, 24.0 * h + 3.0 * f_eff / tp)
+    if m.moe is not None:  # token permutation and un-permutation around the experts: 4 passes of top_k x h
+        per_token_layer = per_token_layer + m.moe_layers / m.n_layers * 4.0 * m.moe.top_k * h / tp
     mem_fwd = per_token_layer * BF16 * m.n_layers * tokens / (gpus / tp)
     t_mem_fwd = mem_fwd / (ctx.accelerator.hbm_bw_bytes_per_s * e.memory)
     full = plans.recompute == 2
