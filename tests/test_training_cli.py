@@ -49,6 +49,7 @@ def test_train_reports_a_job_that_cannot_fit(cli):
         (["--precision", "fp7"], ["--precision", "fp7"]),
         (["--recompute", "sometimes"], ["--recompute", "sometimes"]),
         (["--accelerator", "h1000"], ["accelerator", "h1000"]),
+        (["--tp", "3"], ["parallelism", "tp"]),
     ],
 )
 def test_train_bad_input(cli, extra, fragments):

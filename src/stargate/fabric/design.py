@@ -94,7 +94,7 @@ class FabricPlan:
         return self.plane.endpoints * self.request.planes
 
 
-def _rail_group(system: System) -> int:
+def rail_group(system: System) -> int:
     """GPUs of one server that sit on distinct rails (8 at most: one leaf per rail)."""
     return min(system.gpus_per_system, 8)
 
@@ -104,7 +104,7 @@ def _tier_lengths(c: Clos, topology: Topology, system: System, ports_per_rack: f
     # Endpoints under the switch at the top of each link: a leaf, then each level's block, then all.
     under = [float(c.block_endpoints[0]) if c.block_endpoints else float(c.endpoints)]
     if topology is Topology.RAIL_OPTIMIZED and c.block_endpoints:
-        under[0] *= _rail_group(system)  # a rail leaf spans d1 servers, one GPU of each
+        under[0] *= rail_group(system)  # a rail leaf spans d1 servers, one GPU of each
     under += [float(e) for e in c.block_endpoints[1:]] + [float(c.endpoints)] * (c.tiers - len(c.block_endpoints))
     under = under[: c.tiers]
     return [span_m(min(u, c.endpoints) / ports_per_rack, plan) for u in under]

@@ -18,7 +18,7 @@ from stargate.catalog import Catalog
 from stargate.catalog.schema import Accelerator, FabricDefaults, ScaleUpTech
 from stargate.enums import Fabric, Topology
 from stargate.fabric.collectives import Level
-from stargate.fabric.design import FabricPlan, _rail_group
+from stargate.fabric.design import FabricPlan, rail_group
 
 __all__ = ["fabric_level", "placement", "scale_up_level", "scale_up_summary"]
 
@@ -57,7 +57,7 @@ def _spanned_oversubscription(plan: FabricPlan, gpus: int) -> tuple[float, int]:
     c = plan.plane
     under = list(c.block_endpoints)
     if under and plan.request.topology is Topology.RAIL_OPTIMIZED:
-        under[0] *= _rail_group(plan.system)
+        under[0] *= rail_group(plan.system)
     factor, tier = 1.0, 1
     for t, e in enumerate(under):
         if gpus <= e:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster
+from stargate.errors import InputError
 from stargate.scenario import DesignRequest
 from stargate.training.context import Workload, resolve_context
 from stargate.training.presets import load_model
@@ -82,6 +83,11 @@ def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, An
     fixed = {k: getattr(request, k) for k in ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding")}
     result = search(ctx, fixed, request.top_k)
     w = request.workload
+    if result.candidates_evaluated == 0:
+        given = {k: v for k, v in fixed.items() if v is not None}
+        raise InputError("parallelism", given or "none", f"degrees with tp x pp x cp x dp = {w.gpus} GPUs, dp x mbs "
+                         f"dividing the batch of {w.global_batch}, tp dividing the {model.n_heads} heads, "
+                         f"pp x vp dividing the {model.n_layers} layers")
     out: dict[str, Any] = {
         "model": model.name, "params_total": model.params_total, "params_active": model.params_active,
         "accelerator": ctx.accelerator.id, "gpus": w.gpus, "seq_len": w.seq_len, "global_batch": w.global_batch,
