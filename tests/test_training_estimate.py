@@ -65,7 +65,7 @@ def test_breakdown_adds_up_and_mfu_is_a_fraction(ctx):
 
 
 def test_faster_chip_never_slower():
-    w = dict(gpus=64, seq_len=4096, global_batch=256)
+    w = {"gpus": 64, "seq_len": 4096, "global_batch": 256}
     m = preset("llama3.1-8b")
     plan = Plans.one(tp=2, dp=32, mbs=1)
     h100 = estimate(resolve_context(m, Workload(accelerator="h100", **w)), plan)
