@@ -10,7 +10,6 @@ compute), and the step time is estimated for the rest in one vectorized pass.
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -35,14 +34,15 @@ def _divisors(n: int, cap: int) -> list[int]:
 
 def _axes(ctx: TrainingContext, fixed: dict[str, Any]) -> dict[str, list[int]]:
     m, w = ctx.model, ctx.workload
-    tp = [t for t in _pow2_upto(min(ctx.scale_up_domain, 64)) if m.n_heads % t == 0 and m.kv_heads % t in (0, m.kv_heads)]
+    # Tensor parallelism may span two scale-up domains (slow, but the search should see it).
+    tp = [t for t in _pow2_upto(min(2 * ctx.scale_up_domain, 128)) if m.n_heads % t == 0]
     axes = {
         "tp": tp,
         "pp": _divisors(m.n_layers, 128),
-        "cp": [c for c in _pow2_upto(32) if w.seq_len % (2 * c) == 0 and w.seq_len // c >= 1024] or [1],
+        "cp": [c for c in _pow2_upto(64) if w.seq_len % (2 * c) == 0 and w.seq_len // c >= 512] or [1],
         "ep": [e for e in _pow2_upto(m.moe.experts) if m.moe.experts % e == 0] if m.moe else [1],
-        "vp": [1, 2, 4, 8],
-        "mbs": [1, 2, 4, 8, 16],
+        "vp": [1, 2, 3, 4, 6, 8, 12, 16],
+        "mbs": [1, 2, 4, 8, 16, 32],
         "recompute": [0, 1, 2],
         "sharding": [1, 2, 3, 0],
     }
@@ -61,8 +61,8 @@ def candidate_plans(ctx: TrainingContext, fixed: dict[str, Any] | None = None) -
     """Every consistent plan for the job, as arrays (``fixed`` pins any axis, ``dp`` included)."""
     fixed = fixed or {}
     axes = _axes(ctx, fixed)
-    grid = np.array(list(itertools.product(*axes.values())), dtype=float).T
-    a = dict(zip(axes, grid, strict=True))
+    mesh = np.meshgrid(*(np.asarray(v, dtype=float) for v in axes.values()), indexing="ij")
+    a = {k: g.ravel() for k, g in zip(axes, mesh, strict=True)}
     g, w, layers = ctx.workload.gpus, ctx.workload, ctx.model.n_layers
     inner = a["tp"] * a["pp"] * a["cp"]
     dp = np.where(g % inner == 0, g // np.maximum(inner, 1), 0.0)
