@@ -77,13 +77,67 @@ class DesignRequest(BaseModel):
         return "budget" if self.budget_usd is not None else "power"
 
 
+class EnergyShare(BaseModel):
+    """One source's share of a phase's energy."""
+
+    model_config = _CONFIG
+
+    source: str
+    """Energy source id from the catalog."""
+    share: Annotated[float, Field(gt=0, le=1)]
+    """Fraction of the phase's energy it supplies."""
+
+
+class Reported(BaseModel):
+    """Figures the public reporting gives for a phase, kept to compare with the model's answer."""
+
+    model_config = _CONFIG
+
+    source: str = Field(min_length=3)
+    """Where the figures were reported."""
+    capex_usd: Usd | None = None
+    """Reported cost of the phase (USD)."""
+    gpus: Annotated[float, Field(gt=0)] | None = None
+    """Reported number of accelerators."""
+    power_w: Watts | None = None
+    """Reported power (W)."""
+    notes: str = ""
+    """What exactly was reported (ranges, hedges)."""
+
+
 class Phase(DesignRequest):
-    """One phase of a build-out: a named, dated design request."""
+    """One phase of a build-out: a named, dated design request and what it should train."""
 
     name: str
     """Phase name, as the plan reports it."""
     year: Annotated[int, Field(ge=2000, le=2100)]
     """Year the phase comes online."""
+    site: str = ""
+    """Where the phase is built."""
+    sites: Annotated[int, Field(ge=1, le=64)] = 1
+    """Sites one training job spans (joined in a ring of fibre links)."""
+    site_distance_m: Annotated[float, Field(gt=0)] = 100e3
+    """Fibre route between adjacent sites (m)."""
+    energy_mix: tuple[EnergyShare, ...] = ()
+    """Energy sources and their shares; default: ``energy_source`` alone."""
+    model: str = "llama3.1-405b"
+    """Frontier-scale model on which the phase's MFU is predicted (preset or config.json)."""
+    seq_len: Annotated[int, Field(gt=0)] = 8192
+    """Sequence length of that training run."""
+    global_batch: Annotated[int, Field(gt=0)] = 2048
+    """Global batch (sequences) of that training run."""
+    precision: str = Field("bf16", pattern=r"^(bf16|fp16|fp8|mxfp8|nvfp4)$")
+    """Matmul precision of that training run."""
+    training_days: Annotated[float, Field(gt=0)] = 100.0
+    """Training time for the largest compute-optimal model the phase can train."""
+    reported: Reported | None = None
+    """What the public reporting says about this phase."""
+
+    @model_validator(mode="after")
+    def _mix_adds_up(self) -> Phase:
+        if self.energy_mix and abs(sum(e.share for e in self.energy_mix) - 1.0) > 1e-6:
+            raise ValueError(f"energy_mix shares must add up to 1 (got {sum(e.share for e in self.energy_mix):g})")
+        return self
 
 
 class Scenario(BaseModel):
@@ -95,6 +149,12 @@ class Scenario(BaseModel):
     """Scenario name."""
     description: str = ""
     """What the scenario represents, with the sources of its reported figures."""
+    decided_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    """Year the plan is committed: power must be contracted from then on (lead-time warnings)."""
+    reported_total_capex_usd: Usd | None = None
+    """Reported cost of the whole build-out, to compare with the phases' total."""
+    reported_total_source: str = ""
+    """Where the total was reported."""
     phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
     """Phases in year order."""
 

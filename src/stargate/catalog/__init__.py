@@ -35,6 +35,7 @@ __all__ = ["Catalog", "load_yaml"]
 
 _DATA_FILES = (
     "accelerators.yaml", "systems.yaml", "facility.yaml", "energy.yaml", "network.yaml", "wan.yaml", "compute.yaml",
+    "reliability.yaml",
 )
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

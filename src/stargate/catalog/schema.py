@@ -346,6 +346,22 @@ class TrainingDefaults(Entry):
     """Memory every GPU loses to the CUDA context, communication buffers and fragmentation (bytes)."""
 
 
+class FailureRate(Entry):
+    """Unexpected job interruptions caused by one component class, per GPU-hour."""
+
+    interruptions_per_gpu_hour: Annotated[float, Field(ge=0)]
+    """Interruptions per GPU-hour of the cluster (each scales with the GPU count)."""
+
+
+class Recovery(Entry):
+    """What a failure and a checkpoint cost."""
+
+    restart_s: Annotated[float, Field(ge=0)]
+    """Time from a failure to training again: detection, rescheduling, checkpoint reload (s)."""
+    checkpoint_bytes_per_param: Positive
+    """Checkpoint bytes per model parameter (weights and optimizer state)."""
+
+
 class CatalogData(BaseModel):
     """A whole catalog, or a user's overlay file with any subset of its sections."""
 
@@ -367,6 +383,8 @@ class CatalogData(BaseModel):
     wan: tuple[WanDefaults, ...] = ()
     compute_efficiency: tuple[ComputeEfficiency, ...] = ()
     training: tuple[TrainingDefaults, ...] = ()
+    failure_rates: tuple[FailureRate, ...] = ()
+    recovery: tuple[Recovery, ...] = ()
 
 
 KINDS: dict[str, type[Entry]] = {
@@ -386,5 +404,7 @@ KINDS: dict[str, type[Entry]] = {
     "wan": WanDefaults,
     "compute_efficiency": ComputeEfficiency,
     "training": TrainingDefaults,
+    "failure_rates": FailureRate,
+    "recovery": Recovery,
 }
 """Catalog sections and the model of their entries."""

@@ -1,0 +1,1 @@
+"""Reliability: failures, checkpoints, goodput."""
