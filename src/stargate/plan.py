@@ -1,41 +1,76 @@
-"""The whole chain for a scenario: every phase designed, and totals across phases.
+"""The whole chain for a scenario: design, network, training, reliability and outcome, per phase.
 
-``stargate plan`` runs this. A scenario file (YAML) is a list of phases; with no file, the
-built-in ``stargate`` scenario shipped in ``stargate/scenarios``. Each phase is designed by
-:func:`stargate.cluster.design.design_cluster`; ``largest_model_params`` stays ``None`` until
-the scaling-law model exists to compute it.
+``stargate plan`` runs this. For every phase of a scenario (a YAML file, or the built-in
+``stargate`` five-phase plan), it designs the cluster, predicts the MFU of the phase's
+frontier-scale reference model on it (the fastest plan that fits), the goodput of a job spanning
+every GPU (Llama 3 failure rates, Daly's checkpoint interval, the cluster's storage), and from
+the usable compute over the phase's training time (peak x MFU x goodput x time) the largest
+compute-optimal model it can train, its tokens and loss, the data that needs, and the time to
+train a GPT-4-class model (2e25 FLOP). Totals compare the cumulative capex with the reported one.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from stargate.catalog import Catalog, load_yaml
 from stargate.cluster.design import ClusterDesign, design_cluster
+from stargate.economics.energy import lead_time_warnings
 from stargate.errors import InputError
-from stargate.scenario import Scenario, validate
+from stargate.reliability.checkpoint import optimal_goodput
+from stargate.reliability.failures import interruptions
+from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
+from stargate.scaling.laws import LAWS, compute_optimal, loss
+from stargate.scenario import Phase, Scenario, validate
 
-__all__ = ["PhasePlan", "Plan", "builtin_scenario", "load_scenario", "run_plan"]
+__all__ = ["GPT4_CLASS_FLOPS", "Plan", "PhasePlan", "builtin_scenario", "job_shape", "load_scenario", "run_plan"]
+
+GPT4_CLASS_FLOPS = 2e25
+"""Training compute of a GPT-4-class model (Epoch AI's estimate for GPT-4: ~2.1e25 FLOP)."""
+DEFAULT_LAW = "besiroglu2024"
 
 
 class PhasePlan(BaseModel):
-    """One phase of a plan: the contract's headline figures and the full design."""
+    """One phase of a plan: the contract's headline figures, the outcome, and the full design."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     year: int
+    site: str
     gpus: int
     accelerator: str
     capex_usd: float
     facility_power_w: float
     peak_flops: float
     """Dense 16-bit peak of the whole phase (FLOP/s)."""
+    mfu: float | None
+    """Predicted MFU of the reference model on the phase (None if it fits no plan)."""
+    reference_model: str
+    reference_job: dict[str, Any] | None
+    """The reference model's fastest plan: parallelism, step time, GPUs and batch used."""
+    goodput: float
+    reliability: dict[str, Any]
+    usable_flops: float | None
+    """Peak x MFU x goodput x training time (FLOP)."""
+    training_days: float
     largest_model_params: float | None
-    """Largest compute-optimal model trainable in the phase (not yet modelled: ``None``)."""
+    """Largest compute-optimal model trainable in ``training_days``."""
+    largest_model_tokens: float | None
+    largest_model_loss: float | None
+    data: dict[str, float] | None
+    gpt4_class_days: float | None
+    """Days to train a 2e25-FLOP model."""
+    energy_mwh_per_year: float
+    energy_cost_usd_per_year: float
+    carbon_t_per_year: float
+    multisite: dict[str, Any] | None
+    reported: dict[str, Any] | None
+    warnings: list[str]
     design: ClusterDesign
 
 
@@ -46,8 +81,10 @@ class Plan(BaseModel):
 
     scenario: str
     description: str
+    scaling_law: str
+    assumptions: list[str]
     phases: list[PhasePlan]
-    totals: dict[str, float]
+    totals: dict[str, Any]
 
 
 def load_scenario(path: Path | str) -> Scenario:
@@ -57,39 +94,176 @@ def load_scenario(path: Path | str) -> Scenario:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise InputError("scenario", str(p), f"a readable YAML file ({e.strerror})") from None
-    return validate(Scenario, load_yaml(text, f"scenario {p.name}"), f"scenario {p.name}")
+    return _validated(load_yaml(text, f"scenario {p.name}"), f"scenario {p.name}")
 
 
 def builtin_scenario(name: str = "stargate") -> Scenario:
     """A scenario shipped with Stargate."""
-    text = (resources.files("stargate") / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")
-    return validate(Scenario, load_yaml(text, name), f"scenario {name}")
+    try:
+        text = (resources.files("stargate") / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        names = sorted(p.name.removesuffix(".yaml") for p in (resources.files("stargate") / "scenarios").iterdir())
+        raise InputError("scenario", name, f"one of the built-in scenarios: {', '.join(names)}") from None
+    return _validated(load_yaml(text, name), f"scenario {name}")
 
 
-def run_plan(scenario: Scenario, catalog: Catalog | None = None) -> Plan:
-    """Design every phase of ``scenario`` and add up the totals.
+def _validated(data: Any, origin: str) -> Scenario:
+    """Validate, naming the phase by its name rather than its index."""
+    try:
+        return validate(Scenario, data, origin)
+    except InputError as e:
+        field = e.field
+        if isinstance(data, dict) and ": phases." in field:
+            head, rest = field.split(": phases.", 1)
+            index, _, tail = rest.partition(".")
+            phases = data.get("phases") or []
+            if index.isdigit() and int(index) < len(phases) and isinstance(phases[int(index)], dict):
+                label = phases[int(index)].get("name", index)
+                field = f"{head}: phase '{label}'" + (f".{tail}" if tail else "")
+        raise InputError(field, e.value, e.allowed) from None
+
+
+def job_shape(gpus: int, batch: int) -> tuple[int, int]:
+    """GPUs and global batch of the phase's reference job: sizes a parallel plan can factor.
+
+    A job needs ``tp x pp x cp x dp`` GPUs and a batch that ``dp x mbs`` divides; an arbitrary
+    cluster size (1,217,520) factors badly. The job takes the largest ``c x 2^k <= gpus`` with
+    ``c`` in 1, 3, 5, 7, 9, 15, and a batch ``c x 2^j`` of at least the phase's batch and one
+    sequence per 16 GPUs (data parallelism must grow with the machine).
+
+    Examples
+    --------
+    >>> job_shape(1_217_520, 2048)
+    (1179648, 73728)
+    >>> job_shape(16384, 2048)
+    (16384, 2048)
+    """
+    best = (0, 1)
+    for c in (1, 3, 5, 7, 9, 15):
+        if c > gpus:
+            continue
+        k = (gpus // c).bit_length() - 1
+        best = max(best, (c * 2**k, c))
+    used, c = best
+    need = max(batch, used // 16)
+    j = max(0, (max(need // c, 1) - 1).bit_length())
+    while c * 2**j < need:
+        j += 1
+    return used, c * 2**j
+
+
+def _training(phase: Phase, gpus: int, catalog: Catalog) -> tuple[dict[str, Any] | None, Any]:
+    """Fastest plan of the phase's reference model on the job's GPUs (None when nothing fits)."""
+    from stargate.training.context import Workload, resolve_context
+    from stargate.training.presets import load_model
+    from stargate.training.search import search
+
+    model, _ = load_model(phase.model)
+    used, batch = job_shape(gpus, phase.global_batch)
+    workload = Workload(accelerator=phase.accelerator, gpus=used, seq_len=phase.seq_len, global_batch=batch,
+                        precision=phase.precision, fabric=phase.fabric, topology=phase.topology)
+    ctx = resolve_context(model, workload, catalog)
+    r = search(ctx, top_k=1)
+    if r.feasible == 0:
+        return None, model
+    b = r.best
+    return {"mfu": float(b.mfu[0]), "step_time_s": float(b.step_time_s[0]), "parallelism": b.plans.row(0),
+            "calibrated": ctx.calibrated, "efficiency_generation": ctx.efficiency.id, "gpus": used,
+            "global_batch": batch, "tokens_per_s_per_gpu": float(b.tokens_per_s_per_gpu[0])}, model
+
+
+def _multisite(phase: Phase, gpus: int, model: Any, step_s: float, catalog: Catalog) -> dict[str, Any] | None:
+    if phase.sites <= 1:
+        return None
+    from stargate.fabric.design import FabricRequest, plan_fabric
+    from stargate.fabric.multisite import MultiSiteRequest, multisite
+
+    plan = plan_fabric(FabricRequest(gpus=gpus, fabric=phase.fabric, accelerator=phase.accelerator), catalog)
+    req = MultiSiteRequest(sites=phase.sites, distance_m=phase.site_distance_m, gradient_bytes=2.0 * model.params_total)
+    ms = multisite(req, gpus, plan, catalog).model_dump(mode="json")
+    ms["slowdown"] = step_s / (step_s + max(ms["added_step_time_s"], 0.0))
+    return ms
+
+
+def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> PhasePlan:
+    d = design_cluster(phase, catalog)
+    acc = catalog.accelerator(d.accelerator)
+    peak = d.gpus * acc.peak_16bit_flops_per_s
+    train, model = _training(phase, d.gpus, catalog)
+    warnings = lead_time_warnings(phase.mix, phase.year, scenario.decided_year, catalog)
+    storage = catalog.storage(phase.storage)
+    rec = catalog.get("recovery", "default", "recovery")
+    fails = interruptions(d.gpus, catalog)
+    gp = optimal_goodput(model.params_total * rec.checkpoint_bytes_per_param,  # type: ignore[attr-defined]
+                         storage.write_bw_bytes_per_s_per_gpu * d.gpus, rec.restart_s, fails.mtbf_s)  # type: ignore[attr-defined]
+    ms = _multisite(phase, d.gpus, model, train["step_time_s"], catalog) if train else None
+    mfu = train["mfu"] * (ms["slowdown"] if ms else 1.0) if train else None
+    if train is None:
+        warnings.append(f"{model.name} fits no parallel plan on {d.gpus:,} × {acc.id}: no MFU, no trainable-model figures")
+    elif not train["calibrated"]:
+        warnings.append(f"{acc.id} has no published runs: efficiencies borrowed from the {train['efficiency_generation']} generation")
+    if train is not None:
+        mfu *= train["gpus"] / d.gpus  # GPUs left out of the reference job do no training
+    usable = peak * mfu * gp.goodput * phase.training_days * 86400 if mfu else None
+    n = tokens = lossv = data = gpt4 = None
+    if usable:
+        n, tokens = (float(x) for x in compute_optimal(usable, law))
+        lossv = float(loss(n, tokens, law))
+        need = data_need(tokens, usable, generator_params=n)
+        data = {"tokens_needed": tokens, "human_text_stock_tokens": HUMAN_TEXT_STOCK_TOKENS,
+                "synthetic_tokens": need.synthetic_tokens, "synthetic_generation_flops": need.synthetic_generation_flops,
+                "synthetic_share_of_compute": need.synthetic_share_of_compute}
+        gpt4 = GPT4_CLASS_FLOPS / (peak * mfu * gp.goodput) / 86400
+    energy = d.energy_mwh_per_year
+    price = d.opex_breakdown_usd_per_year["energy"]
+    return PhasePlan(
+        name=phase.name, year=phase.year, site=phase.site, gpus=d.gpus, accelerator=d.accelerator, capex_usd=d.capex_usd,
+        facility_power_w=d.facility_power_w, peak_flops=peak, mfu=mfu, reference_model=model.name, reference_job=train, goodput=gp.goodput,
+        reliability={"interruptions_per_day": fails.per_hour * 24, "mtbf_s": fails.mtbf_s,
+                     "by_cause_per_day": {k: v * 24 for k, v in fails.by_cause_per_hour.items()},
+                     "checkpoint_bytes": gp.checkpoint_bytes, "checkpoint_write_s": gp.write_s,
+                     "checkpoint_interval_s": gp.interval_s, "restart_s": gp.restart_s},
+        usable_flops=usable, training_days=phase.training_days, largest_model_params=n, largest_model_tokens=tokens,
+        largest_model_loss=lossv, data=data, gpt4_class_days=gpt4, energy_mwh_per_year=energy,
+        energy_cost_usd_per_year=price, carbon_t_per_year=d.carbon_t_per_year, multisite=ms,
+        reported=phase.reported.model_dump(mode="json") if phase.reported else None, warnings=warnings, design=d,
+    )
+
+
+ASSUMPTIONS = [
+    "failure rates per GPU-hour stay at the Llama 3 (2024, H100) level at every scale and generation",
+    "one training job spans every GPU of a phase; goodput at Daly's optimal checkpoint interval",
+    "compute-optimal split of usable compute by the Besiroglu et al. (2024) refit of Chinchilla; MoE counted by active parameters",
+    "synthetic data generated by a model of the trained size, 30% of generated tokens kept (an assumption)",
+    "usable compute = dense 16-bit peak x predicted MFU x goodput x training time",
+]
+
+
+def run_plan(scenario: Scenario, catalog: Catalog | None = None, law: str = DEFAULT_LAW) -> Plan:
+    """Run the whole chain for every phase of ``scenario`` and add up the totals.
 
     Examples
     --------
     >>> plan = run_plan(builtin_scenario())
-    >>> plan.phases[0].accelerator
-    'gb200-186g'
+    >>> len(plan.phases) == 5 and plan.totals["capex_usd"] > 1e11
+    True
     """
+    if law not in LAWS:
+        raise InputError("scaling_law", law, f"one of {', '.join(LAWS)}")
     cat = catalog or Catalog.load()
-    phases = []
-    for ph in scenario.phases:
-        d = design_cluster(ph, cat)
-        acc = cat.accelerator(d.accelerator)
-        phases.append(PhasePlan(
-            name=ph.name, year=ph.year, gpus=d.gpus, accelerator=d.accelerator, capex_usd=d.capex_usd,
-            facility_power_w=d.facility_power_w, peak_flops=d.gpus * acc.peak_16bit_flops_per_s,
-            largest_model_params=None, design=d,
-        ))
-    totals = {
+    phases = [_phase(ph, scenario, cat, law) for ph in scenario.phases]
+    totals: dict[str, Any] = {
         "capex_usd": sum(p.capex_usd for p in phases),
         "gpus": float(sum(p.gpus for p in phases)),
         "facility_power_w": sum(p.facility_power_w for p in phases),
         "peak_flops": sum(p.peak_flops for p in phases),
         "opex_usd_per_year": sum(p.design.opex_usd_per_year for p in phases),
+        "energy_mwh_per_year": sum(p.energy_mwh_per_year for p in phases),
+        "carbon_t_per_year": sum(p.carbon_t_per_year for p in phases),
     }
-    return Plan(scenario=scenario.name, description=scenario.description, phases=phases, totals=totals)
+    if scenario.reported_total_capex_usd:
+        totals["reported_capex_usd"] = scenario.reported_total_capex_usd
+        totals["reported_capex_source"] = scenario.reported_total_source
+        totals["capex_vs_reported"] = totals["capex_usd"] / scenario.reported_total_capex_usd
+    return Plan(scenario=scenario.name, description=scenario.description, scaling_law=LAWS[law].source,
+                assumptions=ASSUMPTIONS, phases=phases, totals=totals)

@@ -22,6 +22,17 @@ Usd = Annotated[float, BeforeValidator(lambda v: parse_usd(v, "budget_usd")), Fi
 _CONFIG = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
+class EnergyShare(BaseModel):
+    """One source's share of a phase's energy."""
+
+    model_config = _CONFIG
+
+    source: str
+    """Energy source id from the catalog."""
+    share: Annotated[float, Field(gt=0, le=1)]
+    """Fraction of the phase's energy it supplies."""
+
+
 class DesignRequest(BaseModel):
     """One cluster to design: an accelerator and exactly one way to size it.
 
@@ -51,6 +62,8 @@ class DesignRequest(BaseModel):
     """Scale-out topology."""
     energy_source: str = "grid-us"
     """Energy source id that prices the electricity."""
+    energy_mix: tuple[EnergyShare, ...] = ()
+    """Energy sources and their shares; when given, it prices the electricity instead of ``energy_source``."""
     systems_per_rack: Annotated[int, Field(gt=0)] | None = None
     """Systems per rack; default: the system's reference packing."""
     cooling: Cooling | None = None
@@ -69,23 +82,23 @@ class DesignRequest(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _mix_adds_up(self) -> DesignRequest:
+        if self.energy_mix and abs(sum(e.share for e in self.energy_mix) - 1.0) > 1e-6:
+            raise ValueError(f"energy_mix shares must add up to 1 (got {sum(e.share for e in self.energy_mix):g})")
+        return self
+
+    @property
+    def mix(self) -> list[tuple[str, float]]:
+        """The energy mix as ``(source id, share)`` pairs (``energy_source`` alone by default)."""
+        return [(e.source, e.share) for e in self.energy_mix] or [(self.energy_source, 1.0)]
+
     @property
     def sizing(self) -> str:
         """Which sizing the request uses: ``gpus``, ``budget`` or ``power``."""
         if self.gpus is not None:
             return "gpus"
         return "budget" if self.budget_usd is not None else "power"
-
-
-class EnergyShare(BaseModel):
-    """One source's share of a phase's energy."""
-
-    model_config = _CONFIG
-
-    source: str
-    """Energy source id from the catalog."""
-    share: Annotated[float, Field(gt=0, le=1)]
-    """Fraction of the phase's energy it supplies."""
 
 
 class Reported(BaseModel):
@@ -118,8 +131,6 @@ class Phase(DesignRequest):
     """Sites one training job spans (joined in a ring of fibre links)."""
     site_distance_m: Annotated[float, Field(gt=0)] = 100e3
     """Fibre route between adjacent sites (m)."""
-    energy_mix: tuple[EnergyShare, ...] = ()
-    """Energy sources and their shares; default: ``energy_source`` alone."""
     model: str = "llama3.1-405b"
     """Frontier-scale model on which the phase's MFU is predicted (preset or config.json)."""
     seq_len: Annotated[int, Field(gt=0)] = 8192
@@ -133,11 +144,6 @@ class Phase(DesignRequest):
     reported: Reported | None = None
     """What the public reporting says about this phase."""
 
-    @model_validator(mode="after")
-    def _mix_adds_up(self) -> Phase:
-        if self.energy_mix and abs(sum(e.share for e in self.energy_mix) - 1.0) > 1e-6:
-            raise ValueError(f"energy_mix shares must add up to 1 (got {sum(e.share for e in self.energy_mix):g})")
-        return self
 
 
 class Scenario(BaseModel):

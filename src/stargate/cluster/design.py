@@ -26,6 +26,7 @@ from stargate.catalog.schema import Accelerator, CoolingTech, EnergySource, Fina
 from stargate.cluster.power import ItPower, it_power_w, typical_it_power_w
 from stargate.cluster.racks import RackLayout, choose_cooling, rack_layout
 from stargate.economics.capex import Capex, capex_usd
+from stargate.economics.energy import blend
 from stargate.economics.opex import Opex, energy_mwh_per_year, opex_usd_per_year
 from stargate.economics.tco import Tco, tco_usd_per_gpu_hour
 from stargate.errors import InputError
@@ -80,7 +81,7 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
     fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology)
     return Resolved(
         request, acc, system, layout, cooling, why,
-        catalog.energy_source(request.energy_source), catalog.finance(request.finance),
+        blend(request.mix, catalog), catalog.finance(request.finance),
         fabric, catalog, tb * storage.price_usd_per_tb, tb * storage.power_w_per_tb,
     )
 

@@ -50,6 +50,10 @@ def render_design(d: Any) -> None:
         c.print(f"[dim]note: {note}[/]")
 
 
+def _opt(value: Any, fmt: Any) -> str:
+    return "—" if value is None else fmt(value)
+
+
 def render_plan(plan: Any) -> None:
     """Print a plan: one column per phase (so it reads in a narrow terminal), then totals."""
     c = _console()
@@ -68,16 +72,45 @@ def render_plan(plan: Any) -> None:
         "  accelerators": lambda p: _share(p.design.capex_breakdown_usd["accelerators"], p.capex_usd),
         "  network": lambda p: _share(p.design.capex_breakdown_usd["network"], p.capex_usd),
         "  facility": lambda p: _share(p.design.capex_breakdown_usd["facility"], p.capex_usd),
-        "opex per year": lambda p: format_usd(p.design.opex_usd_per_year),
         "TCO per GPU-hour": lambda p: f"${p.design.tco_usd_per_gpu_hour:.2f}",
         "peak (dense 16-bit)": lambda p: format_quantity(p.peak_flops, "FLOP/s"),
+        "MFU (reference model)": lambda p: _opt(p.mfu, lambda v: f"{100 * v:.0f}% ({p.reference_model})"),
+        "interruptions per day": lambda p: f"{p.reliability['interruptions_per_day']:,.1f}",
+        "goodput": lambda p: f"{100 * p.goodput:.0f}%",
+        "largest model": lambda p: _opt(p.largest_model_params, lambda v: f"{v / 1e12:.2f}T params in {p.training_days:g} d"),
+        "  on tokens": lambda p: _opt(p.largest_model_tokens, lambda v: f"{v / 1e12:.0f}T"),
+        "  synthetic share": lambda p: _opt(p.data, lambda v: f"{100 * v['synthetic_tokens'] / v['tokens_needed']:.0f}% of tokens"),
+        "GPT-4-class (2e25 FLOP)": lambda p: _opt(p.gpt4_class_days, lambda v: f"{v:,.1f} days"),
+        "energy per year": lambda p: f"{p.energy_mwh_per_year / 1e6:.2f} TWh, {format_usd(p.energy_cost_usd_per_year)}",
+        "carbon per year": lambda p: f"{p.carbon_t_per_year / 1e6:.2f} Mt CO2e",
+        "reported": lambda p: _reported(p.reported),
     }
     for label, cell in rows.items():
         t.add_row(label, *(cell(p) for p in plan.phases))
     c.print(t)
     tot = plan.totals
-    c.print(f"totals: {int(tot['gpus']):,} GPUs, capex {format_usd(tot['capex_usd'])}, facility power "
+    line = (f"totals: {int(tot['gpus']):,} GPUs, capex {format_usd(tot['capex_usd'])}, facility power "
             f"{format_quantity(tot['facility_power_w'], 'W')}, opex {format_usd(tot['opex_usd_per_year'])}/yr")
+    if "reported_capex_usd" in tot:
+        line += f"; reported {format_usd(tot['reported_capex_usd'])} ({tot['reported_capex_source']})"
+    c.print(line)
+    for p in plan.phases:
+        for w in p.warnings:
+            c.print(f"[yellow]{p.name}: {w}[/]")
+    c.print("[dim]assumptions: " + "; ".join(plan.assumptions) + "[/]")
+
+
+def _reported(r: dict[str, Any] | None) -> str:
+    if not r:
+        return "—"
+    parts = []
+    if r.get("capex_usd"):
+        parts.append(format_usd(r["capex_usd"]))
+    if r.get("gpus"):
+        parts.append(f"{r['gpus']:,.0f} GPUs")
+    if r.get("power_w"):
+        parts.append(format_quantity(r["power_w"], "W"))
+    return ", ".join(parts) or "—"
 
 
 def _share(part: float, total: float) -> str:
