@@ -45,7 +45,7 @@ def test_plan_builtin_scenario(cli):
     phase = plan["phases"][0]
     for key in ("name", "year", "gpus", "accelerator", "capex_usd", "facility_power_w", "peak_flops", "largest_model_params"):
         assert key in phase
-    assert phase["accelerator"] == "gb200-186g" and phase["capex_usd"] <= 100e9
+    assert plan["phases"][-1]["capex_usd"] <= 100e9  # phase 5, sized by its reported $100B
     assert plan["totals"]["capex_usd"] == pytest.approx(sum(p["capex_usd"] for p in plan["phases"]))
 
 

@@ -109,6 +109,8 @@ def design(
 @app.command()
 def plan(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML; default: the built-in Stargate scenario.")] = None,
+    builtin: Annotated[str | None, typer.Option(help="A built-in scenario by name (stargate, stargate-amd-ethernet, ...).")] = None,
+    scaling_law: Annotated[str, typer.Option(help="besiroglu2024 (default) or chinchilla.")] = "besiroglu2024",
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -117,8 +119,8 @@ def plan(
     from stargate.plan import builtin_scenario, load_scenario, run_plan
     from stargate.report.terminal import render_plan
 
-    sc = load_scenario(scenario) if scenario is not None else builtin_scenario()
-    _emit(run_plan(sc, Catalog.load(catalog)), as_json, render_plan)
+    sc = load_scenario(scenario) if scenario is not None else builtin_scenario(builtin or "stargate")
+    _emit(run_plan(sc, Catalog.load(catalog), scaling_law), as_json, render_plan)
 
 
 @app.command()

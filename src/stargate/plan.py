@@ -214,10 +214,11 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
                 "synthetic_tokens": need.synthetic_tokens, "synthetic_generation_flops": need.synthetic_generation_flops,
                 "synthetic_share_of_compute": need.synthetic_share_of_compute}
         gpt4 = GPT4_CLASS_FLOPS / (peak * mfu * gp.goodput) / 86400
+    capex = d.capex_usd + (ms["links_capex_usd"] if ms else 0.0)  # the links between sites are part of the phase
     energy = d.energy_mwh_per_year
     price = d.opex_breakdown_usd_per_year["energy"]
     return PhasePlan(
-        name=phase.name, year=phase.year, site=phase.site, gpus=d.gpus, accelerator=d.accelerator, capex_usd=d.capex_usd,
+        name=phase.name, year=phase.year, site=phase.site, gpus=d.gpus, accelerator=d.accelerator, capex_usd=capex,
         facility_power_w=d.facility_power_w, peak_flops=peak, mfu=mfu, reference_model=model.name, reference_job=train, goodput=gp.goodput,
         reliability={"interruptions_per_day": fails.per_hour * 24, "mtbf_s": fails.mtbf_s,
                      "by_cause_per_day": {k: v * 24 for k, v in fails.by_cause_per_hour.items()},

@@ -45,8 +45,8 @@ def blend(mix: list[tuple[str, float]], catalog: Catalog) -> EnergySource:
 
 def lead_time_warnings(mix: list[tuple[str, float]], year: int, decided_year: int | None, catalog: Catalog) -> list[str]:
     """Sources that cannot deliver power by ``year`` when committed in ``decided_year``."""
-    if decided_year is None:
-        return []
+    if decided_year is None or year <= decided_year:
+        return []  # no forward commitment: the phase is built (or being built) when the plan is decided
     out = []
     for sid, share in mix:
         src = catalog.energy_source(sid)

@@ -88,11 +88,8 @@ def resolve_context(model: ModelSpec, workload: Workload, catalog: Catalog | Non
     peak16 = acc.peak_16bit_flops_per_s
     peak = acc.peak_flops_per_s.get(prec)
     if peak is None:
-        if prec in (Precision.BF16, Precision.FP16):
-            peak = peak16
-        else:
-            raise InputError("precision", workload.precision, f"a precision {acc.id} has a peak for "
-                             f"({', '.join(p.value for p in acc.peak_flops_per_s)})")
+        raise InputError("precision", workload.precision, f"a precision {acc.id} has a peak for "
+                         f"({', '.join(p.value for p in acc.peak_flops_per_s)})")
     factor = {Precision.FP8: eff.fp8_matmul, Precision.FP4: eff.fp4_matmul}.get(prec, 1.0)
     fabric = plan_fabric(FabricRequest(gpus=workload.gpus, fabric=workload.fabric, accelerator=acc.id,
                                        topology=workload.topology), cat)
