@@ -195,7 +195,8 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
     rec = catalog.get("recovery", "default", "recovery")
     fails = interruptions(d.gpus, catalog)
     gp = optimal_goodput(model.params_total * rec.checkpoint_bytes_per_param,  # type: ignore[attr-defined]
-                         storage.write_bw_bytes_per_s_per_gpu * d.gpus, rec.restart_s, fails.mtbf_s)  # type: ignore[attr-defined]
+                         storage.write_bw_bytes_per_s_per_gpu * d.gpus, rec.restart_s, fails.mtbf_s,  # type: ignore[attr-defined]
+                         phase.hot_spare_fraction)
     ms = _multisite(phase, d.gpus, model, train["step_time_s"], catalog) if train else None
     mfu = train["mfu"] * (ms["slowdown"] if ms else 1.0) if train else None
     if train is None:

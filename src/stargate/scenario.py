@@ -141,6 +141,9 @@ class Phase(DesignRequest):
     """Matmul precision of that training run."""
     training_days: Annotated[float, Field(gt=0)] = 100.0
     """Training time for the largest compute-optimal model the phase can train."""
+    hot_spare_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Share of the GPUs kept idle as hot spares, so that a restart swaps them in without waiting for
+    repair (the catalog's restart time assumes spares are at hand); spares do no training."""
     reported: Reported | None = None
     """What the public reporting says about this phase."""
 
