@@ -58,11 +58,11 @@ def test_job_shape_factors_any_cluster():
     [
         ("name: x\nphases:\n  - {name: alpha, year: 2026, accelerator: h100, gpus: 8, colour: red}\n",
          ["phase 'alpha'", "colour"]),
-        ("name: x\nphases:\n  - {name: a, year: 2027, accelerator: h100, gpus: 8}\n"
-         "  - {name: b, year: 2026, accelerator: h100, gpus: 8}\n", ["phases", "2027, 2026"]),
+        (("name: x\nphases:\n  - {name: a, year: 2027, accelerator: h100, gpus: 8}\n"
+          "  - {name: b, year: 2026, accelerator: h100, gpus: 8}\n"), ["phases", "2027, 2026"]),
         ("name: x\nphases:\n  - {name: beta, year: 2026, accelerator: h100}\n", ["phase 'beta'", "exactly one of"]),
-        ("name: x\nphases:\n  - {name: g, year: 2026, accelerator: h100, gpus: 8,"
-         " energy_mix: [{source: grid-us, share: 0.5}]}\n", ["phase 'g'", "add up to 1"]),
+        (("name: x\nphases:\n  - {name: g, year: 2026, accelerator: h100, gpus: 8,"
+          " energy_mix: [{source: grid-us, share: 0.5}]}\n"), ["phase 'g'", "add up to 1"]),
         ("phases: []\n", ["name"]),
     ],
 )

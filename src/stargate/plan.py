@@ -27,7 +27,7 @@ from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 from stargate.scenario import Phase, Scenario, validate
 
-__all__ = ["GPT4_CLASS_FLOPS", "Plan", "PhasePlan", "builtin_scenario", "job_shape", "load_scenario", "run_plan"]
+__all__ = ["GPT4_CLASS_FLOPS", "PhasePlan", "Plan", "builtin_scenario", "job_shape", "load_scenario", "run_plan"]
 
 GPT4_CLASS_FLOPS = 2e25
 """Training compute of a GPT-4-class model (Epoch AI's estimate for GPT-4: ~2.1e25 FLOP)."""
