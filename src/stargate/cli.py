@@ -242,6 +242,111 @@ def validate_cmd(
     _emit(report, as_json, render_validation)
 
 
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec YAML (axes, fixed, constraints, objectives).")],
+    out: Annotated[Path, typer.Option("--out", help="Results directory; re-running on it resumes.")],
+    processes: Annotated[int, typer.Option(help="Local worker processes (1: in this process).")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler: tcp://HOST:PORT.")] = None,
+    dask_local: Annotated[int, typer.Option(help="Start a local Dask cluster of this many workers.")] = 0,
+    yes: Annotated[bool, typer.Option("--yes", help="Run a sweep larger than the spec's max_points.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate a design-space sweep into Parquet files (resumable)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from stargate.catalog import load_yaml
+    from stargate.errors import InputError
+    from stargate.scenario import validate
+    from stargate.sweep.engine import run_sweep
+    from stargate.sweep.spec import SweepSpec
+
+    try:
+        text = spec.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError("spec", str(spec), f"a readable YAML file ({e.strerror})") from None
+    sw = validate(SweepSpec, load_yaml(text, f"spec {spec.name}"), f"spec {spec.name}")
+    sw.check()
+    if sw.size > sw.max_points and not yes:
+        raise InputError("spec", f"{sw.size:,} points", f"at most max_points={sw.max_points:,} without --yes")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=_stderr_console(), disable=as_json) as bar:
+        task = bar.add_task(f"sweep {sw.name} ({sw.size:,} points)", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        counts = run_sweep(sw, out, processes, scheduler, dask_local, tick)
+    _emit(counts, as_json, lambda c: typer.echo(
+        f"{c['points']:,} points in {c['chunks']} chunks: {c['computed']} computed, {c['skipped']} already done -> {out}"))
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@app.command()
+def query(
+    results: Annotated[Path, typer.Argument(metavar="DIR", help="Sweep results directory.")],
+    sql: Annotated[str, typer.Argument(help="SQL over the table `results`.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Run DuckDB SQL over a sweep's results (table `results`)."""
+    from stargate.errors import InputError
+    from stargate.report.terminal import render_rows
+    from stargate.sweep.store import connect
+
+    con = connect(results)
+    try:
+        cur = con.execute(sql)
+    except Exception as e:  # noqa: BLE001 - DuckDB raises many error types for bad SQL
+        raise InputError("SQL", sql, f"valid DuckDB SQL over `results` ({str(e).splitlines()[0]})") from None
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    _emit(rows, as_json, render_rows)
+
+
+@app.command()
+def pareto(
+    results: Annotated[Path, typer.Argument(metavar="DIR", help="Sweep results directory.")],
+    objectives: Annotated[str, typer.Option(help="Columns to minimise, comma-separated; prefix - to maximise.")] = "capex_usd,time_to_train_s,facility_power_w",
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the front to this CSV.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The non-dominated designs of a sweep (feasible ones that meet its constraints)."""
+    import csv
+
+    import numpy as np
+
+    from stargate.errors import InputError
+    from stargate.report.terminal import render_rows
+    from stargate.sweep.pareto import pareto_mask
+    from stargate.sweep.store import connect
+
+    con = connect(results)
+    cols = [c[0] for c in con.execute("DESCRIBE results").fetchall()]
+    objs = [o.strip() for o in objectives.split(",") if o.strip()]
+    for o in objs:
+        if o.lstrip("-") not in cols:
+            raise InputError("--objectives", o, f"columns of the results ({', '.join(c for c in cols if c not in ('reason',))})")
+    cur = con.execute("SELECT * FROM results WHERE meets_constraints")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    values = np.array([[(-1 if o.startswith("-") else 1) * float(r[o.lstrip("-")]) for o in objs] for r in rows]).reshape(len(rows), len(objs))
+    front = [r for r, k in zip(rows, pareto_mask(values), strict=True) if k]
+    front.sort(key=lambda r: float(r[objs[0].lstrip("-")]))
+    if out is not None and front:
+        with out.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(front[0]))
+            w.writeheader()
+            w.writerows(front)
+    keep = ["design_id", *(o.lstrip("-") for o in objs), "accelerator", "fabric", "gpus_built", "model"]
+    _emit(front, as_json, lambda rs: render_rows([{k: r.get(k) for k in keep if k in r} for r in rs]))
+
+
 @catalog_app.command("list")
 def catalog_list(
     kind: Annotated[str | None, typer.Argument(help="Section, e.g. accelerators, systems, switches, media (all when left out).")] = None,

@@ -253,3 +253,19 @@ def render_validation(report: dict[str, Any]) -> None:
     if o:
         c.print(f"[bold]tokens/s per GPU: median |error| {100 * o['median_abs_error']:.1f}%, p90 {100 * o['p90_abs_error']:.1f}%, "
                 f"max {100 * o['max_abs_error']:.1f}%[/]")
+
+
+def render_rows(rows: list[dict[str, Any]]) -> None:
+    """Print rows (query results, a Pareto front) as a table."""
+    c = _console()
+    if not rows:
+        c.print("(no rows)")
+        return
+    t = Table()
+    for k in rows[0]:
+        t.add_column(k, overflow="fold")
+    for r in rows[:200]:
+        t.add_row(*("" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in r.values()))
+    c.print(t)
+    if len(rows) > 200:
+        c.print(f"... {len(rows) - 200} more rows (use --json for all)")

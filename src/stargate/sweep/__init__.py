@@ -1,0 +1,1 @@
+"""Design-space sweeps: specs, the engine (local or Dask), Parquet results, Pareto fronts."""

@@ -1,0 +1,138 @@
+"""The whole chain's outcome for a chunk of sweep points.
+
+Points that share inputs share work: a cluster design is computed once per distinct (accelerator,
+sizing, fabric, topology, energy) and a training search once per distinct (model, accelerator,
+GPUs, fabric, sequence, batch, precision), in caches that live as long as the worker process.
+What remains per point — goodput, time and cost to train, the largest model, multi-site cost — is
+arithmetic on the cached results. The result is a dict of equal-length columns.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from stargate.catalog import Catalog
+from stargate.cluster.design import design_cluster
+from stargate.errors import InputError
+from stargate.plan import job_shape
+from stargate.reliability.checkpoint import optimal_goodput
+from stargate.reliability.failures import interruptions
+from stargate.scaling.laws import compute_optimal
+from stargate.scenario import DesignRequest
+from stargate.sweep.spec import design_ids
+
+__all__ = ["OUTPUTS", "evaluate_chunk"]
+
+OUTPUTS = (
+    "feasible", "reason", "gpus_built", "racks", "kw_per_rack", "cooling", "it_power_w", "facility_power_w", "capex_usd",
+    "opex_usd_per_year", "tco_usd_per_gpu_hour", "network_capex_usd", "mfu", "step_time_s", "tokens_per_s_per_gpu",
+    "fits", "tp", "pp", "dp", "cp", "ep", "goodput", "training_tokens_used", "time_to_train_s", "cost_to_train_usd",
+    "largest_model_params", "energy_mwh_per_year", "carbon_t_per_year", "added_step_time_s",
+)
+
+
+@lru_cache(maxsize=4096)
+def _design(acc: str, sizing: str, value: float, fabric: str, topology: str, energy: str) -> dict[str, Any]:
+    req = DesignRequest(accelerator=acc, fabric=fabric, topology=topology, energy_source=energy,
+                        **{sizing: int(value) if sizing == "gpus" else value})
+    d = design_cluster(req, Catalog.load())
+    return {"gpus_built": d.gpus, "racks": d.racks, "kw_per_rack": d.kw_per_rack, "cooling": d.cooling,
+            "it_power_w": d.it_power_w, "facility_power_w": d.facility_power_w, "capex_usd": d.capex_usd,
+            "opex_usd_per_year": d.opex_usd_per_year, "tco_usd_per_gpu_hour": d.tco_usd_per_gpu_hour,
+            "network_capex_usd": d.capex_breakdown_usd["network"], "energy_mwh_per_year": d.energy_mwh_per_year,
+            "carbon_t_per_year": d.carbon_t_per_year}
+
+
+@lru_cache(maxsize=4096)
+def _training(model: str, acc: str, gpus: int, fabric: str, topology: str, seq: int, batch: int, precision: str) -> dict[str, Any]:
+    from stargate.training.context import Workload, resolve_context
+    from stargate.training.presets import load_model
+    from stargate.training.search import search
+
+    spec, _ = load_model(model)
+    used, job_batch = job_shape(gpus, batch)
+    ctx = resolve_context(spec, Workload(accelerator=acc, gpus=used, seq_len=seq, global_batch=job_batch,
+                                         precision=precision, fabric=fabric, topology=topology), Catalog.load())
+    r = search(ctx, top_k=1)
+    out: dict[str, Any] = {"params_total": spec.params_total, "params_active": spec.params_active, "used": used}
+    if r.feasible == 0:
+        return {**out, "fits": False}
+    b = r.best
+    plan = b.plans.row(0)
+    return {**out, "fits": True, "mfu": float(b.mfu[0]) * used / gpus, "step_time_s": float(b.step_time_s[0]),
+            "tokens_per_s_per_gpu": float(b.tokens_per_s_per_gpu[0]) * used / gpus,
+            **{k: plan[k] for k in ("tp", "pp", "dp", "cp", "ep")}}
+
+
+@lru_cache(maxsize=4096)
+def _goodput(gpus: int, params: float) -> float:
+    cat = Catalog.load()
+    rec = cat.get("recovery", "default")
+    storage = cat.storage()
+    g = optimal_goodput(params * rec.checkpoint_bytes_per_param, storage.write_bw_bytes_per_s_per_gpu * gpus,  # type: ignore[attr-defined]
+                        rec.restart_s, interruptions(gpus, cat).mtbf_s)  # type: ignore[attr-defined]
+    return g.goodput
+
+
+def _point(p: dict[str, Any]) -> dict[str, Any]:
+    sizing = next(k for k in ("gpus", "budget_usd", "power_w") if k in p)
+    out: dict[str, Any] = {k: None for k in OUTPUTS}
+    try:
+        d = _design(p["accelerator"], sizing, float(p[sizing]), p["fabric"], p["topology"], p["energy_source"])
+    except InputError as e:
+        return {**out, "feasible": False, "reason": str(e)}
+    out.update(d)
+    t = _training(p["model"], p["accelerator"], d["gpus_built"], p["fabric"], p["topology"], int(p["seq_len"]),
+                  int(p["global_batch"]), p["precision"])
+    out["fits"] = t["fits"]
+    if not t["fits"]:
+        return {**out, "feasible": False, "reason": f"{p['model']} fits no parallel plan"}
+    out.update({k: t[k] for k in ("mfu", "step_time_s", "tokens_per_s_per_gpu", "tp", "pp", "dp", "cp", "ep")})
+    gp = _goodput(d["gpus_built"], float(t["params_total"]))
+    tokens = float(p["training_tokens"]) or 20.0 * t["params_active"]
+    rate = t["tokens_per_s_per_gpu"] * d["gpus_built"] * gp
+    added = 0.0
+    if int(p["sites"]) > 1:
+        added = _site_cost(p, d["gpus_built"], float(t["params_total"]))
+        rate *= t["step_time_s"] / (t["step_time_s"] + added)
+    seconds = tokens / rate
+    flops = d["gpus_built"] * Catalog.load().accelerator(p["accelerator"]).peak_16bit_flops_per_s * t["mfu"] * gp
+    out.update(goodput=gp, training_tokens_used=tokens, time_to_train_s=seconds, added_step_time_s=added,
+               cost_to_train_usd=seconds * d["gpus_built"] / 3600 * d["tco_usd_per_gpu_hour"],
+               largest_model_params=float(compute_optimal(flops * float(p["training_days"]) * 86400, "besiroglu2024")[0]),
+               feasible=True, reason="")
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _site_cost_cached(acc: str, fabric: str, gpus: int, sites: int, distance: float, params: float) -> float:
+    from stargate.fabric.design import FabricRequest, plan_fabric
+    from stargate.fabric.multisite import MultiSiteRequest, multisite
+
+    cat = Catalog.load()
+    plan = plan_fabric(FabricRequest(gpus=gpus, fabric=fabric, accelerator=acc), cat)
+    req = MultiSiteRequest(sites=sites, distance_m=distance, gradient_bytes=2.0 * params)
+    return max(multisite(req, gpus, plan, cat).added_step_time_s, 0.0)
+
+
+def _site_cost(p: dict[str, Any], gpus: int, params: float) -> float:
+    try:
+        return _site_cost_cached(p["accelerator"], p["fabric"], gpus, int(p["sites"]), float(p["site_distance_m"]), params)
+    except InputError:
+        return float("inf")
+
+
+def evaluate_chunk(cols: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+    """Inputs and outcome of every point of a chunk, as columns (``design_id`` first)."""
+    n = len(next(iter(cols.values())))
+    keys = list(cols)
+    rows = [_point({k: cols[k][i] for k in keys}) for i in range(n)]
+    table: dict[str, list[Any]] = {"design_id": design_ids(cols)}
+    for k in keys:
+        table[k] = [v.item() if hasattr(v, "item") else v for v in cols[k]]
+    for k in OUTPUTS:
+        table[k] = [r[k] for r in rows]
+    return table

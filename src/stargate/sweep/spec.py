@@ -1,0 +1,192 @@
+"""Sweep specifications: axes, fixed fields, constraints and objectives, expanded lazily.
+
+A spec is YAML::
+
+    name: small
+    axes:                                   # the cross product of these is the sweep
+      accelerator: [h100, gb200]
+      fabric: [infiniband, ethernet]
+      budget_usd: {start: 1e9, stop: 1e11, num: 5, scale: log}
+    fixed: {model: llama3.1-70b, training_days: 100}
+    constraints: ["facility_power_w <= 5e9", "fits"]
+    objectives: [capex_usd, time_to_train_s, facility_power_w]
+
+Point ``i`` of the sweep is decoded from ``i`` in mixed radix (the last axis fastest), so a chunk
+of points is an index range and nothing is materialised before it is evaluated. A point's
+``design_id`` hashes its field values, so it is the same for the same point in any spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from stargate.errors import InputError
+
+__all__ = ["AXES", "SweepSpec", "design_ids", "points"]
+
+# Every field a sweep point can set, with its default (None: required, or one of a sizing set).
+AXES: dict[str, Any] = {
+    "accelerator": None,
+    "gpus": None,
+    "budget_usd": None,
+    "power_w": None,
+    "fabric": "infiniband",
+    "topology": "rail-optimized",
+    "energy_source": "grid-us",
+    "model": "llama3.1-70b",
+    "seq_len": 8192,
+    "global_batch": 2048,
+    "precision": "bf16",
+    "training_days": 100.0,
+    "training_tokens": 0.0,
+    "sites": 1,
+    "site_distance_m": 100e3,
+}
+SIZING = ("gpus", "budget_usd", "power_w")
+NUMERIC = {"gpus", "budget_usd", "power_w", "seq_len", "global_batch", "training_days", "training_tokens", "sites",
+           "site_distance_m"}
+OPS = ("<=", ">=", "<", ">", "==")
+
+
+class Range(BaseModel):
+    """A numeric axis given as a range."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: float
+    stop: float
+    num: Annotated[int, Field(ge=1)]
+    scale: str = Field("linear", pattern=r"^(linear|log)$")
+
+    def values(self) -> list[float]:
+        if self.scale == "log":
+            if self.start <= 0 or self.stop <= 0:
+                raise ValueError("a log range needs positive start and stop")
+            return list(np.geomspace(self.start, self.stop, self.num))
+        return list(np.linspace(self.start, self.stop, self.num))
+
+
+class SweepSpec(BaseModel):
+    """A design-space sweep."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    name: str
+    """Sweep name."""
+    axes: dict[str, list[Any] | Range]
+    """Fields to vary: a list of values, or a numeric range."""
+    fixed: dict[str, Any] = {}
+    """Fields held constant."""
+    constraints: list[str] = []
+    """Conditions a design must meet to be kept feasible: ``"<column> <op> <number>"`` or a boolean column."""
+    objectives: list[str] = ["capex_usd", "time_to_train_s", "facility_power_w"]
+    """Columns to minimise (prefix ``-`` to maximise) for the Pareto front."""
+    chunk_size: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
+    """Points per chunk: the unit of work, of storage and of resumption."""
+    max_points: Annotated[int, Field(ge=1)] = 2_000_000
+    """Size limit: a larger sweep needs ``--yes``."""
+
+    @field_validator("axes")
+    @classmethod
+    def _axes(cls, axes: dict[str, Any]) -> dict[str, Any]:
+        if not axes:
+            raise ValueError("a sweep needs at least one axis")
+        for key, values in axes.items():
+            if key not in AXES:
+                raise ValueError(f"unknown axis '{key}'; known: {', '.join(AXES)}")
+            if isinstance(values, list) and not values:
+                raise ValueError(f"axis '{key}' is empty")
+        return axes
+
+    @field_validator("fixed")
+    @classmethod
+    def _fixed(cls, fixed: dict[str, Any]) -> dict[str, Any]:
+        for key in fixed:
+            if key not in AXES:
+                raise ValueError(f"unknown fixed field '{key}'; known: {', '.join(AXES)}")
+        return fixed
+
+    @field_validator("constraints")
+    @classmethod
+    def _constraints(cls, constraints: list[str]) -> list[str]:
+        for c in constraints:
+            parts = c.split()
+            if not (len(parts) == 1 or (len(parts) == 3 and parts[1] in OPS)):
+                raise ValueError(f"constraint '{c}' must be '<column> <op> <number>' (ops {' '.join(OPS)}) or a column")
+        return constraints
+
+    def values(self) -> dict[str, list[Any]]:
+        """Each axis's values, in order."""
+        return {k: (v.values() if isinstance(v, Range) else list(v)) for k, v in self.axes.items()}
+
+    @property
+    def size(self) -> int:
+        """Number of points."""
+        return math.prod(len(v) for v in self.values().values())
+
+    def check(self) -> None:
+        """Cross-field rules: exactly one sizing, and an accelerator."""
+        given = set(self.axes) | set(self.fixed)
+        sizing = [s for s in SIZING if s in given]
+        if len(sizing) != 1:
+            raise InputError("sizing", ", ".join(sizing) or "none", "exactly one of gpus, budget_usd, power_w as an axis or fixed field")
+        if "accelerator" not in given:
+            raise InputError("accelerator", "missing", "an accelerator axis or fixed field")
+        both = set(self.axes) & set(self.fixed)
+        if both:
+            raise InputError("fixed", sorted(both)[0], "a field that is not also an axis")
+
+
+def points(spec: SweepSpec, start: int, stop: int) -> dict[str, np.ndarray]:
+    """Field values of points ``start`` to ``stop`` (exclusive), one array per field.
+
+    Examples
+    --------
+    >>> s = SweepSpec(name="t", axes={"accelerator": ["h100", "gb200"], "gpus": [8, 16, 32]})
+    >>> points(s, 2, 5)["gpus"].tolist()
+    [32.0, 8.0, 16.0]
+    """
+    values = spec.values()
+    index = np.arange(start, stop, dtype=np.int64)
+    out: dict[str, np.ndarray] = {}
+    for key in reversed(list(values)):
+        vals = np.asarray(values[key], dtype=object if not _numeric(key) else float)
+        out[key] = vals[index % len(vals)]
+        index //= len(vals)
+    n = stop - start
+    for key, default in AXES.items():
+        if key in out:
+            continue
+        value = spec.fixed.get(key, default)
+        if value is not None:
+            out[key] = np.full(n, value, dtype=object if not _numeric(key) else float)
+    return {k: out[k] for k in AXES if k in out}
+
+
+def _numeric(key: str) -> bool:
+    return key in NUMERIC
+
+
+def design_ids(cols: dict[str, np.ndarray]) -> list[str]:
+    """A stable id per point: a hash of its field values (the same point gets the same id in any spec)."""
+    keys = list(cols)
+    n = len(next(iter(cols.values())))
+    out = []
+    for i in range(n):
+        canon = json.dumps({k: _plain(cols[k][i]) for k in keys}, sort_keys=True)
+        out.append(hashlib.sha1(canon.encode()).hexdigest()[:16])
+    return out
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.floating, float)):
+        return float(f"{float(v):.12g}")
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
