@@ -253,7 +253,14 @@ def sweep(
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate a design-space sweep into Parquet files (resumable)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from stargate.catalog import load_yaml
     from stargate.errors import InputError

@@ -140,7 +140,7 @@ class SweepSpec(BaseModel):
             raise InputError("accelerator", "missing", "an accelerator axis or fixed field")
         both = set(self.axes) & set(self.fixed)
         if both:
-            raise InputError("fixed", sorted(both)[0], "a field that is not also an axis")
+            raise InputError("fixed", min(both), "a field that is not also an axis")
 
 
 def points(spec: SweepSpec, start: int, stop: int) -> dict[str, np.ndarray]:
