@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from stargate.sweep.engine import run_sweep
 from stargate.sweep.pareto import pareto_mask
@@ -51,7 +52,7 @@ def test_design_id_is_stable_across_specs():
 
 
 def test_dask_local_cluster_gives_identical_results(tmp_path):
-    spec = SweepSpec.model_validate({**json.loads(json.dumps(__import__("yaml").safe_load(SMALL.read_text())))})
+    spec = SweepSpec.model_validate(yaml.safe_load(SMALL.read_text()))
     run_sweep(spec, tmp_path / "local")
     run_sweep(spec, tmp_path / "dask", dask_local=2)
     assert _table(tmp_path / "local").equals(_table(tmp_path / "dask"))
