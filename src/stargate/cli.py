@@ -111,6 +111,7 @@ def plan(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML; default: the built-in Stargate scenario.")] = None,
     builtin: Annotated[str | None, typer.Option(help="A built-in scenario by name (stargate, stargate-amd-ethernet, ...).")] = None,
     scaling_law: Annotated[str, typer.Option(help="besiroglu2024 (default) or chinchilla.")] = "besiroglu2024",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the HTML report to this file.")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -120,7 +121,38 @@ def plan(
     from stargate.report.terminal import render_plan
 
     sc = load_scenario(scenario) if scenario is not None else builtin_scenario(builtin or "stargate")
-    _emit(run_plan(sc, Catalog.load(catalog), scaling_law), as_json, render_plan)
+    cat = Catalog.load(catalog)
+    result = run_plan(sc, cat, scaling_law)
+    if output is not None:
+        _write_report(result, cat, output)
+    _emit(result, as_json, render_plan)
+
+
+def _write_report(result: Any, cat: Any, output: Path) -> None:
+    from stargate.errors import InputError
+    from stargate.report.html import render_report
+
+    try:
+        output.write_text(render_report(result.model_dump(mode="json"), cat), encoding="utf-8")
+    except OSError as e:
+        raise InputError("--output", str(output), f"a writable file path ({e.strerror})") from None
+
+
+@app.command()
+def report(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML; default: the built-in Stargate scenario.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
+    builtin: Annotated[str | None, typer.Option(help="A built-in scenario by name.")] = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Write a self-contained, offline HTML report of a plan (charts, tables, sources)."""
+    from stargate.catalog import Catalog
+    from stargate.plan import builtin_scenario, load_scenario, run_plan
+
+    sc = load_scenario(scenario) if scenario is not None else builtin_scenario(builtin or "stargate")
+    cat = Catalog.load(catalog)
+    _write_report(run_plan(sc, cat), cat, output)
+    typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
 
 
 @app.command()
@@ -352,6 +384,25 @@ def pareto(
             w.writerows(front)
     keep = ["design_id", *(o.lstrip("-") for o in objs), "accelerator", "fabric", "gpus_built", "model"]
     _emit(front, as_json, lambda rs: render_rows([{k: r.get(k) for k in keep if k in r} for r in rs]))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind; the default serves this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    sweep: Annotated[Path | None, typer.Option(help="A sweep results directory for the /pareto page.")] = None,
+) -> None:
+    """Serve the web dashboard and the JSON API (http://127.0.0.1:8000/)."""
+    import uvicorn
+
+    from stargate.web.app import create_app
+
+    if sweep is not None:
+        from stargate.sweep.store import connect
+
+        connect(sweep)  # fail now, with one line, if it is not a sweep directory
+    typer.echo(f"Stargate dashboard on http://{host}:{port}/ (API docs at /docs)", err=True)
+    uvicorn.run(create_app(sweep), host=host, port=port, log_level="warning")
 
 
 @catalog_app.command("list")

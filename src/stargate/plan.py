@@ -69,6 +69,7 @@ class PhasePlan(BaseModel):
     energy_cost_usd_per_year: float
     carbon_t_per_year: float
     multisite: dict[str, Any] | None
+    energy_mix: list[tuple[str, float]]
     reported: dict[str, Any] | None
     warnings: list[str]
     design: ClusterDesign
@@ -168,6 +169,7 @@ def _training(phase: Phase, gpus: int, catalog: Catalog) -> tuple[dict[str, Any]
         return None, model
     b = r.best
     return {"mfu": float(b.mfu[0]), "step_time_s": float(b.step_time_s[0]), "parallelism": b.plans.row(0),
+            "breakdown_s": b.step.as_dict(0), "memory_per_gpu_bytes": float(b.memory.total[0]),
             "calibrated": ctx.calibrated, "efficiency_generation": ctx.efficiency.id, "gpus": used,
             "global_batch": batch, "tokens_per_s_per_gpu": float(b.tokens_per_s_per_gpu[0])}, model
 
@@ -227,7 +229,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
                      "checkpoint_interval_s": gp.interval_s, "restart_s": gp.restart_s},
         usable_flops=usable, training_days=phase.training_days, largest_model_params=n, largest_model_tokens=tokens,
         largest_model_loss=lossv, data=data, gpt4_class_days=gpt4, energy_mwh_per_year=energy,
-        energy_cost_usd_per_year=price, carbon_t_per_year=d.carbon_t_per_year, multisite=ms,
+        energy_cost_usd_per_year=price, carbon_t_per_year=d.carbon_t_per_year, multisite=ms, energy_mix=phase.mix,
         reported=phase.reported.model_dump(mode="json") if phase.reported else None, warnings=warnings, design=d,
     )
 

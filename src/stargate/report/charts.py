@@ -1,0 +1,148 @@
+"""Charts of a plan, as Plotly figure dicts: the same figures in the HTML report and the dashboard.
+
+Each function takes the plan's JSON (``Plan.model_dump(mode="json")``, what ``stargate plan
+--json`` prints) and returns a figure as a plain dict (``{"data": [...], "layout": {...}}``), so
+the report embeds it and the dashboard's browser code draws it with the same Plotly.js.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from stargate.reliability.checkpoint import goodput
+from stargate.scaling.laws import LAWS, compute_optimal, loss
+
+__all__ = ["plan_charts"]
+
+Fig = dict[str, Any]
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    return {"title": {"text": title}, "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "height": 380,
+            "legend": {"orientation": "h", "y": -0.2}, **extra}
+
+
+def _names(plan: dict[str, Any]) -> list[str]:
+    """Short phase labels for axes: the name before any colon, and the year."""
+    return [f"{p['name'].split(':')[0]} ({p['year']})" for p in plan["phases"]]
+
+
+def _stacked(plan: dict[str, Any], key: str, title: str, unit: str, scale: float) -> Fig:
+    names = _names(plan)
+    parts = list(plan["phases"][0]["design"][key])
+    data = [{"type": "bar", "name": part.replace("_", " "), "x": names,
+             "y": [p["design"][key][part] / scale for p in plan["phases"]]} for part in parts]
+    return {"data": data, "layout": _layout(title, barmode="stack", yaxis={"title": {"text": unit}})}
+
+
+def capex_chart(plan: dict[str, Any]) -> Fig:
+    """Capex per phase, stacked by category."""
+    return _stacked(plan, "capex_breakdown_usd", "Capex by category", "billion USD", 1e9)
+
+
+def opex_chart(plan: dict[str, Any]) -> Fig:
+    """Opex per year per phase, stacked by category."""
+    return _stacked(plan, "opex_breakdown_usd_per_year", "Opex per year by category", "million USD per year", 1e6)
+
+
+def power_chart(plan: dict[str, Any]) -> Fig:
+    """Facility power per phase, with rack density and the cooling chosen."""
+    names = _names(plan)
+    ph = plan["phases"]
+    return {"data": [
+        {"type": "bar", "name": "facility power (MW)", "x": names, "y": [p["facility_power_w"] / 1e6 for p in ph],
+         "text": [p["design"]["cooling"].replace("_", " ") for p in ph], "textposition": "auto"},
+        {"type": "scatter", "mode": "lines+markers", "name": "kW per rack", "x": names,
+         "y": [p["design"]["kw_per_rack"] for p in ph], "yaxis": "y2"},
+    ], "layout": _layout("Power and cooling", yaxis={"title": {"text": "MW"}, "type": "log"},
+                         yaxis2={"title": {"text": "kW per rack"}, "overlaying": "y", "side": "right"})}
+
+
+def fabric_chart(fabric: dict[str, Any]) -> Fig:
+    """The scale-out fabric drawn by tiers: switches per tier, links between them."""
+    tiers = fabric["switches_by_tier"]
+    labels = ["leaf" if i == 0 else "core" if i == len(tiers) - 1 and i > 1 else "spine" if i == 1 else f"tier {i + 1}"
+              for i in range(len(tiers))]
+    labels = [f"{lab}: {n:,} switches" for lab, n in zip(labels, tiers, strict=True)]
+    ys = list(range(1, len(tiers) + 1))
+    data = [{"type": "bar", "orientation": "h", "x": tiers, "y": labels, "name": "switches",
+             "text": [f"{n:,}" for n in tiers], "textposition": "auto"},
+            {"type": "scatter", "mode": "text", "x": [max(tiers) * 0.5] * len(ys), "y": labels,
+             "text": [f"{links:,} links up ({media})" for links, media in
+                      zip(fabric["links_by_tier"], fabric["media_by_tier"], strict=True)],
+             "textposition": "middle right", "showlegend": False}]
+    title = (f"Fabric: {fabric['gpus']:,} GPUs, {fabric['fabric']} on {fabric['switch']} "
+             f"({fabric['switch_radix']} ports), {fabric['tiers']} tiers")
+    layout = _layout(title, height=140 + 60 * len(tiers), xaxis={"rangemode": "tozero"}, yaxis={"autorange": "reversed"},
+                     showlegend=False)
+    layout["margin"]["l"] = 190
+    return {"data": data, "layout": layout}
+
+
+def step_chart(plan: dict[str, Any]) -> Fig:
+    """Step-time breakdown of each phase's reference training job, with its parallel plan."""
+    names, jobs = [], []
+    for p, n in zip(plan["phases"], _names(plan), strict=True):
+        if p["reference_job"]:
+            names.append(n)
+            jobs.append(p["reference_job"])
+    parts = list(jobs[0]["breakdown_s"]) if jobs else []
+    data = [{"type": "bar", "name": part.replace("_", " "), "x": names, "y": [j["breakdown_s"][part] for j in jobs],
+             "hovertext": [", ".join(f"{k}={v}" for k, v in j["parallelism"].items()) for j in jobs]} for part in parts]
+    return {"data": data, "layout": _layout("Training step time of the reference model (s)", barmode="stack")}
+
+
+def scaling_chart(plan: dict[str, Any], law: str = "besiroglu2024") -> Fig:
+    """Loss of the compute-optimal model against training compute, each phase marked."""
+    c = np.logspace(20, 29, 60)
+    n, d = compute_optimal(c, law)
+    ph = [p for p in plan["phases"] if p["usable_flops"]]
+    return {"data": [
+        {"type": "scatter", "mode": "lines", "name": f"compute-optimal loss ({law})", "x": c.tolist(),
+         "y": loss(n, d, law).tolist()},
+        {"type": "scatter", "mode": "markers+text", "name": "phases", "x": [p["usable_flops"] for p in ph],
+         "y": [p["largest_model_loss"] for p in ph], "text": [p["name"].split(":")[0] for p in ph],
+         "textposition": "top left", "marker": {"size": 11}},
+    ], "layout": _layout(f"Scaling law: {LAWS[law].source}", xaxis={"type": "log", "title": {"text": "training FLOP"}},
+                         yaxis={"title": {"text": "loss (nats/token)"}})}
+
+
+def goodput_chart(plan: dict[str, Any]) -> Fig:
+    """Goodput against checkpoint interval per phase, Daly's optimum marked."""
+    data = []
+    for p, name in zip(plan["phases"], _names(plan), strict=True):
+        r = p["reliability"]
+        taus = np.logspace(1, 5, 80)
+        data.append({"type": "scatter", "mode": "lines", "name": name, "x": taus.tolist(),
+                     "y": goodput(taus, r["checkpoint_write_s"], r["restart_s"], r["mtbf_s"]).tolist()})
+        data.append({"type": "scatter", "mode": "markers", "showlegend": False, "x": [r["checkpoint_interval_s"]],
+                     "y": [p["goodput"]], "marker": {"symbol": "star", "size": 12}})
+    return {"data": data, "layout": _layout("Goodput vs checkpoint interval (★ Daly's optimum)",
+                                            xaxis={"type": "log", "title": {"text": "seconds between checkpoints"}},
+                                            yaxis={"title": {"text": "goodput"}, "range": [0, 1]})}
+
+
+def roadmap_chart(plan: dict[str, Any]) -> Fig:
+    """The build-out over time: GPUs per phase (bubble size: facility power)."""
+    ph = plan["phases"]
+    power = np.array([p["facility_power_w"] for p in ph])
+    return {"data": [{"type": "scatter", "mode": "markers+text", "x": [p["year"] for p in ph],
+                      "y": [p["gpus"] for p in ph], "text": [p["name"].split(":")[0] for p in ph],
+                      "textposition": "top center",
+                      "marker": {"size": (10 + 40 * np.sqrt(power / power.max())).tolist()},
+                      "hovertext": [f"{p['accelerator']}, ${p['capex_usd'] / 1e9:.1f}B, {p['facility_power_w'] / 1e6:,.0f} MW"
+                                    for p in ph]}],
+            "layout": _layout("Roadmap: GPUs per phase (size: facility power)",
+                              yaxis={"type": "log", "title": {"text": "GPUs"}}, xaxis={"title": {"text": "year"}})}
+
+
+def plan_charts(plan: dict[str, Any], fabric: dict[str, Any] | None = None) -> dict[str, Fig]:
+    """Every chart of a plan, by id (the fabric chart when a fabric design is given)."""
+    charts = {"roadmap": roadmap_chart(plan), "capex": capex_chart(plan), "opex": opex_chart(plan),
+              "power": power_chart(plan), "step": step_chart(plan), "scaling": scaling_chart(plan),
+              "goodput": goodput_chart(plan)}
+    if fabric is not None:
+        charts["fabric"] = fabric_chart(fabric)
+    return charts

@@ -1,0 +1,128 @@
+"""The self-contained HTML report of a plan (Jinja2 templates, Plotly inline, no network).
+
+``stargate report [SCENARIO] -o report.html`` and ``stargate plan -o report.html`` write it. The
+page carries Plotly.js once, inline, and every chart as JSON; the dashboard (``stargate serve``)
+renders the same templates and the same chart dicts, with Plotly.js served by the app.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from stargate.catalog import Catalog
+from stargate.report.charts import plan_charts
+from stargate.units import format_quantity, format_usd
+
+__all__ = ["environment", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
+
+
+@cache
+def environment() -> Any:
+    """The Jinja2 environment over the package's templates (autoescaped)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("stargate.report", "templates"), autoescape=select_autoescape(["html"]))
+
+
+@cache
+def plotly_js() -> str:
+    """Plotly.js, from the plotly package (no CDN)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def _opt(v: Any, fmt: Any) -> str:
+    return "—" if v is None else fmt(v)
+
+
+def phase_rows() -> list[tuple[str, Any]]:
+    """Rows of the phases table: label and a cell function of a phase dict."""
+    return [
+        ("accelerator", lambda p: p["accelerator"]),
+        ("GPUs", lambda p: f"{p['gpus']:,}"),
+        ("racks", lambda p: f"{p['design']['racks']:,} × {p['design']['kw_per_rack']:.0f} kW"),
+        ("cooling", lambda p: p["design"]["cooling"].replace("_", " ")),
+        ("facility power", lambda p: format_quantity(p["facility_power_w"], "W")),
+        ("capex", lambda p: format_usd(p["capex_usd"])),
+        ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"),
+        ("peak (dense 16-bit)", lambda p: format_quantity(p["peak_flops"], "FLOP/s")),
+        ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{100 * v:.0f}% ({p['reference_model']})")),
+        ("goodput", lambda p: f"{100 * p['goodput']:.0f}%"),
+        ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{v / 1e12:.2f}T params")),
+        ("GPT-4-class days", lambda p: _opt(p["gpt4_class_days"], lambda v: f"{v:,.1f}")),
+        ("energy per year", lambda p: f"{p['energy_mwh_per_year'] / 1e6:.2f} TWh"),
+        ("carbon per year", lambda p: f"{p['carbon_t_per_year'] / 1e6:.2f} Mt CO2e"),
+    ]
+
+
+def summary_cards(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """Headline figures of a plan."""
+    t = plan["totals"]
+    cards = [("phases", str(len(plan["phases"]))), ("GPUs", f"{int(t['gpus']):,}"), ("capex", format_usd(t["capex_usd"])),
+             ("facility power", format_quantity(t["facility_power_w"], "W")),
+             ("peak (16-bit)", format_quantity(t["peak_flops"], "FLOP/s")),
+             ("opex per year", format_usd(t["opex_usd_per_year"]))]
+    if "reported_capex_usd" in t:
+        cards.append(("reported capex", format_usd(t["reported_capex_usd"])))
+    largest = [p["largest_model_params"] for p in plan["phases"] if p["largest_model_params"]]
+    if largest:
+        cards.append(("largest trainable model", f"{max(largest) / 1e12:.2f}T params"))
+    return cards
+
+
+def used_sources(plan: dict[str, Any], catalog: Catalog) -> list[dict[str, str]]:
+    """Every catalog entry whose numbers the plan used, with its source and date."""
+    wanted: list[tuple[str, str]] = []
+    for p in plan["phases"]:
+        d = p["design"]
+        acc = catalog.accelerator(p["accelerator"])
+        wanted += [("accelerators", acc.id), ("systems", d["system"]), ("cooling", d["cooling"]),
+                   ("scale_up", acc.scale_up), ("fabrics", d["fabric"])]
+        wanted += [("energy_sources", src) for src, _ in p.get("energy_mix") or [(d["energy_source"], 1.0)]]
+        wanted += [("compute_efficiency", e.id) for e in catalog.entries("compute_efficiency")
+                   if acc.id in e.accelerators]  # type: ignore[attr-defined]
+    for kind in ("storage", "finance", "failure_rates", "recovery", "training", "floor_plans", "switches", "nics", "media"):
+        wanted += [(kind, e.id) for e in catalog.entries(kind)]
+    seen, out = set(), []
+    for kind, key in wanted:
+        if (kind, key) in seen:
+            continue
+        seen.add((kind, key))
+        try:
+            e = catalog.get(kind, key)
+        except Exception:  # noqa: BLE001 - an entry named by a blend (id "mix") is not in the catalog
+            continue
+        out.append({"kind": kind, "id": e.id, "name": e.name, "source": e.source, "date": e.date})
+    return out
+
+
+def largest_fabric(plan: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """The fabric of the plan's largest phase, to draw by tiers."""
+    from stargate.fabric.design import FabricRequest, design_fabric
+
+    p = max(plan["phases"], key=lambda q: q["gpus"])
+    req = FabricRequest(gpus=p["gpus"], fabric=p["design"]["fabric"], accelerator=p["accelerator"])
+    return design_fabric(req, catalog).model_dump(mode="json")
+
+
+def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any] | None = None) -> str:
+    """The whole report as one HTML string.
+
+    Examples
+    --------
+    >>> from stargate.plan import builtin_scenario, run_plan
+    >>> html = render_report(run_plan(builtin_scenario()).model_dump(mode="json"), Catalog.load())
+    >>> "Plotly" in html and "<table id=\\"sources\\">" in html
+    True
+    """
+    from stargate import __version__
+
+    warnings = [f"{p['name']}: {w}" for p in plan["phases"] for w in p["warnings"]]
+    return environment().get_template("report.html").render(
+        plan=plan, rows=phase_rows(), cards=summary_cards(plan),
+        charts=plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog)),
+        sources=used_sources(plan, catalog), warnings=warnings, version=__version__,
+        plotly_tag=f"<script>{plotly_js()}</script>",
+    )
