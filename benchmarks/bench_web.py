@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from web_server import running_server  # noqa: E402
+from web_server import running_server
 
 
 def main() -> None:

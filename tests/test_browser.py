@@ -8,7 +8,6 @@ import os
 import shutil
 
 import pytest
-
 from web_server import running_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from web_server import running_server
 
 from stargate.web.app import MAX_BODY_BYTES, create_app
-from web_server import running_server
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,6 @@ def test_pareto_page_of_a_sweep(tmp_path, cli):
 def test_concurrent_design_requests_on_loopback():
     # A short, bounded load test: 120 requests, 12 at a time, against a real server.
     bodies = [{"accelerator": a, "budget": b} for a in ("h100", "gb200", "mi355x") for b in (1e9, 5e9, 2e10, 1e11)] * 10
-    with running_server() as url, httpx.Client(base_url=url, timeout=30) as c:
-        with ThreadPoolExecutor(12) as pool:
-            codes = list(pool.map(lambda body: c.post("/api/design", json=body).status_code, bodies))
+    with running_server() as url, httpx.Client(base_url=url, timeout=30) as c, ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(lambda body: c.post("/api/design", json=body).status_code, bodies))
     assert codes.count(200) == len(bodies)

@@ -90,10 +90,7 @@ def used_sources(plan: dict[str, Any], catalog: Catalog) -> list[dict[str, str]]
         if (kind, key) in seen:
             continue
         seen.add((kind, key))
-        try:
-            e = catalog.get(kind, key)
-        except Exception:  # noqa: BLE001 - an entry named by a blend (id "mix") is not in the catalog
-            continue
+        e = catalog.get(kind, key)
         out.append({"kind": kind, "id": e.id, "name": e.name, "source": e.source, "date": e.date})
     return out
 
