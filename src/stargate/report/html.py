@@ -49,6 +49,8 @@ def phase_rows() -> list[tuple[str, Any]]:
         ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"),
         ("peak (dense 16-bit)", lambda p: format_quantity(p["peak_flops"], "FLOP/s")),
         ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{100 * v:.0f}% ({p['reference_model']})")),
+        ("parallel plan", lambda p: _opt(p["reference_job"], lambda j: " ".join(
+            f"{k}{j['parallelism'][k]}" for k in ("tp", "pp", "cp", "ep", "dp")) + f", {j['step_time_s']:.2f} s/step")),
         ("goodput", lambda p: f"{100 * p['goodput']:.0f}%"),
         ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{v / 1e12:.2f}T params")),
         ("GPT-4-class days", lambda p: _opt(p["gpt4_class_days"], lambda v: f"{v:,.1f}")),
