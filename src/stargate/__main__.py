@@ -2,4 +2,5 @@
 
 from stargate.cli import main
 
-main()
+if __name__ == "__main__":  # not when a worker process (Dask, multiprocessing spawn) re-imports it
+    main()

@@ -67,7 +67,7 @@ def _local(spec_json: str, todo: list[int], processes: int) -> Iterator[tuple[in
 def _dask(spec_json: str, todo: list[int], scheduler: str | None, local_workers: int) -> Iterator[tuple[int, dict[str, list[Any]]]]:
     from dask.distributed import Client, LocalCluster, as_completed
 
-    cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None) \
+    cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=":0") \
         if scheduler is None else None
     client = Client(cluster if cluster is not None else scheduler)
     try:
