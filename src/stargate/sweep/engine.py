@@ -1,7 +1,7 @@
 """Run a sweep: chunks evaluated in-process, in local processes, or on a Dask cluster.
 
 The spec expands lazily: chunk ``k`` is points ``k·size`` to ``(k+1)·size``, decoded when it is
-evaluated. Workers return the chunk's columns; the driver writes each as a Parquet file as it
+evaluated. Workers return the chunk as an Arrow table; the driver writes each as a Parquet file as it
 arrives (so workers need no shared filesystem) and skips chunks already on disk, which makes a
 re-run of a killed sweep resume where it stopped. Every backend evaluates the same chunks with
 the same code, so their results are identical, bit for bit.
@@ -40,18 +40,21 @@ def apply_constraints(table: dict[str, list[Any]], constraints: list[str]) -> li
     return ok
 
 
-def run_chunk(spec_json: str, index: int) -> dict[str, list[Any]]:
-    """Evaluate chunk ``index`` of a spec (picklable: what every backend runs)."""
+def run_chunk(spec_json: str, index: int) -> Any:
+    """Evaluate chunk ``index`` of a spec into an Arrow table (what every backend runs; it pickles
+    as Arrow IPC, cheaply)."""
+    import pyarrow as pa
+
     from stargate.sweep.evaluate import evaluate_chunk
 
     spec = SweepSpec.model_validate_json(spec_json)
     start = index * spec.chunk_size
     table = evaluate_chunk(points(spec, start, min(start + spec.chunk_size, spec.size)))
     table["meets_constraints"] = apply_constraints(table, spec.constraints)
-    return table
+    return pa.table(table)
 
 
-def _local(spec_json: str, todo: list[int], processes: int) -> Iterator[tuple[int, dict[str, list[Any]]]]:
+def _local(spec_json: str, todo: list[int], processes: int) -> Iterator[tuple[int, Any]]:
     if processes <= 1:
         for i in todo:
             yield i, run_chunk(spec_json, i)
@@ -64,7 +67,7 @@ def _local(spec_json: str, todo: list[int], processes: int) -> Iterator[tuple[in
             yield futures[f], f.result()
 
 
-def _dask(spec_json: str, todo: list[int], scheduler: str | None, local_workers: int) -> Iterator[tuple[int, dict[str, list[Any]]]]:
+def _dask(spec_json: str, todo: list[int], scheduler: str | None, local_workers: int) -> Iterator[tuple[int, Any]]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=":0") \

@@ -51,7 +51,7 @@ def done_chunks(out: Path) -> set[int]:
     return {int(p.stem.split("-")[1]) for p in out.glob("chunk-*.parquet")}
 
 
-def write_chunk(out: Path, index: int, table: dict[str, list[Any]], spec_json: str) -> None:
+def write_chunk(out: Path, index: int, table: Any, spec_json: str) -> None:
     """Write one chunk atomically, with the spec and versions in the file's metadata."""
     import numpy as np
     import pyarrow as pa
@@ -59,7 +59,7 @@ def write_chunk(out: Path, index: int, table: dict[str, list[Any]], spec_json: s
 
     from stargate import __version__
 
-    t = pa.table(table)
+    t = table if isinstance(table, pa.Table) else pa.table(table)
     meta = {b"stargate.spec": spec_json.encode(), b"stargate.spec_hash": spec_hash(spec_json).encode(),
             b"stargate.versions": json.dumps({"stargate": __version__, "pyarrow": pa.__version__,
                                               "numpy": np.__version__}).encode()}
