@@ -115,6 +115,8 @@ def memory_per_gpu(
     tokens = plans.mbs * seq_len / cp
     in_flight = np.minimum(pp, micro_batches) * (1 + np.where(plans.vp > 1, (pp - 1) / (pp * plans.vp), 0.0))
     logits = np.where(pp == 1, tokens * model.vocab_size * 6.0 / tp, 0.0)  # bf16 logits + fp32 loss copy
+    # ZeRO-3 gathers whole layers to compute them: two layers' 16-bit weights (the one running and the
+    # one prefetched) sit unsharded on every GPU.
     zero3_gather = np.where(plans.sharding == 3, 2 * 2.0 * (dense_total + expert_total / np.maximum(ep, 1)) / (model.n_layers * tp), 0.0)
     return Memory(
         weights=w1 + w2 + zero3_gather, gradients=g1 + g2, optimizer=o1 + o2,
