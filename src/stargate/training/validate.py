@@ -77,6 +77,22 @@ def _defaults() -> dict[str, dict[str, dict[str, Any]]]:
     return {"framework": {f["id"]: f for f in doc["frameworks"]}, "hardware": {h["accelerator"]: h for h in doc["hardware"]}}
 
 
+def _framework_defaults(row: dict[str, str]) -> dict[str, Any]:
+    """The framework's defaults, with any per-model override its benchmark configs document."""
+    import re
+
+    fw = dict(_defaults()["framework"].get(row.get("framework", ""), {}))
+    for o in fw.pop("model_overrides", []) or []:
+        if not re.search(o["model_pattern"], row.get("model", ""), re.IGNORECASE):
+            continue
+        if o.get("accelerator_pattern") and not re.search(o["accelerator_pattern"], row.get("accelerator", "")):
+            continue
+        if o.get("precision_pattern") and not re.search(o["precision_pattern"], row.get("precision", "")):
+            continue
+        fw.update({k: v for k, v in o.items() if not k.endswith("_pattern") and k not in ("source", "note")})
+    return fw
+
+
 def read_runs(path: Path | str) -> list[dict[str, str]]:
     """Rows of a runs CSV."""
     p = Path(path)
@@ -130,7 +146,7 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     if missing:
         res.skipped = f"missing {', '.join(missing)}"
         return res
-    fw = _defaults()["framework"].get(row.get("framework", ""), {})
+    fw = _framework_defaults(row)
     hw = _defaults()["hardware"].get(row["accelerator"], {})
     taken: list[str] = []
     recompute = _setting(row, "recompute", fw, taken, "none")
