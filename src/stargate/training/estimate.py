@@ -92,6 +92,7 @@ def _per_unique(fn: Any, *cols: np.ndarray) -> np.ndarray:
     """``fn(*cols)`` computed once per distinct row of ``cols`` and spread back to every candidate.
 
     Plans share few distinct (tp, cp, mbs, ...) tuples, so collectives are costed on those only.
+    ``fn`` may return several results stacked on a leading axis; each is spread back.
     The distinct rows are found by counting, not sorting: O(n) for a million candidates.
     """
     ints = [np.asarray(c).astype(np.int64) for c in cols]
@@ -107,7 +108,7 @@ def _per_unique(fn: Any, *cols: np.ndarray) -> np.ndarray:
         first[inverse] = np.arange(len(key))
     else:
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return np.asarray(fn(*(c[first] for c in ints)), dtype=float)[inverse]
+    return np.asarray(fn(*(c[first] for c in ints)), dtype=float)[..., inverse]
 
 
 def _group_levels(ctx: TrainingContext, size: np.ndarray, stride: np.ndarray) -> list[Level]:
@@ -203,7 +204,7 @@ def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any)
 
     group = plans.dp * plans.cp
     key = [group, plans.tp, plans.pp, plans.ep]
-    t_rs, t_ar, t_ag = (_per_unique(lambda *c, i=i: times(*c)[i], *key) for i in range(3))
+    t_rs, t_ar, t_ag = _per_unique(times, *key)
     per_mb = t_busy / micro
     sharded = np.where(plans.sharding == 0, np.maximum(0.0, t_ar - per_mb * 2 / 3),
                        np.maximum(0.0, t_rs - per_mb * 2 / 3) + np.maximum(0.0, t_ag - per_mb / 3))
