@@ -99,14 +99,22 @@ def rail_group(system: System) -> int:
     return min(system.gpus_per_system, 8)
 
 
+def block_spans(c: Clos, topology: Topology, system: System) -> list[float]:
+    """Endpoints a full block of each level below the top spans (a leaf, a pod, ...).
+
+    In a rail-optimized fabric a leaf serves one GPU of each of ``d1`` servers, so it spans the
+    endpoints of a whole rail group, not ``d1`` neighbours.
+    """
+    spans = [float(e) for e in c.block_endpoints]
+    if spans and topology is Topology.RAIL_OPTIMIZED:
+        spans[0] *= rail_group(system)
+    return spans
+
+
 def _tier_lengths(c: Clos, topology: Topology, system: System, ports_per_rack: float, plan: FloorPlan) -> list[float]:
     """Longest link length per tier (tier 1 = endpoint to leaf)."""
     # Endpoints under the switch at the top of each link: a leaf, then each level's block, then all.
-    under = [float(c.block_endpoints[0]) if c.block_endpoints else float(c.endpoints)]
-    if topology is Topology.RAIL_OPTIMIZED and c.block_endpoints:
-        under[0] *= rail_group(system)  # a rail leaf spans d1 servers, one GPU of each
-    under += [float(e) for e in c.block_endpoints[1:]] + [float(c.endpoints)] * (c.tiers - len(c.block_endpoints))
-    under = under[: c.tiers]
+    under = (block_spans(c, topology, system) + [float(c.endpoints)] * c.tiers)[: c.tiers]
     return [span_m(min(u, c.endpoints) / ports_per_rack, plan) for u in under]
 
 

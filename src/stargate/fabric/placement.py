@@ -16,9 +16,9 @@ import math
 
 from stargate.catalog import Catalog
 from stargate.catalog.schema import Accelerator, FabricDefaults, ScaleUpTech
-from stargate.enums import Fabric, Topology
+from stargate.enums import Fabric
 from stargate.fabric.collectives import Level
-from stargate.fabric.design import FabricPlan, rail_group
+from stargate.fabric.design import FabricPlan, block_spans
 
 __all__ = ["fabric_level", "placement", "scale_up_level", "scale_up_summary"]
 
@@ -55,11 +55,8 @@ def scale_up_summary(accelerator: Accelerator, catalog: Catalog) -> dict[str, fl
 def _spanned_oversubscription(plan: FabricPlan, gpus: int) -> tuple[float, int]:
     """Product of the oversubscription of the tiers a contiguous group climbs, and the top tier it reaches."""
     c = plan.plane
-    under = list(c.block_endpoints)
-    if under and plan.request.topology is Topology.RAIL_OPTIMIZED:
-        under[0] *= rail_group(plan.system)
     factor, tier = 1.0, 1
-    for t, e in enumerate(under):
+    for t, e in enumerate(block_spans(c, plan.request.topology, plan.system)):
         if gpus <= e:
             break
         factor *= c.oversubscription[t]
