@@ -21,7 +21,7 @@ from stargate.catalog import Catalog, load_yaml
 from stargate.cluster.design import ClusterDesign, design_cluster
 from stargate.economics.energy import lead_time_warnings
 from stargate.errors import InputError
-from stargate.reliability.checkpoint import optimal_goodput
+from stargate.reference import job_goodput, job_shape, reference_job, site_cost
 from stargate.reliability.failures import interruptions
 from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
@@ -124,65 +124,11 @@ def _validated(data: Any, origin: str) -> Scenario:
         raise InputError(field, e.value, e.allowed) from None
 
 
-def job_shape(gpus: int, batch: int) -> tuple[int, int]:
-    """GPUs and global batch of the phase's reference job: sizes a parallel plan can factor.
-
-    A job needs ``tp x pp x cp x dp`` GPUs and a batch that ``dp x mbs`` divides; an arbitrary
-    cluster size (1,217,520) factors badly. The job takes the largest ``c x 2^k <= gpus`` with
-    ``c`` in 1, 3, 5, 7, 9, 15, and a batch ``c x 2^j`` of at least the phase's batch and one
-    sequence per 16 GPUs (data parallelism must grow with the machine).
-
-    Examples
-    --------
-    >>> job_shape(1_217_520, 2048)
-    (1179648, 73728)
-    >>> job_shape(16384, 2048)
-    (16384, 2048)
-    """
-    best = (0, 1)
-    for c in (1, 3, 5, 7, 9, 15):
-        if c > gpus:
-            continue
-        k = (gpus // c).bit_length() - 1
-        best = max(best, (c * 2**k, c))
-    used, c = best
-    need = max(batch, used // 16)
-    j = max(0, (max(need // c, 1) - 1).bit_length())
-    while c * 2**j < need:
-        j += 1
-    return used, c * 2**j
-
-
-def _training(phase: Phase, gpus: int, catalog: Catalog) -> tuple[dict[str, Any] | None, Any]:
-    """Fastest plan of the phase's reference model on the job's GPUs (None when nothing fits)."""
-    from stargate.training.context import Workload, resolve_context
-    from stargate.training.presets import load_model
-    from stargate.training.search import search
-
-    model, _ = load_model(phase.model)
-    used, batch = job_shape(gpus, phase.global_batch)
-    workload = Workload(accelerator=phase.accelerator, gpus=used, seq_len=phase.seq_len, global_batch=batch,
-                        precision=phase.precision, fabric=phase.fabric, topology=phase.topology)
-    ctx = resolve_context(model, workload, catalog)
-    r = search(ctx, top_k=1)
-    if r.feasible == 0:
-        return None, model
-    b = r.best
-    return {"mfu": float(b.mfu[0]), "step_time_s": float(b.step_time_s[0]), "parallelism": b.plans.row(0),
-            "breakdown_s": b.step.as_dict(0), "memory_per_gpu_bytes": float(b.memory.total[0]),
-            "calibrated": ctx.calibrated, "efficiency_generation": ctx.efficiency.id, "gpus": used,
-            "global_batch": batch, "tokens_per_s_per_gpu": float(b.tokens_per_s_per_gpu[0])}, model
-
-
 def _multisite(phase: Phase, gpus: int, model: Any, step_s: float, catalog: Catalog) -> dict[str, Any] | None:
     if phase.sites <= 1:
         return None
-    from stargate.fabric.design import FabricRequest, plan_fabric
-    from stargate.fabric.multisite import MultiSiteRequest, multisite
-
-    plan = plan_fabric(FabricRequest(gpus=gpus, fabric=phase.fabric, accelerator=phase.accelerator), catalog)
-    req = MultiSiteRequest(sites=phase.sites, distance_m=phase.site_distance_m, gradient_bytes=2.0 * model.params_total)
-    ms = multisite(req, gpus, plan, catalog).model_dump(mode="json")
+    ms = site_cost(phase.accelerator, phase.fabric, gpus, phase.sites, phase.site_distance_m, model.params_total,
+                   catalog).model_dump(mode="json")
     ms["slowdown"] = step_s / (step_s + max(ms["added_step_time_s"], 0.0))
     return ms
 
@@ -191,14 +137,11 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
     d = design_cluster(phase, catalog)
     acc = catalog.accelerator(d.accelerator)
     peak = d.gpus * acc.peak_16bit_flops_per_s
-    train, model = _training(phase, d.gpus, catalog)
+    train, model = reference_job(phase.model, phase.accelerator, d.gpus, phase.seq_len, phase.global_batch,
+                                 phase.precision, phase.fabric, phase.topology, catalog)
     warnings = lead_time_warnings(phase.mix, phase.year, scenario.decided_year, catalog)
-    storage = catalog.storage(phase.storage)
-    rec = catalog.get("recovery", "default", "recovery")
     fails = interruptions(d.gpus, catalog)
-    gp = optimal_goodput(model.params_total * rec.checkpoint_bytes_per_param,  # type: ignore[attr-defined]
-                         storage.write_bw_bytes_per_s_per_gpu * d.gpus, rec.restart_s, fails.mtbf_s,  # type: ignore[attr-defined]
-                         phase.hot_spare_fraction)
+    gp = job_goodput(d.gpus, model.params_total, catalog, phase.storage, phase.hot_spare_fraction)
     ms = _multisite(phase, d.gpus, model, train["step_time_s"], catalog) if train else None
     mfu = train["mfu"] * (ms["slowdown"] if ms else 1.0) if train else None
     if train is None:

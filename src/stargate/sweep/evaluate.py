@@ -17,9 +17,7 @@ import numpy as np
 from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster
 from stargate.errors import InputError
-from stargate.plan import job_shape
-from stargate.reliability.checkpoint import optimal_goodput
-from stargate.reliability.failures import interruptions
+from stargate.reference import job_goodput, reference_job, site_cost
 from stargate.scaling.laws import compute_optimal
 from stargate.scenario import DesignRequest
 from stargate.sweep.spec import design_ids
@@ -48,33 +46,19 @@ def _design(acc: str, sizing: str, value: float, fabric: str, topology: str, ene
 
 @lru_cache(maxsize=4096)
 def _training(model: str, acc: str, gpus: int, fabric: str, topology: str, seq: int, batch: int, precision: str) -> dict[str, Any]:
-    from stargate.training.context import Workload, resolve_context
-    from stargate.training.presets import load_model
-    from stargate.training.search import search
-
-    spec, _ = load_model(model)
-    used, job_batch = job_shape(gpus, batch)
-    ctx = resolve_context(spec, Workload(accelerator=acc, gpus=used, seq_len=seq, global_batch=job_batch,
-                                         precision=precision, fabric=fabric, topology=topology), Catalog.load())
-    r = search(ctx, top_k=1)
-    out: dict[str, Any] = {"params_total": spec.params_total, "params_active": spec.params_active, "used": used}
-    if r.feasible == 0:
+    job, spec = reference_job(model, acc, gpus, seq, batch, precision, fabric, topology, Catalog.load())
+    out: dict[str, Any] = {"params_total": spec.params_total, "params_active": spec.params_active}
+    if job is None:
         return {**out, "fits": False}
-    b = r.best
-    plan = b.plans.row(0)
-    return {**out, "fits": True, "mfu": float(b.mfu[0]) * used / gpus, "step_time_s": float(b.step_time_s[0]),
-            "tokens_per_s_per_gpu": float(b.tokens_per_s_per_gpu[0]) * used / gpus,
-            **{k: plan[k] for k in ("tp", "pp", "dp", "cp", "ep")}}
+    used = job["gpus"]  # GPUs left out of the job do no training
+    return {**out, "fits": True, "mfu": job["mfu"] * used / gpus, "step_time_s": job["step_time_s"],
+            "tokens_per_s_per_gpu": job["tokens_per_s_per_gpu"] * used / gpus,
+            **{k: job["parallelism"][k] for k in ("tp", "pp", "dp", "cp", "ep")}}
 
 
 @lru_cache(maxsize=4096)
 def _goodput(gpus: int, params: float) -> float:
-    cat = Catalog.load()
-    rec = cat.get("recovery", "default")
-    storage = cat.storage()
-    g = optimal_goodput(params * rec.checkpoint_bytes_per_param, storage.write_bw_bytes_per_s_per_gpu * gpus,  # type: ignore[attr-defined]
-                        rec.restart_s, interruptions(gpus, cat).mtbf_s)  # type: ignore[attr-defined]
-    return g.goodput
+    return job_goodput(gpus, params, Catalog.load()).goodput
 
 
 def _point(p: dict[str, Any]) -> dict[str, Any]:
@@ -109,13 +93,7 @@ def _point(p: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=1024)
 def _site_cost_cached(acc: str, fabric: str, gpus: int, sites: int, distance: float, params: float) -> float:
-    from stargate.fabric.design import FabricRequest, plan_fabric
-    from stargate.fabric.multisite import MultiSiteRequest, multisite
-
-    cat = Catalog.load()
-    plan = plan_fabric(FabricRequest(gpus=gpus, fabric=fabric, accelerator=acc), cat)
-    req = MultiSiteRequest(sites=sites, distance_m=distance, gradient_bytes=2.0 * params)
-    return max(multisite(req, gpus, plan, cat).added_step_time_s, 0.0)
+    return max(site_cost(acc, fabric, gpus, sites, distance, params, Catalog.load()).added_step_time_s, 0.0)
 
 
 def _site_cost(p: dict[str, Any], gpus: int, params: float) -> float:
