@@ -358,25 +358,15 @@ def pareto(
     """The non-dominated designs of a sweep (feasible ones that meet its constraints)."""
     import csv
 
-    import numpy as np
-
     from stargate.errors import InputError
     from stargate.report.terminal import render_rows
-    from stargate.sweep.pareto import pareto_mask
-    from stargate.sweep.store import connect
+    from stargate.sweep.pareto import pareto_front
 
-    con = connect(results)
-    cols = [c[0] for c in con.execute("DESCRIBE results").fetchall()]
     objs = [o.strip() for o in objectives.split(",") if o.strip()]
-    for o in objs:
-        if o.lstrip("-") not in cols:
-            raise InputError("--objectives", o, f"columns of the results ({', '.join(c for c in cols if c not in ('reason',))})")
-    cur = con.execute("SELECT * FROM results WHERE meets_constraints")
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    values = np.array([[(-1 if o.startswith("-") else 1) * float(r[o.lstrip("-")]) for o in objs] for r in rows]).reshape(len(rows), len(objs))
-    front = [r for r, k in zip(rows, pareto_mask(values), strict=True) if k]
-    front.sort(key=lambda r: float(r[objs[0].lstrip("-")]))
+    try:
+        front = pareto_front(results, objs)
+    except InputError as e:
+        raise InputError("--objectives" if e.field == "objectives" else e.field, e.value, e.allowed) from None
     if out is not None and front:
         with out.open("w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=list(front[0]))

@@ -8,9 +8,12 @@ finds the front exactly (Kung, Luccio & Preparata 1975, in its simplest form).
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
-__all__ = ["pareto_mask"]
+__all__ = ["pareto_front", "pareto_mask"]
 
 
 def pareto_mask(values: np.ndarray) -> np.ndarray:
@@ -37,3 +40,22 @@ def pareto_mask(values: np.ndarray) -> np.ndarray:
         front = np.vstack([front, v])
         keep[i] = True
     return keep
+
+
+def pareto_front(results: Path, objectives: list[str]) -> list[dict[str, Any]]:
+    """The non-dominated rows of a sweep's results (feasible and meeting its constraints), sorted by
+    the first objective; an objective prefixed with ``-`` is maximised."""
+    from stargate.errors import InputError
+    from stargate.sweep.store import connect
+
+    con = connect(results)
+    cols = [c[0] for c in con.execute("DESCRIBE results").fetchall()]
+    for o in objectives:
+        if o.lstrip("-") not in cols:
+            raise InputError("objectives", o, f"columns of the results ({', '.join(c for c in cols if c != 'reason')})")
+    cur = con.execute("SELECT * FROM results WHERE meets_constraints")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    values = np.array([[(-1 if o.startswith("-") else 1) * float(r[o.lstrip("-")]) for o in objectives] for r in rows])
+    front = [r for r, k in zip(rows, pareto_mask(values.reshape(len(rows), len(objectives))), strict=True) if k]
+    return sorted(front, key=lambda r: float(r[objectives[0].lstrip("-")]))

@@ -27,19 +27,11 @@ def _scenario_page(name: str) -> str:
 
 
 def _pareto_page(sweep_dir: Path) -> str:
-    import numpy as np
-
     from stargate.report.html import environment
-    from stargate.sweep.pareto import pareto_mask
-    from stargate.sweep.store import connect
+    from stargate.sweep.pareto import pareto_front
 
-    con = connect(sweep_dir)
     objectives = ["capex_usd", "time_to_train_s", "facility_power_w"]
-    cur = con.execute("SELECT * FROM results WHERE meets_constraints")
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    values = np.array([[float(r[o]) for o in objectives] for r in rows]).reshape(len(rows), len(objectives))
-    front = sorted((r for r, k in zip(rows, pareto_mask(values), strict=True) if k), key=lambda r: r["capex_usd"])
+    front = pareto_front(sweep_dir, objectives)
     columns = ["design_id", *objectives, "accelerator", "fabric", "gpus_built", "model"]
     figure = {"data": [{"type": "scatter", "mode": "markers", "x": [r["capex_usd"] for r in front],
                         "y": [r["time_to_train_s"] / 86400 for r in front],
