@@ -193,7 +193,8 @@ def fabric(
     try:
         report = fabric_report({k: v for k, v in raw.items() if v is not None}, Catalog.load(catalog), compare, site)
     except InputError as e:
-        raise InputError(_FABRIC_OPTIONS.get(e.field, e.field), e.value, e.allowed) from None
+        # "oversubscription.1" names the second ratio of the one --oversubscription option.
+        raise InputError(_FABRIC_OPTIONS.get(e.field.split(".")[0], e.field), e.value, e.allowed) from None
     _emit(report, as_json, render_fabric)
 
 
@@ -201,11 +202,8 @@ _FABRIC_OPTIONS = {
     "gpus": "--gpus", "fabric": "--fabric", "accelerator": "--accelerator", "topology": "--topology",
     "planes": "--planes", "switch": "--switch", "tiers": "--tiers", "sites": "--sites",
     "distance_m": "--site-distance", "site_distance": "--site-distance", "fiber_pairs": "--fiber-pairs",
-    "gradient_bytes": "--gradient", "model_parallel": "--model-parallel",
+    "gradient_bytes": "--gradient", "model_parallel": "--model-parallel", "oversubscription": "--oversubscription",
 }
-for _i in range(8):
-    _FABRIC_OPTIONS[f"oversubscription.{_i}"] = "--oversubscription"
-_FABRIC_OPTIONS["oversubscription"] = "--oversubscription"
 
 
 @app.command(name="train")
