@@ -292,16 +292,13 @@ def sweep(
         TimeRemainingColumn,
     )
 
-    from stargate.catalog import load_yaml
     from stargate.errors import InputError
+    from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
     from stargate.scenario import validate
     from stargate.sweep.engine import run_sweep
     from stargate.sweep.spec import SweepSpec
 
-    try:
-        text = spec.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError("spec", str(spec), f"a readable YAML file ({e.strerror})") from None
+    text = read_text_file(spec, "spec", MAX_YAML_BYTES)
     sw = validate(SweepSpec, load_yaml(text, f"spec {spec.name}"), f"spec {spec.name}")
     sw.check()
     if sw.size > sw.max_points and not yes:

@@ -17,10 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from stargate.catalog import Catalog, load_yaml
+from stargate.catalog import Catalog
 from stargate.cluster.design import ClusterDesign, design_cluster
 from stargate.economics.energy import lead_time_warnings
 from stargate.errors import InputError
+from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
 from stargate.reference import job_goodput, job_shape, reference_job, site_cost
 from stargate.reliability.failures import interruptions
 from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
@@ -91,10 +92,7 @@ class Plan(BaseModel):
 def load_scenario(path: Path | str) -> Scenario:
     """Read and validate a scenario YAML file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError("scenario", str(p), f"a readable YAML file ({e.strerror})") from None
+    text = read_text_file(p, "scenario", MAX_YAML_BYTES)
     return _validated(load_yaml(text, f"scenario {p.name}"), f"scenario {p.name}")
 
 

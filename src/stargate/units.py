@@ -13,6 +13,7 @@ Bits and bytes are distinct (``byte = 8 bit``), SI and IEC prefixes are exact (`
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from typing import Annotated, Any
 
@@ -43,8 +44,20 @@ def _registry() -> Any:
     return ureg
 
 
+MAX_QUANTITY_CHARS = 64
+"""Longest quantity string read; anything longer is refused before it is parsed."""
+
+_NUMBER = r"[+-]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d{1,4})?"
+_TERM = r"[^\W\d]+(?:\s*(?:\^|\*\*)\s*-?\d)?"
+_QUANTITY = re.compile(rf"\s*(?P<number>{_NUMBER})\s*(?P<unit>{_TERM}(?:\s*[/*·]\s*{_TERM}|\s+{_TERM})*)?\s*")
+
+
 def parse_quantity(value: Any, dimension: str, field: str = "value") -> float:
     """Convert a number or a quantity string to a float in the SI unit of ``dimension``.
+
+    A string is ``<number> [<unit>]`` and nothing else: no arithmetic, no exponent on a unit
+    beyond one digit, at most :data:`MAX_QUANTITY_CHARS` characters, so reading a value can
+    never take more than microseconds (pint would otherwise evaluate ``9**9**9 W``).
 
     Parameters
     ----------
@@ -74,38 +87,47 @@ def parse_quantity(value: Any, dimension: str, field: str = "value") -> float:
     85899345920.0
     >>> parse_quantity("400 Gbit/s", "bytes_per_s")
     50000000000.0
+    >>> parse_quantity("9**9**9 W", "power")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: value: '9**9**9 W' is not allowed; expected a finite '<number> <unit>' like '5 GW' (no arithmetic)
     """
     unit, example = DIMENSIONS[dimension]
     if isinstance(value, bool):
         raise InputError(field, value, f"a number or a quantity like '{example}'")
-    if isinstance(value, (int, float)):
-        out = float(value)
-    elif isinstance(value, str):
-        out = _parse_string(value, unit, example, field)
-    else:
-        raise InputError(field, value, f"a number or a quantity like '{example}'")
+    try:
+        if isinstance(value, (int, float)):
+            out = float(value)
+        elif isinstance(value, str):
+            out = _parse_string(value, unit, example, field)
+        else:
+            raise InputError(field, value, f"a number or a quantity like '{example}'")
+    except OverflowError:
+        out = math.inf
     if not math.isfinite(out):
         raise InputError(field, value, f"a finite number or a quantity like '{example}'")
     return out
 
 
 def _parse_string(text: str, unit: str, example: str, field: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        pass
+    if len(text) > MAX_QUANTITY_CHARS:
+        raise InputError(field, text, f"a quantity of at most {MAX_QUANTITY_CHARS} characters like '{example}'")
+    match = _QUANTITY.fullmatch(text)
+    if match is None:
+        raise InputError(field, text, f"a finite '<number> <unit>' like '{example}' (no arithmetic)")
+    number = float(match["number"])
+    if match["unit"] is None:
+        return number
     import pint
 
-    ureg = _registry()
     try:
-        q = ureg.Quantity(text.strip())
-    except Exception:  # noqa: BLE001 - pint raises many kinds of parse errors
-        raise InputError(field, text, f"a quantity like '{example}'") from None
-    try:
-        return float(q.to(unit).magnitude)
+        factor = _registry().Quantity(1.0, match["unit"].replace("·", "*")).to(unit).magnitude
     except pint.DimensionalityError:
-        got = f"{q.units:~}" or "no unit"
+        got = f"{_registry().Unit(match['unit'].replace('·', '*')):~}" or "no unit"
         raise InputError(field, text, f"a quantity in {unit} like '{example}', not in {got}") from None
+    except Exception:  # noqa: BLE001 - pint raises many kinds of errors for unknown units
+        raise InputError(field, text, f"a quantity like '{example}' with a known unit") from None
+    return number * float(factor)
 
 
 def format_quantity(value: float, unit: str, digits: int = 3) -> str:
@@ -176,11 +198,13 @@ def parse_usd(value: Any, field: str = "budget_usd") -> float:
     if isinstance(value, bool):
         raise InputError(field, value, allowed)
     if isinstance(value, (int, float)):
-        out = float(value)
+        out = float(value) if not isinstance(value, int) or value.bit_length() < 1024 else math.inf
     elif isinstance(value, str):
         text = value.strip().replace(",", "").removeprefix("$").strip().lower()
         number = text.rstrip("kmbnt ")
         scale = text[len(number):].strip()
+        if len(text) > MAX_QUANTITY_CHARS:
+            raise InputError(field, value, allowed)
         try:
             out = float(number) * _USD_SCALE[scale]
         except (ValueError, KeyError):

@@ -15,7 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from stargate.catalog.schema import (
@@ -30,6 +29,7 @@ from stargate.catalog.schema import (
     System,
 )
 from stargate.errors import InputError
+from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
 
 __all__ = ["Catalog", "load_yaml"]
 
@@ -37,23 +37,6 @@ _DATA_FILES = (
     "accelerators.yaml", "systems.yaml", "facility.yaml", "energy.yaml", "network.yaml", "wan.yaml", "compute.yaml",
     "reliability.yaml",
 )
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def load_yaml(text: str, field: str) -> Any:
-    """Parse YAML with the safe loader; a syntax error becomes an :class:`InputError`.
-
-    Examples
-    --------
-    >>> load_yaml("a: 1", "file")
-    {'a': 1}
-    """
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(field, f"invalid YAML{where}", "a YAML mapping of catalog sections") from None
 
 
 class Catalog:
@@ -81,10 +64,7 @@ class Catalog:
         if overlay is None:
             return _shipped()
         path = Path(overlay)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise InputError("catalog", str(path), f"a readable YAML file ({e.strerror})") from None
+        text = read_text_file(path, "--catalog", MAX_YAML_BYTES)
         user = load_yaml(text, f"catalog {path.name}")
         return cls(_merge(_shipped().data, user, f"catalog {path.name}"))
 

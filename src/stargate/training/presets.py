@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from stargate.catalog import load_yaml
-from stargate.errors import InputError
+from stargate.errors import InputError, clip
+from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
 from stargate.scenario import validate
 from stargate.training.model import MLA, ModelSpec, MoE
 
@@ -121,13 +121,18 @@ def load_model(name_or_path: str) -> tuple[ModelSpec, list[str]]:
     """A preset by name, or a Hugging Face ``config.json`` by path; with the unused config keys."""
     path = Path(name_or_path)
     if path.suffix == ".json" or path.exists():
+        text = read_text_file(path, "model", MAX_YAML_BYTES)
         try:
-            cfg = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise InputError("model", name_or_path, f"a readable config.json ({e.strerror})") from None
+            cfg = json.loads(text, parse_constant=_no_constant)
         except json.JSONDecodeError as e:
             raise InputError("model", name_or_path, f"valid JSON (line {e.lineno}: {e.msg})") from None
+        except ValueError as e:  # NaN/Infinity, or an integer of thousands of digits
+            raise InputError("model", name_or_path, f"JSON with finite numbers ({clip(str(e), 80)})") from None
         if not isinstance(cfg, dict):
             raise InputError("model", name_or_path, "a JSON object of model settings")
         return from_hf_config(cfg, path.stem)
     return preset(name_or_path), []
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a finite number")

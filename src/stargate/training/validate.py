@@ -10,6 +10,7 @@ Measured columns are never inputs: they are read only to compute the error.
 from __future__ import annotations
 
 import csv
+import io
 import statistics
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from stargate.catalog import Catalog, load_yaml
+from stargate.catalog import Catalog
 from stargate.enums import Fabric
-from stargate.errors import InputError
+from stargate.errors import InputError, clip
+from stargate.inputs import load_yaml, read_text_file
 from stargate.training.context import Workload, resolve_context
 from stargate.training.estimate import estimate
 from stargate.training.model import MLA, ModelSpec, MoE
@@ -96,11 +98,11 @@ def _framework_defaults(row: dict[str, str]) -> dict[str, Any]:
 def read_runs(path: Path | str) -> list[dict[str, str]]:
     """Rows of a runs CSV."""
     p = Path(path)
+    text = read_text_file(p, "runs")
     try:
-        with p.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
-        raise InputError("runs", str(p), f"a readable CSV file ({e.strerror})") from None
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        raise InputError("runs", str(p), f"a CSV file ({clip(str(e), 80)})") from None
     if not rows or "run_id" not in rows[0]:
         raise InputError("runs", str(p), "a CSV with the columns of shared/validation/README.md (run_id, ...)")
     return rows

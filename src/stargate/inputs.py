@@ -1,0 +1,162 @@
+"""Reading what users hand the tool: files, YAML and the values echoed back in errors.
+
+Everything a user gives Stargate — a scenario, a catalog overlay, a sweep spec, a model's
+``config.json``, a runs CSV — is read here, so that one set of rules holds everywhere
+(``docs/security.md``):
+
+- a file must be a regular file (not a FIFO, a device or a directory) of bounded size, opened
+  without blocking, and UTF-8 text (a byte-order mark is accepted and dropped);
+- YAML is read with the safe loader, and the document's size once aliases are expanded is
+  counted on the node graph *before* anything is constructed, so a "billion laughs" file is
+  refused in microseconds instead of expanding;
+- values echoed in error messages are cut to a bounded length (:func:`short_repr`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stargate.errors import InputError, short_repr
+
+__all__ = ["MAX_FILE_BYTES", "MAX_YAML_BYTES", "MAX_YAML_NODES", "load_yaml", "read_text_file", "short_repr"]
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Largest input file read (16 MiB: the largest shipped runs file is under 1 MiB)."""
+MAX_YAML_BYTES = 2 * 1024 * 1024
+"""Largest YAML or JSON input (scenario, catalog overlay, sweep spec, config.json): 2 MiB."""
+MAX_YAML_NODES = 1_000_000
+"""Most YAML nodes a document may hold with its aliases expanded (the shipped catalog has ~20,000)."""
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_text_file(path: Path | str, field: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a user's text file: a regular file of at most ``max_bytes``, UTF-8 (BOM accepted).
+
+    Parameters
+    ----------
+    path : Path or str
+        The file, as the user named it.
+    field : str
+        The option or field that named it, for the error message.
+    max_bytes : int
+        Size limit.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be opened, is not a regular file, is too large or is not UTF-8.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("wb", suffix=".yaml", delete=False) as f:
+    ...     _ = f.write(b"\\xef\\xbb\\xbfa: 1\\n")
+    >>> read_text_file(f.name, "scenario")
+    'a: 1\\n'
+    >>> os.unlink(f.name)
+    """
+    text_path = str(path)
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting forever.
+        fd = os.open(text_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise InputError(field, text_path, f"a readable file ({e.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(field, text_path, "a regular file (not a directory, FIFO or device)")
+        if info.st_size > max_bytes:
+            raise InputError(field, text_path, f"a file of at most {max_bytes:,} bytes (it has {info.st_size:,})")
+        with os.fdopen(fd, "rb", closefd=True) as f:
+            fd = -1
+            data = f.read(max_bytes + 1)  # a file that grows while being read is still bounded
+    except OSError as e:
+        raise InputError(field, text_path, f"a readable file ({e.strerror})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > max_bytes:
+        raise InputError(field, text_path, f"a file of at most {max_bytes:,} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(field, text_path, f"UTF-8 text (byte {e.start} is not UTF-8)") from None
+
+
+def load_yaml(text: str, field: str, max_nodes: int = MAX_YAML_NODES) -> Any:
+    """Parse YAML safely: safe loader, aliases expanded at most to ``max_nodes`` nodes.
+
+    A syntax error, a recursive alias or a document over the node limit becomes an
+    :class:`InputError` naming ``field``.
+
+    Examples
+    --------
+    >>> load_yaml("a: 1", "file")
+    {'a': 1}
+    >>> bomb = "a: &a [x, x]\\nb: &b [*a, *a]\\nc: &c [*b, *b]\\nd: [*c, *c]"
+    >>> load_yaml(bomb, "file", max_nodes=20)
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: file: 'YAML that expands to over 20 nodes' is not allowed; expected a file without deeply nested aliases (a YAML bomb)
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, field, max_nodes)
+        return loader.construct_document(node)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or "not YAML"
+        raise InputError(field, f"invalid YAML{where}", f"valid YAML ({short_repr(problem, 80)})") from None
+    except RecursionError:
+        raise InputError(field, "YAML nested too deeply", "a file with less nesting") from None
+    finally:
+        loader.dispose()
+
+
+def _check_size(root: yaml.Node, field: str, max_nodes: int) -> None:
+    """Count the nodes of the document with every alias expanded, without expanding it.
+
+    Aliases are the same node object reached twice, so the expanded size of a node is computed
+    once per node object (memoized, iterative post-order): linear in the file, whatever it expands to.
+    """
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            total = 1
+            for child in _children(node):
+                total += size[id(child)]
+            if total > max_nodes:
+                raise InputError(field, f"YAML that expands to over {max_nodes:,} nodes",
+                                 "a file without deeply nested aliases (a YAML bomb)")
+            size[key] = total
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise InputError(field, "a recursive YAML alias", "a document without self-references")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in size)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
