@@ -79,8 +79,8 @@ def test_catalog_option_on_every_command(cli, tmp_path):
     ("args", "fragments"),
     [
         (["design", "--accelerator", "h1000", "--gpus", "8"], ["--accelerator", "h1000", "did you mean"]),
-        (["design", "--accelerator", "h100", "--budget", "-5"], ["--budget", "-5", "greater than 0"]),
-        (["design", "--accelerator", "h100", "--budget", "0"], ["--budget", "greater than 0"]),
+        (["design", "--accelerator", "h100", "--budget", "-5"], ["--budget", "-5", "above 0"]),
+        (["design", "--accelerator", "h100", "--budget", "0"], ["--budget", "above 0"]),
         (["design", "--accelerator", "h100", "--power", "5 GB"], ["--power", "5 GB", "watt"]),
         (["design", "--accelerator", "h100", "--gpus", "8", "--budget", "1e9"], ["sizing", "exactly one"]),
         (["design", "--accelerator", "h100"], ["sizing", "exactly one"]),

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster, evaluate, resolve
+from stargate.errors import InputError
+from stargate.inputs import MAX_GPUS
 from stargate.scenario import DesignRequest
 
 CAT = Catalog.load()
@@ -52,5 +54,19 @@ def test_power_sizing_fits_and_one_more_system_would_not(acc, power_w):
     r = resolve(req, CAT)
     if evaluate(r, 1.0).facility_power_w > power_w:
         return
+    most = MAX_GPUS // r.system.gpus_per_system
+    if evaluate(r, float(most)).facility_power_w <= power_w:  # beyond the model's range: refused, naming the cap
+        with pytest.raises(InputError, match="at most what 30,000,000 accelerators need"):
+            design_cluster(req, CAT)
+        return
     d = design_cluster(req, CAT)
     assert d.facility_power_w <= power_w < evaluate(r, d.systems + 1.0).facility_power_w
+
+
+def test_largest_design_can_be_laid_out_for_every_accelerator_and_fabric():
+    # MAX_GPUS is the largest size the fabric model can lay out (media that reach) for every chip.
+    for acc in ACCELERATORS:
+        for fabric in ("infiniband", "ethernet"):
+            r = resolve(DesignRequest(accelerator=acc, gpus=1, fabric=fabric), CAT)
+            e = evaluate(r, float(MAX_GPUS // r.system.gpus_per_system))
+            assert np.isfinite(e.capex.total) and np.isfinite(e.facility_power_w)

@@ -52,9 +52,9 @@ def _root(
 
 
 def _emit(obj: Any, as_json: bool, render: Any) -> None:
-    if as_json:
+    if as_json:  # strict JSON: a non-finite number is a bug, never printed as NaN or Infinity
         data = obj.model_dump(mode="json") if hasattr(obj, "model_dump") else obj
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
     else:
         render(obj)
 
@@ -101,9 +101,21 @@ def design(
     try:
         request = validate(DesignRequest, {k: v for k, v in raw.items() if v is not None})
         result = design_cluster(request, Catalog.load(catalog))
-    except InputError as e:  # name the option the user typed, not the model field
-        raise InputError(_DESIGN_OPTIONS.get(e.field, e.field), e.value, e.allowed) from None
+    except InputError as e:
+        raise _as_typed(e, _DESIGN_OPTIONS, raw) from None
     _emit(result, as_json, render_design)
+
+
+def _as_typed(e: Any, options: dict[str, str], typed: dict[str, Any]) -> Any:
+    """The error re-addressed to the user: the option they wrote (``--budget``, not ``budget_usd``)
+    and the value as they typed it (``1e-9``, not a reformatted ``$0``)."""
+    from stargate.errors import InputError
+
+    head = e.field.removeprefix("workload.").split(".")[0]
+    if head not in options:
+        return e
+    value = typed.get(head)
+    return InputError(options[head], value if isinstance(value, str) else e.value, e.allowed)
 
 
 @app.command()
@@ -117,15 +129,29 @@ def plan(
 ) -> None:
     """Run the whole chain for every phase of a scenario."""
     from stargate.catalog import Catalog
-    from stargate.plan import builtin_scenario, load_scenario, run_plan
+    from stargate.errors import InputError
+    from stargate.plan import run_plan
     from stargate.report.terminal import render_plan
 
-    sc = load_scenario(scenario) if scenario is not None else builtin_scenario(builtin or "stargate")
+    sc = _scenario(scenario, builtin)
     cat = Catalog.load(catalog)
-    result = run_plan(sc, cat, scaling_law)
+    try:
+        result = run_plan(sc, cat, scaling_law)
+    except InputError as e:
+        raise _as_typed(e, {"scaling_law": "--scaling-law"}, {"scaling_law": scaling_law}) from None
     if output is not None:
         _write_report(result, cat, output)
     _emit(result, as_json, render_plan)
+
+
+def _scenario(path: Path | None, builtin: str | None) -> Any:
+    """The scenario file, or a built-in scenario; both at once is an error."""
+    from stargate.errors import InputError
+    from stargate.plan import builtin_scenario, load_scenario
+
+    if path is not None and builtin is not None:
+        raise InputError("--builtin", builtin, "either a scenario file or --builtin, not both")
+    return load_scenario(path) if path is not None else builtin_scenario(builtin or "stargate")
 
 
 def _write_report(result: Any, cat: Any, output: Path) -> None:
@@ -147,9 +173,9 @@ def report(
 ) -> None:
     """Write a self-contained, offline HTML report of a plan (charts, tables, sources)."""
     from stargate.catalog import Catalog
-    from stargate.plan import builtin_scenario, load_scenario, run_plan
+    from stargate.plan import run_plan
 
-    sc = load_scenario(scenario) if scenario is not None else builtin_scenario(builtin or "stargate")
+    sc = _scenario(scenario, builtin)
     cat = Catalog.load(catalog)
     _write_report(run_plan(sc, cat), cat, output)
     typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
@@ -168,9 +194,12 @@ def fabric(
     compare: Annotated[bool, typer.Option("--compare", help="InfiniBand and Ethernet side by side.")] = False,
     sharp: Annotated[bool, typer.Option("--sharp", help="In-network reduction (SHARP/NVLS) where the switches have it.")] = False,
     sites: Annotated[str | None, typer.Option(help="Spread the job over this many sites.", metavar="<int>")] = None,
-    site_distance: Annotated[str, typer.Option(help="Fibre route between adjacent sites: '100 km'.")] = "100 km",
-    fiber_pairs: Annotated[str, typer.Option(help="Fibre pairs per site link.", metavar="<int>")] = "4",
-    gradient: Annotated[str, typer.Option(help="Gradient of one model replica, reduced every step: '810 GB'.")] = "810 GB",
+    site_distance: Annotated[
+        str | None, typer.Option(help="Fibre route between adjacent sites (with --sites; default '100 km').")] = None,
+    fiber_pairs: Annotated[
+        str | None, typer.Option(help="Fibre pairs per site link (with --sites; default 4).", metavar="<int>")] = None,
+    gradient: Annotated[
+        str | None, typer.Option(help="Gradient of one replica, reduced every step (with --sites; default '810 GB').")] = None,
     model_parallel: Annotated[
         str | None, typer.Option(help="GPUs one replica spans (default: a scale-up domain).", metavar="<int>")
     ] = None,
@@ -188,14 +217,29 @@ def fabric(
         "switch": switch, "tiers": tiers, "sharp": sharp,
         "oversubscription": [x.strip() for x in oversubscription.split(",")],
     }
-    site = {"sites": sites, "distance": site_distance, "fiber_pairs": fiber_pairs, "gradient": gradient,
-            "model_parallel": model_parallel} if sites else None
+    site = {"sites": sites, "distance": site_distance or "100 km", "fiber_pairs": fiber_pairs or "4",
+            "gradient": gradient or "810 GB", "model_parallel": model_parallel} if sites is not None else None
+    if sites is None:
+        _refuse_ignored({"--site-distance": site_distance, "--fiber-pairs": fiber_pairs, "--gradient": gradient,
+                         "--model-parallel": model_parallel}, "only with --sites (it describes the site links)")
+    if compare and switch is not None:
+        raise InputError("--switch", switch, "no --switch with --compare (each family uses its own switch)")
+    typed = {**raw, "oversubscription": oversubscription, "distance_m": site_distance, "site_distance": site_distance,
+             "fiber_pairs": fiber_pairs, "gradient_bytes": gradient, "model_parallel": model_parallel}
     try:
         report = fabric_report({k: v for k, v in raw.items() if v is not None}, Catalog.load(catalog), compare, site)
     except InputError as e:
-        # "oversubscription.1" names the second ratio of the one --oversubscription option.
-        raise InputError(_FABRIC_OPTIONS.get(e.field.split(".")[0], e.field), e.value, e.allowed) from None
+        raise _as_typed(e, _FABRIC_OPTIONS, typed) from None  # "oversubscription.1": the one --oversubscription
     _emit(report, as_json, render_fabric)
+
+
+def _refuse_ignored(options: dict[str, Any], allowed: str) -> None:
+    """Options given where they have no effect are an error, not silently ignored."""
+    from stargate.errors import InputError
+
+    for name, value in options.items():
+        if value is not None:
+            raise InputError(name, value, allowed)
 
 
 _FABRIC_OPTIONS = {
@@ -244,13 +288,13 @@ def train_cmd(
     try:
         result = train(validate(TrainRequest, raw), Catalog.load(catalog))
     except InputError as e:
-        field = e.field.removeprefix("workload.")
-        raise InputError("--" + field.replace("_", "-") if field in _TRAIN_FIELDS else field, e.value, e.allowed) from None
+        raise _as_typed(e, _TRAIN_OPTIONS, {"model": model, **workload, **opts}) from None
     _emit(result, as_json, render_train)
 
 
-_TRAIN_FIELDS = {"model", "accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric", "tp", "pp", "dp",
-                 "cp", "ep", "vp", "mbs", "recompute", "sharding", "tokens", "top_k"}
+_TRAIN_OPTIONS = {f: "--" + f.replace("_", "-") for f in (
+    "model", "accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric", "tp", "pp", "dp", "cp", "ep", "vp",
+    "mbs", "recompute", "sharding", "tokens", "top_k")}
 
 
 @app.command(name="validate")

@@ -20,10 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ConfigDict
 
 from stargate.errors import InputError, short_repr
 
-__all__ = ["MAX_FILE_BYTES", "MAX_YAML_BYTES", "MAX_YAML_NODES", "load_yaml", "read_text_file", "short_repr"]
+__all__ = [
+    "INPUT_CONFIG", "MAX_BATCH", "MAX_CATALOG_INT", "MAX_CATALOG_NUMBER", "MAX_FILE_BYTES", "MAX_GPUS", "MAX_PARALLEL",
+    "MAX_SEQ_LEN", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "load_yaml", "read_text_file", "short_repr",
+]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 """Largest input file read (16 MiB: the largest shipped runs file is under 1 MiB)."""
@@ -33,6 +37,30 @@ MAX_YAML_NODES = 1_000_000
 """Most YAML nodes a document may hold with its aliases expanded (the shipped catalog has ~20,000)."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Bounds on what any input may ask for. They are far beyond any machine planned today (the largest,
+# ~1M accelerators), so they never refuse a real question; they exist so that no input can make a
+# closed form overflow, a search run for hours, or an error blame an internal step.
+MAX_GPUS = 30_000_000
+"""Most accelerators one design, fabric or job may have: 30x the largest planned machines, and the
+most the fabric model can lay out for every accelerator in the catalog (checked by a test)."""
+MAX_SEQ_LEN = 16 * 1024 * 1024
+"""Longest sequence (tokens): 16M, above the longest context any model is trained at."""
+MAX_BATCH = 100_000_000
+"""Largest global batch (sequences)."""
+MAX_PARALLEL = 1_000_000
+"""Largest degree of any one kind of parallelism, or micro-batch."""
+MAX_TOKENS = 1e18
+"""Largest token budget: over 3,000 times the ~3e14-token stock of human text."""
+MAX_USD = 1e13
+"""Largest budget: $10 trillion."""
+MAX_CATALOG_NUMBER = 1e20
+"""Largest magnitude of any number in a catalog entry (the largest shipped is 1.5e16 FLOP/s)."""
+MAX_CATALOG_INT = 1_000_000_000
+"""Largest integer in a catalog entry (GPUs per system, rack units, ...)."""
+
+INPUT_CONFIG = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
+"""Pydantic settings of every input model: frozen, no unknown fields, every float finite."""
 
 
 def read_text_file(path: Path | str, field: str, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -160,3 +188,53 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [n for pair in node.value for n in pair]
     return []
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e16:
+        x = int(x)
+    return f"{x:,}" if isinstance(x, int) else f"{x:,.6g}"
+
+
+_ALLOWED = {
+    "greater_than": lambda c: f"a number above {_num(c['gt'])}",
+    "greater_than_equal": lambda c: f"a number of at least {_num(c['ge'])}",
+    "less_than": lambda c: f"a number below {_num(c['lt'])}",
+    "less_than_equal": lambda c: f"a number of at most {_num(c['le'])}",
+    "finite_number": lambda c: "a finite number",
+    "int_parsing": lambda c: "a whole number",
+    "int_from_float": lambda c: "a whole number",
+    "int_type": lambda c: "a whole number",
+    "float_parsing": lambda c: "a number",
+    "float_type": lambda c: "a number",
+    "bool_parsing": lambda c: "true or false",
+    "string_type": lambda c: "text",
+    "string_too_long": lambda c: f"text of at most {_num(c['max_length'])} characters",
+    "too_long": lambda c: f"at most {_num(c['max_length'])} items",
+    "missing": lambda c: "a value (this field is required)",
+    "extra_forbidden": lambda c: "no such field; see the documented fields",
+}
+
+
+def allowed_text(err: Any) -> str:
+    """What a pydantic error says is allowed, phrased to complete "expected ...".
+
+    Examples
+    --------
+    >>> allowed_text({"type": "less_than_equal", "ctx": {"le": 10_000_000}, "msg": ""})
+    'a number of at most 10,000,000'
+    >>> allowed_text({"type": "string_pattern_mismatch", "ctx": {"pattern": "^(none|full)$"}, "msg": ""})
+    'one of none, full'
+    """
+    ctx = err.get("ctx") or {}
+    kind = err.get("type", "")
+    if kind in _ALLOWED:
+        return _ALLOWED[kind](ctx)
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        inner = pattern.removeprefix("^(").removesuffix(")$")
+        if inner != pattern and all(part.isalnum() for part in inner.replace("-", "").split("|")):
+            return "one of " + ", ".join(inner.split("|"))
+        return f"text matching {pattern}"
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    return msg[:1].lower() + msg[1:]

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 
 from stargate.enums import Cooling, Fabric, Topology
 from stargate.errors import InputError
+from stargate.inputs import INPUT_CONFIG, MAX_BATCH, MAX_GPUS, MAX_SEQ_LEN, MAX_USD, allowed_text
 from stargate.units import Watts, parse_usd
 
 __all__ = ["DesignRequest", "Phase", "Scenario", "validate"]
 
-Usd = Annotated[float, BeforeValidator(lambda v: parse_usd(v, "budget_usd")), Field(gt=0)]
-_CONFIG = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+Usd = Annotated[float, BeforeValidator(lambda v: parse_usd(v, "budget_usd")), Field(gt=0, le=MAX_USD)]
+_CONFIG = INPUT_CONFIG
+MAX_POWER_W = 1e12
+"""Largest power cap: 1 TW (a 10M-accelerator machine draws tens of GW)."""
 
 
 class EnergyShare(BaseModel):
@@ -48,11 +51,11 @@ class DesignRequest(BaseModel):
 
     accelerator: str
     """Accelerator id or alias from the catalog (``gb200``, ``h100-sxm-80g``)."""
-    gpus: Annotated[int, Field(gt=0)] | None = None
+    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
     """Size by accelerator count (rounded up to whole systems)."""
     budget_usd: Usd | None = None
     """Size by capital budget: the largest whole-system cluster whose capex fits (USD)."""
-    power_w: Watts | None = None
+    power_w: Annotated[Watts, Field(le=MAX_POWER_W)] | None = None
     """Size by facility power cap: the largest cluster whose facility power fits (W)."""
     system: str | None = None
     """System id to buy the accelerators in; default: the accelerator's usual system."""
@@ -64,7 +67,7 @@ class DesignRequest(BaseModel):
     """Energy source id that prices the electricity."""
     energy_mix: tuple[EnergyShare, ...] = ()
     """Energy sources and their shares; when given, it prices the electricity instead of ``energy_source``."""
-    systems_per_rack: Annotated[int, Field(gt=0)] | None = None
+    systems_per_rack: Annotated[int, Field(gt=0, le=1000)] | None = None
     """Systems per rack; default: the system's reference packing."""
     cooling: Cooling | None = None
     """Force a cooling technology; default: the cheapest whose rack limit fits."""
@@ -110,7 +113,7 @@ class Reported(BaseModel):
     """Where the figures were reported."""
     capex_usd: Usd | None = None
     """Reported cost of the phase (USD)."""
-    gpus: Annotated[float, Field(gt=0)] | None = None
+    gpus: Annotated[float, Field(gt=0, le=1e9)] | None = None
     """Reported number of accelerators."""
     power_w: Watts | None = None
     """Reported power (W)."""
@@ -129,17 +132,17 @@ class Phase(DesignRequest):
     """Where the phase is built."""
     sites: Annotated[int, Field(ge=1, le=64)] = 1
     """Sites one training job spans (joined in a ring of fibre links)."""
-    site_distance_m: Annotated[float, Field(gt=0)] = 100e3
+    site_distance_m: Annotated[float, Field(gt=0, le=40_000e3)] = 100e3
     """Fibre route between adjacent sites (m)."""
     model: str = "llama3.1-405b"
     """Frontier-scale model on which the phase's MFU is predicted (preset or config.json)."""
-    seq_len: Annotated[int, Field(gt=0)] = 8192
+    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] = 8192
     """Sequence length of that training run."""
-    global_batch: Annotated[int, Field(gt=0)] = 2048
+    global_batch: Annotated[int, Field(gt=0, le=MAX_BATCH)] = 2048
     """Global batch (sequences) of that training run."""
     precision: str = Field("bf16", pattern=r"^(bf16|fp16|fp8|mxfp8|nvfp4)$")
     """Matmul precision of that training run."""
-    training_days: Annotated[float, Field(gt=0)] = 100.0
+    training_days: Annotated[float, Field(gt=0, le=36_500)] = 100.0
     """Training time for the largest compute-optimal model the phase can train."""
     hot_spare_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """Share of the GPUs kept idle as hot spares, so that a restart swaps them in without waiting for
@@ -198,8 +201,7 @@ def validate(model: type[M], data: Any, origin: str = "") -> M:
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, InputError):
             raise InputError(loc, cause.value, cause.allowed) from None
-        msg = err["msg"].removeprefix("Value error, ")
         value = err.get("input")
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if v is not None}
-        raise InputError(loc, value, msg[0].lower() + msg[1:]) from None
+        raise InputError(loc, value, allowed_text(err)) from None

@@ -29,7 +29,7 @@ from stargate.catalog.schema import (
     System,
 )
 from stargate.errors import InputError
-from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
+from stargate.inputs import MAX_YAML_BYTES, allowed_text, load_yaml, read_text_file
 
 __all__ = ["Catalog", "load_yaml"]
 
@@ -171,7 +171,7 @@ def _validate(raw: dict[str, list[Any]], origin: str) -> CatalogData:
             if isinstance(entry, dict) and "id" in entry:
                 where = f"{loc[0]}[id={entry['id']}]"
         field = ".".join(str(p) for p in loc[2:]) or "entry"
-        raise InputError(f"{origin}: {where}.{field}", err.get("input"), err["msg"].lower()) from None
+        raise InputError(f"{origin}: {where}.{field}", err.get("input"), allowed_text(err)) from None
     _check_references(data, origin)
     return data
 

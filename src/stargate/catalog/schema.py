@@ -10,11 +10,12 @@ above all) carry their own.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from stargate.enums import Cooling, EnergyKind, Fabric, MediaKind, Precision
+from stargate.inputs import INPUT_CONFIG, MAX_CATALOG_INT, MAX_CATALOG_NUMBER
 from stargate.units import Bits_per_s, Bytes, Bytes_per_s, Flop_per_s, Watts
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=64)]
@@ -25,7 +26,7 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 class Entry(BaseModel):
     """Fields shared by every catalog entry: identity and provenance."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = INPUT_CONFIG
 
     id: Id
     """Canonical identifier, lower case (``h100-sxm-80g``)."""
@@ -37,6 +38,18 @@ class Entry(BaseModel):
     """Date of the source (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
     notes: str = ""
     """Caveats: what is derived, estimated, or disputed."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        """Every number of an entry within bounds (:data:`~stargate.inputs.MAX_CATALOG_NUMBER`)."""
+        for v in value.values() if isinstance(value, dict) else (value if isinstance(value, tuple) else (value,)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            limit = MAX_CATALOG_INT if isinstance(v, int) else MAX_CATALOG_NUMBER
+            if abs(v) > limit:
+                raise ValueError(f"a number of magnitude at most {limit:.0e}")
+        return value
 
 
 class Priced(Entry):

@@ -31,7 +31,9 @@ from stargate.economics.opex import Opex, energy_mwh_per_year, opex_usd_per_year
 from stargate.economics.tco import Tco, tco_usd_per_gpu_hour
 from stargate.errors import InputError
 from stargate.fabric.design import FabricRequest, plan_fabric
+from stargate.inputs import MAX_GPUS
 from stargate.scenario import DesignRequest
+from stargate.units import format_quantity, format_usd
 
 __all__ = ["ClusterDesign", "Resolved", "design_cluster", "evaluate", "resolve"]
 
@@ -156,13 +158,17 @@ def systems_for(r: Resolved) -> int:
     if req.gpus is not None:
         return math.ceil(req.gpus / r.system.gpus_per_system)
     if req.budget_usd is not None:
-        field, limit, fmt = "budget_usd", req.budget_usd, "${:,.0f}"
+        field, limit, fmt = "budget_usd", req.budget_usd, format_usd
     else:
-        field, limit, fmt = "power_w", float(req.power_w), "{:,.0f} W"  # type: ignore[arg-type]
+        field, limit, fmt = "power_w", float(req.power_w), lambda w: format_quantity(w, "W")  # type: ignore[arg-type]
+    most = MAX_GPUS // r.system.gpus_per_system
+    if sizing_metric(r, most) <= limit:  # the bisection must never ask for a cluster past the model's range
+        need = fmt(float(sizing_metric(r, most)))
+        raise InputError(field, limit, f"at most what {most * r.system.gpus_per_system:,} accelerators need ({need})")
     n = largest_within(lambda n: sizing_metric(r, n), limit)
     if n == 0:
-        need = fmt.format(float(sizing_metric(r, 1)))
-        raise InputError(field, fmt.format(limit), f"at least what one {r.system.id} needs ({need})")
+        need = fmt(float(sizing_metric(r, 1)))
+        raise InputError(field, limit, f"at least what one {r.system.id} needs ({need})")
     return n
 
 

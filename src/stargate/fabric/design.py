@@ -33,10 +33,11 @@ from stargate.fabric.gear import (
     span_m,
 )
 from stargate.fabric.topology import Clos, clos
+from stargate.inputs import INPUT_CONFIG, MAX_GPUS
 
 __all__ = ["FabricDesign", "FabricPlan", "FabricRequest", "design_fabric", "plan_fabric"]
 
-_CONFIG = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+_CONFIG = INPUT_CONFIG
 
 
 class FabricRequest(BaseModel):
@@ -50,7 +51,7 @@ class FabricRequest(BaseModel):
 
     model_config = _CONFIG
 
-    gpus: Annotated[int, Field(gt=0)]
+    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)]
     """Accelerators on the fabric."""
     fabric: Fabric = Fabric.INFINIBAND
     """Fabric family."""
@@ -58,7 +59,7 @@ class FabricRequest(BaseModel):
     """Accelerator id or alias: sets the per-GPU rate, GPUs per server and per rack."""
     topology: Topology = Topology.RAIL_OPTIMIZED
     """Rail-optimized Clos (SuperPOD-style) or classic fat-tree."""
-    oversubscription: tuple[Annotated[float, Field(ge=1.0)], ...] = (1.0,)
+    oversubscription: tuple[Annotated[float, Field(ge=1.0, le=1024.0)], ...] = Field((1.0,), max_length=6)
     """Down/up ratio per tier from the leaf up; tiers not given are non-blocking."""
     planes: Annotated[int, Field(ge=1, le=8)] = 1
     """Independent planes each accelerator's scale-out rate is split over."""

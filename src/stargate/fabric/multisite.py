@@ -22,6 +22,7 @@ from stargate.catalog.schema import WanDefaults, WanOptic
 from stargate.errors import InputError
 from stargate.fabric.collectives import Level, collective_time
 from stargate.fabric.design import FabricPlan
+from stargate.inputs import INPUT_CONFIG, MAX_GPUS
 
 __all__ = ["MultiSite", "SiteLink", "cross_site_level", "multisite", "site_link"]
 
@@ -109,17 +110,17 @@ class MultiSite(BaseModel):
 class MultiSiteRequest(BaseModel):
     """Sites, the links between them, and the gradient to reduce every step."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = INPUT_CONFIG
 
     sites: Annotated[int, Field(ge=2, le=64)]
     """Number of sites the job spans, joined in a ring."""
-    distance_m: Annotated[float, Field(gt=0)]
+    distance_m: Annotated[float, Field(gt=0, le=40_000e3)]
     """Fibre route length between adjacent sites (m)."""
-    fiber_pairs: Annotated[int, Field(ge=1)] = 4
+    fiber_pairs: Annotated[int, Field(ge=1, le=100_000)] = 4
     """Fibre pairs per link."""
-    gradient_bytes: Annotated[float, Field(gt=0)]
+    gradient_bytes: Annotated[float, Field(gt=0, le=1e18)]
     """Gradient of one model replica (bytes), all-reduced across data-parallel replicas every step."""
-    model_parallel: Annotated[int, Field(ge=1)] | None = None
+    model_parallel: Annotated[int, Field(ge=1, le=MAX_GPUS)] | None = None
     """GPUs one replica is split over (tensor x pipeline); default: one scale-up domain."""
     optic: str | None = None
     """WAN optic id; default: the cheapest per bit/s that reaches."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stargate.units import format_quantity, format_usd
@@ -13,7 +15,34 @@ __all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    return Console(highlight=False, emoji=False)
+
+
+def _plain(text: str) -> str:
+    """A user's string made inert: control characters (terminal escape codes) shown escaped, rich
+    markup escaped, so a name like ``[/]`` or ``\\x1b[2J`` prints as typed and drives nothing."""
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text)
+    return escape(text)
+
+
+def _safe(obj: Any) -> Any:
+    """``obj`` with every string in it passed through :func:`_plain` (models, dicts, lists, tuples).
+
+    Examples
+    --------
+    >>> _safe({"name": "[/]", "n": [1, "\\x1b[31m"]})
+    {'name': '\\\\[/]', 'n': [1, '\\\\x1b[31m']}
+    """
+    if isinstance(obj, str):
+        return _plain(obj)
+    if isinstance(obj, BaseModel):
+        return type(obj).model_construct(**{k: _safe(getattr(obj, k)) for k in type(obj).model_fields})
+    if isinstance(obj, dict):
+        return {_safe(k): _safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_safe(v) for v in obj)
+    return obj
 
 
 def _breakdown(title: str, parts: dict[str, float], fmt: Any, total: float) -> Table:
@@ -30,6 +59,7 @@ def _breakdown(title: str, parts: dict[str, float], fmt: Any, total: float) -> T
 
 def render_design(d: Any) -> None:
     """Print a cluster design: counts, density, cooling, power, capex, opex, TCO."""
+    d = _safe(d)
     c = _console()
     c.print(f"[bold]{d.gpus:,} × {d.accelerator}[/] in {d.systems:,} {d.system} systems, "
             f"{d.racks:,} racks ({d.systems_per_rack} per rack, {d.kw_per_rack:.1f} kW per rack)")
@@ -56,6 +86,7 @@ def _opt(value: Any, fmt: Any) -> str:
 
 def render_plan(plan: Any) -> None:
     """Print a plan: one column per phase (so it reads in a narrow terminal), then totals."""
+    plan = _safe(plan)
     c = _console()
     c.print(f"[bold]Scenario {plan.scenario}[/]: {plan.description}")
     t = Table(show_header=True)
@@ -119,6 +150,7 @@ def _share(part: float, total: float) -> str:
 
 def render_catalog_list(listing: dict[str, list[dict[str, Any]]]) -> None:
     """Print catalog entries, one table per section."""
+    listing = _safe(listing)
     c = _console()
     for kind, entries in listing.items():
         t = Table(title=kind, title_justify="left")
@@ -133,6 +165,7 @@ def render_catalog_list(listing: dict[str, list[dict[str, Any]]]) -> None:
 
 def render_entry(entry: dict[str, Any]) -> None:
     """Print every field of one catalog entry."""
+    entry = _safe(entry)
     t = Table(title=f"{entry['kind']}: {entry['id']}", title_justify="left", show_header=False)
     t.add_column(style="bold")
     t.add_column(overflow="fold")
@@ -151,6 +184,7 @@ def render_entry(entry: dict[str, Any]) -> None:
 
 def render_fabric(report: dict[str, Any]) -> None:
     """Print one fabric, or InfiniBand and Ethernet side by side."""
+    report = _safe(report)
     designs = report.get("fabrics", [report])
     c = _console()
     d0 = designs[0]
@@ -199,6 +233,7 @@ def render_fabric(report: dict[str, Any]) -> None:
 
 def render_train(out: dict[str, Any]) -> None:
     """Print a training estimate: the plan, its step-time breakdown, memory, time and cost."""
+    out = _safe(out)
     c = _console()
     c.print(f"[bold]{out['model']}[/] ({out['params_total'] / 1e9:.1f}B parameters, {out['params_active'] / 1e9:.1f}B active) "
             f"on {out['gpus']:,} × {out['accelerator']}, {out['seq_len']:,}-token sequences, batch {out['global_batch']:,}, "
@@ -229,6 +264,7 @@ def render_train(out: dict[str, Any]) -> None:
 
 def render_validation(report: dict[str, Any]) -> None:
     """Print per-row predictions, then error by source and accelerator, then the overall figures."""
+    report = _safe(report)
     c = _console()
     t = Table(title="Rows", title_justify="left")
     for col in ("run", "source", "accelerator", "measured tok/s/GPU", "predicted", "error", "defaults taken / skipped"):
@@ -257,6 +293,7 @@ def render_validation(report: dict[str, Any]) -> None:
 
 def render_rows(rows: list[dict[str, Any]]) -> None:
     """Print rows (query results, a Pareto front) as a table."""
+    rows = _safe(rows)
     c = _console()
     if not rows:
         c.print("(no rows)")

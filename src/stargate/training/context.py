@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from stargate.catalog import Catalog
 from stargate.catalog.schema import Accelerator, ComputeEfficiency, TrainingDefaults
 from stargate.enums import Fabric, Precision, Topology
 from stargate.errors import InputError
 from stargate.fabric.design import FabricPlan, FabricRequest, plan_fabric
+from stargate.inputs import INPUT_CONFIG, MAX_BATCH, MAX_GPUS, MAX_SEQ_LEN
 from stargate.training.model import ModelSpec
 
 __all__ = ["PRECISIONS", "TrainingContext", "Workload", "resolve_context"]
@@ -24,15 +25,15 @@ PRECISIONS = {"bf16": Precision.BF16, "fp16": Precision.FP16, "fp8": Precision.F
 class Workload(BaseModel):
     """One training job's size and hardware, independent of its parallel plan."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = INPUT_CONFIG
 
     accelerator: str
     """Accelerator id or alias."""
-    gpus: Annotated[int, Field(gt=0)]
+    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)]
     """Accelerators the job uses."""
-    seq_len: Annotated[int, Field(gt=0)]
+    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)]
     """Training sequence length (tokens)."""
-    global_batch: Annotated[int, Field(gt=0)]
+    global_batch: Annotated[int, Field(gt=0, le=MAX_BATCH)]
     """Sequences per optimizer step."""
     precision: str = Field("bf16", pattern=r"^(bf16|fp16|fp8|mxfp8|nvfp4)$")
     """Number format of the matrix multiplications."""
@@ -40,9 +41,9 @@ class Workload(BaseModel):
     """Scale-out network family."""
     topology: Topology = Topology.RAIL_OPTIMIZED
     """Scale-out topology."""
-    scale_out_bits_per_s: Annotated[float, Field(gt=0)] | None = None
+    scale_out_bits_per_s: Annotated[float, Field(gt=0, le=1e15)] | None = None
     """Override of the per-GPU NIC rate (bit/s); default: the accelerator's."""
-    scale_up_domain: Annotated[int, Field(gt=0)] | None = None
+    scale_up_domain: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
     """Override of the scale-up domain size; default: the accelerator's."""
 
 

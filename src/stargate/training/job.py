@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster
 from stargate.errors import InputError
+from stargate.inputs import INPUT_CONFIG, MAX_PARALLEL, MAX_TOKENS
 from stargate.scenario import DesignRequest
 from stargate.training.context import Workload, resolve_context
 from stargate.training.presets import load_model
@@ -31,22 +32,22 @@ CHINCHILLA_TOKENS_PER_PARAM = 20.0
 class TrainRequest(BaseModel):
     """A training job; parallelism left as ``None`` is searched."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = INPUT_CONFIG
 
     model: str
     """Preset name or path to a Hugging Face config.json."""
     workload: Workload
     """Accelerator, GPU count, sequence length, global batch, precision, fabric."""
-    tp: Annotated[int, Field(gt=0)] | None = None
-    pp: Annotated[int, Field(gt=0)] | None = None
-    dp: Annotated[int, Field(gt=0)] | None = None
-    cp: Annotated[int, Field(gt=0)] | None = None
-    ep: Annotated[int, Field(gt=0)] | None = None
-    vp: Annotated[int, Field(gt=0)] | None = None
-    mbs: Annotated[int, Field(gt=0)] | None = None
+    tp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    pp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    dp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    cp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    ep: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    vp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    mbs: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
     recompute: str | None = Field(None, pattern=r"^(none|selective|full)$")
     sharding: str | None = Field(None, pattern=r"^(none|zero1|zero2|zero3)$")
-    tokens: Annotated[float, Field(gt=0)] | None = None
+    tokens: Annotated[float, Field(gt=0, le=MAX_TOKENS)] | None = None
     """Token budget to train; default: 20 per active parameter (Chinchilla)."""
     top_k: Annotated[int, Field(ge=1, le=20)] = 3
     """How many of the fastest plans to report."""

@@ -22,12 +22,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from stargate.inputs import INPUT_CONFIG
 
 __all__ = ["MLA", "MoE", "ModelSpec"]
 
-_CONFIG = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-Pos = Annotated[int, Field(gt=0)]
+_CONFIG = INPUT_CONFIG
+MAX_DIM = 1 << 24
+"""Largest size of any one model dimension (layers, width, heads, vocabulary, experts): 16.7M."""
+Pos = Annotated[int, Field(gt=0, le=MAX_DIM)]
+Count = Annotated[int, Field(ge=0, le=MAX_DIM)]
 
 
 class MoE(BaseModel):
@@ -41,9 +46,9 @@ class MoE(BaseModel):
     """Routed experts each token uses."""
     expert_ffn: Pos
     """FFN width of one expert."""
-    shared_experts: Annotated[int, Field(ge=0)] = 0
+    shared_experts: Count = 0
     """Always-active shared experts per MoE layer."""
-    dense_layers: Annotated[int, Field(ge=0)] = 0
+    dense_layers: Count = 0
     """Leading layers with a dense FFN instead of experts."""
 
 
@@ -52,7 +57,7 @@ class MLA(BaseModel):
 
     model_config = _CONFIG
 
-    q_lora_rank: Annotated[int, Field(ge=0)] = 0
+    q_lora_rank: Count = 0
     """Query compression rank; 0 means no query compression."""
     kv_lora_rank: Pos
     """Key/value compression rank."""
@@ -102,7 +107,7 @@ class ModelSpec(BaseModel):
     """Mixture-of-experts FFN layers."""
     sliding_window: Pos | None = None
     """Window of sliding-window attention layers (tokens)."""
-    sliding_window_layers: Annotated[int, Field(ge=0)] = 0
+    sliding_window_layers: Count = 0
     """How many layers use the sliding window (the others attend to the whole context)."""
     source: str = ""
     """Where the architecture comes from (paper, model card, config file)."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from stargate.catalog import Catalog
 from stargate.enums import Fabric
-from stargate.errors import InputError, clip
+from stargate.errors import InputError, clip, short_repr
 from stargate.inputs import load_yaml, read_text_file
 from stargate.training.context import Workload, resolve_context
 from stargate.training.estimate import estimate
@@ -186,7 +186,7 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     try:
         e = estimate(resolve_context(_model(row), workload, catalog), plan)
     except (InputError, ValueError) as err:
-        res.skipped = f"cannot model: {err}"
+        res.skipped = f"cannot model: {_reason(err)}"
         return res
     res.predicted_tokens_per_s_per_gpu = float(e.tokens_per_s_per_gpu[0])
     res.predicted_step_time_s = float(e.step_time_s[0])
@@ -195,6 +195,9 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     res.fits = bool(e.fits[0])
     measured = row.get("measured_tokens_per_s_per_gpu", "").strip()
     res.measured_tokens_per_s_per_gpu = float(measured) if measured else float("nan")
+    if measured and not (np.isfinite(res.measured_tokens_per_s_per_gpu) and res.measured_tokens_per_s_per_gpu > 0):
+        res.measured_tokens_per_s_per_gpu = float("nan")
+        res.skipped = f"measured_tokens_per_s_per_gpu: {clip(measured, 40)} is not a positive finite number"
     return res
 
 
@@ -214,9 +217,33 @@ def write_predictions(results: list[RowResult], path: Path | str) -> None:
 
 
 def validate_runs(rows: list[dict[str, str]], catalog: Catalog | None = None) -> list[RowResult]:
-    """Predict every row."""
+    """Predict every row; a row that cannot be read is skipped with the reason, the others go on."""
     cat = catalog or Catalog.load()
-    return [predict_row(r, cat) for r in rows]
+    return [_predict_or_skip(r, cat) for r in rows]
+
+
+def _predict_or_skip(row: dict[str, str], catalog: Catalog) -> RowResult:
+    try:
+        return predict_row(row, catalog)
+    except (ValueError, ArithmeticError, TypeError) as err:  # a malformed row: a bad number, an unknown name
+        res = RowResult(*(clip(str(row.get(k) or ""), 80) for k in ("run_id", "source_id", "accelerator", "model")))
+        res.skipped = f"bad row: {_reason(err)}"
+        return res
+
+
+def _reason(err: Exception) -> str:
+    """One line saying why a row could not be predicted."""
+    from pydantic import ValidationError
+
+    from stargate.scenario import allowed_text
+
+    if isinstance(err, ValidationError):
+        first = err.errors()[0]
+        if not first["loc"]:
+            return clip(allowed_text(first), 240)
+        loc = ".".join(str(p) for p in first["loc"])
+        return clip(f"{loc}: {short_repr(first.get('input'), 60)} is not allowed; expected {allowed_text(first)}", 240)
+    return clip(str(err), 240)
 
 
 def summarize(results: list[RowResult]) -> dict[str, Any]:
