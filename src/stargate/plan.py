@@ -97,12 +97,12 @@ def load_scenario(path: Path | str) -> Scenario:
 
 
 def builtin_scenario(name: str = "stargate") -> Scenario:
-    """A scenario shipped with Stargate."""
-    try:
-        text = (resources.files("stargate") / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        names = sorted(p.name.removesuffix(".yaml") for p in (resources.files("stargate") / "scenarios").iterdir())
-        raise InputError("scenario", name, f"one of the built-in scenarios: {', '.join(names)}") from None
+    """A scenario shipped with Stargate, by name (never a path: the name must be one of the shipped ones)."""
+    folder = resources.files("stargate") / "scenarios"
+    names = sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    if name not in names:
+        raise InputError("scenario", name, f"one of the built-in scenarios: {', '.join(names)}")
+    text = (folder / f"{name}.yaml").read_text(encoding="utf-8")
     return _validated(load_yaml(text, name), f"scenario {name}")
 
 

@@ -100,7 +100,9 @@ def read_runs(path: Path | str) -> list[dict[str, str]]:
     p = Path(path)
     text = read_text_file(p, "runs")
     try:
-        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        # Short rows get empty cells and cells past the header are dropped, so every value is a string.
+        rows = [{k: v for k, v in r.items() if k is not None}
+                for r in csv.DictReader(io.StringIO(text, newline=""), restval="")]
     except csv.Error as e:
         raise InputError("runs", str(p), f"a CSV file ({clip(str(e), 80)})") from None
     if not rows or "run_id" not in rows[0]:
