@@ -14,6 +14,7 @@ Everything a user gives Stargate — a scenario, a catalog overlay, a sweep spec
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -26,7 +27,8 @@ from stargate.errors import InputError, short_repr
 
 __all__ = [
     "INPUT_CONFIG", "MAX_BATCH", "MAX_CATALOG_INT", "MAX_CATALOG_NUMBER", "MAX_FILE_BYTES", "MAX_GPUS", "MAX_PARALLEL",
-    "MAX_SEQ_LEN", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "load_yaml", "read_text_file", "short_repr",
+    "MAX_SEQ_LEN", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "check_writable", "load_yaml", "read_text_file", "short_repr",
+    "write_text_atomic",
 ]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -115,6 +117,45 @@ def read_text_file(path: Path | str, field: str, max_bytes: int = MAX_FILE_BYTES
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(field, text_path, f"UTF-8 text (byte {e.start} is not UTF-8)") from None
+
+
+def check_writable(path: Path | str, field: str) -> Path:
+    """Check, before any work, that an output file can be written: its folder exists and is
+    writable, and the path is not a folder. Returns the path.
+
+    Examples
+    --------
+    >>> check_writable("/no/such/folder/out.csv", "--out")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: --out: '/no/such/folder/out.csv' is not allowed; expected a file in an existing, writable folder
+    """
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise InputError(field, str(path), "a file path, not a folder")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(field, str(path), "a file in an existing, writable folder")
+    if p.exists() and not (p.is_file() and os.access(p, os.W_OK)):
+        raise InputError(field, str(path), "a writable regular file")
+    return p
+
+
+def write_text_atomic(path: Path | str, text: str, field: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file renamed into place, so that a reader never
+    sees half a file and a failure leaves the old file as it was."""
+    import tempfile
+
+    p = check_writable(path, field)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, p)
+    except OSError as e:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp)
+        raise InputError(field, str(path), f"a writable file ({e.strerror})") from None
 
 
 def load_yaml(text: str, field: str, max_nodes: int = MAX_YAML_NODES) -> Any:

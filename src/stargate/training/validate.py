@@ -23,7 +23,7 @@ import numpy as np
 from stargate.catalog import Catalog
 from stargate.enums import Fabric
 from stargate.errors import InputError, clip, short_repr
-from stargate.inputs import load_yaml, read_text_file
+from stargate.inputs import load_yaml, read_text_file, write_text_atomic
 from stargate.training.context import Workload, resolve_context
 from stargate.training.estimate import estimate
 from stargate.training.model import MLA, ModelSpec, MoE
@@ -209,13 +209,14 @@ PRED_COLUMNS = ("run_id", "predicted_tokens_per_s_per_gpu", "predicted_step_time
 
 def write_predictions(results: list[RowResult], path: Path | str) -> None:
     """Write the per-row predictions CSV (the ``stargate validate --out`` contract)."""
-    with Path(path).open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(PRED_COLUMNS)
-        for r in results:
-            d = r.as_dict()
-            d["defaults"] = ";".join(r.defaults)
-            w.writerow(["" if d[c] is None else d[c] for c in PRED_COLUMNS])
+    buffer = io.StringIO()
+    w = csv.writer(buffer)
+    w.writerow(PRED_COLUMNS)
+    for r in results:
+        d = r.as_dict()
+        d["defaults"] = ";".join(r.defaults)
+        w.writerow(["" if d[c] is None else d[c] for c in PRED_COLUMNS])
+    write_text_atomic(path, buffer.getvalue(), "--out")
 
 
 def validate_runs(rows: list[dict[str, str]], catalog: Catalog | None = None) -> list[RowResult]:
