@@ -18,9 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
-
-from fuzzing import GOOD, command_lines, file_args, file_cases, run_case  # noqa: E402
+from fuzzing import GOOD, command_lines, file_args, file_cases, run_case
+from hypothesis import HealthCheck, Phase, given, seed, settings
 
 
 def main() -> None:
@@ -33,7 +32,7 @@ def main() -> None:
     examples: dict[str, list[str]] = collections.defaultdict(list)
     slowest = [0.0, ""]
 
-    def record(case_args: list[str], outcome) -> None:  # noqa: ANN001
+    def record(case_args: list[str], outcome) -> None:
         counts[outcome.kind] += 1
         if outcome.seconds > slowest[0]:
             slowest[:] = [outcome.seconds, " ".join(case_args)[:160]]
@@ -52,7 +51,7 @@ def main() -> None:
     @seed(args.seed)
     @settings(opts, max_examples=args.files)
     @given(file_cases())
-    def file_case(case) -> None:  # noqa: ANN001
+    def file_case(case) -> None:
         with tempfile.TemporaryDirectory() as folder:
             case_args = file_args(case, Path(folder))
             record(case_args, run_case(case_args))

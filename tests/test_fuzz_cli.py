@@ -10,9 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-
 from fuzzing import GOOD, command_lines, file_args, file_cases, run_case
+from hypothesis import HealthCheck, given, settings
 
 CLI_CASES = int(os.environ.get("STARGATE_FUZZ_CLI_CASES", "400"))
 FILE_CASES = int(os.environ.get("STARGATE_FUZZ_FILE_CASES", "150"))

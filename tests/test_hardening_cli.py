@@ -13,7 +13,6 @@ import time
 
 import pytest
 
-
 H100 = ["--accelerator", "h100"]
 TRAIN = ["train", "--model", "llama3.1-8b", "--accelerator", "h100", "--gpus", "8", "--seq-len", "4096",
          "--global-batch", "64"]
