@@ -13,7 +13,9 @@ from stargate.web.app import MAX_BODY_BYTES, create_app
 
 @pytest.fixture(scope="module")
 def client():
-    return TestClient(create_app())
+    app = create_app()
+    yield TestClient(app)
+    app.state.pool.close()
 
 
 def test_plan_api_equals_the_cli(client, cli):

@@ -130,10 +130,13 @@ def plan(
     """Run the whole chain for every phase of a scenario."""
     from stargate.catalog import Catalog
     from stargate.errors import InputError
+    from stargate.inputs import check_writable
     from stargate.plan import run_plan
     from stargate.report.terminal import render_plan
 
     sc = _scenario(scenario, builtin)
+    if output is not None:
+        check_writable(output, "--output")
     cat = Catalog.load(catalog)
     try:
         result = run_plan(sc, cat, scaling_law)
@@ -151,17 +154,19 @@ def _scenario(path: Path | None, builtin: str | None) -> Any:
 
     if path is not None and builtin is not None:
         raise InputError("--builtin", builtin, "either a scenario file or --builtin, not both")
-    return load_scenario(path) if path is not None else builtin_scenario(builtin or "stargate")
+    if path is not None:
+        return load_scenario(path)
+    try:
+        return builtin_scenario(builtin or "stargate")
+    except InputError as e:
+        raise InputError("--builtin", builtin, e.allowed) from None
 
 
 def _write_report(result: Any, cat: Any, output: Path) -> None:
-    from stargate.errors import InputError
+    from stargate.inputs import write_text_atomic
     from stargate.report.html import render_report
 
-    try:
-        output.write_text(render_report(result.model_dump(mode="json"), cat), encoding="utf-8")
-    except OSError as e:
-        raise InputError("--output", str(output), f"a writable file path ({e.strerror})") from None
+    write_text_atomic(output, render_report(result.model_dump(mode="json"), cat), "--output")
 
 
 @app.command()
@@ -173,9 +178,11 @@ def report(
 ) -> None:
     """Write a self-contained, offline HTML report of a plan (charts, tables, sources)."""
     from stargate.catalog import Catalog
+    from stargate.inputs import check_writable
     from stargate.plan import run_plan
 
     sc = _scenario(scenario, builtin)
+    check_writable(output, "--output")
     cat = Catalog.load(catalog)
     _write_report(run_plan(sc, cat), cat, output)
     typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
@@ -306,9 +313,12 @@ def validate_cmd(
 ) -> None:
     """Predict every row of a runs file and report the error on tokens/s per GPU."""
     from stargate.catalog import Catalog
+    from stargate.inputs import check_writable
     from stargate.report.terminal import render_validation
     from stargate.training.validate import read_runs, summarize, validate_runs, write_predictions
 
+    if out is not None:
+        check_writable(out, "--out")
     results = validate_runs(read_runs(runs), Catalog.load(catalog))
     if out is not None:
         write_predictions(results, out)
@@ -320,13 +330,18 @@ def validate_cmd(
 def sweep(
     spec: Annotated[Path, typer.Argument(help="Sweep spec YAML (axes, fixed, constraints, objectives).")],
     out: Annotated[Path, typer.Option("--out", help="Results directory; re-running on it resumes.")],
-    processes: Annotated[int, typer.Option(help="Local worker processes (1: in this process).")] = 1,
+    processes: Annotated[
+        str | None, typer.Option(help="Local worker processes, 1 to 256 (default 1: in this process).", metavar="<int>")
+    ] = None,
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler: tcp://HOST:PORT.")] = None,
-    dask_local: Annotated[int, typer.Option(help="Start a local Dask cluster of this many workers.")] = 0,
+    dask_local: Annotated[
+        str | None, typer.Option(help="Start a local Dask cluster of this many workers (1 to 256).", metavar="<int>")
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Run a sweep larger than the spec's max_points.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Evaluate a design-space sweep into Parquet files (resumable)."""
+    """Evaluate a design-space sweep into Parquet files (resumable; damaged or foreign chunks are recomputed)."""
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -336,12 +351,13 @@ def sweep(
         TimeRemainingColumn,
     )
 
-    from stargate.errors import InputError
+    from stargate.errors import InputError, clip
     from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
     from stargate.scenario import validate
     from stargate.sweep.engine import run_sweep
     from stargate.sweep.spec import SweepSpec
 
+    procs, workers = _sweep_backend(processes, scheduler, dask_local)
     text = read_text_file(spec, "spec", MAX_YAML_BYTES)
     sw = validate(SweepSpec, load_yaml(text, f"spec {spec.name}"), f"spec {spec.name}")
     sw.check()
@@ -349,15 +365,48 @@ def sweep(
         raise InputError("spec", f"{sw.size:,} points", f"at most max_points={sw.max_points:,} without --yes")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
                TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=_stderr_console(), disable=as_json) as bar:
-        task = bar.add_task(f"sweep {sw.name} ({sw.size:,} points)", total=None)
+    bar = Progress(*columns, console=_stderr_console(), disable=as_json)
+    task = bar.add_task(escape(f"sweep {clip(sw.name, 60)} ({sw.size:,} points)"), total=None)
 
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def tick(done: int, total: int) -> None:
+        if not bar.live.is_started:  # shown once chunks arrive: an error before that stays one line
+            bar.start()
+        bar.update(task, completed=done, total=total)
 
-        counts = run_sweep(sw, out, processes, scheduler, dask_local, tick)
+    def warn(message: str) -> None:
+        bar.console.print(f"stargate: warning: {clip(message, 600)}", markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        counts = run_sweep(sw, out, procs, scheduler, workers, tick, warn)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
     _emit(counts, as_json, lambda c: typer.echo(
-        f"{c['points']:,} points in {c['chunks']} chunks: {c['computed']} computed, {c['skipped']} already done -> {out}"))
+        f"{c['points']:,} points in {c['chunks']} chunks: {c['computed']} computed, {c['skipped']} already done"
+        + (f", {len(c['repaired'])} recomputed after failing verification" if c["repaired"] else "")
+        + f" -> {clip(str(out), 200)}"))
+
+
+def _sweep_backend(processes: str | None, scheduler: str | None, dask_local: str | None) -> tuple[int, int]:
+    """``--processes`` and ``--dask-local`` as whole numbers from 1 to 256, and at most one backend."""
+    import re
+
+    from stargate.errors import InputError
+    from stargate.sweep.engine import MAX_WORKERS, check_options
+
+    def whole(option: str, text: str) -> int:
+        if not re.fullmatch(r"\s*[+-]?\d{1,9}\s*", text) or not 1 <= int(text) <= MAX_WORKERS:
+            raise InputError(option, text, f"a whole number from 1 to {MAX_WORKERS}")
+        return int(text)
+
+    procs = whole("--processes", processes) if processes is not None else 1
+    workers = whole("--dask-local", dask_local) if dask_local is not None else 0
+    if processes is not None and (scheduler is not None or dask_local is not None):
+        raise InputError("--processes", processes, "no --processes with --scheduler or --dask-local (Dask's workers run the chunks)")
+    if scheduler is not None and dask_local is not None:
+        raise InputError("--dask-local", dask_local, "either --scheduler or --dask-local, not both")
+    check_options(procs, scheduler, workers)
+    return procs, workers
 
 
 def _stderr_console() -> Any:
@@ -369,22 +418,15 @@ def _stderr_console() -> Any:
 @app.command()
 def query(
     results: Annotated[Path, typer.Argument(metavar="DIR", help="Sweep results directory.")],
-    sql: Annotated[str, typer.Argument(help="SQL over the table `results`.")],
+    sql: Annotated[str, typer.Argument(help="One read-only SQL query over the table `results`.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Run DuckDB SQL over a sweep's results (table `results`)."""
-    from stargate.errors import InputError
+    """Run DuckDB SQL over a sweep's verified results (table `results`); it reads no other file."""
     from stargate.report.terminal import render_rows
-    from stargate.sweep.store import connect
+    from stargate.sweep.query import json_rows, run_query
 
-    con = connect(results)
-    try:
-        cur = con.execute(sql)
-    except Exception as e:  # noqa: BLE001 - DuckDB raises many error types for bad SQL
-        raise InputError("SQL", sql, f"valid DuckDB SQL over `results` ({str(e).splitlines()[0]})") from None
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    _emit(rows, as_json, render_rows)
+    rows = run_query(results, sql)
+    _emit(json_rows(rows) if as_json else rows, as_json, render_rows)
 
 
 @app.command()
@@ -395,24 +437,36 @@ def pareto(
     as_json: JsonOpt = False,
 ) -> None:
     """The non-dominated designs of a sweep (feasible ones that meet its constraints)."""
-    import csv
-
     from stargate.errors import InputError
     from stargate.report.terminal import render_rows
-    from stargate.sweep.pareto import pareto_front
+    from stargate.sweep.pareto import pareto_front, parse_objectives
+    from stargate.sweep.query import json_rows
 
-    objs = [o.strip() for o in objectives.split(",") if o.strip()]
     try:
+        objs = parse_objectives(objectives)
         front = pareto_front(results, objs)
     except InputError as e:
         raise InputError("--objectives" if e.field == "objectives" else e.field, e.value, e.allowed) from None
-    if out is not None and front:
-        with out.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=list(front[0]))
-            w.writeheader()
-            w.writerows(front)
+    if out is not None:
+        _write_front(front, out)
     keep = ["design_id", *(o.lstrip("-") for o in objs), "accelerator", "fabric", "gpus_built", "model"]
-    _emit(front, as_json, lambda rs: render_rows([{k: r.get(k) for k in keep if k in r} for r in rs]))
+    _emit(json_rows(front) if as_json else front, as_json,
+          lambda rs: render_rows([{k: r.get(k) for k in keep if k in r} for r in rs]))
+
+
+def _write_front(front: list[dict[str, Any]], out: Path) -> None:
+    import csv
+
+    from stargate.errors import InputError
+
+    try:
+        with out.open("w", newline="", encoding="utf-8") as f:
+            if front:
+                w = csv.DictWriter(f, fieldnames=list(front[0]))
+                w.writeheader()
+                w.writerows(front)
+    except OSError as e:
+        raise InputError("--out", str(out), f"a writable file path ({e.strerror})") from None
 
 
 @app.command()
@@ -422,16 +476,16 @@ def serve(
     sweep: Annotated[Path | None, typer.Option(help="A sweep results directory for the /pareto page.")] = None,
 ) -> None:
     """Serve the web dashboard and the JSON API (http://127.0.0.1:8000/)."""
-    import uvicorn
-
-    from stargate.web.app import create_app
+    from stargate.web.server import bind, run_server
 
     if sweep is not None:
         from stargate.sweep.store import connect
 
         connect(sweep)  # fail now, with one line, if it is not a sweep directory
-    typer.echo(f"Stargate dashboard on http://{host}:{port}/ (API docs at /docs)", err=True)
-    uvicorn.run(create_app(sweep), host=host, port=port, log_level="warning")
+    sock = bind(host, port)  # a bad --host or --port, or a busy port: one line, exit 2
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"Stargate dashboard on http://{shown}:{port}/ (API docs at /docs)", err=True)
+    run_server(sock, host, sweep)
 
 
 @catalog_app.command("list")
@@ -467,7 +521,7 @@ def catalog_show(
 
 def main() -> None:
     """Entry point: run the app, turning every error into one line and an exit code."""
-    from stargate.errors import InputError
+    from stargate.errors import InputError, clip
 
     try:
         code = app(standalone_mode=False, prog_name="stargate")
@@ -482,10 +536,10 @@ def main() -> None:
             sys.stdout.write(e.format_message() + "\n")  # type: ignore[attr-defined]
             sys.exit(0)
         if getattr(e, "exit_code", None) == 2 and hasattr(e, "format_message"):  # a usage error from the parser
-            _fail(" ".join(e.format_message().split()), 2)
+            _fail(clip(" ".join(e.format_message().split()), 600), 2)
         if os.environ.get("STARGATE_DEBUG"):
             raise
-        _fail(f"internal error: {type(e).__name__}: {e} (set STARGATE_DEBUG=1 for a traceback)", 1)
+        _fail(f"internal error: {type(e).__name__}: {clip(str(e), 400)} (set STARGATE_DEBUG=1 for a traceback)", 1)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -27,7 +27,7 @@ from stargate.errors import InputError, short_repr
 
 __all__ = [
     "INPUT_CONFIG", "MAX_BATCH", "MAX_CATALOG_INT", "MAX_CATALOG_NUMBER", "MAX_FILE_BYTES", "MAX_GPUS", "MAX_PARALLEL",
-    "MAX_SEQ_LEN", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "check_writable", "load_yaml", "read_text_file", "short_repr",
+    "MAX_POWER_W", "MAX_SEQ_LEN", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "check_writable", "load_yaml", "read_text_file", "short_repr",
     "write_text_atomic",
 ]
 
@@ -56,6 +56,8 @@ MAX_TOKENS = 1e18
 """Largest token budget: over 3,000 times the ~3e14-token stock of human text."""
 MAX_USD = 1e13
 """Largest budget: $10 trillion."""
+MAX_POWER_W = 1e12
+"""Largest power cap: 1 TW (30M accelerators draw tens of GW)."""
 MAX_CATALOG_NUMBER = 1e20
 """Largest magnitude of any number in a catalog entry (the largest shipped is 1.5e16 FLOP/s)."""
 MAX_CATALOG_INT = 1_000_000_000

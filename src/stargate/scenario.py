@@ -14,15 +14,14 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_v
 
 from stargate.enums import Cooling, Fabric, Topology
 from stargate.errors import InputError
-from stargate.inputs import INPUT_CONFIG, MAX_BATCH, MAX_GPUS, MAX_SEQ_LEN, MAX_USD, allowed_text
+from stargate.inputs import INPUT_CONFIG, MAX_BATCH, MAX_GPUS, MAX_POWER_W, MAX_SEQ_LEN, MAX_USD, allowed_text
 from stargate.units import Watts, parse_usd
 
 __all__ = ["DesignRequest", "Phase", "Scenario", "validate"]
 
 Usd = Annotated[float, BeforeValidator(lambda v: parse_usd(v, "budget_usd")), Field(gt=0, le=MAX_USD)]
 _CONFIG = INPUT_CONFIG
-MAX_POWER_W = 1e12
-"""Largest power cap: 1 TW (a 10M-accelerator machine draws tens of GW)."""
+
 
 
 class EnergyShare(BaseModel):

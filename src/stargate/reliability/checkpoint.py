@@ -50,7 +50,8 @@ def goodput(interval_s: Any, delta_s: float, restart_s: float, mtbf_s: float, sp
     0.788
     """
     tau = np.asarray(interval_s, dtype=float)
-    return tau / ((mtbf_s + restart_s) * np.expm1((tau + delta_s) / mtbf_s)) * (1 - spare_fraction)
+    with np.errstate(over="ignore"):  # a failure far more often than a checkpoint: expm1 -> inf, goodput -> 0
+        return tau / ((mtbf_s + restart_s) * np.expm1((tau + delta_s) / mtbf_s)) * (1 - spare_fraction)
 
 
 @dataclass(frozen=True, slots=True)

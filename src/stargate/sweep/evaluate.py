@@ -20,22 +20,22 @@ from stargate.errors import InputError
 from stargate.reference import job_goodput, reference_job, site_cost
 from stargate.scaling.laws import compute_optimal
 from stargate.scenario import DesignRequest
+from stargate.sweep.schema import OUTPUT_TYPES
 from stargate.sweep.spec import design_ids
 
 __all__ = ["OUTPUTS", "evaluate_chunk"]
 
-OUTPUTS = (
-    "feasible", "reason", "gpus_built", "racks", "kw_per_rack", "cooling", "it_power_w", "facility_power_w", "capex_usd",
-    "opex_usd_per_year", "tco_usd_per_gpu_hour", "network_capex_usd", "mfu", "step_time_s", "tokens_per_s_per_gpu",
-    "fits", "tp", "pp", "dp", "cp", "ep", "goodput", "training_tokens_used", "time_to_train_s", "cost_to_train_usd",
-    "largest_model_params", "energy_mwh_per_year", "carbon_t_per_year", "added_step_time_s",
-)
+OUTPUTS = tuple(OUTPUT_TYPES)
+"""Outcome columns of every point (their types: :data:`~stargate.sweep.schema.OUTPUT_TYPES`)."""
+
+
+_WHOLE = frozenset({"gpus", "seq_len", "global_batch", "sites"})
 
 
 @lru_cache(maxsize=4096)
 def _design(acc: str, sizing: str, value: float, fabric: str, topology: str, energy: str) -> dict[str, Any]:
     req = DesignRequest(accelerator=acc, fabric=fabric, topology=topology, energy_source=energy,
-                        **{sizing: int(value) if sizing == "gpus" else value})
+                        **{sizing: round(value) if sizing == "gpus" else value})
     d = design_cluster(req, Catalog.load())
     return {"gpus_built": d.gpus, "racks": d.racks, "kw_per_rack": d.kw_per_rack, "cooling": d.cooling,
             "it_power_w": d.it_power_w, "facility_power_w": d.facility_power_w, "capex_usd": d.capex_usd,
@@ -69,8 +69,11 @@ def _point(p: dict[str, Any]) -> dict[str, Any]:
     except InputError as e:
         return {**out, "feasible": False, "reason": str(e)}
     out.update(d)
-    t = _training(p["model"], p["accelerator"], d["gpus_built"], p["fabric"], p["topology"], int(p["seq_len"]),
-                  int(p["global_batch"]), p["precision"])
+    try:  # a combination the model refuses (a precision the chip lacks) is an infeasible point, not an error
+        t = _training(p["model"], p["accelerator"], d["gpus_built"], p["fabric"], p["topology"], p["seq_len"],
+                      p["global_batch"], p["precision"])
+    except InputError as e:
+        return {**out, "feasible": False, "fits": False, "reason": str(e)}
     out["fits"] = t["fits"]
     if not t["fits"]:
         return {**out, "feasible": False, "reason": f"{p['model']} fits no parallel plan"}
@@ -79,9 +82,14 @@ def _point(p: dict[str, Any]) -> dict[str, Any]:
     tokens = float(p["training_tokens"]) or 20.0 * t["params_active"]
     rate = t["tokens_per_s_per_gpu"] * d["gpus_built"] * gp
     added = 0.0
-    if int(p["sites"]) > 1:
-        added = _site_cost(p, d["gpus_built"], float(t["params_total"]))
+    if p["sites"] > 1:
+        try:
+            added = _site_cost(p, d["gpus_built"], float(t["params_total"]))
+        except InputError as e:
+            return {**out, "feasible": False, "reason": f"{p['sites']} sites: {e}"}
         rate *= t["step_time_s"] / (t["step_time_s"] + added)
+    if not rate > 0:
+        return {**out, "feasible": False, "reason": "no training throughput"}
     seconds = tokens / rate
     flops = d["gpus_built"] * Catalog.load().accelerator(p["accelerator"]).peak_16bit_flops_per_s * t["mfu"] * gp
     out.update(goodput=gp, training_tokens_used=tokens, time_to_train_s=seconds, added_step_time_s=added,
@@ -97,20 +105,23 @@ def _site_cost_cached(acc: str, fabric: str, gpus: int, sites: int, distance: fl
 
 
 def _site_cost(p: dict[str, Any], gpus: int, params: float) -> float:
-    try:
-        return _site_cost_cached(p["accelerator"], p["fabric"], gpus, int(p["sites"]), float(p["site_distance_m"]), params)
-    except InputError:
-        return float("inf")
+    """Step time added by spreading over the point's sites; InputError if they cannot be."""
+    return _site_cost_cached(p["accelerator"], p["fabric"], gpus, p["sites"], float(p["site_distance_m"]), params)
 
 
 def evaluate_chunk(cols: dict[str, np.ndarray]) -> dict[str, list[Any]]:
-    """Inputs and outcome of every point of a chunk, as columns (``design_id`` first)."""
+    """Inputs and outcome of every point of a chunk, as columns (``design_id`` first).
+
+    Whole-number fields are rounded to the nearest integer for the model (a log range of GPUs
+    gives 15.999999999999998, which is 16 GPUs); the input columns keep the values as given.
+    """
     n = len(next(iter(cols.values())))
     keys = list(cols)
-    rows = [_point({k: cols[k][i] for k in keys}) for i in range(n)]
+    plain = {k: np.rint(cols[k]).astype(np.int64).tolist() if k in _WHOLE else cols[k].tolist() for k in keys}
+    rows = [_point({k: plain[k][i] for k in keys}) for i in range(n)]
     table: dict[str, list[Any]] = {"design_id": design_ids(cols)}
     for k in keys:
-        table[k] = [v.item() if hasattr(v, "item") else v for v in cols[k]]
+        table[k] = cols[k].tolist()
     for k in OUTPUTS:
         table[k] = [r[k] for r in rows]
     return table

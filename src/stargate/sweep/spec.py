@@ -51,7 +51,10 @@ AXES: dict[str, Any] = {
 SIZING = ("gpus", "budget_usd", "power_w")
 NUMERIC = {"gpus", "budget_usd", "power_w", "seq_len", "global_batch", "training_days", "training_tokens", "sites",
            "site_distance_m"}
-OPS = ("<=", ">=", "<", ">", "==")
+MAX_POINTS = 10**10
+"""Largest sweep, even with ``--yes``."""
+MAX_CHUNKS = 10**7
+"""Most chunks a sweep may have."""
 
 
 class Range(BaseModel):
@@ -61,7 +64,7 @@ class Range(BaseModel):
 
     start: float
     stop: float
-    num: Annotated[int, Field(ge=1)]
+    num: Annotated[int, Field(ge=1, le=1_000_000)]
     scale: str = Field("linear", pattern=r"^(linear|log)$")
 
     def values(self) -> list[float]:
@@ -84,7 +87,8 @@ class SweepSpec(BaseModel):
     fixed: dict[str, Any] = {}
     """Fields held constant."""
     constraints: list[str] = []
-    """Conditions a design must meet to be kept feasible: ``"<column> <op> <number>"`` or a boolean column."""
+    """Conditions a design must meet: boolean DuckDB expressions over the result columns
+    (``"facility_power_w <= 5e9"``, ``"fits"``); see :mod:`stargate.sweep.constraints`."""
     objectives: list[str] = ["capex_usd", "time_to_train_s", "facility_power_w"]
     """Columns to minimise (prefix ``-`` to maximise) for the Pareto front."""
     chunk_size: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
@@ -112,15 +116,6 @@ class SweepSpec(BaseModel):
                 raise ValueError(f"unknown fixed field '{key}'; known: {', '.join(AXES)}")
         return fixed
 
-    @field_validator("constraints")
-    @classmethod
-    def _constraints(cls, constraints: list[str]) -> list[str]:
-        for c in constraints:
-            parts = c.split()
-            if not (len(parts) == 1 or (len(parts) == 3 and parts[1] in OPS)):
-                raise ValueError(f"constraint '{c}' must be '<column> <op> <number>' (ops {' '.join(OPS)}) or a column")
-        return constraints
-
     def values(self) -> dict[str, list[Any]]:
         """Each axis's values, in order."""
         return {k: (v.values() if isinstance(v, Range) else list(v)) for k, v in self.axes.items()}
@@ -128,10 +123,12 @@ class SweepSpec(BaseModel):
     @property
     def size(self) -> int:
         """Number of points."""
-        return math.prod(len(v) for v in self.values().values())
+        return math.prod(v.num if isinstance(v, Range) else len(v) for v in self.axes.values())
 
     def check(self) -> None:
-        """Cross-field rules: exactly one sizing, and an accelerator."""
+        """Everything that can be checked before any work: exactly one sizing, an accelerator, every
+        axis and fixed value (:func:`~stargate.sweep.values.check_values`), the size, the constraints
+        (:func:`~stargate.sweep.constraints.compile_constraints`) and the objectives."""
         given = set(self.axes) | set(self.fixed)
         sizing = [s for s in SIZING if s in given]
         if len(sizing) != 1:
@@ -141,6 +138,20 @@ class SweepSpec(BaseModel):
         both = set(self.axes) & set(self.fixed)
         if both:
             raise InputError("fixed", min(both), "a field that is not also an axis")
+        from stargate.sweep.constraints import compile_constraints
+        from stargate.sweep.schema import result_columns
+        from stargate.sweep.values import check_values
+
+        check_values(self)
+        if self.size > MAX_POINTS or -(-self.size // self.chunk_size) > MAX_CHUNKS:
+            raise InputError("spec", f"{self.size:,} points in chunks of {self.chunk_size:,}",
+                             f"at most {MAX_POINTS:,} points and {MAX_CHUNKS:,} chunks")
+        columns = result_columns(self)
+        compile_constraints(self.constraints, columns)
+        for i, o in enumerate(self.objectives):
+            if not isinstance(o, str) or columns.get(o.removeprefix("-")) not in ("double", "int64"):
+                numeric = ", ".join(k for k, t in columns.items() if t in ("double", "int64"))
+                raise InputError(f"objectives[{i}]", o, f"a numeric result column, '-' in front to maximise ({numeric})")
 
 
 def points(spec: SweepSpec, start: int, stop: int) -> dict[str, np.ndarray]:

@@ -118,9 +118,15 @@ def from_hf_config(cfg: dict[str, Any], name: str = "imported") -> tuple[ModelSp
 
 
 def load_model(name_or_path: str) -> tuple[ModelSpec, list[str]]:
-    """A preset by name, or a Hugging Face ``config.json`` by path; with the unused config keys."""
+    """A preset by name, or a Hugging Face ``config.json`` by path; with the unused config keys.
+
+    A preset name always means the preset, even if a file of that name sits in the working folder;
+    anything else is read as a file.
+    """
+    if name_or_path in preset_names():
+        return preset(name_or_path), []
     path = Path(name_or_path)
-    if path.suffix == ".json" or path.exists():
+    if path.suffix == ".json" or _is_file(path):
         text = read_text_file(path, "model", MAX_YAML_BYTES)
         try:
             cfg = json.loads(text, parse_constant=_no_constant)
@@ -132,6 +138,13 @@ def load_model(name_or_path: str) -> tuple[ModelSpec, list[str]]:
             raise InputError("model", name_or_path, "a JSON object of model settings")
         return from_hf_config(cfg, path.stem)
     return preset(name_or_path), []
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for a path, or holding a NUL: not a file
+        return False
 
 
 def _no_constant(name: str) -> Any:

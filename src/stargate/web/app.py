@@ -8,221 +8,196 @@ report, ``/pareto`` the Pareto front of the sweep the server was started with
 named like the CLI options, ``POST /api/dashboard`` (design + plan + charts for the page);
 OpenAPI at ``/openapi.json``.
 
-Safe by default: the CLI binds 127.0.0.1; every input is validated by the same models as the CLI
-and a bad one is an HTTP 422 naming the field and the value; request bodies are capped
-(``MAX_BODY_BYTES``), the GPU count of a request is capped (``MAX_GPUS``), and each request's compute
-time is capped (``MAX_SECONDS``, then HTTP 503); no request names a file (the only path, the
-sweep directory, is fixed when the server starts); nothing reads YAML from a request.
+Safe by default (the threat model is in ``docs/security.md``):
+
+- the CLI binds 127.0.0.1, and a server bound to loopback answers only to ``Host: localhost``,
+  ``127.0.0.1`` or ``[::1]`` (no DNS rebinding);
+- request bodies are capped as they arrive (``MAX_BODY_BYTES``, chunked or not) and must arrive
+  within ``BODY_SECONDS``;
+- every input is validated (every number finite and bounded, ``MAX_GPUS`` accelerators at most) and
+  a bad one is an HTTP 422 in the OpenAPI schema's shape, naming the body's field and echoing its
+  value, bounded;
+- no request names a file: model names must be presets, checked before any work; the only path, the
+  sweep directory, is fixed when the server starts;
+- the core's work runs in worker processes (:mod:`stargate.web.work`) under a cap that holds
+  (``MAX_SECONDS``, then the worker is killed and the request is a 503); the built-in plan, the
+  scenario pages and the Pareto page are computed once and served from memory;
+- answers are strict JSON: a non-finite number in an answer is a bug, reported as a 500 with a
+  JSON body, never sent.
 """
 
 from __future__ import annotations
 
-import asyncio
-from functools import cache
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from stargate.catalog import Catalog
-from stargate.enums import Fabric, Topology
 from stargate.errors import InputError
+from stargate.web import tasks
+from stargate.web.bodies import MAX_GPUS, DashboardBody, DesignBody, FabricBody, TrainBody
+from stargate.web.safety import (
+    BodyLimit,
+    ErrorMessage,
+    FieldError,
+    HostAllowList,
+    error_response,
+    is_loopback,
+    loopback_hosts,
+    validation_error,
+)
+from stargate.web.work import MAX_SECONDS, Memo, WorkerPool, WorkError
 
-__all__ = ["create_app"]
+__all__ = ["BODY_SECONDS", "MAX_BODY_BYTES", "MAX_GPUS", "MAX_SECONDS", "create_app"]
 
 MAX_BODY_BYTES = 16 * 1024
-MAX_GPUS = 10_000_000
-MAX_SECONDS = 20.0
+"""Largest request body (bytes), counted as it arrives."""
+BODY_SECONDS = 10.0
+"""Most time a request body may take to arrive."""
+
+# How the core's field names map back to the body's: internal name -> body key(s), and the keys
+# blamed when an error names no field of the body (the size, which every such error comes from).
+_NAMES: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {
+    "design": ({"budget_usd": ("budget",), "power_w": ("power",), "energy_source": ("energy",)},
+               ("gpus", "budget", "power")),
+    "fabric": ({}, ("gpus",)),
+    "train": ({"parallelism": ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gpus")}, ("gpus",)),
+    "dashboard": ({"budget_usd": ("value",), "power_w": ("value",), "gpus": ("value",)}, ("value", "accelerator")),
+}
 
 
-class DesignBody(BaseModel):
-    """``/api/design``: as ``stargate design``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    accelerator: str
-    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
-    budget: float | str | None = None
-    power: float | str | None = None
-    fabric: Fabric = Fabric.INFINIBAND
-    system: str | None = None
-    energy: str = "grid-us"
-    systems_per_rack: Annotated[int, Field(gt=0)] | None = None
-    cooling: str | None = None
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorMessage, "description": "Host not allowed, or a body that is not JSON"},
+    408: {"model": ErrorMessage, "description": "Body not received in time"},
+    413: {"model": ErrorMessage, "description": "Body over the size cap"},
+    503: {"model": ErrorMessage, "description": "Over the compute cap, or busy; retry"},
+}
 
 
-class FabricBody(BaseModel):
-    """``/api/fabric``: as ``stargate fabric``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)]
-    fabric: Fabric = Fabric.INFINIBAND
-    accelerator: str = "h100"
-    topology: Topology = Topology.RAIL_OPTIMIZED
-    oversubscription: list[float] = [1.0]
-    planes: Annotated[int, Field(ge=1, le=8)] = 1
-    switch: str | None = None
-    compare: bool = False
+def _field_error(e: InputError, route: str, sent: dict[str, Any]) -> FieldError:
+    """The core's error as a 422 naming the body's field as the request wrote it, and its value as sent."""
+    aliases, fallback = _NAMES[route]
+    for part in reversed([p for p in re.split(r"[.:'\s]+", e.field) if p and not p.isdigit()]):
+        for key in aliases.get(part, (part,)):
+            if key in sent:
+                return FieldError(["body", key], e.allowed, sent[key])
+    for key in fallback:  # the error names an internal step: blame the size the request gave
+        if key in sent:
+            return FieldError(["body", key], str(e), sent[key])
+    return FieldError(["body"], str(e), sent)
 
 
-class TrainBody(BaseModel):
-    """``/api/train``: as ``stargate train``."""
+def _preset_only(name: str) -> str:
+    """A model preset's name, or a 422 that says the same whether or not a file of that name exists."""
+    from stargate.training.presets import preset_names
 
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    """A preset name (config files are not read from requests)."""
-    accelerator: str
-    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)]
-    seq_len: Annotated[int, Field(gt=0, le=1_048_576)] = 8192
-    global_batch: Annotated[int, Field(gt=0, le=10_000_000)] = 2048
-    precision: str = "bf16"
-    fabric: Fabric = Fabric.INFINIBAND
-    tp: int | None = None
-    pp: int | None = None
-    dp: int | None = None
-    cp: int | None = None
-    ep: int | None = None
-    vp: int | None = None
-    mbs: int | None = None
-    recompute: str | None = None
-    sharding: str | None = None
+    names = preset_names()
+    key = name.strip().lower()
+    if key not in names:
+        raise FieldError(["body", "model"], f"a model preset name: {', '.join(names)}", name)
+    return key
 
 
-class DashboardBody(BaseModel):
-    """``/api/dashboard``: one phase designed and planned, with its charts."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    accelerator: str = "gb200"
-    fabric: Fabric = Fabric.INFINIBAND
-    sizing: str = Field("budget", pattern=r"^(budget|power|gpus)$")
-    value: Annotated[float, Field(gt=0)] = 10e9
-    model: str = Field("llama3.1-405b", pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    year: Annotated[int, Field(ge=2000, le=2100)] = 2027
+def _json(data: bytes) -> Response:
+    return Response(data, media_type="application/json")
 
 
-def _unprocessable(e: InputError) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": [{"loc": ["body", e.field], "msg": e.allowed,
-                                                               "input": e.value if isinstance(e.value, (int, float, str)) else str(e.value)}]})
+def _add_api(app: FastAPI, pool: WorkerPool, plan: Memo) -> None:
+    async def answer(route: str, fn: Callable[..., Any], body: BaseModel) -> Response:
+        sent = body.model_dump(mode="json", exclude_unset=True)
+        try:
+            return _json(await pool.run(fn, body))
+        except InputError as e:
+            raise _field_error(e, route, sent) from None
+
+    @app.get("/api/plan", response_model=dict[str, Any], responses=_ERRORS)
+    async def api_plan() -> Response:
+        """The built-in Stargate scenario: exactly ``stargate plan --json``."""
+        return _json(await plan.get("plan", tasks.builtin_plan))
+
+    @app.post("/api/design", response_model=dict[str, Any], responses=_ERRORS)
+    async def api_design(body: DesignBody) -> Response:
+        """One cluster, as ``stargate design --json``."""
+        return await answer("design", tasks.design, body)
+
+    @app.post("/api/fabric", response_model=dict[str, Any], responses=_ERRORS)
+    async def api_fabric(body: FabricBody) -> Response:
+        """The scale-out network, as ``stargate fabric --json``."""
+        return await answer("fabric", tasks.fabric, body)
+
+    @app.post("/api/train", response_model=dict[str, Any], responses=_ERRORS)
+    async def api_train(body: TrainBody) -> Response:
+        """One training job, as ``stargate train --json``; ``model`` is a preset name."""
+        return await answer("train", tasks.train, body.model_copy(update={"model": _preset_only(body.model)}))
+
+    @app.post("/api/dashboard", response_model=dict[str, Any], responses=_ERRORS)
+    async def api_dashboard(body: DashboardBody) -> Response:
+        """One phase designed and planned, with the dashboard's cards and charts."""
+        return await answer("dashboard", tasks.dashboard, body.model_copy(update={"model": _preset_only(body.model)}))
 
 
-async def _run(fn: Any, *args: Any) -> Any:
-    """Run core work off the event loop, within the per-request time cap."""
-    return await asyncio.wait_for(run_in_threadpool(fn, *args), timeout=MAX_SECONDS)
+def _add_errors(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
 
-
-@cache
-def _builtin_plan() -> dict[str, Any]:
-    from stargate.plan import builtin_scenario, run_plan
-
-    return run_plan(builtin_scenario(), Catalog.load()).model_dump(mode="json")
-
-
-def _design(body: DesignBody) -> dict[str, Any]:
-    from stargate.cluster.design import design_cluster
-    from stargate.scenario import DesignRequest, validate
-
-    raw = {"accelerator": body.accelerator, "gpus": body.gpus, "budget_usd": body.budget, "power_w": body.power,
-           "fabric": body.fabric, "system": body.system, "energy_source": body.energy,
-           "systems_per_rack": body.systems_per_rack, "cooling": body.cooling}
-    try:
-        req = validate(DesignRequest, {k: v for k, v in raw.items() if v is not None})
-        d = design_cluster(req, Catalog.load())
-    except InputError as e:  # name the body's field, as the CLI names its option
-        names = {"budget_usd": "budget", "power_w": "power", "energy_source": "energy"}
-        raise InputError(names.get(e.field, e.field), e.value, e.allowed) from None
-    if d.gpus > MAX_GPUS:
-        raise InputError("budget" if body.budget else "power", body.budget or body.power, f"a size under {MAX_GPUS:,} GPUs")
-    return d.model_dump(mode="json")
-
-
-def _fabric(body: FabricBody) -> dict[str, Any]:
-    from stargate.fabric.report import fabric_report
-
-    raw = body.model_dump(exclude={"compare"}, exclude_none=True)
-    return fabric_report(raw, Catalog.load(), body.compare)
-
-
-def _train(body: TrainBody) -> dict[str, Any]:
-    from stargate.scenario import validate
-    from stargate.training.job import TrainRequest, train
-    from stargate.training.presets import preset
-
-    preset(body.model)  # a preset name only: requests never name files
-    workload = {k: getattr(body, k) for k in ("accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric")}
-    rest = body.model_dump(exclude=set(workload) | {"model"}, exclude_none=True)
-    return train(validate(TrainRequest, {"model": body.model, "workload": workload, **rest}), Catalog.load())
-
-
-def _dashboard(body: DashboardBody) -> dict[str, Any]:
-    from stargate.plan import run_plan
-    from stargate.report.charts import plan_charts
-    from stargate.report.html import largest_fabric, summary_cards
-    from stargate.scenario import Scenario, validate
-
-    sizing = {"budget": "budget_usd", "power": "power_w", "gpus": "gpus"}[body.sizing]
-    value: Any = int(body.value) if body.sizing == "gpus" else body.value
-    phase = {"name": "Design", "year": body.year, "accelerator": body.accelerator, "fabric": body.fabric,
-             sizing: value, "model": body.model}
-    scenario = validate(Scenario, {"name": "dashboard", "phases": [phase]})
-    cat = Catalog.load()
-    plan = run_plan(scenario, cat).model_dump(mode="json")
-    if plan["phases"][0]["gpus"] > MAX_GPUS:
-        raise InputError("value", body.value, f"a size under {MAX_GPUS:,} GPUs")
-    charts = plan_charts(plan, largest_fabric(plan, cat))
-    keep = ("capex", "power", "step", "goodput", "scaling", "fabric")
-    p = plan["phases"][0]
-    return {"cards": summary_cards(plan) + [("MFU", "—" if p["mfu"] is None else f"{100 * p['mfu']:.0f}%"),
-                                            ("goodput", f"{100 * p['goodput']:.0f}%")],
-            "phase": p, "charts": {k: v for k, v in charts.items() if k in keep}}
-
-
-def create_app(sweep_dir: Path | None = None) -> FastAPI:
-    """The dashboard and API; ``sweep_dir`` (fixed at start-up) feeds the ``/pareto`` page."""
-    app = FastAPI(title="Stargate", version=__import__("stargate").__version__,
-                  description="Planner and simulator for AI supercomputers: design, fabric, training and plan API.")
-
-    @app.middleware("http")
-    async def cap_body(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(status_code=413, content={"detail": f"request body over {MAX_BODY_BYTES} bytes"})
-        return await call_next(request)
+    @app.exception_handler(FieldError)
+    async def field_error(_: Request, e: FieldError) -> JSONResponse:
+        return e.response()
 
     @app.exception_handler(InputError)
     async def input_error(_: Request, e: InputError) -> JSONResponse:
-        return _unprocessable(e)
+        return FieldError(["body"], str(e), e.value).response()
 
-    @app.exception_handler(asyncio.TimeoutError)
-    async def too_slow(_: Request, __: Exception) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": f"computation over {MAX_SECONDS:g} s; ask for less"})
+    @app.exception_handler(WorkError)
+    async def work_error(_: Request, e: WorkError) -> JSONResponse:
+        if e.status == 503:
+            return error_response(503, {"detail": str(e)}, headers={"Retry-After": "2"})
+        return error_response(e.status, {"detail": f"internal error: {e}"})
 
-    @app.get("/api/plan")
-    async def api_plan() -> dict[str, Any]:
-        return await _run(_builtin_plan)
 
-    @app.post("/api/design")
-    async def api_design(body: DesignBody) -> dict[str, Any]:
-        return await _run(_design, body)
+def create_app(sweep_dir: Path | None = None, host: str | None = None, workers: int | None = None) -> FastAPI:
+    """The dashboard and API.
 
-    @app.post("/api/fabric")
-    async def api_fabric(body: FabricBody) -> dict[str, Any]:
-        return await _run(_fabric, body)
+    Parameters
+    ----------
+    sweep_dir : Path, optional
+        A sweep's results directory (fixed at start-up) for the ``/pareto`` page.
+    host : str, optional
+        The address the server is bound to; when it is loopback, only ``Host: localhost``,
+        ``127.0.0.1`` and ``[::1]`` are answered. ``None`` (an app mounted elsewhere, or a test
+        client) checks no Host.
+    workers : int, optional
+        Worker processes for the core's work (default: 2 to 4, by the CPU count).
+    """
+    pool = WorkerPool(workers)
+    plan = Memo(pool, max_keys=1)
 
-    @app.post("/api/train")
-    async def api_train(body: TrainBody) -> dict[str, Any]:
-        return await _run(_train, body)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        plan.future("plan", tasks.builtin_plan)  # computed now, so that the first GET /api/plan never waits
+        from stargate.catalog import Catalog
+        from stargate.training.presets import preset_names
 
-    @app.post("/api/dashboard")
-    async def api_dashboard(body: DashboardBody) -> dict[str, Any]:
-        return await _run(_dashboard, body)
+        Catalog.load(), preset_names()  # loaded before the first request, not in the event loop during one
+        try:
+            yield
+        finally:
+            pool.close()
 
+    app = FastAPI(title="Stargate", version=__import__("stargate").__version__, lifespan=lifespan,
+                  description="Planner and simulator for AI supercomputers: design, fabric, training and plan API.")
+    app.state.pool = pool
+    _add_errors(app)
+    _add_api(app, pool, plan)
     from stargate.web.pages import add_pages
 
-    add_pages(app, sweep_dir)
+    add_pages(app, sweep_dir, pool)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, max_seconds=BODY_SECONDS)
+    if host is not None and is_loopback(host):
+        app.add_middleware(HostAllowList, hosts=loopback_hosts(host))
     return app

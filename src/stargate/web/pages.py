@@ -1,82 +1,108 @@
-"""HTML pages of the web app: the dashboard, built-in scenarios, a sweep's Pareto front, Plotly.js."""
+"""HTML pages of the web app: the dashboard, built-in scenarios, a sweep's Pareto front, Plotly.js.
+
+The scenario pages and the Pareto page are computed once, in a worker process, and then served
+from memory; the Pareto page again only when the sweep's files change (a resumed sweep).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import anyio
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
 from stargate.catalog import Catalog
+from stargate.errors import InputError, clip
+from stargate.web import tasks
+from stargate.web.safety import ErrorMessage
+from stargate.web.work import MAX_SECONDS, Memo, WorkerPool
 
-__all__ = ["add_pages"]
+__all__ = ["PARETO_SECONDS", "add_pages", "builtin_scenarios", "sweep_fingerprint"]
+
+PARETO_SECONDS = 120.0
+"""Most compute time the Pareto page of a sweep may take (once per sweep state)."""
+MAX_FINGERPRINT_FILES = 100_000
+_JSON_ERROR = {"application/json": {"schema": ErrorMessage.model_json_schema()}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such scenario, or no sweep", "content": _JSON_ERROR},
+    503: {"description": "Still being computed, or busy; retry", "content": _JSON_ERROR},
+}
 
 
 @cache
-def _scenario_page(name: str) -> str:
-    from stargate.plan import builtin_scenario, run_plan
-    from stargate.report.html import render_report
-
-    cat = Catalog.load()
-    html = render_report(run_plan(builtin_scenario(name), cat).model_dump(mode="json"), cat)
-    # The app serves Plotly.js itself: swap the inline copy for a reference (a 3.5 MB page becomes 0.1 MB).
-    from stargate.report.html import plotly_js
-
-    return html.replace(f"<script>{plotly_js()}</script>", '<script src="/static/plotly.min.js"></script>')
+def builtin_scenarios() -> tuple[str, ...]:
+    """Names of the scenarios shipped with Stargate."""
+    folder = resources.files("stargate") / "scenarios"
+    return tuple(sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")))
 
 
-def _pareto_page(sweep_dir: Path) -> str:
-    from stargate.report.html import environment
-    from stargate.sweep.pareto import pareto_front
+def sweep_fingerprint(sweep_dir: Path) -> str:
+    """A digest of the names, sizes and modification times of a sweep directory's files: it changes
+    when the sweep does (resumed, extended, repaired), and costs a directory listing."""
+    h = hashlib.sha256()
+    count = 0
+    for root, dirs, files in os.walk(sweep_dir):
+        dirs.sort()
+        for name in sorted(files):
+            if name.startswith("."):  # a writer's lock or temporary file, not results
+                continue
+            try:
+                st = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            rel = os.path.relpath(os.path.join(root, name), sweep_dir)
+            h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            count += 1
+            if count >= MAX_FINGERPRINT_FILES:
+                return h.hexdigest()
+    return h.hexdigest()
 
-    objectives = ["capex_usd", "time_to_train_s", "facility_power_w"]
-    front = pareto_front(sweep_dir, objectives)
-    columns = ["design_id", *objectives, "accelerator", "fabric", "gpus_built", "model"]
-    figure = {"data": [{"type": "scatter", "mode": "markers", "x": [r["capex_usd"] for r in front],
-                        "y": [r["time_to_train_s"] / 86400 for r in front],
-                        "text": [f"{r['accelerator']} {r['fabric']} {r['model']}" for r in front],
-                        "marker": {"size": 9, "color": [r["facility_power_w"] / 1e6 for r in front], "colorscale": "Viridis",
-                                   "colorbar": {"title": {"text": "MW"}}}}],
-              "layout": {"title": {"text": "Capex vs days to train (colour: facility power)"}, "height": 460,
-                         "xaxis": {"type": "log", "title": {"text": "capex (USD)"}},
-                         "yaxis": {"type": "log", "title": {"text": "days to train"}}}}
-    name = (sweep_dir / "spec.json").read_text() if (sweep_dir / "spec.json").exists() else "{}"
-    import json
 
-    return environment().get_template("pareto.html").render(
-        name=json.loads(name).get("name", sweep_dir.name), rows=front, columns=columns, objectives=objectives, figure=figure)
-
-
-def add_pages(app: FastAPI, sweep_dir: Path | None) -> None:
-    """Register the HTML pages and the Plotly.js route on ``app``."""
+def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
+    """Register the HTML pages and the Plotly.js route on ``app``; their work runs in ``pool``."""
     from stargate.report.html import environment, plotly_js
     from stargate.training.presets import preset_names
 
-    @app.get("/", response_class=HTMLResponse)
-    async def dashboard() -> str:
+    scenarios = Memo(pool, max_keys=len(builtin_scenarios()))
+    pareto_pages = Memo(pool, max_keys=2)
+
+    @cache
+    def dashboard_page() -> str:
         accelerators = [a.id for a in Catalog.load().entries("accelerators")]
         return environment().get_template("dashboard.html").render(
             accelerators=accelerators, models=preset_names(), has_sweep=sweep_dir is not None,
             chart_ids=["capex", "power", "step", "goodput", "scaling", "fabric"])
 
-    @app.get("/scenario/{name}", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse)
+    async def dashboard() -> str:
+        return dashboard_page()
+
+    @app.get("/scenario/{name}", response_class=HTMLResponse, responses=_NOT_FOUND)
     async def scenario(name: str) -> str:
-        from stargate.errors import InputError
+        if name not in builtin_scenarios():
+            raise HTTPException(status_code=404, detail=f"no built-in scenario {clip(repr(name))}; "
+                                                        f"built-in: {', '.join(builtin_scenarios())}")
+        return await scenarios.get(name, tasks.scenario_page, name)
 
-        try:
-            return _scenario_page(name)
-        except InputError as e:
-            raise HTTPException(status_code=404, detail=str(e)) from None
-
-    @app.get("/pareto", response_class=HTMLResponse)
+    @app.get("/pareto", response_class=HTMLResponse, responses=_NOT_FOUND)
     async def pareto() -> str:
         if sweep_dir is None:
             raise HTTPException(status_code=404, detail="no sweep: start the server with `stargate serve --sweep DIR`")
-        return _pareto_page(sweep_dir)
+        key = await anyio.to_thread.run_sync(sweep_fingerprint, sweep_dir)
+        # Computed once per sweep state; a request waits a while, then gets a 503 while it finishes.
+        try:
+            return await pareto_pages.get(key, tasks.pareto_page, sweep_dir, seconds=PARETO_SECONDS, limit=MAX_SECONDS)
+        except InputError as e:  # damaged or foreign results: the server's state, not the request's fault
+            raise HTTPException(status_code=503, detail=f"the sweep's results cannot be shown: {e}") from None
 
-    @app.get("/static/plotly.min.js")
+    @app.get("/static/plotly.min.js", response_class=Response,
+             responses={200: {"description": "Plotly.js", "content": {"application/javascript": {}}}})
     async def plotly() -> Response:
-        return Response(plotly_js(), media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
-
-
+        js = await anyio.to_thread.run_sync(plotly_js)  # read once (3.5 MB), then cached
+        return Response(js, media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
