@@ -1,0 +1,195 @@
+"""Mixture-of-experts layer time by shape, parallel split and chip.
+
+Measured (``moe.parquet``): one fused MoE layer on one GPU holding one rank of a (``tp``, ``ep``)
+split — routing/top-k, token permutation, the grouped gate+up and down GEMMs, activation,
+un-permutation and the weighted top-k sum, plus activation quantization for quantized dtypes. The
+router GEMM and any all-to-all or all-reduce are **not** included. Shipped for balanced routing,
+gated (SwiGLU) experts, the fastest measured kernel per shape.
+
+A layer whose ``(hidden, inter, topk, experts, tp, ep)`` is in the table is interpolated in log2
+over the token count (the nominal FLOP/s is held past the largest measured count, 16,384). Any
+other layer is timed as its grouped-GEMM equivalent from :func:`~stargate.kernels.gemm_time_s` —
+the local experts that receive tokens, ``m_e`` tokens each, as one GEMM of ``m_e`` rows against
+their weights side by side (gate+up ``(m_e, active·2·inter/tp, hidden)``, down
+``(m_e, active·hidden, inter/tp)``) — times the measured ratio of layer time to that equivalent for
+the nearest measured config (log2 of hidden, inter/tp, experts/ep, topk) at the same token count,
+which carries routing, permutation and activation costs. Leaving each model out of the H100 and B200
+tables in turn, this reproduces its measured times (16 tokens or more) within a median of 3-23%,
+90th percentile 13% to 3.4x; the tails are BF16 and NVFP4 shapes at few tokens per expert. :func:`moe_is_measured` says which path is
+used. Chips without an MoE table for the dtype (A100, whose legacy table has only power-law
+routing) borrow H100's ratios.
+
+Power-law routing (``distribution="power_law_1.01"`` or ``"power_law_1.2"``) multiplies the balanced
+time by the median measured slowdown at the same expert-parallel size and token count.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from stargate.catalog import Catalog
+from stargate.errors import InputError
+from stargate.kernels import tables
+from stargate.kernels.gemm import OPERAND_BYTES, gemm_time_s
+from stargate.kernels.grid import bracket, memoize_scalars, positive, result
+from stargate.kernels.source import PRECISION, resolve
+
+__all__ = ["DISTRIBUTIONS", "moe_flops", "moe_is_measured", "moe_time_s"]
+
+DISTRIBUTIONS = ("balanced", "power_law_1.01", "power_law_1.2")
+"""Routing distributions: balanced, or power-law expert load with exponent 1.01 or 1.2 (AIConfigurator)."""
+
+
+def moe_flops(tokens, hidden, inter, topk, tp=1, ep=1) -> np.ndarray:
+    """Nominal FLOPs of one GPU's share of a gated MoE layer:
+    ``2 · tokens · topk · hidden · (inter / tp) · 3 / ep`` (gate, up and down matmuls).
+
+    Examples
+    --------
+    >>> float(moe_flops(1, 1, 1, 1))
+    6.0
+    """
+    t = np.asarray(tokens, dtype=float)
+    return 2.0 * t * topk * hidden * (inter / tp) * 3.0 / ep
+
+
+def _config(hidden, inter, topk, experts, tp, ep) -> tuple[int, ...]:
+    names = ("hidden", "inter", "topk", "experts", "tp", "ep")
+    cfg = tuple(int(positive(n, v, integer=True)) for n, v in zip(names, (hidden, inter, topk, experts, tp, ep),
+                                                                   strict=True))
+    if cfg[2] > cfg[3]:
+        raise InputError("topk", topk, f"at most experts ({experts})")
+    if cfg[3] % cfg[5]:
+        raise InputError("ep", ep, f"a divisor of experts ({experts})")
+    return cfg
+
+
+def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, ep=1, *,
+                    catalog: Catalog | None = None) -> bool:
+    """True when the layer's shape and split are in the measured table of the chip used for ``chip``.
+
+    Examples
+    --------
+    >>> moe_is_measured("h100", "fp8_block", 7168, 2048, 8, 256, 1, 8)  # DeepSeek-V3, EP 8
+    True
+    >>> moe_is_measured("h100", "bf16", 5000, 2048, 8, 256)
+    False
+    """
+    src = resolve(chip, catalog)
+    dtype = tables.dtype_name("dtype", dtype, tables.MOE_DTYPES)
+    table = tables.moe(src.chip, dtype)
+    return table is not None and _config(hidden, inter, topk, experts, tp, ep) in table["index"]
+
+
+def _grouped_gemm_s(chip: str, dtype: str, tokens: np.ndarray, cfg: tuple[int, ...]) -> np.ndarray:
+    """Grouped-GEMM equivalent on ``chip`` (a measured chip name): the ``active`` local experts that
+    receive tokens, ``m_e`` tokens each, as one GEMM of ``m_e`` rows against their weights side by
+    side — gate+up ``(m_e, active·2·inter/tp, hidden)`` and down ``(m_e, active·hidden, inter/tp)``:
+    the FLOPs and weight bytes of the grouped GEMM, in one launch."""
+    hidden, inter, topk, experts, tp, ep = cfg
+    routed = tokens * topk / ep  # token-expert assignments on this rank, balanced
+    active = np.clip(routed, 1.0, experts / ep)
+    m_e = np.maximum(routed / active, 1.0)
+    up = gemm_time_s(chip, dtype, m_e, active * 2.0 * inter / tp, hidden)
+    down = gemm_time_s(chip, dtype, m_e, active * hidden, inter / tp)
+    return up + down
+
+
+def _features(cfg) -> np.ndarray:
+    """Shape of one rank's experts: log2 of hidden, inter / tp, experts / ep, topk."""
+    c = np.asarray(cfg, dtype=float)
+    return np.log2(np.stack([c[..., 0], c[..., 1] / c[..., 4], c[..., 3] / c[..., 5], c[..., 2]], axis=-1))
+
+
+@lru_cache(maxsize=64)
+def _ratios(chip: str, dtype: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """Measured layer time over its grouped-GEMM equivalent for every measured config of ``chip``:
+    (chip measured on, config features [C, 4], log2 tokens [T], log2 ratio [C, T]). Chips without an
+    MoE table for ``dtype`` borrow H100's (same dtype where measured there, else bf16)."""
+    table = tables.moe(chip, dtype)
+    if table is None:
+        return _ratios("h100_sxm", dtype if tables.moe("h100_sxm", dtype) is not None else "bf16")
+    tokens = table["tokens"]
+    ratio = np.empty(table["log2"].shape)
+    for i, cfg in enumerate(table["configs"].tolist()):
+        measured = moe_flops(tokens, *cfg[:3], cfg[4], cfg[5]) / (np.exp2(table["log2"][i]) * 1e12)
+        ratio[i] = np.log2(measured / _grouped_gemm_s(chip, dtype, tokens, tuple(cfg)))
+    return chip, _features(table["configs"]), np.log2(tokens), ratio
+
+
+def _fallback_s(chip: str, dtype: str, tokens: np.ndarray, cfg: tuple[int, ...]) -> np.ndarray:
+    """Grouped-GEMM equivalent times the measured/equivalent ratio of the nearest measured config
+    (in log2 of hidden, inter / tp, experts / ep and topk) at the same token count."""
+    _, feats, log_tokens, ratio = _ratios(chip, dtype)
+    j = int(np.argmin(np.linalg.norm(feats - _features(cfg), axis=1)))
+    return _grouped_gemm_s(chip, dtype, tokens, cfg) * np.exp2(np.interp(np.log2(tokens), log_tokens, ratio[j]))
+
+
+def _power_law(chip: str, dtype: str, distribution: str, tokens: np.ndarray, ep: int) -> np.ndarray:
+    for c, d in ((chip, dtype), ("h100_sxm", dtype), ("h100_sxm", "bf16")):
+        table = tables.moe(c, d)
+        if table is not None and distribution in table["power_laws"]:
+            break
+    eps, factor = table["power_laws"][distribution]
+    e0, e1, we = bracket(np.log2(eps.astype(float)), np.log2(float(ep)))
+    t0, t1, wt = bracket(np.log2(table["tokens"]), np.log2(tokens))
+    lf = np.log2(factor)
+    return np.exp2((1 - we) * ((1 - wt) * lf[e0, t0] + wt * lf[e0, t1]) + we * ((1 - wt) * lf[e1, t0] + wt * lf[e1, t1]))
+
+
+@memoize_scalars
+def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1, ep=1,
+               distribution: str = "balanced", *, catalog: Catalog | None = None) -> float | np.ndarray:
+    """Seconds of one MoE layer forward on one GPU of a (``tp``, ``ep``) split.
+
+    Parameters
+    ----------
+    chip : str
+        Measured chip or catalog accelerator id/alias.
+    dtype : str
+        ``bf16``, ``fp8``, ``fp8_block`` or ``nvfp4`` (expert weights and activations).
+    tokens : float or array_like
+        Tokens entering the layer (before routing; each goes to ``topk`` experts across all ranks).
+    hidden, inter, topk, experts : int
+        Model hidden size, full expert FFN size (before the TP split), experts per token, experts.
+    tp, ep : int
+        Tensor- and expert-parallel degree of the MoE layer: this GPU holds ``experts / ep`` experts
+        of intermediate size ``inter / tp``.
+    distribution : str
+        One of :data:`DISTRIBUTIONS`.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Seconds, excluding the router GEMM and the all-to-all / all-reduce.
+
+    Examples
+    --------
+    >>> t = moe_time_s("h100", "fp8_block", 8192, 7168, 2048, 8, 256, 1, 8)
+    >>> round(float(moe_flops(8192, 7168, 2048, 8, 1, 8)) / t / 1e12) > 100
+    True
+    """
+    src = resolve(chip, catalog)
+    dtype = tables.dtype_name("dtype", dtype, tables.MOE_DTYPES)
+    if distribution not in DISTRIBUTIONS:
+        raise InputError("distribution", distribution, f"one of {', '.join(DISTRIBUTIONS)}")
+    tok = positive("tokens", tokens)
+    cfg = _config(hidden, inter, topk, experts, tp, ep)
+    table = tables.moe(src.chip, dtype)
+    row = table["index"].get(cfg) if table is not None else None
+    flop = moe_flops(tok, *cfg[:3], cfg[4], cfg[5])
+    if row is not None:
+        t = flop / (np.exp2(np.interp(np.log2(tok), np.log2(table["tokens"]), table["log2"][row])) * 1e12)
+    else:
+        tables.gemm(src.chip, dtype)  # a dtype without GEMMs on this chip is an error, as for gemm_time_s
+        t = _fallback_s(src.chip, dtype, tok, cfg)
+    if distribution != "balanced":
+        t = t * _power_law(src.chip, dtype, distribution, tok, cfg[5])
+    if not src.measured:
+        hidden, inter, topk, experts, tp, ep = cfg
+        active = np.clip(tok * topk / ep, 1.0, experts / ep)
+        weights = active * 3.0 * hidden * inter / tp * OPERAND_BYTES[dtype]
+        t = src.scale(PRECISION[dtype], t, flop, weights + 4.0 * tok * topk / ep * hidden)
+    return result(t, tokens)

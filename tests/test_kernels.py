@@ -1,0 +1,427 @@
+"""The kernel layer: measured tables reproduced at grid points, interpolation, extrapolation rules,
+datasheet bounds, headline figures, borrowing, vectorization and input errors.
+
+Tests marked ``raw`` compare against the Parquet tables in ``../shared/kernels`` and are skipped when
+that folder is absent (the package itself never reads it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stargate import kernels as K
+from stargate.errors import InputError
+from stargate.kernels import tables
+from stargate.kernels.collectives import OPS, bus_factor
+from stargate.kernels.moe import _fallback_s
+from stargate.kernels.source import PRECISION, resolve
+
+RAW = Path(__file__).resolve().parents[2] / "shared" / "kernels"
+raw = pytest.mark.skipif(not RAW.is_dir(), reason="../shared/kernels (the raw Parquet tables) is absent")
+CHIPS = tables.chips()
+# log2 steps of 1/1024 octave: relative rounding <= 2**(1/2048) - 1 = 3.4e-4; the source's TFLOP/s and
+# GB/s columns are float32 rounded to 14 significant bits (<= 6.1e-5). 5e-4 covers both.
+RTOL = 5e-4
+MIB = 2**20
+
+
+def read(chip: str, table: str) -> dict[str, np.ndarray]:
+    pq = pytest.importorskip("pyarrow.parquet")
+    t = pq.read_table(RAW / chip / f"{table}.parquet")
+    return {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
+
+
+# ----------------------------------------------------------------------------------------------
+# shipped data
+
+
+def test_manifest_has_source_licence_and_notice():
+    m = K.manifest()
+    assert m["source"]["licence"] == "Apache-2.0"
+    assert len(m["source"]["commit"]) == 40
+    assert "Apache License, Version 2.0" in m["notice"]
+    data = Path(tables.__file__).parent / "data"
+    assert "Apache License" in (data / "LICENSE-Apache-2.0.txt").read_text()
+    assert set(m["chips"]) == {"a100_sxm", "h100_sxm", "h200_sxm", "b200_sxm", "b300_sxm", "gb200", "gb300"}
+
+
+def test_shipped_data_is_small():
+    data = Path(tables.__file__).parent / "data"
+    assert sum(p.stat().st_size for p in data.iterdir()) < 2e6
+
+
+@pytest.mark.parametrize("chip", CHIPS)
+def test_every_chip_serves_catalog_accelerators(chip, catalog):
+    serves = K.manifest()["chips"][chip]["serves"]
+    for acc in serves:
+        catalog.accelerator(acc)
+    src = K.kernel_source(serves[0])
+    assert src.chip == chip and src.measured and src.borrowed_from == ""
+
+
+# ----------------------------------------------------------------------------------------------
+# grid points: shipped tables, then the raw Parquet
+
+
+@pytest.mark.parametrize("chip", CHIPS)
+def test_gemm_reproduces_shipped_grid_points(chip):
+    rng = np.random.default_rng(0)
+    for dtype in tables.GEMM_DTYPES:
+        try:
+            grid = tables.gemm(chip, dtype)
+        except InputError:
+            continue
+        mask = tables.measured_mask(chip, f"gemm.{dtype}")
+        idx = np.argwhere(mask)[rng.choice(int(mask.sum()), 500)]
+        m, n, k = (np.exp2(grid.axes[a][idx[:, a]]).round() for a in range(3))
+        rate = np.exp2(grid.values.reshape(mask.shape)[tuple(idx.T)]) * 1e12
+        np.testing.assert_allclose(K.gemm_time_s(chip, dtype, m, n, k), 2 * m * n * k / rate, rtol=1e-12)
+
+
+@raw
+@pytest.mark.parametrize("chip", CHIPS)
+def test_gemm_reproduces_raw_rows(chip):
+    r = read(chip, "gemm")
+    names = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp4": "nvfp4"}
+    keep = np.isin(r["dtype"], list(names)) & ~r["slower_than_larger_m"] & ((r["m"] <= 16) | (r["m"] % 16 == 0))
+    assert keep.sum() > 5000
+    for src, dtype in names.items():
+        sel = keep & (r["dtype"] == src)
+        if sel.any():
+            t = K.gemm_time_s(chip, dtype, r["m"][sel], r["n"][sel], r["k"][sel])
+            np.testing.assert_allclose(t, r["latency_ms"][sel] * 1e-3, rtol=RTOL)
+
+
+@raw
+@pytest.mark.parametrize("chip", CHIPS)
+def test_attention_reproduces_raw_rows(chip):
+    r = read(chip, "context_attention")
+    for (attn, kv), dtype in {("bfloat16", "bfloat16"): "bf16", ("fp8", "fp8"): "fp8"}.items():
+        sel = (r["attn_dtype"] == attn) & (r["kv_cache_dtype"] == kv) & (r["window_size"] == 0)
+        if not sel.any():
+            continue
+        t = K.attention_time_s(chip, r["batch_size"][sel], r["seq_len"][sel], r["num_heads"][sel],
+                               r["num_kv_heads"][sel], r["head_dim"][sel], 0, dtype)
+        np.testing.assert_allclose(t, r["latency_ms"][sel] * 1e-3, rtol=RTOL)
+
+
+@raw
+@pytest.mark.parametrize("chip", CHIPS)
+def test_decode_attention_reproduces_raw_rows(chip):
+    r = read(chip, "generation_attention")
+    for kv, dtype in {"bfloat16": "bf16", "fp8": "fp8"}.items():
+        sel = (r["kv_cache_dtype"] == kv) & (r["window_size"] == 0) & ~r["exceeds_mem_bw"]
+        if not sel.any():
+            continue
+        t = K.decode_attention_time_s(chip, r["batch_size"][sel], r["kv_len"][sel], r["num_heads"][sel],
+                                      r["num_kv_heads"][sel], r["head_dim"][sel], dtype)
+        np.testing.assert_allclose(t, r["latency_ms"][sel] * 1e-3, rtol=RTOL)
+
+
+@raw
+@pytest.mark.parametrize("chip", [c for c in CHIPS if c != "a100_sxm"])
+def test_moe_reproduces_fastest_raw_rows(chip):
+    r = read(chip, "moe")
+    gated = np.isin(r["kernel_source"], ["moe_torch_flow_cutlass", "deepgemm", "moe_torch_flow_min_latency",
+                                         "moe_torch_flow"])
+    sel = gated & (r["distribution"] == "balanced") & (r["moe_dtype"] == "bfloat16")
+    best: dict[tuple, float] = {}
+    cols = ("num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size")
+    for row in zip(*(r[c][sel] for c in cols), r["latency_ms"][sel], strict=True):
+        best[row[:-1]] = min(best.get(row[:-1], np.inf), row[-1])
+    keys = list(best)[::7]
+    for tokens, *cfg in keys:
+        assert K.moe_is_measured(chip, "bf16", *cfg)
+        t = K.moe_time_s(chip, "bf16", tokens, *cfg)
+        assert t == pytest.approx(best[(tokens, *cfg)] * 1e-3, rel=RTOL)
+
+
+@raw
+@pytest.mark.parametrize("chip", CHIPS)
+def test_collectives_reproduce_raw_rows(chip):
+    r = read(chip, "nccl")
+    sel = r["nccl_dtype"] == "half"
+    for op in OPS:
+        s = sel & (r["op"] == op)
+        t = K.collective_time_s(chip, op, r["message_bytes"][s], r["num_gpus"][s])
+        np.testing.assert_allclose(t, r["latency_ms"][s] * 1e-3, rtol=1e-6)
+    r = read(chip, "trtllm_allreduce")
+    t = K.collective_time_s(chip, "all_reduce", r["message_bytes"], r["num_gpus"], library="trtllm")
+    np.testing.assert_allclose(t, r["latency_ms"] * 1e-3, rtol=1e-6)
+
+
+@raw
+@pytest.mark.parametrize("chip", [c for c in CHIPS if c != "a100_sxm"])
+def test_stream_bandwidth_is_median_of_large_passes(chip):
+    r = read(chip, "quantize")
+    big = (r["op"] == "scale_matrix") & (r["bytes_moved"] >= 2**30)
+    expect = np.median(r["bytes_moved"][big] / (r["latency_ms"][big] * 1e-3))
+    assert K.stream_bw_bytes_per_s(chip) == pytest.approx(expect, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------------------------
+# headline figures of the README (shared/kernels/README.md, inspect.py h100_sxm)
+
+
+def test_headline_h100_gemm_bf16_8192_cubed():
+    t = K.gemm_time_s("h100_sxm", "bf16", 8192, 8192, 8192)
+    assert 2 * 8192**3 / t / 1e12 == pytest.approx(783, abs=1.0)
+
+
+def test_headline_h100_context_attention_8k():
+    t = K.attention_time_s("h100_sxm", 1, 8192, 32, 8, 128)
+    assert float(K.attention_flops(1, 8192, 32, 128)) / t / 1e12 == pytest.approx(507, abs=1.0)
+
+
+def test_headline_h100_all_reduce_512_mib():
+    t = K.collective_time_s("h100_sxm", "all_reduce", 512 * MIB, 8)
+    assert 512 * MIB / t * bus_factor("all_reduce", 8) / 1e9 == pytest.approx(445, abs=1.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# datasheet bounds
+
+
+@pytest.mark.parametrize("chip", CHIPS)
+def test_every_shipped_rate_is_within_datasheet(chip, catalog):
+    src = resolve(chip)
+    for dtype in tables.GEMM_DTYPES:
+        if f"gemm.{dtype}.log2" in tables._arrays(chip):
+            assert np.exp2(tables.gemm(chip, dtype).values.max()) * 1e12 <= src.peak(PRECISION[dtype])
+        moe = tables.moe(chip, dtype)
+        if moe is not None:
+            assert np.exp2(moe["log2"].max()) * 1e12 <= src.peak(PRECISION[dtype])
+    for dtype in tables.ATTENTION_DTYPES:
+        if f"ctx.{dtype}.head_dims" in tables._arrays(chip):
+            peak = max(np.exp2(g.values.max()) for g in tables.context(chip, dtype)[1]) * 1e12
+            assert peak <= src.peak(dtype)
+    for kv in tables.KV_DTYPES:
+        if f"gen.{kv}.head_dims" in tables._arrays(chip):
+            rate = max(np.exp2(g.values.max()) for g in tables.generation(chip, kv)[1]) * 1e9
+            assert rate <= src.hbm_bw_bytes_per_s
+    assert K.stream_bw_bytes_per_s(chip) <= src.hbm_bw_bytes_per_s
+    one_way = catalog.accelerator(src.accelerator).scale_up_bw_bytes_per_s_bidir / 2
+    for library in ("nccl", "trtllm"):
+        gpus, sizes, ops = tables.nccl(chip, library)
+        for op, lat in ops.items():
+            busbw = sizes[None, :] * bus_factor(op, gpus[:, None]) / lat
+            # documented exception: 8-GPU all-reduce with NVLink SHARP reaches ~ the one-way NVLink bandwidth
+            limit = 1.05 if op == "all_reduce" else 1.0
+            assert busbw.max() <= limit * one_way, (library, op)
+
+
+# ----------------------------------------------------------------------------------------------
+# interpolation and extrapolation
+
+
+def test_gemm_interpolation_lies_between_neighbours():
+    rng = np.random.default_rng(1)
+    grid = tables.gemm("h100_sxm", "fp8")
+    lo, hi = [np.array([a[0] for a in grid.axes]), np.array([a[-1] for a in grid.axes])]
+    x = rng.uniform(lo, hi, size=(2000, 3))
+    m, n, k = np.exp2(x.T)
+    rate = 2 * m * n * k / K.gemm_time_s("h100_sxm", "fp8", m, n, k)
+    shape = [a.size for a in grid.axes]
+    v = grid.values.reshape(shape)
+    idx = [np.clip(np.searchsorted(a, x[:, i], side="right") - 1, 0, a.size - 2) for i, a in enumerate(grid.axes)]
+    corners = np.stack([v[idx[0] + a, idx[1] + b, idx[2] + c] for a in (0, 1) for b in (0, 1) for c in (0, 1)])
+    log_rate = np.log2(rate / 1e12)
+    assert np.all(log_rate >= corners.min(0) - 1e-9) and np.all(log_rate <= corners.max(0) + 1e-9)
+
+
+def test_attention_interpolation_between_sequence_lengths():
+    s = np.array([4096, 5000, 6144])
+    rate = K.attention_flops(2, s, 32, 128) / K.attention_time_s("b200", 2, s, 32, 8, 128) / 1e12
+    assert min(rate[0], rate[2]) <= rate[1] <= max(rate[0], rate[2])
+
+
+def test_gemm_beyond_grid_holds_efficiency_and_below_holds_time():
+    e = K.gemm_efficiency("h100", "bf16", [32768, 65536, 131072], 8192, 8192)
+    assert e[0] == pytest.approx(e[1], rel=1e-12) and e[1] == pytest.approx(e[2], rel=1e-12)
+    assert K.gemm_efficiency("h100", "bf16", 8192, 200_000, 8192) == pytest.approx(
+        K.gemm_efficiency("h100", "bf16", 8192, 65536, 8192), rel=1e-12)
+    assert K.gemm_time_s("h100", "bf16", 64, 8, 4096) == K.gemm_time_s("h100", "bf16", 64, 32, 4096)
+    assert K.gemm_time_s("b200", "nvfp4", 64, 4096, 64) == K.gemm_time_s("b200", "nvfp4", 64, 4096, 128)
+
+
+def test_attention_beyond_16k_holds_efficiency():
+    s = np.array([16384, 32768, 131072])
+    rate = K.attention_flops(1, s, 16, 128) / K.attention_time_s("h200", 1, s, 16, 2, 128)
+    np.testing.assert_allclose(rate, rate[0], rtol=1e-12)
+
+
+def test_attention_window_equivalence():
+    # window >= seq_len is full causal attention
+    assert K.attention_time_s("h100", 1, 4096, 32, 8, 128, window=4096) == K.attention_time_s("h100", 1, 4096, 32, 8,
+                                                                                               128)
+    # continuous at window = seq_len / 2 (where the equivalent batch is the real one)
+    a = K.attention_time_s("h100", 1, 8192, 32, 8, 128, window=4096)
+    b = K.attention_time_s("h100", 1, 8192, 32, 8, 128, window=4097)
+    assert a == pytest.approx(b, rel=2e-3)
+    # a shorter window is faster
+    w = np.array([128, 1024, 4096, 0])
+    assert np.all(np.diff(K.attention_time_s("h100", 1, 16384, 32, 8, 128, window=w)) > 0)
+
+
+@raw
+def test_attention_window_equivalence_against_measured_windows():
+    r = read("h100_sxm", "context_attention")
+    for d, w, lo, hi in ((128, 8192, 0.9, 1.1), (64, 128, 0.6, 1.0)):
+        sel = ((r["attn_dtype"] == "bfloat16") & (r["kv_cache_dtype"] == "bfloat16") & (r["head_dim"] == d)
+               & (r["window_size"] == w) & (r["seq_len"] > w))
+        t = K.attention_time_s("h100_sxm", r["batch_size"][sel], r["seq_len"][sel], r["num_heads"][sel],
+                               r["num_kv_heads"][sel], d, w)
+        assert lo < np.median(t / (r["latency_ms"][sel] * 1e-3)) < hi
+
+
+def test_decode_window_reads_only_the_window():
+    full = K.decode_attention_time_s("h100", 8, 4095, 32, 8, 128)
+    assert K.decode_attention_time_s("h100", 8, 100_000, 32, 8, 128, window=4096) == pytest.approx(full, rel=1e-12)
+    longer = K.decode_attention_time_s("h100", 8, [8191, 131071, 262143], 32, 8, 128)
+    assert np.all(np.diff(longer) > 0)
+
+
+def test_collectives_extrapolate_by_bus_bandwidth():
+    t4 = K.collective_time_s("gb200", "all_gather", 64 * MIB, 4)
+    t72 = K.collective_time_s("gb200", "all_gather", 64 * MIB, 72)
+    assert t72 / t4 == pytest.approx(bus_factor("all_gather", 72) / bus_factor("all_gather", 4), rel=1e-12)
+    t512, t2g = K.collective_time_s("h100", "all_reduce", [512 * MIB, 2048 * MIB], 8)
+    assert t2g / t512 == pytest.approx(4.0, rel=1e-12)
+    assert K.collective_time_s("h100", "all_reduce", 1e6, 1) == 0.0
+    t = K.collective_time_s("h100", "alltoall", 64 * MIB, [2, 4, 6, 8])
+    assert t[1] < t[2] < t[3] or t[1] > t[2] > t[3]  # 6 GPUs between 4 and 8
+
+
+def test_memory_time_is_monotone_and_streams():
+    b = np.logspace(2, 11, 50)
+    t = K.memory_time_s("b200", b)
+    assert np.all(np.diff(t) >= 0)
+    assert 1e11 / K.memory_time_s("b200", 1e11) == pytest.approx(K.stream_bw_bytes_per_s("b200"), rel=0.02)
+    assert K.memory_time_s("b200", 0) == 0.0
+
+
+# ----------------------------------------------------------------------------------------------
+# training helpers, MoE
+
+
+def test_gemm_train_time_is_three_lookups():
+    m, n, k = 4096, 14336, 4096
+    expect = sum(K.gemm_time_s("h100", "fp8", *s) for s in ((m, n, k), (m, k, n), (n, k, m)))
+    assert K.gemm_train_time_s("h100", "fp8", m, n, k) == pytest.approx(expect, rel=1e-12)
+
+
+def test_attention_backward_factor_from_flashattention2():
+    assert K.attention_backward_factor() == pytest.approx(2.5 * 0.73 / 0.63)
+    f = K.attention_time_s("b200", 2, 4096, 16, 2, 128)
+    assert K.attention_train_time_s("b200", 2, 4096, 16, 2, 128) == pytest.approx(f * (1 + 2.5 * 0.73 / 0.63))
+
+
+def test_moe_fallback_is_close_to_measured_config():
+    cfg = (7168, 2048, 8, 256, 1, 8)  # DeepSeek-V3 layer, EP 8
+    assert K.moe_is_measured("h100", "fp8_block", *cfg)
+    tokens = np.array([256.0, 4096.0, 16384.0])
+    measured = K.moe_time_s("h100", "fp8_block", tokens, *cfg)
+    ratio = _fallback_s("h100_sxm", "fp8_block", tokens, cfg) / measured
+    np.testing.assert_allclose(ratio, 1.0, rtol=1e-9)  # nearest config is itself: exact
+    near = K.moe_time_s("h100", "fp8_block", tokens, 7168, 2304, 8, 256, 1, 8)  # unmeasured inter size
+    assert not K.moe_is_measured("h100", "fp8_block", 7168, 2304, 8, 256, 1, 8)
+    assert np.all((near > measured) & (near < 1.5 * measured))
+
+
+def test_moe_power_law_is_slower_at_many_tokens():
+    args = ("h100", "bf16", 16384, 4096, 14336, 2, 8, 1, 8)
+    assert K.moe_time_s(*args, "power_law_1.2") > K.moe_time_s(*args, "power_law_1.01") > K.moe_time_s(*args)
+
+
+def test_moe_on_a100_uses_grouped_gemm():
+    assert not K.moe_is_measured("a100", "bf16", 4096, 14336, 2, 8, 1, 8)
+    assert K.moe_time_s("a100", "bf16", 4096, 4096, 14336, 2, 8, 1, 8) > K.moe_time_s("h100", "bf16", 4096, 4096,
+                                                                                        14336, 2, 8, 1, 8)
+
+
+# ----------------------------------------------------------------------------------------------
+# borrowing
+
+
+def test_borrowed_chip_scales_by_datasheet_ratios(catalog):
+    src = K.kernel_source("mi300x")
+    mi, h200 = catalog.accelerator("mi300x"), catalog.accelerator("h200")
+    assert src.chip == "h200_sxm" and "h200_sxm" in src.borrowed_from
+    # compute-bound GEMM: by the bf16 peak ratio (the memory-bound share of a 16K^3 GEMM is < 1%)
+    ratio = K.gemm_time_s("h200", "bf16", 16384, 16384, 16384) / K.gemm_time_s("mi300x", "bf16", 16384, 16384, 16384)
+    assert ratio == pytest.approx(mi.peak_flops_per_s["bf16"] / h200.peak_flops_per_s["bf16"], rel=0.01)
+    # memory-bound: decode and streaming by the HBM ratio, collectives by the scale-up ratio
+    hbm = mi.hbm_bw_bytes_per_s / h200.hbm_bw_bytes_per_s
+    dec = K.decode_attention_time_s("h200", 64, 4095, 32, 8, 128) / K.decode_attention_time_s("mi300x", 64, 4095, 32,
+                                                                                              8, 128)
+    assert dec == pytest.approx(hbm, rel=1e-12)
+    assert K.memory_time_s("h200", 1e9) / K.memory_time_s("mi300x", 1e9) == pytest.approx(hbm, rel=1e-12)
+    comm = mi.scale_up_bw_bytes_per_s_bidir / h200.scale_up_bw_bytes_per_s_bidir
+    c = K.collective_time_s("h200", "all_gather", 1e8, 8) / K.collective_time_s("mi300x", "all_gather", 1e8, 8)
+    assert c == pytest.approx(comm, rel=1e-12)
+    # a tiny-m GEMM is memory-bound: it scales (almost) by the HBM ratio
+    tiny = K.gemm_time_s("h200", "bf16", 1, 8192, 8192) / K.gemm_time_s("mi300x", "bf16", 1, 8192, 8192)
+    assert tiny == pytest.approx(hbm, rel=0.01)
+
+
+@pytest.mark.parametrize(("acc", "chip"), [
+    ("h800", "h100_sxm"), ("a100-40g", "a100_sxm"), ("h100-hbm2e-96g-500w", "h100_sxm"), ("v100", "a100_sxm"),
+    ("mi355x", "b200_sxm"), ("tpu-v7-ironwood", "b200_sxm"), ("trainium2", "h100_sxm"), ("gaudi3", "h100_sxm"),
+    ("maia-100", "h100_sxm"),
+])
+def test_borrowing_table(acc, chip):
+    src = K.kernel_source(acc)
+    assert src.chip == chip and not src.measured and chip in src.borrowed_from
+
+
+def test_h800_differs_from_h100_only_in_scale_up():
+    assert K.gemm_time_s("h800", "fp8", 4096, 4096, 4096) == K.gemm_time_s("h100", "fp8", 4096, 4096, 4096)
+    assert K.collective_time_s("h800", "all_reduce", 1e8, 8) == pytest.approx(
+        K.collective_time_s("h100", "all_reduce", 1e8, 8) * 900 / 400)
+
+
+# ----------------------------------------------------------------------------------------------
+# vectorization and errors
+
+
+def test_vectorized_and_scalar_calls_agree():
+    m = np.array([1, 17, 300, 4096, 30000])
+    vec = K.gemm_time_s("gb300", "nvfp4", m, 7168, 2048)
+    assert vec.shape == (5,)
+    assert all(vec[i] == K.gemm_time_s("gb300", "nvfp4", int(v), 7168, 2048) for i, v in enumerate(m))
+    s = np.array([[512], [8192]])
+    grid = K.attention_time_s("h100", np.array([1, 4]), s, 8, 1, 128)
+    assert grid.shape == (2, 2) and grid[1, 0] == K.attention_time_s("h100", 1, 8192, 8, 1, 128)
+    dec = K.decode_attention_time_s("b300", [1, 64], 4095, 64, 8, 128, "fp8")
+    assert dec[1] == K.decode_attention_time_s("b300", 64, 4095, 64, 8, 128, "fp8")
+    assert isinstance(K.gemm_time_s("h100", "bf16", 1, 2, 3), float)
+
+
+@pytest.mark.parametrize(("call", "field"), [
+    (lambda: K.gemm_time_s("h1000", "bf16", 1, 1, 1), "chip"),
+    (lambda: K.gemm_time_s("h100", "fp16", 1, 1, 1), "dtype"),
+    (lambda: K.gemm_time_s("h100", "nvfp4", 1, 1, 1), "dtype"),
+    (lambda: K.gemm_time_s("a100", "fp8", 1, 1, 1), "dtype"),
+    (lambda: K.gemm_time_s("h100", "bf16", 0, 1, 1), "m"),
+    (lambda: K.gemm_time_s("h100", "bf16", 1, [1, np.nan], 1), "n"),
+    (lambda: K.attention_time_s("h100", 1, 4096, 8, 16, 128), "kv_heads"),
+    (lambda: K.attention_time_s("h100", 1, 4096, 8, 8, 128, dtype="int8"), "dtype"),
+    (lambda: K.attention_time_s("h100", 1, 4096, 8, 8, 128, window=64, causal=False), "window"),
+    (lambda: K.decode_attention_time_s("h100", 1, -1, 8, 8, 128), "kv_len"),
+    (lambda: K.decode_attention_time_s("h100", 1, 10, 8, 8, 128, kv_dtype="fp4"), "kv_dtype"),
+    (lambda: K.moe_time_s("h100", "bf16", 10, 4096, 14336, 2, 8, 1, 3), "ep"),
+    (lambda: K.moe_time_s("h100", "bf16", 10, 4096, 14336, 2, 8, distribution="zipf"), "distribution"),
+    (lambda: K.collective_time_s("h100", "broadcast", 1e6, 8), "op"),
+    (lambda: K.collective_time_s("h100", "all_gather", 1e6, 8, library="trtllm"), "op"),
+    (lambda: K.collective_time_s("h100", "all_reduce", 1e6, 2.5), "gpus"),
+    (lambda: K.memory_time_s("h100", -1.0), "bytes"),
+    (lambda: K.gemm_time_s("maia-100", "fp8", 1, 1, 1), "dtype"),
+    (lambda: K.decode_attention_time_s("a100", 1, 10, 8, 8, 128, kv_dtype="fp8"), "kv_dtype"),
+])
+def test_bad_input_names_the_field(call, field):
+    with pytest.raises(InputError) as e:
+        call()
+    assert e.value.field == field
