@@ -45,6 +45,14 @@ class Workload(BaseModel):
     """Override of the per-GPU NIC rate (bit/s); default: the accelerator's."""
     scale_up_domain: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
     """Override of the scale-up domain size; default: the accelerator's."""
+    framework: str = Field("megatron", pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")
+    """Training framework whose documented behaviour (memory buffers, overlap, divisibility rules) applies:
+    ``megatron`` (Megatron-LM/Core), ``megatron-bridge``, ``nemo``, ``torchtitan``, ``llm-foundry``, ``deepspeed``."""
+    framework_version: str = Field("", max_length=40)
+    """The framework's release, where its documented features depend on it (empty: the newest known)."""
+    fp8_recipe: str | None = Field(None, pattern=r"^(tensor|delayed|current|rowwise|block|mxfp8|nvfp4)$")
+    """Low-precision scaling recipe (``tensor``/``delayed``/``current`` per-tensor, ``rowwise``, ``block``,
+    ``mxfp8``, ``nvfp4``); default: the framework's documented default for the precision."""
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,8 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
         global_batch=int(row["global_batch_seqs"]), precision=precision,
         fabric=Fabric.INFINIBAND if fabric == "infiniband" else Fabric.ETHERNET,
         scale_out_bits_per_s=float(gbps) * 1e9 if gbps else None, scale_up_domain=domain,
+        framework=row.get("framework", "").strip() or "megatron", framework_version=row.get("framework_version", "").strip(),
+        fp8_recipe=row.get("fp8_recipe", "").strip() or None,
     )
     try:
         e = estimate(resolve_context(_model(row), workload, catalog), plan)
