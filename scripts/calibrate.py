@@ -1,100 +1,92 @@
-"""Fit the performance model's few efficiency parameters on published training runs.
+"""Fit the training model's few constants on published runs and write them to the catalog.
 
-The parameters (``compute_efficiency`` per accelerator generation, ``training`` overlap factors:
-see ``src/stargate/catalog/data/compute.yaml``) are fitted jointly, by robust least squares on the
-log of predicted over measured tokens/s per GPU, over every row of the runs file with a measured
-throughput and a complete configuration (trust A or B; the whole-run aggregates of trust C are
-left out, as the file's README advises). Nothing is fitted per row or per source. The script
-rewrites the numbers in ``compute.yaml`` and prints the fit's statistics.
+Kernel times are measured (``stargate.kernels``); the seven constants of ``training/default`` in
+``src/stargate/catalog/data/compute.yaml`` (``stargate.training.calibration.PARAMS``: overlap shares,
+the eager launch floor, unfused memory traffic, the dropless-MoE fixed cost, the sustained clock) are
+fitted jointly by robust least squares on the log error of tokens/s per GPU over every trust A/B row
+with a measurement and a complete configuration. Nothing is fitted per row, source or chip. Prints
+the in-sample figures and, with ``--cv``, the leave-one-source-out and leave-one-generation-out ones.
 
-Run: ``python scripts/calibrate.py [RUNS.csv]`` (needs scipy: ``pip install scipy``).
+Run: ``python scripts/calibrate.py [RUNS.csv] [--cv]`` (needs ``pip install 'stargate[calibrate]'``).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import re
-import sys
 from pathlib import Path
 
-import numpy as np
-from scipy.optimize import least_squares
-
-from stargate.catalog import Catalog, _merge, _shipped
+from stargate.training.calibration import PARAMS, catalog_with, cross_validate, fit, intervals
 from stargate.training.validate import read_runs, summarize, validate_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "stargate" / "catalog" / "data" / "compute.yaml"
 RUNS = ROOT.parent / "shared" / "validation" / "published_runs.csv"
-GENERATIONS = ("ampere", "hopper", "blackwell")
-# (section, id, field, lower bound, upper bound). The bounds keep the fit physical: dense GEMMs
-# reach at most ~90% of peak (cuBLAS on H100, NVIDIA's published GEMM curves), fused attention at
-# most ~75% (FlashAttention-3 on H100, Shah et al. 2024), memory-bound kernels at most ~90% of HBM.
-PARAMS = [
-    *[("compute_efficiency", g, "matmul", 0.3, 0.92) for g in GENERATIONS],
-    *[("compute_efficiency", g, "attention", 0.1, 0.75) for g in GENERATIONS],
-    *[("compute_efficiency", g, "memory", 0.2, 0.9) for g in GENERATIONS],
-    *[("compute_efficiency", g, "matmul_half_dim", 16.0, 2048.0) for g in GENERATIONS],
-    ("compute_efficiency", "hopper", "fp8_matmul", 0.2, 1.0),
-    ("compute_efficiency", "blackwell", "fp8_matmul", 0.2, 1.0),
-    ("compute_efficiency", "blackwell", "fp4_matmul", 0.2, 1.0),
-    ("training", "default", "tp_comm_exposed", 0.0, 1.0),
-    ("training", "default", "ep_comm_exposed", 0.0, 1.0),
-]
 
 
-def catalog_with(x: np.ndarray) -> Catalog:
-    overlay: dict[str, list[dict]] = {}
-    for (section, key, field, _, _), value in zip(PARAMS, x, strict=True):
-        entries = overlay.setdefault(section, [])
-        entry = next((e for e in entries if e["id"] == key), None)
-        if entry is None:
-            entry = {"id": key}
-            entries.append(entry)
-        entry[field] = float(value)
-    return Catalog(_merge(_shipped().data, overlay, "calibration"))
-
-
-def residuals(x: np.ndarray, rows: list[dict[str, str]]) -> np.ndarray:
-    results = validate_runs(rows, catalog_with(x))
-    errs = [np.log(r.predicted_tokens_per_s_per_gpu / r.measured_tokens_per_s_per_gpu) for r in results
-            if not r.skipped and np.isfinite(r.measured_tokens_per_s_per_gpu)]
-    return np.nan_to_num(np.array(errs), nan=5.0, posinf=5.0, neginf=-5.0)
-
-
-def current() -> np.ndarray:
-    cat = Catalog.load()
-    return np.array([getattr(cat.get(s, k), f) for s, k, f, _, _ in PARAMS])
-
-
-def write(x: np.ndarray, stats: dict) -> None:
+def write(x, stats: dict) -> None:
+    """Rewrite the fitted fields and the provenance of ``training/default``."""
     text = DATA.read_text(encoding="utf-8")
-    for (section, key, field, _, _), value in zip(PARAMS, x, strict=True):
-        block = re.search(rf"(  - id: {key}\n(?:    .*\n)+)", text)
-        assert block, key
-        new = re.sub(rf"(    {field}: ).*", rf"\g<1>{value:.4g}", block.group(1), count=1)
-        text = text.replace(block.group(1), new)
-    note = (f"fitted by scripts/calibrate.py on shared/validation/published_runs.csv ({stats['rows']} rows, "
-            f"trust A/B), {dt.date.today().isoformat()}; median abs error {100 * stats['median_abs_error']:.1f}%, "
-            f"p90 {100 * stats['p90_abs_error']:.1f}%")
-    text = re.sub(r"    source: .*", f'    source: "{note}"', text)
-    text = re.sub(r'    date: ".*"', f'    date: "{dt.date.today().isoformat()}"', text)
+    for p, value in zip(PARAMS, x, strict=True):
+        if re.search(rf"\n    {p.field}: ", text):
+            text = re.sub(rf"(\n    {p.field}: ).*", rf"\g<1>{value:.4g}", text, count=1)
+        else:
+            text = text.replace("\n    framework_overhead_bytes:", f"\n    {p.field}: {value:.4g}\n    framework_overhead_bytes:", 1)
+    today = dt.date.today().isoformat()
+    note = (f"fitted by scripts/calibrate.py on shared/validation/published_runs.csv ({stats['rows']} rows, trust A/B), "
+            f"{today}; in-sample median abs error {100 * stats['median_abs_error']:.1f}%, p90 {100 * stats['p90_abs_error']:.1f}%")
+    text = re.sub(r'(\n    source: ).*', rf'\g<1>"{note}"', text, count=1)
+    text = re.sub(r'(\n    date: ).*', rf'\g<1>"{today}"', text, count=1)
     DATA.write_text(text, encoding="utf-8")
 
 
+def write_intervals(bands: dict) -> None:
+    """Write the leave-one-source-out prediction intervals into ``training/default``."""
+    text = DATA.read_text(encoding="utf-8")
+    flow = "{" + ", ".join(f"{k}: [{lo:.3f}, {hi:.3f}]" for k, (lo, hi) in bands.items()) + "}"
+    line = f"\n    prediction_interval: {flow}"
+    if "\n    prediction_interval:" in text:
+        text = re.sub(r"\n    prediction_interval: .*", line.replace("\\", "\\\\"), text, count=1)
+    else:
+        text = text.replace("\n    framework_overhead_bytes:", line + "\n    framework_overhead_bytes:", 1)
+    DATA.write_text(text, encoding="utf-8")
+
+
+def table(title: str, summary: dict) -> None:
+    o = summary["overall"]
+    print(f"\n{title}: {o['rows']} rows, median {100 * o['median_abs_error']:.1f}%, p90 {100 * o['p90_abs_error']:.1f}%, "
+          f"mean {100 * o['mean_error']:+.1f}%")
+    for key in ("by_source", "by_accelerator"):
+        for name, s in summary[key].items():
+            print(f"  {name:28s} {s['rows']:4d}  median {100 * s['median_abs_error']:5.1f}%  p90 {100 * s['p90_abs_error']:6.1f}%  "
+                  f"mean {100 * s['mean_error']:+6.1f}%")
+
+
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else RUNS
-    rows = [r for r in read_runs(path) if r.get("trust") in ("A", "B")]
-    x0 = current()
-    lo = np.array([p[3] for p in PARAMS])
-    hi = np.array([p[4] for p in PARAMS])
-    fit = least_squares(residuals, np.clip(x0, lo, hi), bounds=(lo, hi), args=(rows,), loss="soft_l1", f_scale=0.1,
-                        diff_step=1e-3, max_nfev=400, verbose=1)
-    stats = summarize(validate_runs(rows, catalog_with(fit.x)))["overall"]
-    for p, v in zip(PARAMS, fit.x, strict=True):
-        print(f"{p[1]:10s} {p[2]:18s} {v:.4g}")
-    print({k: round(v, 4) for k, v in stats.items()})
-    write(fit.x, stats)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="?", default=str(RUNS))
+    parser.add_argument("--cv", action="store_true", help="also leave-one-source-out and leave-one-generation-out")
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write the catalog")
+    args = parser.parse_args()
+    rows = [r for r in read_runs(args.runs) if r.get("trust") in ("A", "B")]
+    x = fit(rows)
+    for p, v in zip(PARAMS, x, strict=True):
+        flag = "  (on a bound)" if abs(v - p.low) < 1e-6 * max(1, abs(p.low)) or abs(v - p.high) < 1e-6 * max(1, p.high) else ""
+        print(f"{p.field:28s} {v:.4g}  [{p.low:g}, {p.high:g}]{flag}")
+    summary = summarize(validate_runs(rows, catalog_with(x)))
+    table("in-sample", summary)
+    if not args.dry_run:
+        write(x, summary["overall"])
+    if args.cv:
+        for by in ("source", "generation"):
+            results = cross_validate(rows, by)
+            table(f"leave-one-{by}-out", summarize(results))
+            if by == "source":
+                bands = intervals(rows, results)
+                print("prediction intervals (measured/predicted, p10-p90):", bands)
+                if not args.dry_run:
+                    write_intervals(bands)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ def test_405b_on_8_gpus_cannot_fit():
     assert states == pytest.approx(preset("llama3.1-405b").params_total * 18 / 8, rel=0.01)
 
 
-def test_uncalibrated_chip_borrows_a_generation():
+def test_chip_without_kernel_tables_borrows_a_measured_one_and_says_so():
     ctx = resolve_context(preset("llama3.1-8b"), Workload(accelerator="mi300x", gpus=8, seq_len=4096, global_batch=64))
-    assert not ctx.calibrated and ctx.efficiency.id == "hopper"
+    assert not ctx.calibrated and ctx.kernel_source.chip == "h200_sxm"
+    assert "borrows h200_sxm" in ctx.kernel_source.borrowed_from

@@ -145,7 +145,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
     if train is None:
         warnings.append(f"{model.name} fits no parallel plan on {d.gpus:,} × {acc.id}: no MFU, no trainable-model figures")
     elif not train["calibrated"]:
-        warnings.append(f"{acc.id} has no published runs: efficiencies borrowed from the {train['efficiency_generation']} generation")
+        warnings.append(train["kernel_source"])
     if train is not None:
         mfu *= train["gpus"] / d.gpus  # GPUs left out of the reference job do no training
     usable = peak * mfu * gp.goodput * phase.training_days * 86400 if mfu else None

@@ -68,7 +68,7 @@ def reference_job(model_name: str, accelerator: str, gpus: int, seq_len: int, gl
     b = r.best
     return {"mfu": float(b.mfu[0]), "step_time_s": float(b.step_time_s[0]), "parallelism": b.plans.row(0),
             "breakdown_s": b.step.as_dict(0), "memory_per_gpu_bytes": float(b.memory.total[0]),
-            "calibrated": ctx.calibrated, "efficiency_generation": ctx.efficiency.id, "gpus": used,
+            "calibrated": ctx.calibrated, "kernel_source": ctx.kernel_source.borrowed_from, "gpus": used,
             "global_batch": batch, "tokens_per_s_per_gpu": float(b.tokens_per_s_per_gpu[0])}, model
 
 

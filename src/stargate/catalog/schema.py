@@ -327,27 +327,6 @@ class WanDefaults(Entry):
     """Fraction of the wavelengths' line rate a bulk transfer achieves."""
 
 
-class ComputeEfficiency(Entry):
-    """Achieved fractions of peak, per accelerator generation and kernel class (fitted data)."""
-
-    accelerators: tuple[Id, ...] = Field(min_length=1)
-    """Accelerators these efficiencies apply to."""
-    calibrated_on: tuple[Id, ...] = ()
-    """Accelerators whose published runs the values were fitted on; the others borrow them."""
-    matmul: Fraction
-    """Fraction of dense 16-bit peak that large matrix multiplications reach."""
-    matmul_half_dim: Positive
-    """GEMM dimension at which matmul efficiency falls to half of ``matmul``."""
-    fp8_matmul: Fraction
-    """Matmul efficiency at FP8 (and MXFP8) relative to 16-bit, casts and scaling included."""
-    fp4_matmul: Fraction
-    """Matmul efficiency at FP4 relative to 16-bit."""
-    attention: Fraction
-    """Fraction of dense 16-bit peak fused (flash) attention reaches."""
-    memory: Fraction
-    """Fraction of HBM bandwidth memory-bound kernels (norms, activations, optimizer) reach."""
-
-
 class TrainingDefaults(Entry):
     """Fitted overlap factors and memory reserves of training frameworks."""
 
@@ -357,6 +336,31 @@ class TrainingDefaults(Entry):
     """Fraction of expert-parallel all-to-all not hidden behind compute."""
     framework_overhead_bytes: Annotated[float, Field(ge=0)]
     """Memory every GPU loses to the CUDA context, communication buffers and fragmentation (bytes)."""
+    eager_launch_s_per_layer: Annotated[float, Field(ge=0, le=0.01)] = 0.0
+    """CPU time to launch one transformer layer's kernels, forward and backward, for one micro-batch, in a
+    framework without CUDA graphs: the layer cannot run faster than this (s)."""
+    unfused_memory_factor: Annotated[float, Field(ge=1, le=5)] = 1.0
+    """Memory-bound traffic of eager (unfused) elementwise kernels over fused ones (each op re-reads its inputs)."""
+    moe_layer_overhead_s: Annotated[float, Field(ge=0, le=0.02)] = 0.0
+    """Fixed time per MoE layer per micro-batch under dropless routing: the host synchronisation on the token
+    counts and the launches around it (s)."""
+    sm80_peak_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """Fraction of a Hopper-or-later chip's dense peak that Ampere-ISA (mma.sync) GEMM kernels reach, where a
+    framework's build has no kernels for the chip (``gemm_isa: sm80`` in ``framework_features.yaml``)."""
+    prediction_interval: dict[str, tuple[float, float]] = {}
+    """Per class of job (``dense``/``moe`` × ``16bit``/``lowp``), the 10th and 90th percentiles of
+    ``measured / predicted`` tokens/s per GPU over the leave-one-source-out predictions of the runs file:
+    a prediction's 80% interval is the prediction times these."""
+    straggler_cv: Annotated[float, Field(ge=0, le=0.1)] = 0.0
+    """Coefficient of variation of one GPU's step time (jitter: clocks, OS noise, network): a synchronous
+    step waits for the slowest of N GPUs, about ``1 + cv·sqrt(2 ln N)`` times the mean (the expected
+    maximum of N normal variables, e.g. David & Nagaraja, *Order Statistics*, 3rd ed., §10.5)."""
+    sustained_clock: Annotated[float, Field(gt=0.5, le=1)] = 1.0
+    """Compute-bound speed in a long training run over the measured kernel tables (short CUDA-graph bursts
+    at boost clocks)."""
+    fa2_forward_peak_fraction: Annotated[float, Field(gt=0, le=1)] = 0.35
+    """Best forward fraction of the 16-bit peak FlashAttention-2 reaches on chips newer than Ampere
+    (Shah et al. 2024, FlashAttention-3, arXiv:2407.08608: 'only 35% utilization on the H100')."""
 
 
 class FailureRate(Entry):
@@ -394,7 +398,6 @@ class CatalogData(BaseModel):
     scale_up: tuple[ScaleUpTech, ...] = ()
     wan_optics: tuple[WanOptic, ...] = ()
     wan: tuple[WanDefaults, ...] = ()
-    compute_efficiency: tuple[ComputeEfficiency, ...] = ()
     training: tuple[TrainingDefaults, ...] = ()
     failure_rates: tuple[FailureRate, ...] = ()
     recovery: tuple[Recovery, ...] = ()
@@ -415,7 +418,6 @@ KINDS: dict[str, type[Entry]] = {
     "scale_up": ScaleUpTech,
     "wan_optics": WanOptic,
     "wan": WanDefaults,
-    "compute_efficiency": ComputeEfficiency,
     "training": TrainingDefaults,
     "failure_rates": FailureRate,
     "recovery": Recovery,

@@ -100,6 +100,33 @@ class KernelSource:
         return time_s * (fc / ratio + (1.0 - fc) / self.memory_scale)
 
 
+STATIC_POWER_FRACTION = 0.1
+"""Share of the reference board power that does not scale with the clock (leakage, HBM, fans, board):
+about an idle H100's 70 W of its 700 W (an assumption, stated)."""
+
+
+def power_clock_factor(tdp_w: float, reference_tdp_w: float) -> float:
+    """Compute-bound speed of a part capped at ``tdp_w`` relative to the measured part at ``reference_tdp_w``.
+
+    Dynamic CMOS power is ``C·V²·f`` and, in the DVFS range, the voltage follows the clock, so
+    dynamic power grows as ``f³`` (e.g. Hennessy & Patterson, *Computer Architecture*, 6th ed.,
+    §1.5): a cap leaves ``f/f0 = ((P - Ps)/(P0 - Ps))^(1/3)`` with ``Ps`` the static power
+    (:data:`STATIC_POWER_FRACTION` of ``P0``). Memory-bound work keeps its speed (HBM clocks are not
+    capped). A part at or above the reference power is not sped up: its datasheet peak already says so.
+
+    Examples
+    --------
+    >>> round(power_clock_factor(500, 700), 3)
+    0.88
+    >>> power_clock_factor(700, 700)
+    1.0
+    """
+    if tdp_w >= reference_tdp_w:
+        return 1.0
+    static = STATIC_POWER_FRACTION * reference_tdp_w
+    return float(((tdp_w - static) / (reference_tdp_w - static)) ** (1.0 / 3.0))
+
+
 def _peaks(acc: Accelerator) -> dict[str, float]:
     p = {str(k): float(v) for k, v in acc.peak_flops_per_s.items()}
     p.setdefault("bf16", p.get("fp16", 0.0))
@@ -128,10 +155,13 @@ def _resolve(name: str, catalog: Catalog) -> KernelSource:
     src = KernelSource(acc.id, chip, peaks, acc.hbm_bw_bytes_per_s, ref_peaks, ref.hbm_bw_bytes_per_s)
     if acc.id == ref.id:
         return src
-    compute = {p: peaks[p] / ref_peaks[p] for p in peaks if p in ref_peaks and peaks[p] and ref_peaks[p]}
+    # Same silicon at a lower power limit (the 500 W H100) runs slower clocks; other chips' peaks say it all.
+    clock = power_clock_factor(acc.tdp_w, ref.tdp_w) if acc.id in chips[chip]["serves"] else 1.0
+    compute = {p: clock * peaks[p] / ref_peaks[p] for p in peaks if p in ref_peaks and peaks[p] and ref_peaks[p]}
     memory = acc.hbm_bw_bytes_per_s / ref.hbm_bw_bytes_per_s
     comm = acc.scale_up_bw_bytes_per_s_bidir / ref.scale_up_bw_bytes_per_s_bidir
-    factors = [f"{p} compute x{r:.3g}" for p, r in compute.items() if p in ("bf16", "fp8", "fp4") and r != 1.0]
+    factors = [f"power-capped clock x{clock:.3g}"] if clock < 1.0 else []
+    factors += [f"{p} compute x{r:.3g}" for p, r in compute.items() if p in ("bf16", "fp8", "fp4") and r != 1.0]
     factors += [f"{what} x{r:.3g}" for what, r in (("memory", memory), ("scale-up", comm)) if r != 1.0]
     scaled = f"scaled by datasheet ratios ({', '.join(factors) or 'all 1'})"
     if acc.id in chips[chip]["serves"]:

@@ -235,9 +235,11 @@ def render_train(out: dict[str, Any]) -> None:
     """Print a training estimate: the plan, its step-time breakdown, memory, time and cost."""
     out = _safe(out)
     c = _console()
+    idle = out.get("idle_gpus", 0)
+    used = f"{out['gpus_used']:,} of {out['gpus']:,} ({idle:,} idle)" if idle else f"{out['gpus']:,}"
     c.print(f"[bold]{out['model']}[/] ({out['params_total'] / 1e9:.1f}B parameters, {out['params_active'] / 1e9:.1f}B active) "
-            f"on {out['gpus']:,} × {out['accelerator']}, {out['seq_len']:,}-token sequences, batch {out['global_batch']:,}, "
-            f"{out['precision']}")
+            f"on {used} × {out['accelerator']}, {out['seq_len']:,}-token sequences, batch {out['global_batch']:,}, "
+            f"{out['precision']}" + (f", {out['framework']}" if out.get("framework") else ""))
     s = out["search"]
     c.print(f"search: {s['candidates_evaluated']:,} plans, {s['feasible']:,} fit, {s['search_time_s'] * 1e3:.0f} ms")
     if not out["fits"]:
@@ -247,7 +249,9 @@ def render_train(out: dict[str, Any]) -> None:
             c.print(f"[bold red]{note}[/]")
         return
     p = out["parallelism"]
-    c.print("plan: " + ", ".join(f"{k}={v}" for k, v in p.items()) + f"; {out['micro_batches']} micro-batches")
+    stages = out.get("pipeline_layers")
+    c.print("plan: " + ", ".join(f"{k}={v}" for k, v in p.items()) + f"; {out['micro_batches']} micro-batches"
+            + (f"; layers per stage: first {stages['first']}, middle {stages['middle']}, last {stages['last']}" if stages else ""))
     c.print(f"step {out['step_time_s']:.3f} s, {out['tokens_per_s_per_gpu']:,.0f} tokens/s per GPU, "
             f"MFU {100 * out['mfu']:.1f}%, HFU {100 * out['hfu']:.1f}%")
     c.print(_breakdown("Step time (s)", out["breakdown_s"], lambda v: f"{v:.4f}", out["step_time_s"]))

@@ -8,11 +8,12 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from stargate.catalog import Catalog
-from stargate.catalog.schema import Accelerator, ComputeEfficiency, TrainingDefaults
+from stargate.catalog.schema import Accelerator, TrainingDefaults
 from stargate.enums import Fabric, Precision, Topology
 from stargate.errors import InputError
 from stargate.fabric.design import FabricPlan, FabricRequest, plan_fabric
 from stargate.inputs import INPUT_CONFIG, MAX_BATCH, MAX_GPUS, MAX_SEQ_LEN
+from stargate.kernels import KernelSource, kernel_source
 from stargate.training.model import ModelSpec
 
 __all__ = ["PRECISIONS", "TrainingContext", "Workload", "resolve_context"]
@@ -53,6 +54,9 @@ class Workload(BaseModel):
     fp8_recipe: str | None = Field(None, pattern=r"^(tensor|delayed|current|rowwise|block|mxfp8|nvfp4)$")
     """Low-precision scaling recipe (``tensor``/``delayed``/``current`` per-tensor, ``rowwise``, ``block``,
     ``mxfp8``, ``nvfp4``); default: the framework's documented default for the precision."""
+    moe_routing: str | None = Field(None, pattern=r"^(dropless|capacity)$")
+    """MoE token routing: ``dropless`` or ``capacity`` (capacity factor, tokens over it dropped);
+    default: the framework's documented default."""
 
 
 @dataclass(frozen=True)
@@ -62,49 +66,39 @@ class TrainingContext:
     model: ModelSpec
     workload: Workload
     accelerator: Accelerator
-    efficiency: ComputeEfficiency
+    kernel_source: KernelSource
+    """Which measured kernel tables the chip's times come from, and how they are scaled."""
     defaults: TrainingDefaults
     fabric: FabricPlan
     catalog: Catalog
     peak_matmul_flops_per_s: float
     """Dense peak at the job's matmul precision."""
     peak_16bit_flops_per_s: float
-    precision_factor: float
-    """Matmul efficiency at the job's precision relative to 16-bit."""
     hbm_usable_bytes: float
     scale_up_domain: int
     scale_out_bits_per_s: float
 
     @property
     def calibrated(self) -> bool:
-        """Whether the chip's efficiencies were fitted on its own published runs."""
-        return self.accelerator.id in self.efficiency.calibrated_on
-
-
-def _efficiency(catalog: Catalog, acc: Accelerator) -> ComputeEfficiency:
-    for e in catalog.entries("compute_efficiency"):
-        if acc.id in e.accelerators:  # type: ignore[attr-defined]
-            return e  # type: ignore[return-value]
-    raise InputError("accelerator", acc.id, "an accelerator listed in a compute_efficiency catalog entry")
+        """Whether the chip's kernel times were measured on it (not borrowed from another chip)."""
+        return self.kernel_source.measured
 
 
 def resolve_context(model: ModelSpec, workload: Workload, catalog: Catalog | None = None) -> TrainingContext:
     """Look up everything the estimate needs for ``model`` on ``workload``."""
     cat = catalog or Catalog.load()
     acc = cat.accelerator(workload.accelerator)
-    eff = _efficiency(cat, acc)
     prec = PRECISIONS[workload.precision]
     peak16 = acc.peak_16bit_flops_per_s
     peak = acc.peak_flops_per_s.get(prec)
     if peak is None:
         raise InputError("precision", workload.precision, f"a precision {acc.id} has a peak for "
                          f"({', '.join(p.value for p in acc.peak_flops_per_s)})")
-    factor = {Precision.FP8: eff.fp8_matmul, Precision.FP4: eff.fp4_matmul}.get(prec, 1.0)
     fabric = plan_fabric(FabricRequest(gpus=workload.gpus, fabric=workload.fabric, accelerator=acc.id,
                                        topology=workload.topology), cat)
     defaults = cat.get("training", "default", "training")
     usable = acc.hbm_usable_bytes or acc.hbm_bytes
     return TrainingContext(
-        model, workload, acc, eff, defaults, fabric, cat, peak, peak16, factor, usable,  # type: ignore[arg-type]
+        model, workload, acc, kernel_source(acc.id, cat), defaults, fabric, cat, peak, peak16, usable,  # type: ignore[arg-type]
         workload.scale_up_domain or acc.scale_up_domain, workload.scale_out_bits_per_s or acc.scale_out_bw_bits_per_s,
     )

@@ -35,10 +35,13 @@ from typing import Any
 
 import numpy as np
 
+from stargate import kernels
 from stargate.breakdown import Breakdown
 from stargate.fabric.collectives import Level, collective_time
 from stargate.fabric.placement import fabric_level, scale_up_level
+from stargate.training.compute import compute_times
 from stargate.training.context import TrainingContext
+from stargate.training.features import features
 from stargate.training.memory import Memory, memory_per_gpu
 from stargate.training.plans import Plans
 
@@ -52,6 +55,7 @@ class StepTime(Breakdown):
     """Seconds per optimizer step, by cause."""
 
     compute: Any
+    overhead: Any
     recompute: Any
     pipeline_bubble: Any
     tp_comm: Any
@@ -123,32 +127,6 @@ def _group_levels(ctx: TrainingContext, size: np.ndarray, stride: np.ndarray) ->
     return [Level(inner, up.bw_bytes_per_s, up.latency_s), Level(outer, fab.bw_bytes_per_s, fab.latency_s)]
 
 
-def _compute_times(ctx: TrainingContext, plans: Plans, tokens: float) -> tuple[Any, Any, Any, Any]:
-    """Per-GPU seconds per step: matmul, attention, memory-bound, and the recompute share of them."""
-    m, e, s = ctx.model, ctx.efficiency, ctx.workload.seq_len
-    gpus = plans.gpus
-    tp, cp = plans.tp, plans.cp
-    ffn = m.moe.expert_ffn if m.moe else (m.ffn_hidden_size or m.hidden_size)
-    dims = np.minimum.reduce([np.full(len(plans), float(m.hidden_size)), ffn / tp, m.n_heads * m.dim / tp,
-                              plans.mbs * s / cp])
-    eff_mm = e.matmul * dims / (dims + e.matmul_half_dim) * ctx.precision_factor
-    mm_fwd = 2.0 * m.matmul_params_active * tokens / gpus
-    t_mm_fwd = mm_fwd / (ctx.peak_matmul_flops_per_s * eff_mm)
-    attn_fwd = 0.5 * m.attention_flops_per_token(s) * tokens / gpus
-    t_attn_fwd = attn_fwd / (ctx.peak_16bit_flops_per_s * e.attention)
-    f_eff = (m.moe.top_k + m.moe.shared_experts) * m.moe.expert_ffn if m.moe else (m.ffn_hidden_size or 0)
-    h = m.hidden_size
-    per_token_layer = np.where(plans.sp == 1, (24.0 * h + 3.0 * f_eff) / tp, 24.0 * h + 3.0 * f_eff / tp)
-    if m.moe is not None:  # token permutation and un-permutation around the experts: 4 passes of top_k x h
-        per_token_layer = per_token_layer + m.moe_layers / m.n_layers * 4.0 * m.moe.top_k * h / tp
-    mem_fwd = per_token_layer * BF16 * m.n_layers * tokens / (gpus / tp)
-    t_mem_fwd = mem_fwd / (ctx.accelerator.hbm_bw_bytes_per_s * e.memory)
-    full = plans.recompute == 2
-    t_compute = 3 * (t_mm_fwd + t_attn_fwd + t_mem_fwd)
-    t_recompute = np.where(full, t_mm_fwd + t_attn_fwd + t_mem_fwd, np.where(plans.recompute == 1, t_mem_fwd, 0.0))
-    return t_compute, t_recompute, t_attn_fwd, t_mm_fwd
-
-
 def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any, t_attn: Any) -> dict[str, Any]:
     m, s = ctx.model, ctx.workload.seq_len
     tp, pp, cp = plans.tp, plans.pp, plans.cp
@@ -161,7 +139,8 @@ def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: A
     # Tensor parallel: 4 all-reduce-equivalents per layer per micro-batch (6 with full recompute).
     t_ar = _per_unique(ar_tp, plans.tp, plans.mbs, plans.cp)
     count = np.where(plans.recompute == 2, 6.0, 4.0) * layers * micro
-    tp_comm = np.where(tp > 1, t_ar * count * ctx.defaults.tp_comm_exposed, 0.0)
+    overlap = features(ctx.workload.framework, ctx.workload.framework_version).tp_comm_overlap
+    tp_comm = np.where(tp > 1, t_ar * count * (ctx.defaults.tp_comm_exposed if overlap else 1.0), 0.0)
 
     def kv_cp(cp_: np.ndarray, tp_: np.ndarray, mbs: np.ndarray) -> Any:
         kv = mbs * s / cp_ * 2 * m.kv_heads * m.dim * BF16 / tp_
@@ -227,17 +206,21 @@ def estimate(ctx: TrainingContext, plans: Plans) -> Estimate:
     w, m = ctx.workload, ctx.model
     micro = np.maximum(w.global_batch // (plans.dp * plans.mbs), 1)
     tokens = float(w.global_batch * w.seq_len)
-    t_compute, t_recompute, t_attn, _ = _compute_times(ctx, plans, tokens)
+    ct = compute_times(ctx, plans, micro, _per_unique)
+    t_compute, t_recompute, t_attn = ct.total, ct.recompute, ct.attention_fwd
     t_busy = t_compute + t_recompute
     pp, vp = plans.pp, plans.vp
     bubble = (pp - 1) / (micro * vp) * t_busy
     comm = _comm_times(ctx, plans, micro, t_busy, t_attn)
     shard = np.where(plans.sharding >= 1, (plans.dp * plans.cp), 1.0)
     opt_bytes = 36.0 * (m.params_total / plans.gpus) * (plans.dp * plans.cp) / shard
-    t_opt = opt_bytes / (ctx.accelerator.hbm_bw_bytes_per_s * ctx.efficiency.memory)
-    step = StepTime(t_compute, t_recompute, bubble, comm["tp"], comm["cp"], comm["ep"], comm["pp"], comm["dp"], t_opt)
-    mem = memory_per_gpu(m, plans, w.seq_len, micro, w.precision in ("fp8", "mxfp8", "nvfp4"),
-                         ctx.defaults.framework_overhead_bytes)
+    t_opt = opt_bytes / kernels.stream_bw_bytes_per_s(ctx.accelerator.id, catalog=ctx.catalog)
+    # A synchronous step waits for the slowest GPU: the expected maximum of N jittered step times.
+    straggle = ctx.defaults.straggler_cv * np.sqrt(2.0 * np.log(np.maximum(plans.gpus, 2.0)))
+    t_sync = straggle * (t_busy + bubble)
+    step = StepTime(t_compute - ct.overhead, ct.overhead + t_sync, t_recompute, bubble, comm["tp"], comm["cp"], comm["ep"], comm["pp"], comm["dp"], t_opt)
+    mem = memory_per_gpu(m, plans, w.seq_len, micro, precision=w.precision, framework=w.framework,
+                         accelerator=ctx.accelerator)
     total = step.total
     gpus = plans.gpus
     model_flops = m.model_flops_per_token(w.seq_len) * tokens

@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 
 from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster
-from stargate.errors import InputError
 from stargate.inputs import INPUT_CONFIG, MAX_PARALLEL, MAX_TOKENS
 from stargate.scenario import DesignRequest
 from stargate.training.context import Workload, resolve_context
 from stargate.training.presets import load_model
-from stargate.training.search import search
+from stargate.training.rules import framework_rules, pipeline_split
+from stargate.training.search import nothing_allowed, search
 
 __all__ = ["MFU_DEFINITION", "TrainRequest", "train"]
 
@@ -51,11 +51,18 @@ class TrainRequest(BaseModel):
     """Token budget to train; default: 20 per active parameter (Chinchilla)."""
     top_k: Annotated[int, Field(ge=1, le=20)] = 3
     """How many of the fastest plans to report."""
+    batch_tolerance: Annotated[float, Field(ge=0, le=0.5)] = 0.0
+    """Largest relative change of the global batch allowed so that a plan uses every GPU (0: the batch is
+    kept as given; when no plan uses all GPUs, the fastest on fewer is reported with the idle ones)."""
 
 
-def _plan_report(best: Any, i: int, per_gpu_peak: float) -> dict[str, Any]:
+def _plan_report(best: Any, i: int, per_gpu_peak: float, layers: int = 0, split: str = "even") -> dict[str, Any]:
+    row = best.plans.row(i)
+    stages = pipeline_split(layers, row["pp"], row["vp"], split) if layers else None
     return {
-        "parallelism": best.plans.row(i),
+        "parallelism": row,
+        "gpus_used": int(best.plans.gpus[i]),
+        **({"pipeline_layers": stages} if stages else {}),
         "step_time_s": float(best.step_time_s[i]),
         "breakdown_s": best.step.as_dict(i),
         "tokens_per_s_per_gpu": float(best.tokens_per_s_per_gpu[i]),
@@ -82,24 +89,25 @@ def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, An
     model, unused = load_model(request.model)
     ctx = resolve_context(model, request.workload, cat)
     fixed = {k: getattr(request, k) for k in ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding")}
-    result = search(ctx, fixed, request.top_k)
+    result = search(ctx, fixed, request.top_k, batch_tolerance=request.batch_tolerance)
     w = request.workload
     if result.candidates_evaluated == 0:
-        given = {k: v for k, v in fixed.items() if v is not None}
-        raise InputError("parallelism", given or "none", f"degrees with tp x pp x cp x dp = {w.gpus} GPUs, dp x mbs "
-                         f"dividing the batch of {w.global_batch}, tp dividing the {model.n_heads} heads, "
-                         f"pp x vp dividing the {model.n_layers} layers")
+        raise nothing_allowed(ctx, fixed)
+    split = framework_rules(w.framework).pp_split
+    used = result.gpus_used or w.gpus
     out: dict[str, Any] = {
         "model": model.name, "params_total": model.params_total, "params_active": model.params_active,
-        "accelerator": ctx.accelerator.id, "gpus": w.gpus, "seq_len": w.seq_len, "global_batch": w.global_batch,
-        "precision": w.precision,
+        "accelerator": ctx.accelerator.id, "gpus": w.gpus, "gpus_used": used, "idle_gpus": w.gpus - used,
+        "seq_len": w.seq_len, "global_batch": result.global_batch or w.global_batch,
+        **({"global_batch_requested": w.global_batch} if result.global_batch not in (0, w.global_batch) else {}),
+        "precision": w.precision, "framework": w.framework,
         "search": {"candidates_evaluated": result.candidates_evaluated, "feasible": result.feasible,
-                   "search_time_s": result.search_time_s},
+                   "search_time_s": result.search_time_s, "gpus_most": result.gpus_most},
         "definitions": {"mfu": MFU_DEFINITION, "hfu": HFU_DEFINITION},
-        "calibration": ("fitted on this chip's published runs" if ctx.calibrated else
-                        f"no published run calibrates {ctx.accelerator.id}: efficiencies borrowed from the "
-                        f"'{ctx.efficiency.id}' generation ({', '.join(ctx.efficiency.calibrated_on)})"),
-        "notes": [f"config.json keys not used: {', '.join(unused)}"] if unused else [],
+        "calibration": (f"kernel times measured on {ctx.accelerator.id} ({ctx.kernel_source.chip} tables); "
+                        if ctx.calibrated else ctx.kernel_source.borrowed_from + "; ")
+                       + "fitted constants: the catalog's training/default entry (docs/calibration.md)",
+        "notes": ([f"config.json keys not used: {', '.join(unused)}"] if unused else []) + list(result.notes),
     }
     if result.feasible == 0:
         out.update(fits=False, step_time_s=None, tokens_per_s_per_gpu=None, mfu=None, parallelism=None,
@@ -109,16 +117,18 @@ def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, An
                             f"{sum(result.smallest_memory.values()) / 2**30:.0f} GiB per GPU, "
                             f"{ctx.hbm_usable_bytes / 2**30:.0f} GiB usable; use more GPUs")
         return out
-    best = _plan_report(result.best, 0, ctx.peak_16bit_flops_per_s)
+    best = _plan_report(result.best, 0, ctx.peak_16bit_flops_per_s, model.n_layers, split)
     out.update(fits=True, **best, usable_hbm_bytes=ctx.hbm_usable_bytes)
-    out["alternatives"] = [_plan_report(result.best, i, 0.0) for i in range(1, len(result.best.plans))]
+    out["alternatives"] = [_plan_report(result.best, i, 0.0, model.n_layers, split) for i in range(1, len(result.best.plans))]
     tokens = request.tokens or CHINCHILLA_TOKENS_PER_PARAM * model.params_active
-    seconds = tokens / (best["tokens_per_s_per_gpu"] * w.gpus)
+    seconds = tokens / (best["tokens_per_s_per_gpu"] * used)
     tco = design_cluster(DesignRequest(accelerator=ctx.accelerator.id, gpus=w.gpus, fabric=w.fabric), cat).tco_usd_per_gpu_hour
     out["time_to_train"] = {
         "tokens": tokens, "tokens_basis": "given" if request.tokens else "20 per active parameter (Chinchilla)",
-        "seconds": seconds, "days": seconds / 86400, "gpu_hours": seconds * w.gpus / 3600,
-        "tco_usd_per_gpu_hour": tco, "cost_usd": seconds * w.gpus / 3600 * tco,
-        "basis": "steady-state throughput; failures and restarts not included",
+        "seconds": seconds, "days": seconds / 86400, "gpu_hours": seconds * used / 3600,
+        "tco_usd_per_gpu_hour": tco, "cost_usd": seconds * used / 3600 * tco,
+        "basis": "steady-state throughput; failures and restarts not included" +
+                 (f"; GPU-hours and cost of the {used:,} GPUs the plan uses ({w.gpus - used:,} idle not charged)"
+                  if used < w.gpus else ""),
     }
     return out

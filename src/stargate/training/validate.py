@@ -143,6 +143,18 @@ def _setting(row: dict[str, str], key: str, table: dict[str, Any], taken: list[s
     return value
 
 
+def _routing(row: dict[str, str]) -> str | None:
+    """MoE routing of a row: its ``moe_routing`` column when present, else what its model label says
+    (the Megatron-Bridge tables name token-drop and dropless variants in the model column)."""
+    given = row.get("moe_routing", "").strip().lower()
+    if given in ("dropless", "capacity"):
+        return given
+    label = row.get("model", "").lower()
+    if "tokendrop" in label or "token drop" in label:
+        return "capacity"
+    return "dropless" if "dropless" in label else None
+
+
 def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     """Predict one runs-file row (or say why not)."""
     res = RowResult(row.get("run_id", ""), row.get("source_id", ""), row.get("accelerator", ""), row.get("model", ""))
@@ -185,7 +197,7 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
         fabric=Fabric.INFINIBAND if fabric == "infiniband" else Fabric.ETHERNET,
         scale_out_bits_per_s=float(gbps) * 1e9 if gbps else None, scale_up_domain=domain,
         framework=row.get("framework", "").strip() or "megatron", framework_version=row.get("framework_version", "").strip(),
-        fp8_recipe=row.get("fp8_recipe", "").strip() or None,
+        fp8_recipe=row.get("fp8_recipe", "").strip() or None, moe_routing=_routing(row),
     )
     try:
         e = estimate(resolve_context(_model(row), workload, catalog), plan)

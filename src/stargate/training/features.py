@@ -1,0 +1,63 @@
+"""Documented kernel and runtime features of a training framework release (``framework_features.yaml``).
+
+They switch physical terms of the step-time model on or off — FlashAttention-2 kernels on chips newer
+than Ampere, the CPU launch floor of eager execution, unfused elementwise kernels, tensor-parallel
+communication overlap, dropless MoE routing — so that a framework or release changes a prediction
+only through what its documentation says it does, never through a free multiplier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from stargate.errors import InputError
+from stargate.inputs import load_yaml
+
+__all__ = ["Features", "features"]
+
+
+@dataclass(frozen=True)
+class Features:
+    """What one framework release does (see ``framework_features.yaml`` for each field's meaning)."""
+
+    framework: str
+    gemm_isa: str
+    attention: str
+    cuda_graphs: bool
+    fused_elementwise: bool
+    tp_comm_overlap: bool
+    moe_routing: str
+    source: str
+
+
+@cache
+def _table() -> dict[str, dict]:
+    text = (resources.files("stargate.training") / "framework_features.yaml").read_text(encoding="utf-8")
+    return {f["id"]: f for f in load_yaml(text, "framework_features.yaml")["frameworks"]}
+
+
+@cache
+def features(framework: str, version: str = "", moe_routing: str | None = None) -> Features:
+    """The documented features of ``framework`` at release ``version`` (empty: the newest).
+
+    Examples
+    --------
+    >>> f = features("llm-foundry")
+    >>> f.attention, f.cuda_graphs, f.fused_elementwise
+    ('fa2', False, False)
+    >>> features("megatron-bridge", "26.04").attention
+    'native'
+    """
+    table = _table()
+    if framework not in table:
+        raise InputError("framework", framework, f"one of {', '.join(table)}")
+    entry = table[framework]
+    chosen = entry["releases"][-1]
+    for release in entry["releases"]:
+        if release["until"] and version and version <= str(release["until"]):
+            chosen = release
+            break
+    return Features(framework, chosen["gemm_isa"], chosen["attention"], bool(chosen["cuda_graphs"]), bool(chosen["fused_elementwise"]),
+                    bool(chosen["tp_comm_overlap"]), moe_routing or chosen["moe_routing"], str(entry["source"]))
