@@ -266,6 +266,12 @@ def train_cmd(
     global_batch: Annotated[str, typer.Option(help="Global batch (sequences).", metavar="<int>")],
     precision: Annotated[str, typer.Option(help="bf16, fp16, fp8, mxfp8 or nvfp4.")] = "bf16",
     fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
+    framework: Annotated[str | None, typer.Option(
+        help="Training framework whose parallelism rules, memory buffers and kernels apply: megatron, nemo, nemo-2, "
+             "megatron-bridge, torchtitan, llm-foundry or deepspeed (default: megatron).")] = None,
+    fp8_recipe: Annotated[str | None, typer.Option(
+        help="Low-precision scaling recipe: tensor, delayed, current, rowwise, block or mxfp8 with --precision fp8 or "
+             "mxfp8; nvfp4 with --precision nvfp4 (default: the framework's).")] = None,
     tp: Annotated[str | None, typer.Option(help="Tensor parallel (searched if left out).", metavar="<int>")] = None,
     pp: Annotated[str | None, typer.Option(help="Pipeline parallel.", metavar="<int>")] = None,
     dp: Annotated[str | None, typer.Option(help="Data parallel.", metavar="<int>")] = None,
@@ -286,28 +292,38 @@ def train_cmd(
     from stargate.report.terminal import render_train
     from stargate.scenario import validate
     from stargate.training.job import TrainRequest, train
+    from stargate.training.rules import check_fp8_recipe, check_framework
 
     workload = {"accelerator": accelerator, "gpus": gpus, "seq_len": seq_len, "global_batch": global_batch,
                 "precision": precision, "fabric": fabric}
+    chosen = {"framework": framework, "fp8_recipe": fp8_recipe}
+    workload.update({k: v.strip().lower() for k, v in chosen.items() if v is not None})
     opts = {"tp": tp, "pp": pp, "dp": dp, "cp": cp, "ep": ep, "vp": vp, "mbs": mbs, "recompute": recompute,
             "sharding": sharding, "tokens": tokens, "top_k": top_k}
     raw = {"model": model, "workload": workload, **{k: v for k, v in opts.items() if v is not None}}
     try:
-        result = train(validate(TrainRequest, raw), Catalog.load(catalog))
+        if "framework" in workload:
+            check_framework(workload["framework"])
+        request = validate(TrainRequest, raw)
+        check_fp8_recipe(request.workload.precision, request.workload.fp8_recipe)
+        result = train(request, Catalog.load(catalog))
     except InputError as e:
-        raise _as_typed(e, _TRAIN_OPTIONS, {"model": model, **workload, **opts}) from None
+        raise _as_typed(e, _TRAIN_OPTIONS, {"model": model, **workload, **chosen, **opts}) from None
     _emit(result, as_json, render_train)
 
 
 _TRAIN_OPTIONS = {f: "--" + f.replace("_", "-") for f in (
-    "model", "accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric", "tp", "pp", "dp", "cp", "ep", "vp",
-    "mbs", "recompute", "sharding", "tokens", "top_k")}
+    "model", "accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric", "framework", "fp8_recipe", "tp",
+    "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding", "tokens", "top_k")}
 
 
 @app.command(name="validate")
 def validate_cmd(
     runs: Annotated[Path, typer.Argument(help="Runs CSV in the published_runs.csv format.")],
     out: Annotated[Path | None, typer.Option("--out", help="Write per-row predictions to this CSV.")] = None,
+    cv: Annotated[str | None, typer.Option(
+        "--cv", help="Also refit without each source (or accelerator generation) and predict it: source or generation.",
+        metavar="source|generation")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -315,15 +331,40 @@ def validate_cmd(
     from stargate.catalog import Catalog
     from stargate.inputs import check_writable
     from stargate.report.terminal import render_validation
+    from stargate.training.crossval import add_cross_validation, check_cv
     from stargate.training.validate import read_runs, summarize, validate_runs, write_predictions
 
+    if cv is not None:
+        check_cv(cv)
     if out is not None:
         check_writable(out, "--out")
-    results = validate_runs(read_runs(runs), Catalog.load(catalog))
+    rows, cat = read_runs(runs), Catalog.load(catalog)
+    results = validate_runs(rows, cat)
     if out is not None:
         write_predictions(results, out)
     report = {"summary": summarize(results), "rows": [r.as_dict() for r in results]}
+    if cv is not None:
+        bar, tick = _fits_bar(f"cross-validation by {cv}", show=sys.stderr.isatty() or not as_json)
+        with bar:
+            report = add_cross_validation(report, rows, cv, cat, tick)
     _emit(report, as_json, render_validation)
+
+
+def _fits_bar(title: str, show: bool) -> tuple[Any, Any]:
+    """A progress bar on stderr (hidden unless ``show``) and its ``tick(done, total, what)``, counting fits."""
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from stargate.errors import clip
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("fits"),
+                   TimeElapsedColumn(), console=_stderr_console(), disable=not show, transient=True)
+    task = bar.add_task(escape(title), total=None)
+
+    def tick(done: int, total: int, what: str) -> None:
+        bar.update(task, completed=done, total=total, description=escape(f"{title}: {clip(what, 60)}"))
+
+    return bar, tick
 
 
 @app.command()

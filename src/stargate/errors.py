@@ -10,7 +10,7 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
-__all__ = ["MAX_ECHO_CHARS", "InputError", "clip", "short_repr"]
+__all__ = ["MAX_ECHO_CHARS", "InputError", "MissingExtra", "clip", "short_repr"]
 
 MAX_ECHO_CHARS = 120
 """Longest echo of a user's value in an error message; longer values are cut in the middle."""
@@ -82,3 +82,17 @@ class InputError(ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{clip(str(field), 200)}: {short_repr(value)} is not allowed; expected {clip(str(allowed), 400)}")
+
+
+class MissingExtra(InputError):
+    """An option needs an optional extra that is not installed (exit code 2, like bad input).
+
+    Examples
+    --------
+    >>> print(MissingExtra("--cv", "calibrate", "scipy"))
+    --cv needs the calibrate extra (scipy is not installed): pip install 'stargate[calibrate]'
+    """
+
+    def __init__(self, option: str, extra: str, package: str) -> None:
+        super().__init__(option, package, f"the {extra} extra installed: pip install 'stargate[{extra}]'")
+        self.args = (f"{option} needs the {extra} extra ({package} is not installed): pip install 'stargate[{extra}]'",)

@@ -27,6 +27,7 @@ from stargate.reliability.failures import interruptions
 from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 from stargate.scenario import Phase, Scenario, validate
+from stargate.training.interval import Band, band_for
 
 __all__ = ["GPT4_CLASS_FLOPS", "PhasePlan", "Plan", "builtin_scenario", "job_shape", "load_scenario", "run_plan"]
 
@@ -66,6 +67,15 @@ class PhasePlan(BaseModel):
     data: dict[str, float] | None
     gpt4_class_days: float | None
     """Days to train a 2e25-FLOP model."""
+    mfu_range: dict[str, float] | None = None
+    """P10 and P90 of ``mfu`` from the cross-validated residuals of comparable runs
+    (:mod:`stargate.training.interval`); None without a prediction."""
+    largest_model_params_range: dict[str, float] | None = None
+    """P10 and P90 of ``largest_model_params``: the largest model at the MFU's P10 and P90."""
+    gpt4_class_days_range: dict[str, float] | None = None
+    """P10 and P90 of ``gpt4_class_days`` (the P10 is the faster: it comes from the MFU's P90)."""
+    prediction_interval: dict[str, Any] | None = None
+    """The band the ranges come from: job class, P10 and P90 ratios of measured / predicted, basis."""
     energy_mwh_per_year: float
     energy_cost_usd_per_year: float
     carbon_t_per_year: float
@@ -158,6 +168,8 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
                 "synthetic_tokens": need.synthetic_tokens, "synthetic_generation_flops": need.synthetic_generation_flops,
                 "synthetic_share_of_compute": need.synthetic_share_of_compute}
         gpt4 = GPT4_CLASS_FLOPS / (peak * mfu * gp.goodput) / 86400
+    band = band_for(catalog, model.moe is not None, phase.precision) if usable else None
+    ranges = _ranges(band, mfu, usable, gpt4, law) if band else {}
     capex = d.capex_usd + (ms["links_capex_usd"] if ms else 0.0)  # the links between sites are part of the phase
     energy = d.energy_mwh_per_year
     price = d.opex_breakdown_usd_per_year["energy"]
@@ -172,7 +184,17 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
         largest_model_loss=lossv, data=data, gpt4_class_days=gpt4, energy_mwh_per_year=energy,
         energy_cost_usd_per_year=price, carbon_t_per_year=d.carbon_t_per_year, multisite=ms, energy_mix=phase.mix,
         reported=phase.reported.model_dump(mode="json") if phase.reported else None, warnings=warnings, design=d,
+        **ranges,
     )
+
+
+def _ranges(band: Band, mfu: float, usable: float, gpt4: float, law: str) -> dict[str, Any]:
+    """A phase's MFU, largest model and GPT-4-class days as P10-P90 ranges from the throughput band."""
+    low, high = (usable * r for r in (band.low, band.high))
+    return {"mfu_range": band.scale(mfu), "gpt4_class_days_range": band.inverse(gpt4),
+            "largest_model_params_range": {"p10": float(compute_optimal(low, law)[0]),
+                                           "p90": float(compute_optimal(high, law)[0])},
+            "prediction_interval": band.as_dict()}
 
 
 ASSUMPTIONS = [

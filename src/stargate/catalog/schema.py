@@ -358,6 +358,10 @@ class TrainingDefaults(Entry):
     sustained_clock: Annotated[float, Field(gt=0.5, le=1)] = 1.0
     """Compute-bound speed in a long training run over the measured kernel tables (short CUDA-graph bursts
     at boost clocks)."""
+    triton_attention_factor: Annotated[float, Field(ge=1, le=4)] = 1.0
+    """Time of the Triton FlashAttention kernel (forward + backward) over FlashAttention-2's, where a
+    framework uses it (``attention: triton`` in ``framework_features.yaml``); bounded by Dao 2023
+    (FlashAttention-2, arXiv:2307.08691, §4.1: FlashAttention-2 is 1.3-2.5x faster than FlashAttention in Triton)."""
     fa2_forward_peak_fraction: Annotated[float, Field(gt=0, le=1)] = 0.35
     """Best forward fraction of the 16-bit peak FlashAttention-2 reaches on chips newer than Ampere
     (Shah et al. 2024, FlashAttention-3, arXiv:2407.08608: 'only 35% utilization on the H100')."""

@@ -37,6 +37,11 @@ def _opt(v: Any, fmt: Any) -> str:
     return "—" if v is None else fmt(v)
 
 
+def _band(r: dict[str, float] | None, fmt: Any) -> str:
+    """`` (P10–P90 a–b)`` for a range, empty without one."""
+    return f" (P10–P90 {fmt(r['p10'])}–{fmt(r['p90'])})" if r else ""
+
+
 def phase_rows() -> list[tuple[str, Any]]:
     """Rows of the phases table: label and a cell function of a phase dict."""
     return [
@@ -48,12 +53,15 @@ def phase_rows() -> list[tuple[str, Any]]:
         ("capex", lambda p: format_usd(p["capex_usd"])),
         ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"),
         ("peak (dense 16-bit)", lambda p: format_quantity(p["peak_flops"], "FLOP/s")),
-        ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{100 * v:.0f}% ({p['reference_model']})")),
+        ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{100 * v:.0f}% ({p['reference_model']})")
+         + _band(p.get("mfu_range"), lambda v: f"{100 * v:.0f}%")),
         ("parallel plan", lambda p: _opt(p["reference_job"], lambda j: " ".join(
             f"{k}{j['parallelism'][k]}" for k in ("tp", "pp", "cp", "ep", "dp")) + f", {j['step_time_s']:.2f} s/step")),
         ("goodput", lambda p: f"{100 * p['goodput']:.0f}%"),
-        ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{v / 1e12:.2f}T params")),
-        ("GPT-4-class days", lambda p: _opt(p["gpt4_class_days"], lambda v: f"{v:,.1f}")),
+        ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{v / 1e12:.2f}T params")
+         + _band(p.get("largest_model_params_range"), lambda v: f"{v / 1e12:.2f}T")),
+        ("GPT-4-class days", lambda p: _opt(p["gpt4_class_days"], lambda v: f"{v:,.1f}")
+         + _band(p.get("gpt4_class_days_range"), lambda v: f"{v:,.1f}")),
         ("energy per year", lambda p: f"{p['energy_mwh_per_year'] / 1e6:.2f} TWh"),
         ("carbon per year", lambda p: f"{p['carbon_t_per_year'] / 1e6:.2f} Mt CO2e"),
     ]

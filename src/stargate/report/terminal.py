@@ -106,12 +106,15 @@ def render_plan(plan: Any) -> None:
         "TCO per GPU-hour": lambda p: f"${p.design.tco_usd_per_gpu_hour:.2f}",
         "peak (dense 16-bit)": lambda p: format_quantity(p.peak_flops, "FLOP/s"),
         "MFU (reference model)": lambda p: _opt(p.mfu, lambda v: f"{100 * v:.0f}% ({p.reference_model})"),
+        "  MFU P10–P90": lambda p: _opt(p.mfu_range, lambda r: f"{100 * r['p10']:.0f}–{100 * r['p90']:.0f}%"),
         "interruptions per day": lambda p: f"{p.reliability['interruptions_per_day']:,.1f}",
         "goodput": lambda p: f"{100 * p.goodput:.0f}%",
         "largest model": lambda p: _opt(p.largest_model_params, lambda v: f"{v / 1e12:.2f}T params in {p.training_days:g} d"),
+        "  size P10–P90": lambda p: _opt(p.largest_model_params_range, lambda r: f"{r['p10'] / 1e12:.2f}–{r['p90'] / 1e12:.2f}T"),
         "  on tokens": lambda p: _opt(p.largest_model_tokens, lambda v: f"{v / 1e12:.0f}T"),
         "  synthetic share": lambda p: _opt(p.data, lambda v: f"{100 * v['synthetic_tokens'] / v['tokens_needed']:.0f}% of tokens"),
         "GPT-4-class (2e25 FLOP)": lambda p: _opt(p.gpt4_class_days, lambda v: f"{v:,.1f} days"),
+        "  days P10–P90": lambda p: _opt(p.gpt4_class_days_range, lambda r: f"{r['p10']:,.1f}–{r['p90']:,.1f} days"),
         "energy per year": lambda p: f"{p.energy_mwh_per_year / 1e6:.2f} TWh, {format_usd(p.energy_cost_usd_per_year)}",
         "carbon per year": lambda p: f"{p.carbon_t_per_year / 1e6:.2f} Mt CO2e",
         "reported": lambda p: _reported(p.reported),
@@ -129,6 +132,8 @@ def render_plan(plan: Any) -> None:
         for w in p.warnings:
             c.print(f"[yellow]{p.name}: {w}[/]")
     c.print("[dim]assumptions: " + "; ".join(plan.assumptions) + "[/]")
+    c.print("[dim]P10–P90: from the cross-validated residuals of comparable published runs (measured / predicted "
+            "tokens/s per GPU, leave-one-source-out), applied to the reference model's throughput[/]")
 
 
 def _reported(r: dict[str, Any] | None) -> str:
@@ -254,11 +259,14 @@ def render_train(out: dict[str, Any]) -> None:
             + (f"; layers per stage: first {stages['first']}, middle {stages['middle']}, last {stages['last']}" if stages else ""))
     c.print(f"step {out['step_time_s']:.3f} s, {out['tokens_per_s_per_gpu']:,.0f} tokens/s per GPU, "
             f"MFU {100 * out['mfu']:.1f}%, HFU {100 * out['hfu']:.1f}%")
+    if out.get("tokens_per_s_per_gpu_range"):
+        c.print(_train_ranges(out))
     c.print(_breakdown("Step time (s)", out["breakdown_s"], lambda v: f"{v:.4f}", out["step_time_s"]))
     c.print(_breakdown("Memory per GPU (GiB)", {k: v / 2**30 for k, v in out["memory_breakdown_bytes"].items()},
                        lambda v: f"{v:.1f}", out["memory_per_gpu_bytes"] / 2**30))
     t = out["time_to_train"]
-    c.print(f"{t['tokens']:.3g} tokens ({t['tokens_basis']}): {t['days']:.1f} days, {t['gpu_hours']:,.0f} GPU-hours, "
+    days = f" ({t['days_range']['p10']:.1f}–{t['days_range']['p90']:.1f})" if t.get("days_range") else ""
+    c.print(f"{t['tokens']:.3g} tokens ({t['tokens_basis']}): {t['days']:.1f} days{days}, {t['gpu_hours']:,.0f} GPU-hours, "
             f"{format_usd(t['cost_usd'])} at ${t['tco_usd_per_gpu_hour']:.2f} per GPU-hour (TCO)")
     c.print(f"[dim]MFU: {out['definitions']['mfu']}[/]")
     c.print(f"[dim]calibration: {out['calibration']}[/]")
@@ -266,33 +274,64 @@ def render_train(out: dict[str, Any]) -> None:
         c.print(f"[dim]note: {note}[/]")
 
 
+def _train_ranges(out: dict[str, Any]) -> str:
+    """The P10–P90 line of a training estimate: throughput, step time and MFU."""
+    tok, step, mfu = out["tokens_per_s_per_gpu_range"], out["step_time_s_range"], out["mfu_range"]
+    band = out.get("prediction_interval") or {}
+    cls = f", {band['class']} runs" + (", no band of its own: all classes' envelope" if band.get("borrowed") else "") if band else ""
+    return (f"tokens/s/GPU {out['tokens_per_s_per_gpu']:,.0f} ({tok['p10']:,.0f}–{tok['p90']:,.0f}), "
+            f"step {step['p10']:.3f}–{step['p90']:.3f} s, MFU {100 * mfu['p10']:.1f}–{100 * mfu['p90']:.1f}% "
+            f"[dim](P10–P90 of cross-validated residuals{cls})[/]")
+
+
 def render_validation(report: dict[str, Any]) -> None:
-    """Print per-row predictions, then error by source and accelerator, then the overall figures."""
+    """Print per-row predictions, then error by source and accelerator, then the overall figures; with
+    cross-validation (``cross_validated``), its figures beside the in-sample ones."""
     report = _safe(report)
     c = _console()
+    cv = report.get("cross_validated")
     t = Table(title="Rows", title_justify="left")
-    for col in ("run", "source", "accelerator", "measured tok/s/GPU", "predicted", "error", "defaults taken / skipped"):
+    for col in ("run", "source", "accelerator", "measured tok/s/GPU", "predicted", "error", *(("CV error",) if cv else ()),
+                "defaults taken / skipped"):
         t.add_column(col, overflow="fold")
     for r in report["rows"]:
         measured = f"{r['measured_tokens_per_s_per_gpu']:,.0f}" if r["measured_tokens_per_s_per_gpu"] is not None else ""
         pred = f"{r['predicted_tokens_per_s_per_gpu']:,.0f}" if r["predicted_tokens_per_s_per_gpu"] is not None else ""
         err = f"{100 * r['error']:+.1f}%" if r["error"] is not None else ""
-        t.add_row(r["run_id"], r["source_id"], r["accelerator"], measured, pred, err, r["skipped"] or "; ".join(r["defaults"]))
+        cv_err = (f"{100 * r['cv_error']:+.1f}%" if r.get("cv_error") is not None else "",) if cv else ()
+        t.add_row(r["run_id"], r["source_id"], r["accelerator"], measured, pred, err, *cv_err,
+                  r["skipped"] or "; ".join(r["defaults"]))
     c.print(t)
     s = report["summary"]
     for key in ("by_source", "by_accelerator"):
-        tab = Table(title=key.replace("_", " "), title_justify="left")
-        for col in ("", "rows", "median |err|", "p90 |err|", "max |err|", "mean err"):
-            tab.add_column(col, justify="right" if col else "left")
-        for name, st in s.get(key, {}).items():
-            tab.add_row(name, str(st["rows"]), f"{100 * st['median_abs_error']:.1f}%", f"{100 * st['p90_abs_error']:.1f}%",
-                        f"{100 * st['max_abs_error']:.1f}%", f"{100 * st['mean_error']:+.1f}%")
-        c.print(tab)
-    o = s.get("overall")
+        c.print(_error_table(key, s.get(key, {}), cv.get(key, {}) if cv else None, report.get("cv_by", "")))
     c.print(f"predicted {s['predicted']} rows, skipped {s['skipped']}; with a measurement {s['with_measurement']}")
-    if o:
-        c.print(f"[bold]tokens/s per GPU: median |error| {100 * o['median_abs_error']:.1f}%, p90 {100 * o['p90_abs_error']:.1f}%, "
-                f"max {100 * o['max_abs_error']:.1f}%[/]")
+    for label, summary in (("in-sample", s), *(((f"leave-one-{report.get('cv_by')}-out", cv),) if cv else ())):
+        o = summary.get("overall")
+        if o:
+            c.print(f"[bold]tokens/s per GPU, {label}: median |error| {100 * o['median_abs_error']:.1f}%, "
+                    f"p90 {100 * o['p90_abs_error']:.1f}%, max {100 * o['max_abs_error']:.1f}%, "
+                    f"mean {100 * o['mean_error']:+.1f}%[/]")
+
+
+def _error_table(key: str, stats: dict[str, Any], cv: dict[str, Any] | None, cv_by: str) -> Table:
+    """Error statistics by source or accelerator; cross-validated columns beside them when given."""
+    title = key.replace("_", " ") + (f" (in-sample | leave-one-{cv_by}-out)" if cv is not None else "")
+    tab = Table(title=title, title_justify="left")
+    cols = ["", "rows", "median |err|", "p90 |err|", "max |err|", "mean err"]
+    if cv is not None:
+        cols += ["CV median |err|", "CV p90 |err|", "CV mean err"]
+    for col in cols:
+        tab.add_column(col, justify="right" if col else "left")
+    for name, st in stats.items():
+        cells = [name, str(st["rows"]), f"{100 * st['median_abs_error']:.1f}%", f"{100 * st['p90_abs_error']:.1f}%",
+                 f"{100 * st['max_abs_error']:.1f}%", f"{100 * st['mean_error']:+.1f}%"]
+        if cv is not None:
+            h = cv.get(name)
+            cells += ([f"{100 * h['median_abs_error']:.1f}%", f"{100 * h['p90_abs_error']:.1f}%",
+                       f"{100 * h['mean_error']:+.1f}%"] if h else ["", "", ""])
+        tab.add_row(*cells)
+    return tab
 
 
 def render_rows(rows: list[dict[str, Any]]) -> None:

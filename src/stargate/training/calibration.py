@@ -13,6 +13,7 @@ not seen. Needs scipy (``pip install 'stargate[calibrate]'``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,6 +44,7 @@ PARAMS = (
     Param("moe_layer_overhead_s", 0.0, 1e-2, "fixed time per MoE layer per micro-batch under dropless routing (s)"),
     Param("sustained_clock", 0.7, 1.0, "compute-bound speed in training over the measured kernel tables"),
     Param("sm80_peak_fraction", 0.3, 1.0, "fraction of a newer chip's peak Ampere-ISA GEMM kernels reach"),
+    Param("triton_attention_factor", 1.3, 2.5, "time of Triton FlashAttention over FlashAttention-2 (Dao 2023, §4.1: 1.3-2.5x)"),
     Param("straggler_cv", 0.0, 0.05, "coefficient of variation of one GPU's step time (the step waits for the slowest)"),
 )
 """The fitted constants, fields of the catalog's ``training/default`` entry."""
@@ -92,20 +94,29 @@ def generation_of(accelerator: str, catalog: Catalog | None = None) -> str:
     return {"a100_sxm": "ampere", "h100_sxm": "hopper", "h200_sxm": "hopper"}.get(chip, "blackwell")
 
 
-def cross_validate(rows: list[dict[str, str]], by: str = "source", base: Catalog | None = None) -> list[RowResult]:
-    """Every row predicted by constants fitted without its group (``source`` or ``generation``)."""
+def cross_validate(rows: list[dict[str, str]], by: str = "source", base: Catalog | None = None,
+                   progress: Callable[[int, int, str], None] | None = None) -> list[RowResult]:
+    """Every row predicted by constants fitted without its group (``source`` or ``generation``).
+
+    ``progress(done, total, what)`` is called before each fit (the fit on every row, then one per
+    group) and once at the end with ``done == total``.
+    """
     if by not in ("source", "generation"):
         raise InputError("--cv", by, "source or generation")
     key = (lambda r: r.get("source_id", "")) if by == "source" else (lambda r: generation_of(r.get("accelerator", ""), base))
     groups = sorted({key(r) for r in rows})
+    tick = progress or (lambda done, total, what: None)
+    tick(0, len(groups) + 1, "fit on every row")
     x_all = fit(rows, base)
     out: dict[int, RowResult] = {}
-    for g in groups:
+    for n, g in enumerate(groups, start=1):
+        tick(n, len(groups) + 1, f"fit without {by} {g}")
         train = [r for r in rows if key(r) != g]
         held = [(i, r) for i, r in enumerate(rows) if key(r) == g]
         x = fit(train, base, x_all) if train else x_all
         for (i, _), res in zip(held, validate_runs([r for _, r in held], catalog_with(x, base)), strict=True):
             out[i] = replace(res, defaults=[*res.defaults, f"cv: fitted without {by} {g}"])
+    tick(len(groups) + 1, len(groups) + 1, "done")
     return [out[i] for i in range(len(rows))]
 
 

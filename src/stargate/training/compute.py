@@ -165,7 +165,7 @@ def _attention(ctx: TrainingContext, tp: np.ndarray, cp: np.ndarray, mbs: np.nda
 def _fa2_floor(ctx: TrainingContext) -> float:
     """FLOP/s cap of FlashAttention-2's forward on this chip, or 0 where the measured kernels apply."""
     f = features(ctx.workload.framework, ctx.workload.framework_version, ctx.workload.moe_routing)
-    if f.attention != "fa2" or kernels.kernel_source(ctx.accelerator.id, ctx.catalog).chip == "a100_sxm":
+    if f.attention not in ("fa2", "triton") or kernels.kernel_source(ctx.accelerator.id, ctx.catalog).chip == "a100_sxm":
         return 0.0
     return ctx.defaults.fa2_forward_peak_fraction * ctx.peak_16bit_flops_per_s
 
@@ -263,6 +263,8 @@ def compute_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, per_uni
     clock = d.sustained_clock
     gemm, gemm_fwd, attn, attn_fwd, experts, experts_fwd = per_unique(
         lambda *cols: _kernel_times(ctx, *cols), plans.tp, plans.cp, plans.mbs, plans.ep, plans.pp) * micro / clock
+    if f.attention == "triton":  # Triton FlashAttention: a bounded factor over FlashAttention-2 (Dao 2023, §4.1)
+        attn, attn_fwd = attn * d.triton_attention_factor, attn_fwd * d.triton_attention_factor
     tokens_gpu = plans.mbs * w.seq_len / plans.cp * micro
     mem_bytes = _memory_bytes(ctx, plans) * tokens_gpu * m.n_layers / plans.pp
     if not f.fused_elementwise:

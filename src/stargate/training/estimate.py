@@ -48,6 +48,10 @@ from stargate.training.plans import Plans
 __all__ = ["Estimate", "StepTime", "estimate"]
 
 BF16 = 2.0
+# Share of the SMs communication kernels hold while they overlap compute, which the compute loses for
+# that long: DeepSeek-V3 (arXiv:2412.19437, §3.2.2) dedicates 20 of the H800's 132 SMs to keep its
+# InfiniBand and NVLink all-to-all saturated.
+COMM_SM_SHARE = 20 / 132
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,8 @@ class StepTime(Breakdown):
     ep_comm: Any
     pp_comm: Any
     dp_comm: Any
+    comm_contention: Any
+    """Compute slowed by the SMs that overlapped communication holds (``COMM_SM_SHARE`` of its time)."""
     optimizer: Any
 
 
@@ -86,8 +92,16 @@ class Estimate:
 
 
 def _dense_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes 0..k-1 for the distinct values of a non-negative integer array (no sorting)."""
-    present = np.zeros(int(values.max(initial=0)) + 1, dtype=bool)
+    """Codes 0..k-1 for the distinct values of a non-negative integer array.
+
+    Small values are counted into a lookup table (no sorting); above 2^20 (a data-parallel degree or
+    pipeline stride on millions of GPUs) the values are sorted instead, so memory never grows with them.
+    """
+    top = int(values.max(initial=0))
+    if top >= 1 << 20:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        return inverse.reshape(-1).astype(np.int64), len(uniq)
+    present = np.zeros(top + 1, dtype=bool)
     present[values] = True
     return (np.cumsum(present) - 1)[values], int(present.sum())
 
@@ -139,8 +153,9 @@ def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: A
     # Tensor parallel: 4 all-reduce-equivalents per layer per micro-batch (6 with full recompute).
     t_ar = _per_unique(ar_tp, plans.tp, plans.mbs, plans.cp)
     count = np.where(plans.recompute == 2, 6.0, 4.0) * layers * micro
-    overlap = features(ctx.workload.framework, ctx.workload.framework_version).tp_comm_overlap
-    tp_comm = np.where(tp > 1, t_ar * count * (ctx.defaults.tp_comm_exposed if overlap else 1.0), 0.0)
+    feats = features(ctx.workload.framework, ctx.workload.framework_version)
+    tp_total = np.where(tp > 1, t_ar * count, 0.0)
+    tp_comm = tp_total * (ctx.defaults.tp_comm_exposed if feats.tp_comm_overlap else 1.0)
 
     def kv_cp(cp_: np.ndarray, tp_: np.ndarray, mbs: np.ndarray) -> Any:
         kv = mbs * s / cp_ * 2 * m.kv_heads * m.dim * BF16 / tp_
@@ -148,18 +163,26 @@ def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: A
 
     # Context parallel: keys and values go round the ring, forward once and backward twice.
     t_kv = _per_unique(kv_cp, plans.cp, plans.tp, plans.mbs)
-    cp_comm = np.where(cp > 1, np.maximum(0.0, 3 * (cp - 1) * t_kv * layers * micro - 3 * t_attn), 0.0)
-    ep_comm = np.zeros(len(plans))
+    cp_total = np.where(cp > 1, 3 * (cp - 1) * t_kv * layers * micro, 0.0)
+    cp_comm = np.maximum(0.0, cp_total - 3 * t_attn)
+    ep_comm = ep_total = np.zeros(len(plans))
     if m.moe is not None:
         k = m.moe.top_k
 
         def a2a(ep_: np.ndarray, tp_: np.ndarray, mbs: np.ndarray, cp_: np.ndarray) -> Any:
             buf = mbs * s / cp_ / tp_ * k * m.hidden_size * BF16
-            return collective_time("all_to_all", buf, _group_levels(ctx, ep_, tp_))[0]
+            levels = _group_levels(ctx, ep_, tp_)
+            # Inside the NVLink domain a share of it hides behind the expert GEMMs (fitted); across the
+            # fabric the dispatch waits on the slowest NIC and stays exposed — unless the framework
+            # schedules it against another micro-batch's compute (DualPipe-style), which hides it all.
+            exposed = 0.0 if feats.ep_comm_overlap else np.where(levels[1].members > 1, 1.0, ctx.defaults.ep_comm_exposed)
+            t = collective_time("all_to_all", buf, levels)[0]
+            return np.stack([t, t * exposed])
 
         # Expert parallel: dispatch and combine all-to-alls, forward and backward, per MoE layer.
-        t_a2a = _per_unique(a2a, plans.ep, plans.tp, plans.mbs, plans.cp)
-        ep_comm = np.where(plans.ep > 1, 4 * t_a2a * (m.moe_layers / pp) * micro * ctx.defaults.ep_comm_exposed, 0.0)
+        t_a2a, t_a2a_exposed = _per_unique(a2a, plans.ep, plans.tp, plans.mbs, plans.cp)
+        ep_total = np.where(plans.ep > 1, 4 * t_a2a * (m.moe_layers / pp) * micro, 0.0)
+        ep_comm = np.where(plans.ep > 1, 4 * t_a2a_exposed * (m.moe_layers / pp) * micro, 0.0)
 
     def p2p(pp_: np.ndarray, stride: np.ndarray, mbs: np.ndarray, cp_: np.ndarray, div: np.ndarray) -> Any:
         act = mbs * s / cp_ * m.hidden_size * BF16 / div
@@ -169,26 +192,53 @@ def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: A
     stride = plans.tp * plans.cp * plans.dp
     t_p2p = _per_unique(p2p, plans.pp, stride, plans.mbs, plans.cp, np.where(plans.sp == 1, plans.tp, 1))
     pp_comm = np.where(pp > 1, 2 * (pp - 1) * t_p2p, 0.0)
-    return {"tp": tp_comm, "cp": cp_comm, "ep": ep_comm, "pp": pp_comm, "dp": _dp_comm(ctx, plans, micro, t_busy)}
+    dp_comm, dp_total = _dp_comm(ctx, plans, micro, t_busy)
+    hidden = (tp_total - tp_comm) + (cp_total - cp_comm) + (ep_total - ep_comm) + (dp_total - dp_comm)
+    return {"tp": tp_comm, "cp": cp_comm, "ep": ep_comm, "pp": pp_comm, "dp": dp_comm,
+            "contention": COMM_SM_SHARE * np.maximum(hidden, 0.0)}
 
 
-def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any) -> Any:
+def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any) -> tuple[Any, Any]:
+    """Data-parallel gradient reduction and parameter gathering, exposed beyond what hides behind compute.
+
+    Dense gradients are reduced over the ``dp·cp`` replicas; routed-expert gradients over the expert
+    data-parallel group (``dp·cp·tp / ep`` ranks, ``ep`` apart: Megatron-Core's expert parallel groups
+    with expert tensor parallel 1), which crosses the scale-out fabric as soon as ``ep`` fills the
+    NVLink domain. Gradients travel in the framework's reduce precision (fp32 in Megatron-Core,
+    NeMo and torchtitan by default), parameters are gathered in bf16.
+    """
     m = ctx.model
-    expert = m.moe_layers * (m.moe.experts * m.expert_params if m.moe else 0)
+    expert = float(m.moe_layers * m.moe.experts * m.expert_params) if m.moe else 0.0
+    feats = features(ctx.workload.framework, ctx.workload.framework_version)
+    grad_bytes = feats.grad_reduce_bytes
+    layer_params = (m.params_total - expert) / m.n_layers
 
-    def times(group: np.ndarray, tp_: np.ndarray, pp_: np.ndarray, ep_: np.ndarray) -> Any:
-        grads = ((m.params_total - expert) / (tp_ * pp_) + expert / (pp_ * ep_)) * BF16
-        levels = _group_levels(ctx, group, tp_)
-        return np.stack([collective_time(c, grads, levels)[0] for c in ("reduce_scatter", "all_reduce", "all_gather")])
+    def times(group: np.ndarray, stride: np.ndarray, div: np.ndarray, pp_: np.ndarray, share: float) -> Any:
+        # Reduce-scatter and all-gather run as rings: NCCL's logarithmic PAT algorithm serves only one
+        # GPU per node (NCCL 2.23 release notes). ZeRO-3/FSDP gathers and reduces in units — one layer
+        # (FSDP wrapping), or the framework's prefetch bucket — each paying the ring's latency.
+        levels, params = _group_levels(ctx, group, stride), share / div
+        unit = np.minimum(params, feats.zero3_unit_params or layer_params / np.maximum(div / pp_, 1))
+        units = np.ceil(params / np.maximum(unit, 1.0))
+        return np.stack([collective_time("reduce_scatter", params * grad_bytes, levels, "ring")[0],
+                         collective_time("all_reduce", params * grad_bytes, levels)[0],
+                         collective_time("all_gather", params * BF16, levels, "ring")[0],
+                         collective_time("reduce_scatter", unit * grad_bytes, levels, "ring")[0] * units,
+                         collective_time("all_gather", unit * BF16, levels, "ring")[0] * units])
 
     group = plans.dp * plans.cp
-    key = [group, plans.tp, plans.pp, plans.ep]
-    t_rs, t_ar, t_ag = _per_unique(times, *key)
+    t = _per_unique(lambda g, st, d, p_: times(g, st, d, p_, m.params_total - expert), group, plans.tp, plans.tp * plans.pp, plans.pp)
+    if expert:
+        etp = np.where(plans.ep > 1, 1, plans.tp)  # expert tensor parallel: 1 under EP, else the TP group
+        egroup = np.maximum(group * plans.tp // (plans.ep * etp), 1)
+        t = t + _per_unique(lambda g, st, d, p_: times(g, st, d, p_, expert), egroup, plans.ep * etp, plans.pp * plans.ep * etp, plans.pp)
+    t_rs, t_ar, t_ag, z_rs, z_ag = t
     per_mb = t_busy / micro
     sharded = np.where(plans.sharding == 0, np.maximum(0.0, t_ar - per_mb * 2 / 3),
                        np.maximum(0.0, t_rs - per_mb * 2 / 3) + np.maximum(0.0, t_ag - per_mb / 3))
-    zero3 = np.maximum(0.0, micro * (2 * t_ag + t_rs) - t_busy) + t_ag / np.maximum(m.n_layers / plans.pp, 1)
-    return np.where(group > 1, np.where(plans.sharding == 3, zero3, sharded), 0.0)
+    zero3 = np.maximum(0.0, micro * (2 * z_ag + z_rs) - t_busy) + z_ag / np.maximum(m.n_layers / plans.pp, 1)
+    total = np.where(plans.sharding == 3, micro * (2 * z_ag + z_rs), np.where(plans.sharding == 0, t_ar, t_rs + t_ag))
+    return np.where(plans.sharding == 3, zero3, sharded), total
 
 
 def estimate(ctx: TrainingContext, plans: Plans) -> Estimate:
@@ -210,7 +260,10 @@ def estimate(ctx: TrainingContext, plans: Plans) -> Estimate:
     t_compute, t_recompute, t_attn = ct.total, ct.recompute, ct.attention_fwd
     t_busy = t_compute + t_recompute
     pp, vp = plans.pp, plans.vp
-    bubble = (pp - 1) / (micro * vp) * t_busy
+    stages = pp - 1.0
+    if features(w.framework, w.framework_version).pipeline_schedule == "dualpipe":
+        stages = np.maximum(pp / 2.0 - 1.0, 0.0)  # DualPipe: (PP/2 - 1) bubbles (DeepSeek-V3 report, Table 2)
+    bubble = stages / (micro * vp) * t_busy
     comm = _comm_times(ctx, plans, micro, t_busy, t_attn)
     shard = np.where(plans.sharding >= 1, (plans.dp * plans.cp), 1.0)
     opt_bytes = 36.0 * (m.params_total / plans.gpus) * (plans.dp * plans.cp) / shard
@@ -218,7 +271,8 @@ def estimate(ctx: TrainingContext, plans: Plans) -> Estimate:
     # A synchronous step waits for the slowest GPU: the expected maximum of N jittered step times.
     straggle = ctx.defaults.straggler_cv * np.sqrt(2.0 * np.log(np.maximum(plans.gpus, 2.0)))
     t_sync = straggle * (t_busy + bubble)
-    step = StepTime(t_compute - ct.overhead, ct.overhead + t_sync, t_recompute, bubble, comm["tp"], comm["cp"], comm["ep"], comm["pp"], comm["dp"], t_opt)
+    step = StepTime(t_compute - ct.overhead, ct.overhead + t_sync, t_recompute, bubble, comm["tp"], comm["cp"], comm["ep"],
+                    comm["pp"], comm["dp"], comm["contention"], t_opt)
     mem = memory_per_gpu(m, plans, w.seq_len, micro, precision=w.precision, framework=w.framework,
                          accelerator=ctx.accelerator)
     total = step.total

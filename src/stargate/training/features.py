@@ -30,6 +30,10 @@ class Features:
     tp_comm_overlap: bool
     moe_routing: str
     source: str
+    grad_reduce_bytes: float = 4.0
+    ep_comm_overlap: bool = False
+    zero3_unit_params: float = 0.0
+    pipeline_schedule: str = "1f1b"
 
 
 @cache
@@ -46,7 +50,7 @@ def features(framework: str, version: str = "", moe_routing: str | None = None) 
     --------
     >>> f = features("llm-foundry")
     >>> f.attention, f.cuda_graphs, f.fused_elementwise
-    ('fa2', False, False)
+    ('triton', False, False)
     >>> features("megatron-bridge", "26.04").attention
     'native'
     """
@@ -60,4 +64,6 @@ def features(framework: str, version: str = "", moe_routing: str | None = None) 
             chosen = release
             break
     return Features(framework, chosen["gemm_isa"], chosen["attention"], bool(chosen["cuda_graphs"]), bool(chosen["fused_elementwise"]),
-                    bool(chosen["tp_comm_overlap"]), moe_routing or chosen["moe_routing"], str(entry["source"]))
+                    bool(chosen["tp_comm_overlap"]), moe_routing or chosen["moe_routing"], str(entry["source"]),
+                    float(chosen.get("grad_reduce_bytes", 4)), bool(chosen.get("ep_comm_overlap", False)),
+                    float(chosen.get("zero3_unit_params", 0)), str(chosen.get("pipeline_schedule", "1f1b")))

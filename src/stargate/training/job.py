@@ -17,6 +17,7 @@ from stargate.cluster.design import design_cluster
 from stargate.inputs import INPUT_CONFIG, MAX_PARALLEL, MAX_TOKENS
 from stargate.scenario import DesignRequest
 from stargate.training.context import Workload, resolve_context
+from stargate.training.interval import Band, band_for
 from stargate.training.presets import load_model
 from stargate.training.rules import framework_rules, pipeline_split
 from stargate.training.search import nothing_allowed, search
@@ -74,6 +75,15 @@ def _plan_report(best: Any, i: int, per_gpu_peak: float, layers: int = 0, split:
     }
 
 
+def _with_ranges(report: dict[str, Any], band: Band | None) -> dict[str, Any]:
+    """``report`` with P10–P90 bands on its throughput, step time and MFU (``None`` without a band)."""
+    keys = ("tokens_per_s_per_gpu_range", "step_time_s_range", "mfu_range")
+    if band is None:
+        return {**report, **dict.fromkeys(keys)}
+    return {**report, "tokens_per_s_per_gpu_range": band.scale(report["tokens_per_s_per_gpu"]),
+            "step_time_s_range": band.inverse(report["step_time_s"]), "mfu_range": band.scale(report["mfu"])}
+
+
 def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, Any]:
     """Find the fastest plan that fits and report it, with time and cost to train.
 
@@ -109,26 +119,39 @@ def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, An
                        + "fitted constants: the catalog's training/default entry (docs/calibration.md)",
         "notes": ([f"config.json keys not used: {', '.join(unused)}"] if unused else []) + list(result.notes),
     }
+    band = band_for(cat, model.moe is not None, w.precision)
+    out["prediction_interval"] = band.as_dict() if band else None
     if result.feasible == 0:
         out.update(fits=False, step_time_s=None, tokens_per_s_per_gpu=None, mfu=None, parallelism=None,
+                   tokens_per_s_per_gpu_range=None, step_time_s_range=None, mfu_range=None,
                    breakdown_s=None, memory_per_gpu_bytes=sum(result.smallest_memory.values()),
                    memory_breakdown_bytes=result.smallest_memory, usable_hbm_bytes=ctx.hbm_usable_bytes)
         out["notes"].append(f"no plan fits: the least memory any plan needs is "
                             f"{sum(result.smallest_memory.values()) / 2**30:.0f} GiB per GPU, "
                             f"{ctx.hbm_usable_bytes / 2**30:.0f} GiB usable; use more GPUs")
         return out
-    best = _plan_report(result.best, 0, ctx.peak_16bit_flops_per_s, model.n_layers, split)
+    best = _with_ranges(_plan_report(result.best, 0, ctx.peak_16bit_flops_per_s, model.n_layers, split), band)
     out.update(fits=True, **best, usable_hbm_bytes=ctx.hbm_usable_bytes)
-    out["alternatives"] = [_plan_report(result.best, i, 0.0, model.n_layers, split) for i in range(1, len(result.best.plans))]
-    tokens = request.tokens or CHINCHILLA_TOKENS_PER_PARAM * model.params_active
-    seconds = tokens / (best["tokens_per_s_per_gpu"] * used)
-    tco = design_cluster(DesignRequest(accelerator=ctx.accelerator.id, gpus=w.gpus, fabric=w.fabric), cat).tco_usd_per_gpu_hour
-    out["time_to_train"] = {
+    out["alternatives"] = [_with_ranges(_plan_report(result.best, i, 0.0, model.n_layers, split), band)
+                           for i in range(1, len(result.best.plans))]
+    throughput = best["tokens_per_s_per_gpu"] * used
+    out["time_to_train"] = _time_to_train(request, model.params_active, throughput, used, band, ctx.accelerator.id, cat)
+    return out
+
+
+def _time_to_train(request: TrainRequest, params_active: float, tokens_per_s: float, used: int, band: Band | None,
+                   accelerator: str, cat: Catalog) -> dict[str, Any]:
+    """Days, GPU-hours and cost to train the token budget at the plan's steady-state throughput."""
+    w = request.workload
+    tokens = request.tokens or CHINCHILLA_TOKENS_PER_PARAM * params_active
+    seconds = tokens / tokens_per_s
+    tco = design_cluster(DesignRequest(accelerator=accelerator, gpus=w.gpus, fabric=w.fabric), cat).tco_usd_per_gpu_hour
+    return {
         "tokens": tokens, "tokens_basis": "given" if request.tokens else "20 per active parameter (Chinchilla)",
         "seconds": seconds, "days": seconds / 86400, "gpu_hours": seconds * used / 3600,
+        "days_range": band.inverse(seconds / 86400) if band else None,
         "tco_usd_per_gpu_hour": tco, "cost_usd": seconds * used / 3600 * tco,
         "basis": "steady-state throughput; failures and restarts not included" +
                  (f"; GPU-hours and cost of the {used:,} GPUs the plan uses ({w.gpus - used:,} idle not charged)"
                   if used < w.gpus else ""),
     }
-    return out

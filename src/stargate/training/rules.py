@@ -20,8 +20,11 @@ from stargate.errors import InputError
 from stargate.inputs import load_yaml
 from stargate.training.model import ModelSpec
 
-__all__ = ["FrameworkRules", "SearchLimits", "check_fixed", "divisors", "framework_rules", "frameworks",
-           "pipeline_split", "search_limits", "stage_layers", "tp_values"]
+__all__ = ["FP8_RECIPES", "FrameworkRules", "SearchLimits", "check_fixed", "check_fp8_recipe", "check_framework",
+           "divisors", "framework_rules", "frameworks", "pipeline_split", "search_limits", "stage_layers", "tp_values"]
+
+FP8_RECIPES = ("tensor", "delayed", "current", "rowwise", "block", "mxfp8", "nvfp4")
+"""Low-precision scaling recipes a workload may name (``Workload.fp8_recipe``)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,51 @@ def framework_rules(framework: str) -> FrameworkRules:
         recompute=tuple(rc.get("allowed", ("none",))), batch_divisible_by=str(batch.get("divisible_by", "dp_mbs")),
         sources=sources,
     )
+
+
+def check_framework(framework: str) -> str:
+    """``framework`` if it has rules, else an :class:`InputError` naming the field, the value and the ids.
+
+    Examples
+    --------
+    >>> check_framework("torchtitan")
+    'torchtitan'
+    >>> check_framework("jax")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: framework: 'jax' is not allowed; expected one of megatron, nemo, nemo-2, megatron-bridge, torchtitan, llm-foundry, deepspeed
+    """
+    known = frameworks()
+    if framework not in known:
+        raise InputError("framework", framework, f"one of {', '.join(known)}")
+    return framework
+
+
+def check_fp8_recipe(precision: str, recipe: str | None) -> None:
+    """Refuse a low-precision recipe the precision does not run: an :class:`InputError` on ``fp8_recipe``.
+
+    FP8 recipes (per-tensor ``tensor``/``delayed``/``current``, ``rowwise``, ``block``, ``mxfp8``) go
+    with ``fp8`` or ``mxfp8``; ``nvfp4`` goes with ``nvfp4``; ``bf16``/``fp16`` run no low-precision GEMMs.
+
+    Examples
+    --------
+    >>> check_fp8_recipe("fp8", "block")
+    >>> check_fp8_recipe("bf16", "block")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: fp8_recipe: 'block' is not allowed; expected no recipe with precision bf16 (it runs no low-precision GEMMs), or precision fp8 or mxfp8
+    """
+    if recipe is None:
+        return
+    if recipe not in FP8_RECIPES:
+        raise InputError("fp8_recipe", recipe, f"one of {', '.join(FP8_RECIPES)}")
+    if precision in ("bf16", "fp16"):
+        want = "nvfp4" if recipe == "nvfp4" else "fp8 or mxfp8"
+        raise InputError("fp8_recipe", recipe, f"no recipe with precision {precision} (it runs no low-precision GEMMs), "
+                         f"or precision {want}")
+    if (recipe == "nvfp4") != (precision == "nvfp4"):
+        allowed = "nvfp4" if precision == "nvfp4" else ", ".join(r for r in FP8_RECIPES if r != "nvfp4")
+        raise InputError("fp8_recipe", recipe, f"a recipe precision {precision} runs: {allowed}")
 
 
 @cache

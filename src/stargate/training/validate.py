@@ -155,6 +155,42 @@ def _routing(row: dict[str, str]) -> str | None:
     return "dropless" if "dropless" in label else None
 
 
+def derived_measurement(row: dict[str, str]) -> tuple[float, str]:
+    """Tokens/s per GPU from a row's published TFLOP/s (or MFU) by the source's own FLOP formula.
+
+    Only where ``mfu_definition`` names a formula that needs nothing but the row's columns:
+    Narayanan et al. 2021, eq. 3 (``96·B·s·l·h²·(1 + s/6h + V/16lh)`` per step, counting the
+    full-recompute forward), and Megatron's model FLOPs without recompute (the same without the
+    recomputed forward: ``72·B·s·l·h²·(1 + s/6h + V/12lh)``). Returns ``(nan, "")`` otherwise.
+
+    Examples
+    --------
+    >>> row = {"mfu_definition": "TFLOP/s by Narayanan Eq.3 96*B*s*l*h^2*(1+s/6h+V/16lh)", "measured_tflops_per_gpu": "163",
+    ...        "n_layers": "128", "hidden_size": "25600", "seq_len": "2048", "vocab_size": "51200"}
+    >>> round(derived_measurement(row)[0], 1)
+    20.0
+    """
+    import re
+
+    definition = row.get("mfu_definition", "")
+    try:
+        layers, h, s, vocab = (float(row[k]) for k in ("n_layers", "hidden_size", "seq_len", "vocab_size"))
+        tflops = float(row.get("measured_tflops_per_gpu", "") or "nan")
+        if not np.isfinite(tflops):
+            peak = re.search(r"peak (\d+(?:\.\d+)?)", definition)
+            tflops = float(row.get("measured_mfu_pct", "") or "nan") / 100 * float(peak.group(1)) if peak else float("nan")
+    except (KeyError, ValueError):
+        return float("nan"), ""
+    if "Narayanan Eq.3" in definition:
+        per_token, how = 96 * layers * h * h * (1 + s / (6 * h) + vocab / (16 * layers * h)), "TFLOP/s by Narayanan et al. 2021 eq. 3"
+    elif definition.startswith("Megatron model FLOPs, no recompute"):
+        per_token, how = 72 * layers * h * h * (1 + s / (6 * h) + vocab / (12 * layers * h)), "MFU by Megatron's model FLOPs"
+    else:
+        return float("nan"), ""
+    value = tflops * 1e12 / per_token
+    return (value, how) if np.isfinite(value) and value > 0 else (float("nan"), "")
+
+
 def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     """Predict one runs-file row (or say why not)."""
     res = RowResult(row.get("run_id", ""), row.get("source_id", ""), row.get("accelerator", ""), row.get("model", ""))
@@ -211,6 +247,10 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     res.fits = bool(e.fits[0])
     measured = row.get("measured_tokens_per_s_per_gpu", "").strip()
     res.measured_tokens_per_s_per_gpu = float(measured) if measured else float("nan")
+    if not measured:
+        res.measured_tokens_per_s_per_gpu, how = derived_measurement(row)
+        if how:
+            res.defaults.append(f"measured tokens/s per GPU derived from {how}")
     if measured and not (np.isfinite(res.measured_tokens_per_s_per_gpu) and res.measured_tokens_per_s_per_gpu > 0):
         res.measured_tokens_per_s_per_gpu = float("nan")
         res.skipped = f"measured_tokens_per_s_per_gpu: {clip(measured, 40)} is not a positive finite number"

@@ -90,6 +90,12 @@ class TrainBody(BaseModel):
     global_batch: Annotated[int, Field(gt=0, le=min(MAX_BATCH, 10_000_000))] = 2048
     precision: Annotated[str, Field(max_length=16)] = "bf16"
     fabric: Fabric = Fabric.INFINIBAND
+    framework: Annotated[str, Field(max_length=40)] | None = None
+    """Training framework whose rules and defaults apply (``megatron``, ``nemo``, ``nemo-2``, ``megatron-bridge``,
+    ``torchtitan``, ``llm-foundry``, ``deepspeed``); default: ``megatron``."""
+    fp8_recipe: Annotated[str, Field(max_length=16)] | None = None
+    """Low-precision scaling recipe (``tensor``, ``delayed``, ``current``, ``rowwise``, ``block``, ``mxfp8`` with
+    ``fp8``/``mxfp8``; ``nvfp4`` with ``nvfp4``); default: the framework's."""
     tp: Degree | None = None
     pp: Degree | None = None
     dp: Degree | None = None

@@ -58,10 +58,16 @@ def train(body: TrainBody) -> dict[str, Any]:
     from stargate.scenario import validate
     from stargate.training.job import TrainRequest
     from stargate.training.job import train as train_job
+    from stargate.training.rules import check_fp8_recipe, check_framework
 
     workload = {k: getattr(body, k) for k in ("accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric")}
-    rest = body.model_dump(exclude=set(workload) | {"model"}, exclude_none=True)
-    return train_job(validate(TrainRequest, {"model": body.model, "workload": workload, **rest}), Catalog.load())
+    chosen = {k: getattr(body, k) for k in ("framework", "fp8_recipe") if getattr(body, k) is not None}
+    rest = body.model_dump(exclude=set(workload) | set(chosen) | {"model"}, exclude_none=True)
+    if "framework" in chosen:
+        check_framework(chosen["framework"])
+    request = validate(TrainRequest, {"model": body.model, "workload": {**workload, **chosen}, **rest})
+    check_fp8_recipe(request.workload.precision, request.workload.fp8_recipe)
+    return train_job(request, Catalog.load())
 
 
 def dashboard(body: DashboardBody) -> dict[str, Any]:
