@@ -28,8 +28,8 @@ CANONICAL = [
     ("llama3.1-405b-16384-h100", "llama3.1-405b", "h100", 16384, 8192, 2048, "bf16", "megatron", "mfu", 0.43, 1.15,
      "Llama 3 Herd of Models (arXiv:2407.21783) Table 4: 38-43% BF16 MFU on 8,192-16,384 H100"),
     ("mlperf-gpt3-10752-h100", "gpt3-175b", "h100", 10752, 2048, 2688, "fp8", "megatron", "tokens", 551.0, 1.15,
-     "MLPerf Training GPT-3 175B on 10,752 H100 (NVIDIA Eos): 551 tokens/s/GPU; batch 2,688 and TP4 PP8 DP336 "
-     "in mlcommons/training_results_v3.1 NVIDIA eos-dfw_n1344 gpt3"),
+     ("MLPerf Training GPT-3 175B on 10,752 H100 (NVIDIA Eos): 551 tokens/s/GPU; batch 2,688 and TP4 PP8 DP336 "
+     "in mlcommons/training_results_v3.1 NVIDIA eos-dfw_n1344 gpt3")),
     ("deepseek-v3-2048-h800", "deepseek-v3", "h800", 2048, 4096, 15360, "fp8", "hai-llm", "tokens", 1540.0, 1.30,
      "DeepSeek-V3 report (arXiv:2412.19437) Table 1: 2.664M H800 GPU-hours of pre-training for 14.8T tokens on 2,048 H800, about 1,540 tokens/s/GPU"),
 ]

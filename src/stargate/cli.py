@@ -268,7 +268,7 @@ def train_cmd(
     fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
     framework: Annotated[str | None, typer.Option(
         help="Training framework whose parallelism rules, memory buffers and kernels apply: megatron, nemo, nemo-2, "
-             "megatron-bridge, torchtitan, llm-foundry or deepspeed (default: megatron).")] = None,
+             "megatron-bridge, torchtitan, llm-foundry, deepspeed or hai-llm (default: megatron).")] = None,
     fp8_recipe: Annotated[str | None, typer.Option(
         help="Low-precision scaling recipe: tensor, delayed, current, rowwise, block or mxfp8 with --precision fp8 or "
              "mxfp8; nvfp4 with --precision nvfp4 (default: the framework's).")] = None,

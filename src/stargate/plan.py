@@ -27,7 +27,7 @@ from stargate.reliability.failures import interruptions
 from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 from stargate.scenario import Phase, Scenario, validate
-from stargate.training.interval import Band, band_for
+from stargate.training.interval import Band, band_for, mfu_ceiling
 
 __all__ = ["GPT4_CLASS_FLOPS", "PhasePlan", "Plan", "builtin_scenario", "job_shape", "load_scenario", "run_plan"]
 
@@ -169,6 +169,8 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
                 "synthetic_share_of_compute": need.synthetic_share_of_compute}
         gpt4 = GPT4_CLASS_FLOPS / (peak * mfu * gp.goodput) / 86400
     band = band_for(catalog, model.moe is not None, phase.precision) if usable else None
+    if band is not None and mfu:  # no range past the chip's best measured GEMM rate
+        band = band.capped(mfu_ceiling(d.accelerator, phase.precision, None, catalog) / mfu)
     ranges = _ranges(band, mfu, usable, gpt4, law) if band else {}
     capex = d.capex_usd + (ms["links_capex_usd"] if ms else 0.0)  # the links between sites are part of the phase
     energy = d.energy_mwh_per_year

@@ -40,9 +40,7 @@ PARAMS = (
     Param("tp_comm_exposed", 0.0, 1.0, "share of tensor-parallel communication left exposed when the framework overlaps it"),
     Param("ep_comm_exposed", 0.0, 1.0, "share of the expert-parallel all-to-all left exposed"),
     Param("eager_launch_s_per_layer", 0.0, 5e-3, "CPU launch time of one layer (forward + backward, one micro-batch) without CUDA graphs (s)"),
-    Param("unfused_memory_factor", 1.0, 4.0, "memory-bound traffic of eager elementwise kernels over fused ones"),
     Param("moe_layer_overhead_s", 0.0, 1e-2, "fixed time per MoE layer per micro-batch under dropless routing (s)"),
-    Param("sustained_clock", 0.7, 1.0, "compute-bound speed in training over the measured kernel tables"),
     Param("sm80_peak_fraction", 0.3, 1.0, "fraction of a newer chip's peak Ampere-ISA GEMM kernels reach"),
     Param("triton_attention_factor", 1.3, 2.5, "time of Triton FlashAttention over FlashAttention-2 (Dao 2023, §4.1: 1.3-2.5x)"),
     Param("straggler_cv", 0.0, 0.05, "coefficient of variation of one GPU's step time (the step waits for the slowest)"),
@@ -79,7 +77,7 @@ def fit(rows: list[dict[str, str]], base: Catalog | None = None, x0: np.ndarray 
     hi = np.array([p.high for p in PARAMS])
     start = np.clip(current(base) if x0 is None else x0, lo + 1e-9, hi - 1e-9)
     result = least_squares(lambda x: _log_errors(validate_runs(rows, catalog_with(x, base))), start, bounds=(lo, hi),
-                           loss="soft_l1", f_scale=0.1, diff_step=1e-2, max_nfev=200)
+                           loss="soft_l1", f_scale=0.1, diff_step=1e-2, max_nfev=200, ftol=1e-5, xtol=1e-4)
     return result.x
 
 
@@ -105,6 +103,9 @@ def cross_validate(rows: list[dict[str, str]], by: str = "source", base: Catalog
         raise InputError("--cv", by, "source or generation")
     key = (lambda r: r.get("source_id", "")) if by == "source" else (lambda r: generation_of(r.get("accelerator", ""), base))
     groups = sorted({key(r) for r in rows})
+    if len(groups) < 2:
+        raise InputError("--cv", by, f"a runs file with rows of at least two {by}s to refit without each (this one has "
+                                     f"{len(groups)})")
     tick = progress or (lambda done, total, what: None)
     tick(0, len(groups) + 1, "fit on every row")
     x_all = fit(rows, base)

@@ -39,7 +39,7 @@ import numpy as np
 from stargate import kernels
 from stargate.errors import InputError
 from stargate.training.context import TrainingContext
-from stargate.training.features import features
+from stargate.training.features import workload_features
 from stargate.training.plans import Plans
 
 __all__ = ["ComputeTimes", "compute_times", "gemm_dtype"]
@@ -108,7 +108,7 @@ def _gemm(ctx: TrainingContext, dtype: str, m: np.ndarray, n: Any, k: Any) -> tu
 
 def _sm80_cap(ctx: TrainingContext, dtype: str) -> float:
     """FLOP/s cap of Ampere-ISA GEMMs on this chip, or 0 where the measured kernels apply."""
-    f = features(ctx.workload.framework, ctx.workload.framework_version, ctx.workload.moe_routing)
+    f = workload_features(ctx.workload)
     if f.gemm_isa != "sm80" or kernels.kernel_source(ctx.accelerator.id, ctx.catalog).chip == "a100_sxm":
         return 0.0
     peak = ctx.peak_16bit_flops_per_s if dtype == "bf16" else ctx.peak_matmul_flops_per_s
@@ -164,7 +164,7 @@ def _attention(ctx: TrainingContext, tp: np.ndarray, cp: np.ndarray, mbs: np.nda
 
 def _fa2_floor(ctx: TrainingContext) -> float:
     """FLOP/s cap of FlashAttention-2's forward on this chip, or 0 where the measured kernels apply."""
-    f = features(ctx.workload.framework, ctx.workload.framework_version, ctx.workload.moe_routing)
+    f = workload_features(ctx.workload)
     if f.attention not in ("fa2", "triton") or kernels.kernel_source(ctx.accelerator.id, ctx.catalog).chip == "a100_sxm":
         return 0.0
     return ctx.defaults.fa2_forward_peak_fraction * ctx.peak_16bit_flops_per_s
@@ -259,10 +259,11 @@ def compute_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, per_uni
     True
     """
     m, w, d = ctx.model, ctx.workload, ctx.defaults
-    f = features(w.framework, w.framework_version, w.moe_routing)
+    f = workload_features(w)
     clock = d.sustained_clock
     gemm, gemm_fwd, attn, attn_fwd, experts, experts_fwd = per_unique(
         lambda *cols: _kernel_times(ctx, *cols), plans.tp, plans.cp, plans.mbs, plans.ep, plans.pp) * micro / clock
+    experts, experts_fwd = experts * w.moe_load_imbalance, experts_fwd * w.moe_load_imbalance
     if f.attention == "triton":  # Triton FlashAttention: a bounded factor over FlashAttention-2 (Dao 2023, §4.1)
         attn, attn_fwd = attn * d.triton_attention_factor, attn_fwd * d.triton_attention_factor
     tokens_gpu = plans.mbs * w.seq_len / plans.cp * micro

@@ -57,6 +57,14 @@ class Workload(BaseModel):
     moe_routing: str | None = Field(None, pattern=r"^(dropless|capacity)$")
     """MoE token routing: ``dropless`` or ``capacity`` (capacity factor, tokens over it dropped);
     default: the framework's documented default."""
+    ep_comm_overlap: bool | None = None
+    """Expert-parallel all-to-all overlapped with another micro-batch's compute (Megatron-Core
+    ``moe_a2a_overlap``, DeepSeek's DualPipe); default: the framework's documented default."""
+    moe_load_imbalance: float = Field(1.0, ge=1.0, le=8.0)
+    """Tokens on the most loaded expert-parallel rank over the mean (1.0: balanced, as in force-balanced
+    benchmarks); the routed-expert GEMMs and the all-to-all wait for that rank."""
+    cuda_graphs: bool | None = None
+    """Layers captured in CUDA graphs (no CPU launch floor per layer); default: the framework's."""
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,8 @@ def add_cross_validation(report: dict[str, Any], rows: list[dict[str, str]], by:
                          progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     """``report`` (``summary`` and ``rows`` of ``stargate validate``) with the leave-one-``by``-out figures.
 
-    ``progress(done, total, what)`` is told of each refit. Takes one to three minutes on the whole
-    ``published_runs.csv``.
+    ``progress(done, total, what)`` is told of each refit (one on every row, then one per group). On
+    the whole ``published_runs.csv`` this takes minutes: each refit predicts every row a few hundred times.
 
     Examples
     --------

@@ -41,7 +41,7 @@ from stargate.fabric.collectives import Level, collective_time
 from stargate.fabric.placement import fabric_level, scale_up_level
 from stargate.training.compute import compute_times
 from stargate.training.context import TrainingContext
-from stargate.training.features import features
+from stargate.training.features import workload_features
 from stargate.training.memory import Memory, memory_per_gpu
 from stargate.training.plans import Plans
 
@@ -153,7 +153,7 @@ def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: A
     # Tensor parallel: 4 all-reduce-equivalents per layer per micro-batch (6 with full recompute).
     t_ar = _per_unique(ar_tp, plans.tp, plans.mbs, plans.cp)
     count = np.where(plans.recompute == 2, 6.0, 4.0) * layers * micro
-    feats = features(ctx.workload.framework, ctx.workload.framework_version)
+    feats = workload_features(ctx.workload)
     tp_total = np.where(tp > 1, t_ar * count, 0.0)
     tp_comm = tp_total * (ctx.defaults.tp_comm_exposed if feats.tp_comm_overlap else 1.0)
 
@@ -176,7 +176,7 @@ def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: A
             # fabric the dispatch waits on the slowest NIC and stays exposed — unless the framework
             # schedules it against another micro-batch's compute (DualPipe-style), which hides it all.
             exposed = 0.0 if feats.ep_comm_overlap else np.where(levels[1].members > 1, 1.0, ctx.defaults.ep_comm_exposed)
-            t = collective_time("all_to_all", buf, levels)[0]
+            t = collective_time("all_to_all", buf * ctx.workload.moe_load_imbalance, levels)[0]
             return np.stack([t, t * exposed])
 
         # Expert parallel: dispatch and combine all-to-alls, forward and backward, per MoE layer.
@@ -209,7 +209,7 @@ def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any)
     """
     m = ctx.model
     expert = float(m.moe_layers * m.moe.experts * m.expert_params) if m.moe else 0.0
-    feats = features(ctx.workload.framework, ctx.workload.framework_version)
+    feats = workload_features(ctx.workload)
     grad_bytes = feats.grad_reduce_bytes
     layer_params = (m.params_total - expert) / m.n_layers
 
@@ -261,7 +261,7 @@ def estimate(ctx: TrainingContext, plans: Plans) -> Estimate:
     t_busy = t_compute + t_recompute
     pp, vp = plans.pp, plans.vp
     stages = pp - 1.0
-    if features(w.framework, w.framework_version).pipeline_schedule == "dualpipe":
+    if workload_features(w).pipeline_schedule == "dualpipe":
         stages = np.maximum(pp / 2.0 - 1.0, 0.0)  # DualPipe: (PP/2 - 1) bubbles (DeepSeek-V3 report, Table 2)
     bubble = stages / (micro * vp) * t_busy
     comm = _comm_times(ctx, plans, micro, t_busy, t_attn)

@@ -8,14 +8,15 @@ only through what its documentation says it does, never through a free multiplie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from stargate.errors import InputError
 from stargate.inputs import load_yaml
 
-__all__ = ["Features", "features"]
+__all__ = ["Features", "features", "workload_features"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,19 @@ def features(framework: str, version: str = "", moe_routing: str | None = None) 
                     bool(chosen["tp_comm_overlap"]), moe_routing or chosen["moe_routing"], str(entry["source"]),
                     float(chosen.get("grad_reduce_bytes", 4)), bool(chosen.get("ep_comm_overlap", False)),
                     float(chosen.get("zero3_unit_params", 0)), str(chosen.get("pipeline_schedule", "1f1b")))
+
+
+def workload_features(workload: Any) -> Features:
+    """The features of a workload's framework release, with the workload's own settings laid over them.
+
+    Examples
+    --------
+    >>> from stargate.training.context import Workload
+    >>> w = Workload(accelerator="h100", gpus=8, seq_len=4096, global_batch=8, framework="megatron-bridge", ep_comm_overlap=True)
+    >>> workload_features(w).ep_comm_overlap, features("megatron-bridge").ep_comm_overlap
+    (True, False)
+    """
+    f = features(workload.framework, workload.framework_version, workload.moe_routing)
+    changes = {k: v for k, v in (("ep_comm_overlap", workload.ep_comm_overlap), ("cuda_graphs", workload.cuda_graphs))
+               if v is not None}
+    return replace(f, **changes) if changes else f

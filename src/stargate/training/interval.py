@@ -17,7 +17,7 @@ from typing import Any
 
 from stargate.catalog import Catalog
 
-__all__ = ["BASIS", "Band", "band_for"]
+__all__ = ["BASIS", "Band", "band_for", "mfu_ceiling"]
 
 BASIS = ("P10–P90 of measured/predicted tokens/s per GPU over leave-one-source-out predictions of published runs "
          "of the same class (dense or MoE × 16-bit or low precision); catalog training/default.prediction_interval")
@@ -57,6 +57,17 @@ class Band:
         """
         return {"p10": value / self.high, "p90": value / self.low}
 
+    def capped(self, max_ratio: float) -> Band:
+        """The band with its high end at most ``max_ratio`` (and never below 1): a throughput the chip
+        cannot reach is not a plausible outcome, however wide the residuals of its class.
+
+        Examples
+        --------
+        >>> Band("moe-lowp", 0.8, 1.8).capped(1.3).high, Band("moe-lowp", 0.8, 1.8).capped(0.9).high
+        (1.3, 1.0)
+        """
+        return Band(self.job_class, self.low, max(1.0, min(self.high, max_ratio)), self.borrowed)
+
     def as_dict(self) -> dict[str, Any]:
         """The band as reported in JSON answers."""
         return {"class": self.job_class, "ratio_p10": self.low, "ratio_p90": self.high,
@@ -85,3 +96,21 @@ def band_for(catalog: Catalog, moe: bool, precision: str) -> Band | None:
         low, high = min(v[0] for v in table.values()), max(v[1] for v in table.values())
         borrowed = True
     return Band(key, min(float(low), 1.0), max(float(high), 1.0), borrowed)
+
+
+def mfu_ceiling(accelerator: str, precision: str, fp8_recipe: str | None, catalog: Catalog) -> float:
+    """The highest MFU a job could show on this chip: its best measured GEMM rate at the job's precision
+    (a 16,384³ GEMM from the kernel tables) over the dense 16-bit peak MFU is counted against.
+
+    Examples
+    --------
+    >>> c = mfu_ceiling("h100", "bf16", None, Catalog.load())
+    >>> 0.7 < c < 0.9
+    True
+    """
+    from stargate import kernels
+    from stargate.training.compute import gemm_dtype
+
+    n = 16384.0
+    seconds = float(kernels.gemm_time_s(accelerator, gemm_dtype(precision, fp8_recipe), n, n, n, catalog=catalog))
+    return 2 * n**3 / seconds / catalog.accelerator(accelerator).peak_16bit_flops_per_s

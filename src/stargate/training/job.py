@@ -17,7 +17,7 @@ from stargate.cluster.design import design_cluster
 from stargate.inputs import INPUT_CONFIG, MAX_PARALLEL, MAX_TOKENS
 from stargate.scenario import DesignRequest
 from stargate.training.context import Workload, resolve_context
-from stargate.training.interval import Band, band_for
+from stargate.training.interval import Band, band_for, mfu_ceiling
 from stargate.training.presets import load_model
 from stargate.training.rules import framework_rules, pipeline_split
 from stargate.training.search import nothing_allowed, search
@@ -75,11 +75,14 @@ def _plan_report(best: Any, i: int, per_gpu_peak: float, layers: int = 0, split:
     }
 
 
-def _with_ranges(report: dict[str, Any], band: Band | None) -> dict[str, Any]:
-    """``report`` with P10–P90 bands on its throughput, step time and MFU (``None`` without a band)."""
+def _with_ranges(report: dict[str, Any], band: Band | None, ceiling: float = float("inf")) -> dict[str, Any]:
+    """``report`` with P10–P90 bands on its throughput, step time and MFU (``None`` without a band); the
+    high end stops where MFU would pass ``ceiling`` (:func:`~stargate.training.interval.mfu_ceiling`)."""
     keys = ("tokens_per_s_per_gpu_range", "step_time_s_range", "mfu_range")
     if band is None:
         return {**report, **dict.fromkeys(keys)}
+    if report.get("mfu"):
+        band = band.capped(ceiling / report["mfu"])
     return {**report, "tokens_per_s_per_gpu_range": band.scale(report["tokens_per_s_per_gpu"]),
             "step_time_s_range": band.inverse(report["step_time_s"]), "mfu_range": band.scale(report["mfu"])}
 
@@ -130,12 +133,14 @@ def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, An
                             f"{sum(result.smallest_memory.values()) / 2**30:.0f} GiB per GPU, "
                             f"{ctx.hbm_usable_bytes / 2**30:.0f} GiB usable; use more GPUs")
         return out
-    best = _with_ranges(_plan_report(result.best, 0, ctx.peak_16bit_flops_per_s, model.n_layers, split), band)
+    ceiling = mfu_ceiling(ctx.accelerator.id, w.precision, w.fp8_recipe, cat)
+    best = _with_ranges(_plan_report(result.best, 0, ctx.peak_16bit_flops_per_s, model.n_layers, split), band, ceiling)
     out.update(fits=True, **best, usable_hbm_bytes=ctx.hbm_usable_bytes)
-    out["alternatives"] = [_with_ranges(_plan_report(result.best, i, 0.0, model.n_layers, split), band)
+    out["alternatives"] = [_with_ranges(_plan_report(result.best, i, 0.0, model.n_layers, split), band, ceiling)
                            for i in range(1, len(result.best.plans))]
     throughput = best["tokens_per_s_per_gpu"] * used
-    out["time_to_train"] = _time_to_train(request, model.params_active, throughput, used, band, ctx.accelerator.id, cat)
+    tt_band = band.capped(ceiling / best["mfu"]) if band is not None and best["mfu"] else band
+    out["time_to_train"] = _time_to_train(request, model.params_active, throughput, used, tt_band, ctx.accelerator.id, cat)
     return out
 
 

@@ -148,7 +148,7 @@ def check_framework(framework: str) -> str:
     >>> check_framework("jax")
     Traceback (most recent call last):
     ...
-    stargate.errors.InputError: framework: 'jax' is not allowed; expected one of megatron, nemo, nemo-2, megatron-bridge, torchtitan, llm-foundry, deepspeed
+    stargate.errors.InputError: framework: 'jax' is not allowed; expected one of megatron, nemo, nemo-2, megatron-bridge, hai-llm, torchtitan, llm-foundry, deepspeed
     """
     known = frameworks()
     if framework not in known:

@@ -91,6 +91,8 @@ def _framework_defaults(row: dict[str, str]) -> dict[str, Any]:
             continue
         if o.get("precision_pattern") and not re.search(o["precision_pattern"], row.get("precision", "")):
             continue
+        if o.get("version_pattern") and not re.search(o["version_pattern"], row.get("framework_version", "")):
+            continue
         fw.update({k: v for k, v in o.items() if not k.endswith("_pattern") and k not in ("source", "note")})
     return fw
 
@@ -143,14 +145,18 @@ def _setting(row: dict[str, str], key: str, table: dict[str, Any], taken: list[s
     return value
 
 
-def _routing(row: dict[str, str]) -> str | None:
+def _routing(row: dict[str, str], fw: dict[str, Any] | None = None) -> str | None:
     """MoE routing of a row: its ``moe_routing`` column when present, else what its model label says
-    (the Megatron-Bridge tables name token-drop and dropless variants in the model column)."""
+    (the Megatron-Bridge tables name token-drop and dropless variants in the model column), else
+    ``capacity`` where its recipe captures the whole iteration in one CUDA graph (fixed-size, padded
+    expert buffers: no host synchronisation on token counts; Megatron-Bridge 26.08 recipes)."""
     given = row.get("moe_routing", "").strip().lower()
     if given in ("dropless", "capacity"):
         return given
     label = row.get("model", "").lower()
     if "tokendrop" in label or "token drop" in label:
+        return "capacity"
+    if "full_iteration" in ((fw or {}).get("cuda_graph_scope") or []):
         return "capacity"
     return "dropless" if "dropless" in label else None
 
@@ -233,7 +239,8 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
         fabric=Fabric.INFINIBAND if fabric == "infiniband" else Fabric.ETHERNET,
         scale_out_bits_per_s=float(gbps) * 1e9 if gbps else None, scale_up_domain=domain,
         framework=row.get("framework", "").strip() or "megatron", framework_version=row.get("framework_version", "").strip(),
-        fp8_recipe=row.get("fp8_recipe", "").strip() or None, moe_routing=_routing(row),
+        fp8_recipe=row.get("fp8_recipe", "").strip() or None, moe_routing=_routing(row, fw),
+        ep_comm_overlap=fw.get("moe_a2a_overlap"), cuda_graphs=bool(fw["cuda_graph_scope"]) if "cuda_graph_scope" in fw else None,
     )
     try:
         e = estimate(resolve_context(_model(row), workload, catalog), plan)

@@ -92,7 +92,7 @@ class TrainBody(BaseModel):
     fabric: Fabric = Fabric.INFINIBAND
     framework: Annotated[str, Field(max_length=40)] | None = None
     """Training framework whose rules and defaults apply (``megatron``, ``nemo``, ``nemo-2``, ``megatron-bridge``,
-    ``torchtitan``, ``llm-foundry``, ``deepspeed``); default: ``megatron``."""
+    ``torchtitan``, ``llm-foundry``, ``deepspeed``, ``hai-llm``); default: ``megatron``."""
     fp8_recipe: Annotated[str, Field(max_length=16)] | None = None
     """Low-precision scaling recipe (``tensor``, ``delayed``, ``current``, ``rowwise``, ``block``, ``mxfp8`` with
     ``fp8``/``mxfp8``; ``nvfp4`` with ``nvfp4``); default: the framework's."""
