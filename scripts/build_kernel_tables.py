@@ -173,19 +173,25 @@ def pair_table(rows: dict, sel: np.ndarray, xcol: str, value: np.ndarray, out: d
     put(out, prefix, a, measured)
 
 
+def _by_head_dim(rows: dict, base: np.ndarray, axis: str, values: np.ndarray, out: dict, prefix: str) -> int:
+    """One pair table per head dimension under ``prefix`` (and the list of head dimensions); rows kept."""
+    dims = sorted(set(rows["head_dim"][base].tolist()))
+    kept = 0
+    for d in dims:
+        sel = base & (rows["head_dim"] == d)
+        pair_table(rows, sel, axis, values, out, f"{prefix}.d{d}")
+        kept += int(sel.sum())
+    if dims:
+        out[f"{prefix}.head_dims"] = np.array(dims, dtype=np.int32)
+    return kept
+
+
 def build_context(folder: Path, out: dict, stats: dict) -> None:
     rows = read(folder / "context_attention.parquet")
     kept = 0
     for (attn, kv), name in ATTN_DTYPES.items():
         base = (rows["attn_dtype"] == attn) & (rows["kv_cache_dtype"] == kv) & (rows["window_size"] == 0)
-        dims = sorted(set(rows["head_dim"][base].tolist()))
-        if not dims:
-            continue
-        for d in dims:
-            sel = base & (rows["head_dim"] == d)
-            pair_table(rows, sel, "seq_len", np.log2(rows["tflops"].astype(np.float64)), out, f"ctx.{name}.d{d}")
-            kept += int(sel.sum())
-        out[f"ctx.{name}.head_dims"] = np.array(dims, dtype=np.int32)
+        kept += _by_head_dim(rows, base, "seq_len", np.log2(rows["tflops"].astype(np.float64)), out, f"ctx.{name}")
     stats["context_attention"] = {"rows": len(rows["seq_len"]), "rows_kept": kept}
 
 
@@ -195,14 +201,7 @@ def build_generation(folder: Path, out: dict, stats: dict) -> None:
     for kv, name in KV_DTYPES.items():
         base = (rows["kv_cache_dtype"] == kv) & (rows["window_size"] == 0) & (rows["attn_dtype"] == "bfloat16")
         base &= ~rows["exceeds_mem_bw"]
-        dims = sorted(set(rows["head_dim"][base].tolist()))
-        if not dims:
-            continue
-        for d in dims:
-            sel = base & (rows["head_dim"] == d)
-            pair_table(rows, sel, "kv_len", np.log2(rows["kv_read_GBps"].astype(np.float64)), out, f"gen.{name}.d{d}")
-            kept += int(sel.sum())
-        out[f"gen.{name}.head_dims"] = np.array(dims, dtype=np.int32)
+        kept += _by_head_dim(rows, base, "kv_len", np.log2(rows["kv_read_GBps"].astype(np.float64)), out, f"gen.{name}")
     stats["generation_attention"] = {"rows": len(rows["kv_len"]), "rows_kept": kept,
                                      "dropped_exceeds_mem_bw": int(rows["exceeds_mem_bw"].sum())}
 
