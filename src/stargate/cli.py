@@ -272,6 +272,9 @@ def train_cmd(
     fp8_recipe: Annotated[str | None, typer.Option(
         help="Low-precision scaling recipe: tensor, delayed, current, rowwise, block or mxfp8 with --precision fp8 or "
              "mxfp8; nvfp4 with --precision nvfp4 (default: the framework's).")] = None,
+    moe_load_imbalance: Annotated[str | None, typer.Option(
+        help="MoE: tokens on the most loaded expert-parallel rank over the mean, 1 to 8 (default 1: balanced, as in "
+             "force-balanced benchmarks).", metavar="<float>")] = None,
     tp: Annotated[str | None, typer.Option(help="Tensor parallel (searched if left out).", metavar="<int>")] = None,
     pp: Annotated[str | None, typer.Option(help="Pipeline parallel.", metavar="<int>")] = None,
     dp: Annotated[str | None, typer.Option(help="Data parallel.", metavar="<int>")] = None,
@@ -298,6 +301,8 @@ def train_cmd(
                 "precision": precision, "fabric": fabric}
     chosen = {"framework": framework, "fp8_recipe": fp8_recipe}
     workload.update({k: v.strip().lower() for k, v in chosen.items() if v is not None})
+    if moe_load_imbalance is not None:
+        workload["moe_load_imbalance"] = moe_load_imbalance
     opts = {"tp": tp, "pp": pp, "dp": dp, "cp": cp, "ep": ep, "vp": vp, "mbs": mbs, "recompute": recompute,
             "sharding": sharding, "tokens": tokens, "top_k": top_k}
     raw = {"model": model, "workload": workload, **{k: v for k, v in opts.items() if v is not None}}
@@ -314,7 +319,7 @@ def train_cmd(
 
 _TRAIN_OPTIONS = {f: "--" + f.replace("_", "-") for f in (
     "model", "accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric", "framework", "fp8_recipe", "tp",
-    "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding", "tokens", "top_k")}
+    "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding", "tokens", "top_k", "moe_load_imbalance")}
 
 
 @app.command(name="validate")

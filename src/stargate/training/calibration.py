@@ -48,6 +48,10 @@ PARAMS = (
 """The fitted constants, fields of the catalog's ``training/default`` entry."""
 
 
+PRIOR_WEIGHT = 0.01
+"""Weight of the pull of each fitted constant towards the middle of its bounds (per full range)."""
+
+
 def catalog_with(x: np.ndarray, base: Catalog | None = None) -> Catalog:
     """``base`` (the shipped catalog) with the fitted constants set to ``x``."""
     base = base or Catalog.load()
@@ -76,7 +80,15 @@ def fit(rows: list[dict[str, str]], base: Catalog | None = None, x0: np.ndarray 
     lo = np.array([p.low for p in PARAMS])
     hi = np.array([p.high for p in PARAMS])
     start = np.clip(current(base) if x0 is None else x0, lo + 1e-9, hi - 1e-9)
-    result = least_squares(lambda x: _log_errors(validate_runs(rows, catalog_with(x, base))), start, bounds=(lo, hi),
+    # A weak pull towards the middle of each range (PRIOR_WEIGHT per full range): negligible for a constant
+    # the rows inform, it keeps one they do not (a source-specific constant in a fold without that source)
+    # at a neutral value instead of wherever the optimizer happens to leave it.
+    mid, span = (lo + hi) / 2, hi - lo
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([_log_errors(validate_runs(rows, catalog_with(x, base))), PRIOR_WEIGHT * (x - mid) / span])
+
+    result = least_squares(residuals, start, bounds=(lo, hi),
                            loss="soft_l1", f_scale=0.1, diff_step=1e-2, max_nfev=200, ftol=1e-5, xtol=1e-4)
     return result.x
 
