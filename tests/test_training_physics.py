@@ -81,3 +81,31 @@ def test_zero3_latency_grows_with_the_data_parallel_degree():
                         framework="deepspeed").step.dp_comm[0]) for g in (384, 768, 1536)]
     assert times[0] < times[1] < times[2]
     assert np.diff(times).min() > 0
+
+
+def test_current_scaling_pays_one_amax_read_of_every_fp8_gemm_input():
+    from stargate import kernels
+
+    plan = {"tp": 1, "pp": 1, "dp": 8, "mbs": 1}
+    delayed = _est("llama3.1-8b", "h100", 8, 4096, 8, plan, precision="fp8", fp8_recipe="delayed")
+    current = _est("llama3.1-8b", "h100", 8, 4096, 8, plan, precision="fp8", fp8_recipe="current")
+    m = preset("llama3.1-8b")
+    # Per token per layer: forward inputs of QKV, output, up and down projections (3h + f) and their
+    # gradients backward, each read once more in bf16.
+    extra_bytes = 2 * (3 * m.hidden_size + m.ffn_hidden_size) * 2.0 * 4096 * m.n_layers
+    expected = extra_bytes / kernels.stream_bw_bytes_per_s("h100")
+    gained = float(current.step.compute[0] - delayed.step.compute[0])
+    assert gained == pytest.approx(expected, rel=0.02)
+
+
+def test_framework_fp8_recipe_defaults():
+    from stargate.training.features import fp8_recipe_of
+
+    def w(**kw):
+        return Workload(accelerator="h100", gpus=8, seq_len=4096, global_batch=8, **kw)
+
+    assert fp8_recipe_of(w(precision="fp8", framework="megatron")) == "delayed"
+    assert fp8_recipe_of(w(precision="fp8", framework="megatron-bridge")) == "current"
+    assert fp8_recipe_of(w(precision="fp8", framework="hai-llm")) == "block"
+    assert fp8_recipe_of(w(precision="fp8", framework="megatron", fp8_recipe="block")) == "block"
+    assert fp8_recipe_of(w(precision="bf16", framework="megatron")) is None

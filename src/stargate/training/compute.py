@@ -39,7 +39,7 @@ import numpy as np
 from stargate import kernels
 from stargate.errors import InputError
 from stargate.training.context import TrainingContext
-from stargate.training.features import workload_features
+from stargate.training.features import fp8_recipe_of, workload_features
 from stargate.training.plans import Plans
 
 __all__ = ["ComputeTimes", "compute_times", "gemm_dtype"]
@@ -201,6 +201,11 @@ def _memory_bytes(ctx: TrainingContext, plans: Plans) -> np.ndarray:
     per_token = np.where(plans.sp == 1, (24.0 * h + 3.0 * f_eff) / tp, 24.0 * h + 3.0 * f_eff / tp)
     if m.moe is not None:  # permuting tokens to their experts and back: 4 passes of top_k x h
         per_token = per_token + m.moe_layers / m.n_layers * 4.0 * m.moe.top_k * h / tp
+    if fp8_recipe_of(ctx.workload) == "current":
+        # Current scaling reads every FP8 GEMM input once more for its amax, forward (the inputs of the
+        # QKV, output, up and down projections: 3h + f) and backward (their gradients): 2/3 of that per pass.
+        gemm_in = np.where(plans.sp == 1, (3.0 * h + f_eff) / tp, 2.0 * h + (h + f_eff) / tp)
+        per_token = per_token + 2.0 / 3.0 * gemm_in
     return per_token * BF16
 
 
@@ -209,7 +214,7 @@ def _per_microbatch(ctx: TrainingContext, tp: np.ndarray, cp: np.ndarray, mbs: n
     """Stacked per-micro-batch seconds on the slowest stage: gemm, gemm fwd, attention, attention fwd,
     experts (forward + backward unless named fwd)."""
     m, w = ctx.model, ctx.workload
-    dtype = gemm_dtype(w.precision, w.fp8_recipe)
+    dtype = gemm_dtype(w.precision, fp8_recipe_of(w))
     tokens = mbs * w.seq_len / cp
     layers = m.n_layers / pp
     g = _layer_gemms(ctx, tp, tokens, dtype)

@@ -16,7 +16,7 @@ from typing import Any
 from stargate.errors import InputError
 from stargate.inputs import load_yaml
 
-__all__ = ["Features", "features", "workload_features"]
+__all__ = ["Features", "features", "fp8_recipe_of", "workload_features"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Features:
     ep_comm_overlap: bool = False
     zero3_unit_params: float = 0.0
     pipeline_schedule: str = "1f1b"
+    fp8_recipe: str = "delayed"
 
 
 @cache
@@ -67,7 +68,8 @@ def features(framework: str, version: str = "", moe_routing: str | None = None) 
     return Features(framework, chosen["gemm_isa"], chosen["attention"], bool(chosen["cuda_graphs"]), bool(chosen["fused_elementwise"]),
                     bool(chosen["tp_comm_overlap"]), moe_routing or chosen["moe_routing"], str(entry["source"]),
                     float(chosen.get("grad_reduce_bytes", 4)), bool(chosen.get("ep_comm_overlap", False)),
-                    float(chosen.get("zero3_unit_params", 0)), str(chosen.get("pipeline_schedule", "1f1b")))
+                    float(chosen.get("zero3_unit_params", 0)), str(chosen.get("pipeline_schedule", "1f1b")),
+                    str(chosen.get("fp8_recipe", "delayed")))
 
 
 def workload_features(workload: Any) -> Features:
@@ -84,3 +86,23 @@ def workload_features(workload: Any) -> Features:
     changes = {k: v for k, v in (("ep_comm_overlap", workload.ep_comm_overlap), ("cuda_graphs", workload.cuda_graphs))
                if v is not None}
     return replace(f, **changes) if changes else f
+
+
+def fp8_recipe_of(workload: Any) -> str | None:
+    """The scaling recipe a workload's low-precision GEMMs run: its own, else its framework's documented
+    default for FP8 (MXFP8 and NVFP4 name their own recipe); ``None`` for 16-bit work.
+
+    Examples
+    --------
+    >>> from stargate.training.context import Workload
+    >>> w = Workload(accelerator="h100", gpus=8, seq_len=4096, global_batch=8, precision="fp8", framework="megatron-bridge")
+    >>> fp8_recipe_of(w), fp8_recipe_of(w.model_copy(update={"framework": "megatron"}))
+    ('current', 'delayed')
+    """
+    if workload.precision in ("bf16", "fp16"):
+        return None
+    if workload.fp8_recipe:
+        return workload.fp8_recipe
+    if workload.precision in ("mxfp8", "nvfp4"):
+        return workload.precision
+    return features(workload.framework, workload.framework_version).fp8_recipe
