@@ -109,3 +109,21 @@ def test_framework_fp8_recipe_defaults():
     assert fp8_recipe_of(w(precision="fp8", framework="hai-llm")) == "block"
     assert fp8_recipe_of(w(precision="fp8", framework="megatron", fp8_recipe="block")) == "block"
     assert fp8_recipe_of(w(precision="bf16", framework="megatron")) is None
+
+
+def test_torchtitan_selective_recompute_repeats_half_the_forward_gemms():
+    plan = {"tp": 1, "pp": 1, "dp": 8, "mbs": 1, "recompute": "selective", "sharding": "zero3"}
+    none = {**plan, "recompute": "none"}
+    tt = _est("llama3.1-8b", "h100", 8, 8192, 8, plan, framework="torchtitan")
+    mg = _est("llama3.1-8b", "h100", 8, 8192, 8, plan, framework="megatron")
+    ctx = resolve_context(preset("llama3.1-8b"), Workload(accelerator="h100", gpus=8, seq_len=8192, global_batch=8,
+                                                          framework="torchtitan"))
+    from stargate.training.compute import compute_times
+    from stargate.training.estimate import _per_unique
+
+    ct = compute_times(ctx, Plans.one(**none), np.array([1.0]), _per_unique)
+    gemm_fwd_share = float(tt.step.recompute[0] - mg.step.recompute[0])
+    assert gemm_fwd_share > 0
+    # Half the forward GEMMs: a third of the forward + backward GEMM time, halved (within the kernel tables'
+    # forward/backward asymmetry).
+    assert gemm_fwd_share == pytest.approx(0.5 * float(ct.gemm[0]) / 3, rel=0.25)

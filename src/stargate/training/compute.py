@@ -26,7 +26,8 @@ AIConfigurator; chips without tables borrow the nearest measured one, scaled by 
 
 A pipeline's slowest stage is the last when it also holds the output head (stage imbalance:
 ``L/pp`` layers plus the logits). Recompute repeats the forward it recomputes (full: the whole
-layer; selective: the memory-bound passes).
+layer; selective: the memory-bound passes, plus the share of the forward GEMMs the framework's
+selective policy drops — torchtitan's per-op policy recomputes every second matmul).
 """
 
 from __future__ import annotations
@@ -285,6 +286,6 @@ def compute_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, per_uni
         overhead = overhead + d.moe_layer_overhead_s * m.moe_layers / plans.pp * micro
     full, selective = plans.recompute == 2, plans.recompute == 1
     recompute = np.where(full, gemm_fwd + attn_fwd + experts_fwd + t_mem_fwd,
-                         np.where(selective, t_mem_fwd, 0.0))
+                         np.where(selective, t_mem_fwd + f.selective_gemm_share * gemm_fwd, 0.0))
     return ComputeTimes(gemm=gemm, attention=attn, experts=experts, memory_bound=3.0 * t_mem_fwd, overhead=overhead,
                         recompute=recompute, attention_fwd=attn_fwd)

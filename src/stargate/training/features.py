@@ -36,6 +36,7 @@ class Features:
     zero3_unit_params: float = 0.0
     pipeline_schedule: str = "1f1b"
     fp8_recipe: str = "delayed"
+    selective_gemm_share: float = 0.0
 
 
 @cache
@@ -69,7 +70,7 @@ def features(framework: str, version: str = "", moe_routing: str | None = None) 
                     bool(chosen["tp_comm_overlap"]), moe_routing or chosen["moe_routing"], str(entry["source"]),
                     float(chosen.get("grad_reduce_bytes", 4)), bool(chosen.get("ep_comm_overlap", False)),
                     float(chosen.get("zero3_unit_params", 0)), str(chosen.get("pipeline_schedule", "1f1b")),
-                    str(chosen.get("fp8_recipe", "delayed")))
+                    str(chosen.get("fp8_recipe", "delayed")), float(chosen.get("selective_gemm_share", 0.0)))
 
 
 def workload_features(workload: Any) -> Features:
