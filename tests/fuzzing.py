@@ -75,6 +75,8 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
         "--pp": ["1", "2", "4"], "--dp": ["1", "8"], "--cp": ["1", "2"], "--ep": ["1", "8"], "--vp": ["1", "2"],
         "--mbs": ["1", "2"], "--recompute": ["none", "selective", "full"], "--sharding": ["zero1", "zero3"],
         "--tokens": ["1e12", "15e12"], "--top-k": ["1", "3"],
+        "--framework": ["megatron", "megatron-bridge", "torchtitan", "llm-foundry", "deepspeed", "hai-llm"],
+        "--fp8-recipe": ["delayed", "current", "block", "mxfp8", "nvfp4"], "--moe-load-imbalance": ["1", "1.2", "2"],
     },
     "plan": {"--builtin": ["stargate", "stargate-2025", "stargate-multisite"], "--scaling-law": ["chinchilla", "besiroglu2024"]},
     "catalog list": {},
