@@ -72,9 +72,9 @@ def test_validate_published_runs(cli, tmp_path):
     assert r.code == 0, r.stderr
     s = r.json()["summary"]
     assert s["predicted"] + s["skipped"] == 307
-    # Accuracy against the runs file is asserted in tests/test_training_targets.py (targets, guard, and the
-    # previous model's 8% median guard, now a strict xfail with the measured figure).
-    assert 0 < s["overall"]["median_abs_error"] < 1 and s["with_measurement"] >= 265
+    # Median absolute error on tokens/s per GPU at most 8% (the issue 11 targets, p90 and cross-validated
+    # figures: tests/test_training_targets.py and docs/calibration.md).
+    assert s["overall"]["median_abs_error"] <= 0.08
     with out.open() as f:
         rows = list(csv.DictReader(f))
     assert {"run_id", "predicted_tokens_per_s_per_gpu", "predicted_step_time_s", "predicted_mfu_pct",

@@ -16,7 +16,8 @@ AIConfigurator; chips without tables borrow the nearest measured one, scaled by 
 - **Attention**: the measured fused forward (causal, per head count and head dimension on the GPU)
   times ``1 + 2.90`` for the backward (FlashAttention-2's backward FLOP ratio and efficiency, see
   :func:`stargate.kernels.attention_backward_factor`); context parallelism splits it evenly
-  (load-balanced ring attention); sliding-window layers attend to their window.
+  (load-balanced ring attention: per rank, a causal block of ``s/cp`` tokens and ``(cp-1)/2`` full
+  blocks, each at the kernel's speed for its length); sliding-window layers attend to their window.
 - **Routed experts**: grouped GEMMs, each expert's gate/up and down looked up at the tokens it
   really receives (``mbs·s/(cp·tp)`` tokens from each of ``ep`` ranks, ``top_k`` each, balanced),
   forward + both gradients; permuting tokens to their experts and back is memory-bound traffic.
@@ -147,12 +148,20 @@ def _attention(ctx: TrainingContext, tp: np.ndarray, cp: np.ndarray, mbs: np.nda
 
     fa2_floor = _fa2_floor(ctx)
 
-    def both(window: int) -> tuple[Any, Any]:
-        fwd = kernels.attention_time_s(chip, mbs, s, heads, kv, m.dim, window, catalog=cat)
+    def causal(length: Any, window: int) -> Any:
+        fwd = kernels.attention_time_s(chip, mbs, length, heads, kv, m.dim, window, catalog=cat)
         if fa2_floor:  # FlashAttention-2 on a chip newer than Ampere: no faster than its best fraction of peak
-            flops = kernels.attention_flops(mbs, s, heads, m.dim, window)
-            fwd = np.maximum(fwd, flops / fa2_floor)
-        fwd = fwd / cp
+            fwd = np.maximum(fwd, kernels.attention_flops(mbs, length, heads, m.dim, window) / fa2_floor)
+        return fwd
+
+    def both(window: int) -> tuple[Any, Any]:
+        if window:  # a sliding window needs only its own chunk and the window before it: an even split
+            fwd = causal(s, window) / cp
+        else:
+            # Load-balanced causal ring attention: per rank, blocks of L = s/cp tokens — its causal
+            # diagonal and (cp-1)/2 full blocks, a full L-block taking half a causal 2L-block's time.
+            block = s / cp
+            fwd = causal(block, 0) + np.where(cp > 1, (cp - 1) / 4 * causal(2 * block, 0), 0.0)
         return fwd * (1.0 + kernels.attention_backward_factor()), fwd
 
     full_train, full_fwd = both(0)
