@@ -430,5 +430,11 @@ def test_web_train_body_takes_framework_and_recipe():
             detail = r.json()["detail"][0]
             assert detail["loc"] == ["body", field] and detail["input"] == value
         assert "deepspeed" in client.post("/api/train", json={**body, "framework": "jax"}).json()["detail"][0]["msg"]
+        moe = {"model": "mixtral-8x7b", "accelerator": "h100", "gpus": 64, "seq_len": 4096, "global_batch": 512, "ep": 8}
+        balanced = client.post("/api/train", json=moe).json()["tokens_per_s_per_gpu"]
+        skewed = client.post("/api/train", json={**moe, "moe_load_imbalance": 1.3}).json()["tokens_per_s_per_gpu"]
+        assert skewed < balanced
+        r = client.post("/api/train", json={**moe, "moe_load_imbalance": 0.5})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "moe_load_imbalance"]
     finally:
         app.state.pool.close()

@@ -96,6 +96,8 @@ class TrainBody(BaseModel):
     fp8_recipe: Annotated[str, Field(max_length=16)] | None = None
     """Low-precision scaling recipe (``tensor``, ``delayed``, ``current``, ``rowwise``, ``block``, ``mxfp8`` with
     ``fp8``/``mxfp8``; ``nvfp4`` with ``nvfp4``); default: the framework's."""
+    moe_load_imbalance: Annotated[float, Field(ge=1.0, le=8.0)] | None = None
+    """MoE: tokens on the most loaded expert-parallel rank over the mean; default 1 (balanced)."""
     tp: Degree | None = None
     pp: Degree | None = None
     dp: Degree | None = None

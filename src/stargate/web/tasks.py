@@ -61,7 +61,7 @@ def train(body: TrainBody) -> dict[str, Any]:
     from stargate.training.rules import check_fp8_recipe, check_framework
 
     workload = {k: getattr(body, k) for k in ("accelerator", "gpus", "seq_len", "global_batch", "precision", "fabric")}
-    chosen = {k: getattr(body, k) for k in ("framework", "fp8_recipe") if getattr(body, k) is not None}
+    chosen = {k: getattr(body, k) for k in ("framework", "fp8_recipe", "moe_load_imbalance") if getattr(body, k) is not None}
     rest = body.model_dump(exclude=set(workload) | set(chosen) | {"model"}, exclude_none=True)
     if "framework" in chosen:
         check_framework(chosen["framework"])
