@@ -127,3 +127,20 @@ def test_torchtitan_selective_recompute_repeats_half_the_forward_gemms():
     # Half the forward GEMMs: a third of the forward + backward GEMM time, halved (within the kernel tables'
     # forward/backward asymmetry).
     assert gemm_fwd_share == pytest.approx(0.5 * float(ct.gemm[0]) / 3, rel=0.25)
+
+
+def test_runs_file_rows_take_their_family_head_dim_and_say_so():
+    from stargate.catalog import Catalog
+    from stargate.training.validate import predict_row
+
+    row = {"run_id": "x", "source_id": "s", "model": "Qwen3_30B_a3B", "arch": "moe", "n_layers": "48", "hidden_size": "2048",
+           "n_heads": "32", "n_kv_heads": "4", "vocab_size": "151936", "seq_len": "4096", "moe_experts": "128",
+           "moe_top_k": "8", "moe_expert_ffn": "768", "ffn_kind": "swiglu", "attention_kind": "gqa",
+           "accelerator": "h100-sxm-80g", "num_gpus": "8", "tp": "1", "pp": "1", "dp": "8", "ep": "8",
+           "global_batch_seqs": "64", "framework": "megatron-bridge", "precision": "bf16"}
+    with_default = predict_row(row, Catalog.load())
+    assert any(d.startswith("head_dim=128") for d in with_default.defaults)
+    # 2048 / 32 = 64 would halve the attention's width: a given column wins, and 64 runs faster.
+    given = predict_row({**row, "head_dim": "64"}, Catalog.load())
+    assert not any(d.startswith("head_dim") for d in given.defaults)
+    assert given.predicted_tokens_per_s_per_gpu > with_default.predicted_tokens_per_s_per_gpu

@@ -76,7 +76,22 @@ class RowResult:
 def _defaults() -> dict[str, dict[str, dict[str, Any]]]:
     text = (resources.files("stargate.training") / "framework_defaults.yaml").read_text(encoding="utf-8")
     doc = load_yaml(text, "framework_defaults.yaml")
-    return {"framework": {f["id"]: f for f in doc["frameworks"]}, "hardware": {h["accelerator"]: h for h in doc["hardware"]}}
+    return {"framework": {f["id"]: f for f in doc["frameworks"]}, "hardware": {h["accelerator"]: h for h in doc["hardware"]},
+            "architecture": {str(i): a for i, a in enumerate(doc.get("architecture") or [])}}
+
+
+def _head_dim(row: dict[str, str]) -> tuple[int | None, str]:
+    """A row's head dimension: its ``head_dim`` column, else its model family's published one (with the
+    default named), else ``None`` (hidden_size / n_heads)."""
+    import re
+
+    given = _int(row, "head_dim")
+    if given:
+        return given, ""
+    for a in _defaults()["architecture"].values():
+        if re.search(a["model_pattern"], row.get("model", "")):
+            return int(a["head_dim"]), f"head_dim={a['head_dim']} ({a['source'].split(':')[0]})"
+    return None, ""
 
 
 def _framework_defaults(row: dict[str, str]) -> dict[str, Any]:
@@ -127,6 +142,7 @@ def _model(row: dict[str, str]) -> ModelSpec:
     ffn = _int(row, "ffn_hidden_size")
     return ModelSpec(
         name=row.get("model", "run"), n_layers=layers, hidden_size=_int(row, "hidden_size"), n_heads=_int(row, "n_heads"),
+        head_dim=_head_dim(row)[0] if kind != "mla" else None,
         n_kv_heads=_int(row, "n_kv_heads") if kind != "mla" else None, ffn_hidden_size=ffn if (moe is None or moe.dense_layers) else None,
         ffn_kind=row.get("ffn_kind") if row.get("ffn_kind") in ("gelu", "swiglu", "squared_relu") else "gelu",
         vocab_size=_int(row, "vocab_size"), mla=DEEPSEEK_MLA if kind == "mla" else None, moe=moe,
@@ -232,7 +248,8 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     domain = _int(row, "scaleup_domain")
     plan = Plans.one(tp=tp, pp=_int(row, "pp") or 1, dp=_int(row, "dp") or 1, cp=_int(row, "cp") or 1,
                      ep=_int(row, "ep") or 1, vp=vp, mbs=mbs, recompute=recompute, sharding=sharding, sp=sp)
-    res.defaults = taken
+    head_note = _head_dim(row)[1]
+    res.defaults = taken + ([head_note] if head_note else [])
     workload = Workload(
         accelerator=row["accelerator"], gpus=int(plan.gpus[0]), seq_len=int(row["seq_len"]),
         global_batch=int(row["global_batch_seqs"]), precision=precision,
