@@ -63,6 +63,9 @@ class Workload(BaseModel):
     moe_load_imbalance: float = Field(1.0, ge=1.0, le=8.0)
     """Tokens on the most loaded expert-parallel rank over the mean (1.0: balanced, as in force-balanced
     benchmarks); the routed-expert GEMMs and the all-to-all wait for that rank."""
+    activation_offload_layers: int = Field(0, ge=0, le=1_000_000)
+    """Layers whose saved activations are offloaded to host memory (Megatron-Core ``cpu_offloading_num_layers``):
+    they hold no GPU memory; the copies overlap compute."""
     cuda_graphs: bool | None = None
     """Layers captured in CUDA graphs (no CPU launch floor per layer); default: the framework's."""
 

@@ -274,7 +274,7 @@ def estimate(ctx: TrainingContext, plans: Plans) -> Estimate:
     step = StepTime(t_compute - ct.overhead, ct.overhead + t_sync, t_recompute, bubble, comm["tp"], comm["cp"], comm["ep"],
                     comm["pp"], comm["dp"], comm["contention"], t_opt)
     mem = memory_per_gpu(m, plans, w.seq_len, micro, precision=w.precision, framework=w.framework,
-                         accelerator=ctx.accelerator)
+                         accelerator=ctx.accelerator, offload_layers=w.activation_offload_layers)
     total = step.total
     gpus = plans.gpus
     model_flops = m.model_flops_per_token(w.seq_len) * tokens

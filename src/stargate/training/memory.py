@@ -363,14 +363,15 @@ def _states(prof: MemoryProfile, plans: Plans, params: Any, group: Any, precisio
 def memory_per_gpu(
     model: ModelSpec, plans: Plans, seq_len: int, micro_batches: np.ndarray, fp8: bool = False,
     overhead_bytes: float | None = None, *, precision: str | None = None, framework: str = "megatron",
-    accelerator: Any = None,
+    accelerator: Any = None, offload_layers: int = 0,
 ) -> Memory:
     """Memory of the most loaded GPU for each plan.
 
     ``precision`` is the matmul number format (``bf16``, ``fp16``, ``fp8``, ``mxfp8``, ``nvfp4``; the
     older ``fp8`` flag means ``fp8``); ``framework`` selects the memory profile; ``accelerator`` (the
     catalog entry) tells whether per-tensor FP8 weights need a transposed copy; ``overhead_bytes``
-    replaces the profile's fixed per-GPU reserve.
+    replaces the profile's fixed per-GPU reserve; ``offload_layers`` layers of each stage keep their
+    saved activations in host memory.
 
     Examples
     --------
@@ -401,6 +402,9 @@ def memory_per_gpu(
     tokens = plans.mbs * seq_len / cp
     act_first, act_mid, act_last = _in_flight_layers(prof, model.n_layers, pp, vp, micro_batches)
     per_mb = per_token_layer * tokens
+    if offload_layers:  # activations of offloaded layers live in host memory (Megatron-Core CPU offloading)
+        stage_layers = model.n_layers / pp
+        per_mb = per_mb * (1.0 - np.minimum(offload_layers, stage_layers) / stage_layers)
     act_first, act_mid, act_last = per_mb * act_first, per_mb * act_mid, per_mb * act_last
 
     # Logits and loss on the last stage, one micro-batch.

@@ -108,6 +108,8 @@ def _framework_defaults(row: dict[str, str]) -> dict[str, Any]:
             continue
         if o.get("version_pattern") and not re.search(o["version_pattern"], row.get("framework_version", "")):
             continue
+        if o.get("dp_sharding_pattern") and not re.search(o["dp_sharding_pattern"], row.get("dp_sharding", "")):
+            continue
         fw.update({k: v for k, v in o.items() if not k.endswith("_pattern") and k not in ("source", "note")})
     return fw
 
@@ -258,6 +260,7 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
         framework=row.get("framework", "").strip() or "megatron", framework_version=row.get("framework_version", "").strip(),
         fp8_recipe=row.get("fp8_recipe", "").strip() or None, moe_routing=_routing(row, fw),
         ep_comm_overlap=fw.get("moe_a2a_overlap"), cuda_graphs=bool(fw["cuda_graph_scope"]) if "cuda_graph_scope" in fw else None,
+        activation_offload_layers=_int(row, "cpu_offload_layers") or int(fw.get("cpu_offloading_num_layers") or 0),
     )
     try:
         e = estimate(resolve_context(_model(row), workload, catalog), plan)
