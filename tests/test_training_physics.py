@@ -144,3 +144,12 @@ def test_runs_file_rows_take_their_family_head_dim_and_say_so():
     given = predict_row({**row, "head_dim": "64"}, Catalog.load())
     assert not any(d.startswith("head_dim") for d in given.defaults)
     assert given.predicted_tokens_per_s_per_gpu > with_default.predicted_tokens_per_s_per_gpu
+
+
+def test_offloaded_layers_hold_no_activations_on_the_gpu():
+    plan = {"tp": 1, "pp": 1, "dp": 64, "mbs": 2, "sharding": "zero3"}
+    kept = _est("llama3-70b", "gb200", 64, 8192, 128, plan, precision="fp8", framework="megatron-bridge")
+    half = _est("llama3-70b", "gb200", 64, 8192, 128, plan, precision="fp8", framework="megatron-bridge",
+                activation_offload_layers=40)
+    assert float(half.memory.activations[0]) == pytest.approx(float(kept.memory.activations[0]) * 40 / 80, rel=1e-9)
+    assert float(half.step_time_s[0]) == pytest.approx(float(kept.step_time_s[0]), rel=1e-12)  # the copies overlap
