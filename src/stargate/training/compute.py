@@ -245,8 +245,9 @@ _CACHE_SIZE = 50_000
 
 
 def _kernel_times(ctx: TrainingContext, *cols: np.ndarray) -> np.ndarray:
-    """:func:`_per_microbatch`, remembered: kernel times depend only on the job and the layout, not on the
-    fitted constants, so a calibration (hundreds of passes over the runs file) looks each up once."""
+    """:func:`_per_microbatch`, remembered: kernel times depend on the job and the layout and, of the fitted
+    constants, only on ``sm80_peak_fraction`` (a cap applied GEMM by GEMM, so it is part of the key), so a
+    calibration (hundreds of passes over the runs file) looks most of them up once."""
     w = ctx.workload
     key = (ctx.model.model_dump_json(), ctx.accelerator.model_dump_json(), w.seq_len, w.precision, w.fp8_recipe, w.framework, w.framework_version,
            w.moe_routing, ctx.defaults.fa2_forward_peak_fraction, ctx.defaults.sm80_peak_fraction, tuple(tuple(c.tolist()) for c in cols))

@@ -3,25 +3,24 @@
 For every candidate plan (:class:`~stargate.training.plans.Plans`), with ``m`` micro-batches per
 pipeline per step and ``N = tp·pp·cp·dp`` GPUs sharing the work evenly:
 
-- **compute** — matmul FLOPs (6 per active matmul parameter per token, plus 2 more under full
-  recompute) at the precision's dense peak times the generation's matmul efficiency, which falls
-  for small GEMMs as ``x / (x + x_half)`` with ``x`` the smallest per-GPU GEMM dimension;
-  attention FLOPs (halved for causal masks, as flash attention skips masked blocks) at the
-  16-bit peak times the attention efficiency; memory-bound work (norms, residuals, activation
-  functions, rotary embeddings: about ``24h + 3f`` bytes per token per layer per pass, replicated
-  on tensor-parallel ranks without sequence parallelism; MoE layers add ``4·top_k·h`` for
-  permuting tokens to their experts and back) at HBM bandwidth times the memory
-  efficiency (roofline: Williams et al. 2009);
-- **pipeline bubble** — ``(pp-1) / (m·vp)`` of the compute (Narayanan et al. 2021, eqs. 1-2);
+- **compute** — every GEMM, attention call, routed-expert GEMM and memory-bound pass of the slowest
+  pipeline stage, timed from measured kernels by shape (:func:`stargate.training.compute.compute_times`),
+  with the eager-launch floor and dropless-MoE fixed cost as **overhead**; recompute repeats the forward
+  the framework's policy drops;
+- **pipeline bubble** — ``(pp-1) / (m·vp)`` of the compute (Narayanan et al. 2021, eqs. 1-2); DualPipe
+  ``(pp/2-1) / m`` (DeepSeek-V3 report, Table 2); plus the wait for the slowest of ``N`` jittered GPUs;
 - **tensor-parallel** all-reduce (or reduce-scatter + all-gather with SP; the same bytes) of the
   layer activations, 4 per layer per micro-batch (6 with full recompute), on the scale-up domain,
-  of which a fitted fraction is exposed;
+  of which a fitted fraction is exposed where the framework overlaps it (all of it elsewhere);
 - **context-parallel** ring exchange of keys and values, exposed where it exceeds attention compute;
-- **expert-parallel** all-to-all, dispatch and combine in both passes, a fitted fraction exposed;
+- **expert-parallel** all-to-all, dispatch and combine in both passes, on the levels it crosses: a
+  fitted fraction exposed inside the NVLink domain, all of it across the fabric, none where the
+  framework overlaps it with another micro-batch;
 - **pipeline send/recv** of activations on the fill and drain path;
 - **data-parallel** gradient reduce-scatter (all-reduce without sharding) overlapped with the last
   micro-batch's backward pass, and the parameter all-gather overlapped with the first forward;
-  under ZeRO-3 the per-micro-batch gathers overlap the whole compute;
+  experts' gradients over their own group; under ZeRO-3 per-unit gathers overlap the whole compute;
+- **communication contention** — hidden communication slows the compute by the SMs it holds;
 - **optimizer** — the Adam update, memory-bound over the GPU's shard of the optimizer state.
 
 ``mfu`` is model FLOPs (:meth:`ModelSpec.model_flops_per_token`: 6·N plus attention, no

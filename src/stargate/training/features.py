@@ -8,7 +8,7 @@ only through what its documentation says it does, never through a free multiplie
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -66,11 +66,9 @@ def features(framework: str, version: str = "", moe_routing: str | None = None) 
         if release["until"] and version and version <= str(release["until"]):
             chosen = release
             break
-    return Features(framework, chosen["gemm_isa"], chosen["attention"], bool(chosen["cuda_graphs"]), bool(chosen["fused_elementwise"]),
-                    bool(chosen["tp_comm_overlap"]), moe_routing or chosen["moe_routing"], str(entry["source"]),
-                    float(chosen.get("grad_reduce_bytes", 4)), bool(chosen.get("ep_comm_overlap", False)),
-                    float(chosen.get("zero3_unit_params", 0)), str(chosen.get("pipeline_schedule", "1f1b")),
-                    str(chosen.get("fp8_recipe", "delayed")), float(chosen.get("selective_gemm_share", 0.0)))
+    given = {f.name for f in fields(Features)} - {"framework", "source", "moe_routing"}
+    return Features(framework=framework, source=str(entry["source"]), moe_routing=moe_routing or chosen["moe_routing"],
+                    **{k: v for k, v in chosen.items() if k in given})
 
 
 def workload_features(workload: Any) -> Features:

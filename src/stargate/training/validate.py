@@ -77,7 +77,7 @@ def _defaults() -> dict[str, dict[str, dict[str, Any]]]:
     text = (resources.files("stargate.training") / "framework_defaults.yaml").read_text(encoding="utf-8")
     doc = load_yaml(text, "framework_defaults.yaml")
     return {"framework": {f["id"]: f for f in doc["frameworks"]}, "hardware": {h["accelerator"]: h for h in doc["hardware"]},
-            "architecture": {str(i): a for i, a in enumerate(doc.get("architecture") or [])}}
+            "architecture": {a["model_pattern"]: a for a in doc.get("architecture") or []}}
 
 
 def _head_dim(row: dict[str, str]) -> tuple[int | None, str]:
@@ -134,7 +134,7 @@ def _int(row: dict[str, str], key: str) -> int | None:
     return int(float(v)) if v else None
 
 
-def _model(row: dict[str, str]) -> ModelSpec:
+def _model(row: dict[str, str], head_dim: int | None = None) -> ModelSpec:
     moe = None
     if row.get("moe_experts", "").strip():
         moe = MoE(experts=_int(row, "moe_experts"), top_k=_int(row, "moe_top_k"), expert_ffn=_int(row, "moe_expert_ffn"),
@@ -144,7 +144,7 @@ def _model(row: dict[str, str]) -> ModelSpec:
     ffn = _int(row, "ffn_hidden_size")
     return ModelSpec(
         name=row.get("model", "run"), n_layers=layers, hidden_size=_int(row, "hidden_size"), n_heads=_int(row, "n_heads"),
-        head_dim=_head_dim(row)[0] if kind != "mla" else None,
+        head_dim=head_dim if kind != "mla" else None,
         n_kv_heads=_int(row, "n_kv_heads") if kind != "mla" else None, ffn_hidden_size=ffn if (moe is None or moe.dense_layers) else None,
         ffn_kind=row.get("ffn_kind") if row.get("ffn_kind") in ("gelu", "swiglu", "squared_relu") else "gelu",
         vocab_size=_int(row, "vocab_size"), mla=DEEPSEEK_MLA if kind == "mla" else None, moe=moe,
@@ -250,7 +250,7 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     domain = _int(row, "scaleup_domain")
     plan = Plans.one(tp=tp, pp=_int(row, "pp") or 1, dp=_int(row, "dp") or 1, cp=_int(row, "cp") or 1,
                      ep=_int(row, "ep") or 1, vp=vp, mbs=mbs, recompute=recompute, sharding=sharding, sp=sp)
-    head_note = _head_dim(row)[1]
+    head_dim, head_note = _head_dim(row)
     res.defaults = taken + ([head_note] if head_note else [])
     workload = Workload(
         accelerator=row["accelerator"], gpus=int(plan.gpus[0]), seq_len=int(row["seq_len"]),
@@ -263,7 +263,7 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
         activation_offload_layers=_int(row, "cpu_offload_layers") or int(fw.get("cpu_offloading_num_layers") or 0),
     )
     try:
-        e = estimate(resolve_context(_model(row), workload, catalog), plan)
+        e = estimate(resolve_context(_model(row, head_dim), workload, catalog), plan)
     except (InputError, ValueError) as err:
         res.skipped = f"cannot model: {_reason(err)}"
         return res
