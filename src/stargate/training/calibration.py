@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from stargate.catalog import Catalog, _merge
-from stargate.errors import InputError
+from stargate.errors import InputError, MissingExtra
 from stargate.training.validate import RowResult, validate_runs
 
 __all__ = ["PARAMS", "Param", "catalog_with", "cross_validate", "fit", "generation_of"]
@@ -47,6 +47,9 @@ PARAMS = (
 )
 """The fitted constants, fields of the catalog's ``training/default`` entry."""
 
+
+CV_BY = ("source", "generation")
+"""What a cross-validation may leave out in turn."""
 
 PRIOR_WEIGHT = 0.01
 """Weight of the pull of each fitted constant towards the middle of its bounds (per full range)."""
@@ -76,7 +79,7 @@ def fit(rows: list[dict[str, str]], base: Catalog | None = None, x0: np.ndarray 
     try:
         from scipy.optimize import least_squares
     except ImportError:  # pragma: no cover - depends on the environment
-        raise InputError("--cv", "scipy", "the calibrate extra installed: pip install 'stargate[calibrate]'") from None
+        raise MissingExtra("--cv", "calibrate", "scipy") from None
     lo = np.array([p.low for p in PARAMS])
     hi = np.array([p.high for p in PARAMS])
     start = np.clip(current(base) if x0 is None else x0, lo + 1e-9, hi - 1e-9)
@@ -112,7 +115,7 @@ def cross_validate(rows: list[dict[str, str]], by: str = "source", base: Catalog
     group) and once at the end with ``done == total``.
     """
     if by not in ("source", "generation"):
-        raise InputError("--cv", by, "source or generation")
+        raise InputError("--cv", by, " or ".join(CV_BY))
     key = (lambda r: r.get("source_id", "")) if by == "source" else (lambda r: generation_of(r.get("accelerator", ""), base))
     groups = sorted({key(r) for r in rows})
     if len(groups) < 2:

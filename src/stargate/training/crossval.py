@@ -15,13 +15,10 @@ from typing import Any
 
 from stargate.catalog import Catalog
 from stargate.errors import InputError, MissingExtra
+from stargate.training.calibration import CV_BY, cross_validate
 from stargate.training.validate import summarize
 
 __all__ = ["CV_BY", "add_cross_validation", "check_cv"]
-
-CV_BY = ("source", "generation")
-"""What ``--cv`` may leave out in turn."""
-
 
 def check_cv(by: str) -> None:
     """Raise the one-line error for a ``--cv`` value that is not allowed, or a missing scipy.
@@ -52,8 +49,6 @@ def add_cross_validation(report: dict[str, Any], rows: list[dict[str, str]], by:
     >>> add_cross_validation({"summary": {}, "rows": []}, [], "source", Catalog.load())["cv_by"]
     'source'
     """
-    from stargate.training.calibration import cross_validate
-
     check_cv(by)
     held = cross_validate(rows, by, catalog, progress) if rows else []
     out = {**report, "cv_by": by, "cross_validated": summarize(held)}
