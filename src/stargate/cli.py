@@ -324,7 +324,7 @@ _TRAIN_OPTIONS = {f: "--" + f.replace("_", "-") for f in (
 
 @app.command(name="validate")
 def validate_cmd(
-    runs: Annotated[Path, typer.Argument(help="Runs CSV in the published_runs.csv format.")],
+    runs: Annotated[Path, typer.Argument(help="Runs CSV in the published_runs.csv format, or a reference clusters CSV (clusters.csv).")],
     out: Annotated[Path | None, typer.Option("--out", help="Write per-row predictions to this CSV.")] = None,
     cv: Annotated[str | None, typer.Option(
         "--cv", help="Also refit without each source (or accelerator generation) and predict it: source or generation.",
@@ -332,7 +332,8 @@ def validate_cmd(
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Predict every row of a runs file and report the error on tokens/s per GPU."""
+    """Predict every row of a runs file and report the error on tokens/s per GPU; for a reference clusters
+    file, reproduce every row and report ours against its published band."""
     from stargate.catalog import Catalog
     from stargate.inputs import check_writable
     from stargate.report.terminal import render_validation
@@ -343,6 +344,8 @@ def validate_cmd(
         check_cv(cv)
     if out is not None:
         check_writable(out, "--out")
+    if _is_clusters(runs):
+        return _validate_clusters(runs, out, cv, Catalog.load(catalog), as_json)
     rows, cat = read_runs(runs), Catalog.load(catalog)
     results = validate_runs(rows, cat)
     if out is not None:
@@ -353,6 +356,42 @@ def validate_cmd(
         with bar:
             report = add_cross_validation(report, rows, cv, cat, tick)
     _emit(report, as_json, render_validation)
+
+
+def _is_clusters(path: Path) -> bool:
+    """Whether a file's header is a clusters file's (reference clusters, not training runs)."""
+    import csv
+
+    from stargate.inputs import read_text_file
+    from stargate.references.clusters import is_clusters_file
+
+    text = read_text_file(path, "runs")
+    return is_clusters_file(next(csv.reader([text.split("\n", 1)[0]]), []))
+
+
+def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, as_json: bool) -> None:
+    """Reproduce every row of a clusters file and report ours against the published band."""
+    from stargate.errors import InputError
+    from stargate.references.clusters import read_clusters
+    from stargate.references.metrics import check_clusters
+    from stargate.report.terminal import render_clusters
+
+    if cv is not None:
+        raise InputError("--cv", cv, "nothing for a clusters file (it holds no fitted figures)")
+    checks = [c.as_dict() for c in check_clusters(read_clusters(path), cat)]
+    report = {"kind": "clusters", "rows": checks, "summary": {"rows": len(checks), "inside": sum(c["inside"] for c in checks)}}
+    if out is not None:
+        _write_csv(out, checks)
+    _emit(report, as_json, render_clusters)
+
+
+def _write_csv(out: Path, rows: list[dict[str, Any]]) -> None:
+    import csv
+
+    with open(out, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [])
+        w.writeheader()
+        w.writerows(rows)
 
 
 def _fits_bar(title: str, show: bool) -> tuple[Any, Any]:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from stargate.errors import clip
 from stargate.units import format_quantity, format_usd
 
 __all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"]
@@ -312,6 +313,38 @@ def render_validation(report: dict[str, Any]) -> None:
             c.print(f"[bold]tokens/s per GPU, {label}: median |error| {100 * o['median_abs_error']:.1f}%, "
                     f"p90 {100 * o['p90_abs_error']:.1f}%, max {100 * o['max_abs_error']:.1f}%, "
                     f"mean {100 * o['mean_error']:+.1f}%[/]")
+
+
+def render_clusters(report: dict[str, Any]) -> None:
+    """Print every reference cluster row: ours against the published figure and its band, and the source."""
+    report = _safe(report)
+    c = _console()
+    t = Table(title="Reference clusters: ours vs published", title_justify="left")
+    for col in ("row", "what", "metric", "variant", "ours", "published", "band", "", "source (full in --json)"):
+        t.add_column(col, overflow="fold", justify="right" if col in ("ours", "published", "band") else "left")
+    for r in report["rows"]:
+        unit = r["unit"]
+        band = f"{_figure(r['low'], unit)}–{_figure(r['high'], unit)}"
+        t.add_row(r["ref_id"], r["what"], r["metric"], r["variant"], _figure(r["ours"], unit), _figure(r["published"], unit),
+                  band, "[green]inside[/]" if r["inside"] else "[red]outside[/]", f"{clip(r['source'].split(';')[0], 48)} ({r['date']})")
+    c.print(t)
+    s = report["summary"]
+    c.print(f"[bold]{s['inside']} of {s['rows']} checks inside their published band[/]")
+
+
+def _figure(value: float, unit: str) -> str:
+    """A figure in its unit, readable: 143.9 MW, $3.72B, 42%, 1,392 s."""
+    if unit in ("W", "USD"):
+        return format_usd(value) if unit == "USD" else format_quantity(value, "W")
+    if unit == "fraction":
+        return f"{100 * value:.1f}%"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "ratio":
+        return f"{value:.2f}"
+    if unit.startswith("USD/"):
+        return f"${value:,.2f}/{unit[4:]}"
+    return f"{value:,.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
 
 
 def _error_table(key: str, stats: dict[str, Any], cv: dict[str, Any] | None, cv_by: str) -> Table:

@@ -1,0 +1,1 @@
+"""Reference clusters: published figures about real clusters, reproduced and compared."""
