@@ -82,3 +82,11 @@ def test_a_bad_clusters_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad.write_text(header + "\nx1,q,h100,1e999,,,,,mtbf_s,1,0,2,,,,,\n", encoding="utf-8")
     r = _stargate("validate", str(bad))
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "gpus" in r.stderr
+
+
+def test_the_docs_table_is_what_the_model_answers(catalog) -> None:
+    """docs/world.md shows the table scripts/clusters_table.py writes from the code as it stands."""
+    from stargate.references.metrics import check_clusters, markdown_table
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "world.md").read_text(encoding="utf-8")
+    assert markdown_table(check_clusters(_refs(), catalog)) in page, "run python scripts/clusters_table.py"

@@ -18,7 +18,7 @@ from stargate.errors import InputError
 from stargate.references.clusters import ClusterRef, Setting, read_setting
 from stargate.scenario import DesignRequest
 
-__all__ = ["METRICS", "ClusterCheck", "check_clusters", "reproduce"]
+__all__ = ["METRICS", "ClusterCheck", "check_clusters", "markdown_table", "reproduce"]
 
 FABRICS = ("infiniband", "ethernet")
 
@@ -195,3 +195,35 @@ def check_clusters(refs: list[ClusterRef], catalog: Catalog | None = None) -> li
     """Every row reproduced, in file order."""
     cat = catalog or Catalog.load()
     return [c for ref in refs for c in reproduce(ref, cat)]
+
+
+def _cell(value: float, unit: str) -> str:
+    from stargate.units import format_quantity, format_usd
+
+    if unit == "USD":
+        return format_usd(value)
+    if unit == "W":
+        return format_quantity(value, "W")
+    if unit == "fraction":
+        return f"{100 * value:.1f}%"
+    if unit.startswith("USD/"):
+        return f"${value:,.2f}/{unit[4:]}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+
+
+def markdown_table(checks: list[ClusterCheck]) -> str:
+    """The checks as a markdown table: row, question, variant, ours, published, band, inside, source.
+
+    Examples
+    --------
+    >>> print(markdown_table([]).splitlines()[0])
+    | row | question | variant | ours | published | band | inside | source |
+    """
+    lines = ["| row | question | variant | ours | published | band | inside | source |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in checks:
+        r = c.ref
+        band = f"{_cell(r.low, r.unit)} – {_cell(r.high, r.unit)}"
+        lines.append(f"| {r.ref_id} | {r.what} | {c.variant} | {_cell(c.ours, r.unit)} | {_cell(r.published, r.unit)} | "
+                     f"{band} | {'yes' if c.inside else '**no**'} | {r.source} ({r.date}, {r.confidence}) |")
+    return "\n".join(lines)
