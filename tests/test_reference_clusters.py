@@ -90,3 +90,18 @@ def test_the_docs_table_is_what_the_model_answers(catalog) -> None:
 
     page = (Path(__file__).resolve().parents[1] / "docs" / "world.md").read_text(encoding="utf-8")
     assert markdown_table(check_clusters(_refs(), catalog)) in page, "run python scripts/clusters_table.py"
+
+
+OTHER = Path(__file__).resolve().parent / "reference" / "other_clusters.csv"
+OTHER_MISSED: dict[str, str] = {"o1": "522,720 GB200 in 1.2 GW (2.3 kW of facility power per GPU)"}
+"""Sites outside the shared file that still miss, with our figure (strict)."""
+
+
+@pytest.mark.parametrize("ref", [
+    pytest.param(r, id=f"{r.ref_id}-{r.metric}",
+                 marks=[pytest.mark.xfail(strict=True, reason=OTHER_MISSED[r.ref_id])] if r.ref_id in OTHER_MISSED else [])
+    for r in read_clusters(OTHER)])
+def test_other_reference_sites_land_in_their_band(ref, catalog) -> None:
+    """Sites not in the shared file, checked the same way: mechanisms are fixed, never a number per site."""
+    for check in reproduce(ref, catalog):
+        assert ref.low <= check.ours <= ref.high, f"{ref.ref_id} ({check.variant}): ours {check.ours:.4g}"
