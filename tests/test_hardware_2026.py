@@ -156,6 +156,14 @@ def test_system_later_than_its_chip_is_named(tmp_path):
     assert e.value.field.endswith(".system") and "gb200-nvl72 ships from 2026" in e.value.allowed
 
 
+def test_a_system_cannot_ship_before_its_chip(cli, tmp_path):
+    overlay = tmp_path / "early.yaml"
+    overlay.write_text("systems:\n  - id: vera-rubin-nvl144\n    year: 2024\n")
+    r = cli("catalog", "list", "systems", "--catalog", str(overlay))
+    assert r.code == 2 and "systems[id=vera-rubin-nvl144].year: 2024" in r.stderr
+    assert "rubin-288g ships from 2026" in r.stderr
+
+
 def test_unknown_part_in_a_phase_is_named_with_its_phase(catalog):
     sc = Scenario(name="t", phases=[{"name": "P", "year": 2026, "accelerator": "h1000", "gpus": 8}])
     with pytest.raises(InputError) as e:
