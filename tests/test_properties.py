@@ -12,7 +12,17 @@ from stargate.inputs import MAX_GPUS
 from stargate.scenario import DesignRequest
 
 CAT = Catalog.load()
-ACCELERATORS = [a.id for a in CAT.entries("accelerators")]
+_COOLING_LIMIT_W = max(t.rack_limit_w for t in CAT.entries("cooling"))
+
+
+def _designable(acc) -> bool:
+    """A rack of the part's default system fits some cooling technology of the shipped catalog (racks of
+    ~230-600 kW wait for denser liquid classes; they are tested under an overlay in test_hardware_2026)."""
+    s = CAT.system(acc.default_system)
+    return s.power_max_w * s.systems_per_rack <= _COOLING_LIMIT_W
+
+
+ACCELERATORS = [a.id for a in CAT.entries("accelerators") if _designable(a)]
 accelerators = st.sampled_from(ACCELERATORS)
 fabrics = st.sampled_from(["infiniband", "ethernet"])
 

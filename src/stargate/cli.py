@@ -587,6 +587,8 @@ def catalog_list(
     cat = Catalog.load(catalog)
     kinds = [kind] if kind else list(KINDS)
     listing = {k: [e.model_dump(mode="json") for e in cat.entries(k)] for k in kinds}
+    for s in listing.get("systems", []):  # a system without a year of its own ships with its accelerator
+        s["year"] = s["year"] or cat.accelerator(s["accelerator"]).year
     _emit(listing, as_json, render_catalog_list)
 
 

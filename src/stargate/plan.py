@@ -26,7 +26,7 @@ from stargate.reference import job_goodput, job_shape, reference_job, site_cost
 from stargate.reliability.failures import interruptions
 from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
-from stargate.scenario import Phase, Scenario, validate
+from stargate.scenario import Phase, Scenario, check_availability, validate
 from stargate.training.interval import Band, band_for, mfu_ceiling
 
 __all__ = ["GPT4_CLASS_FLOPS", "PhasePlan", "Plan", "builtin_scenario", "job_shape", "load_scenario", "run_plan"]
@@ -220,6 +220,7 @@ def run_plan(scenario: Scenario, catalog: Catalog | None = None, law: str = DEFA
     if law not in LAWS:
         raise InputError("scaling_law", law, f"one of {', '.join(LAWS)}")
     cat = catalog or Catalog.load()
+    check_availability(scenario, cat)
     phases = [_phase(ph, scenario, cat, law) for ph in scenario.phases]
     totals: dict[str, Any] = {
         "capex_usd": sum(p.capex_usd for p in phases),

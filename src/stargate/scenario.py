@@ -8,7 +8,7 @@ one-line :class:`~stargate.errors.InputError`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 
@@ -17,7 +17,10 @@ from stargate.errors import InputError
 from stargate.inputs import INPUT_CONFIG, MAX_BATCH, MAX_GPUS, MAX_POWER_W, MAX_SEQ_LEN, MAX_USD, allowed_text
 from stargate.units import Watts, parse_usd
 
-__all__ = ["DesignRequest", "Phase", "Scenario", "validate"]
+if TYPE_CHECKING:
+    from stargate.catalog import Catalog
+
+__all__ = ["DesignRequest", "Phase", "Scenario", "check_availability", "validate"]
 
 Usd = Annotated[float, BeforeValidator(lambda v: parse_usd(v, "budget_usd")), Field(gt=0, le=MAX_USD)]
 _CONFIG = INPUT_CONFIG
@@ -204,3 +207,35 @@ def validate(model: type[M], data: Any, origin: str = "") -> M:
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if v is not None}
         raise InputError(loc, value, allowed_text(err)) from None
+
+
+def check_availability(scenario: Scenario, catalog: Catalog) -> None:
+    """Every phase uses parts that ship by its year, else a one-line :class:`InputError`.
+
+    A part is available from its ``year`` in the catalog (first volume shipments); a system
+    without a year of its own ships with its accelerator. The error names the phase and the
+    field the scenario wrote (``accelerator``, or ``system`` when the system is the later part).
+
+    Examples
+    --------
+    >>> from stargate.catalog import Catalog
+    >>> sc = Scenario(name="demo", phases=[{"name": "P1", "year": 2026, "accelerator": "rubin-ultra", "gpus": 144}])
+    >>> check_availability(sc, Catalog.load())
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: scenario demo: phase 'P1'.accelerator: 'rubin-ultra' is not allowed; \
+expected a part available by 2026, the phase's year (rubin-ultra-1tb ships from 2027)
+    """
+    for phase in scenario.phases:
+        where = f"scenario {scenario.name}: phase '{phase.name}'"
+        try:
+            acc = catalog.accelerator(phase.accelerator)
+            system = catalog.system(phase.system or acc.default_system)
+        except InputError as e:
+            raise InputError(f"{where}.{e.field}", e.value, e.allowed) from None
+        parts = [("accelerator", phase.accelerator, acc.id, acc.year)]
+        parts.append(("system", phase.system or system.id, system.id, system.year or acc.year))
+        for field, written, part, year in parts:
+            if year > phase.year:
+                raise InputError(f"{where}.{field}", written,
+                                 f"a part available by {phase.year}, the phase's year ({part} ships from {year})")

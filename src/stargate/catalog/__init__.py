@@ -208,6 +208,9 @@ def _check_references(data: CatalogData, origin: str) -> None:
         if s.accelerator not in accelerators:
             raise InputError(f"{origin}: systems[id={s.id}].accelerator", s.accelerator, "the id of an accelerator")
         acc = accelerators[s.accelerator]
+        if s.year is not None and s.year < acc.year:
+            raise InputError(f"{origin}: systems[id={s.id}].year", s.year,
+                             f"a year no earlier than its accelerator's ({acc.id} ships from {acc.year})")
         if s.power_max_w < s.gpus_per_system * acc.tdp_w:
             raise InputError(
                 f"{origin}: systems[id={s.id}].power_max_w", s.power_max_w,

@@ -10,7 +10,7 @@ above all) carry their own.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -38,6 +38,10 @@ class Entry(BaseModel):
     """Date of the source (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
     notes: str = ""
     """Caveats: what is derived, estimated, or disputed."""
+    confidence: Literal["high", "medium", "low"] | None = None
+    """How far the entry's numbers can be trusted: ``high`` (vendor datasheet or documentation),
+    ``medium`` (vendor announcement or several consistent reports), ``low`` (estimates, unreleased
+    parts, single third-party reports). Unset on entries not yet graded."""
 
     @field_validator("*", mode="after")
     @classmethod
@@ -71,7 +75,7 @@ class Accelerator(Priced):
     vendor: str
     """Chip vendor."""
     year: int = Field(ge=2010, le=2040)
-    """Year of first volume availability."""
+    """Year of first volume availability (first volume shipments): a scenario phase before it cannot use the chip."""
     peak_flops_per_s: dict[Precision, Flop_per_s]
     """Dense peak FLOP/s of the matrix units per precision (no 2:4 sparsity)."""
     hbm_bytes: Bytes
@@ -129,6 +133,8 @@ class System(Priced):
     """Systems per rack in the vendor's reference design."""
     cooling_required: Cooling
     """Least capable cooling technology the system supports."""
+    year: int | None = Field(None, ge=2010, le=2040)
+    """Year of first volume shipments of the system; default: its accelerator's year."""
 
     @model_validator(mode="after")
     def _typical_below_max(self) -> System:

@@ -163,9 +163,12 @@ def render_catalog_list(listing: dict[str, list[dict[str, Any]]]) -> None:
         t.add_column("id")
         t.add_column("name")
         t.add_column("aliases" if kind == "accelerators" else "date")
+        dated = kind in ("accelerators", "systems")
+        if dated:
+            t.add_column("year")  # first volume shipments: a scenario phase before it cannot use the part
         for e in entries:
             third = ", ".join(e.get("aliases", [])) if kind == "accelerators" else e["date"]
-            t.add_row(e["id"], e["name"], third)
+            t.add_row(e["id"], e["name"], third, *([str(e.get("year") or "")] if dated else []))
         c.print(t)
 
 
