@@ -37,7 +37,7 @@ def spare_gpus(gpus: int, domain_gpus: int, catalog: Catalog | None = None, frac
     0
     """
     if fraction is not None:
-        return int(round(fraction * gpus))
+        return round(fraction * gpus)
     cat = catalog or Catalog.load()
     sp = cat.get("spares", "default", "spares")
     mean_out = gpus * repair_rate_per_gpu_s(cat) * sp.return_s  # type: ignore[attr-defined]

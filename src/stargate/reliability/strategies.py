@@ -138,7 +138,7 @@ def evaluate(rec: Recovery, gpus: int, params: float, catalog: Catalog, *, stora
     >>> cat = Catalog.load()
     >>> r = evaluate(cat.get("recovery", "storage-restart"), 16384, 405e9, cat)  # Llama 3
     >>> round(r.goodput, 3), round(r.restart_s), round(r.breakdown.total, 12)
-    (0.933, 574, 1.0)
+    (0.93, 574, 1.0)
     """
     if rec.elastic and replica_gpus >= gpus:
         return None
