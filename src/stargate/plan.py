@@ -2,8 +2,10 @@
 
 ``stargate plan`` runs this. For every phase of a scenario (a YAML file, or the built-in
 ``stargate`` five-phase plan), it designs the cluster, predicts the MFU of the phase's
-frontier-scale reference model on it (the fastest plan that fits), the goodput of a job spanning
-every GPU (Llama 3 failure rates, Daly's checkpoint interval, the cluster's storage), and from
+frontier-scale reference model on it (the fastest plan that fits) on jobs as they are run (a
+frontier batch of at most 62.9M tokens; a large phase runs several concurrent jobs, less its warm
+spares), the goodput of one such job under the best recovery strategy the phase allows (Llama 3
+failure rates, restart times that grow with the job, Daly's checkpoint interval), and from
 the usable compute over the phase's training time (peak x MFU x goodput x time) the largest
 compute-optimal model it can train, its tokens and loss, the data that needs, and the time to
 train a GPT-4-class model (2e25 FLOP). Totals compare the cumulative capex with the reported one.
@@ -22,8 +24,10 @@ from stargate.cluster.design import ClusterDesign, design_cluster
 from stargate.economics.energy import lead_time_warnings
 from stargate.errors import InputError
 from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
-from stargate.reference import job_goodput, job_shape, reference_job, site_cost
+from stargate.reference import job_layout, job_shape, reference_job, site_cost
 from stargate.reliability.failures import interruptions
+from stargate.reliability.spares import spare_gpus
+from stargate.reliability.strategies import best_strategy
 from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 from stargate.scenario import Phase, Scenario, check_availability, validate
@@ -54,9 +58,17 @@ class PhasePlan(BaseModel):
     """Predicted MFU of the reference model on the phase (None if it fits no plan)."""
     reference_model: str
     reference_job: dict[str, Any] | None
-    """The reference model's fastest plan: parallelism, step time, GPUs and batch used."""
+    """The reference model's fastest plan on one job: parallelism, step time, GPUs and batch used."""
+    jobs: int = 1
+    """Concurrent jobs the phase runs (each at a frontier batch)."""
+    job_gpus: int = 0
+    """GPUs of each job."""
     goodput: float
+    """Useful share of the jobs' and spares' GPU-time under the recovery strategy the plan took."""
     reliability: dict[str, Any]
+    """One job's interruptions, the strategy taken (``strategy``), its ``goodput_breakdown``
+    (parts sum to 1), restart time, failure domain, checkpoints, warm spares, and every allowed
+    strategy's goodput."""
     usable_flops: float | None
     """Peak x MFU x goodput x training time (FLOP)."""
     training_days: float
@@ -141,23 +153,49 @@ def _multisite(phase: Phase, gpus: int, model: Any, step_s: float, catalog: Cata
     return ms
 
 
+def _reliability(phase: Phase, d: ClusterDesign, train: dict[str, Any] | None, layout: Any, spares: int,
+                 params: float, catalog: Catalog) -> tuple[Any, dict[str, Any]]:
+    """The best allowed recovery strategy for one job of the phase, and the phase's reliability figures."""
+    domain = catalog.accelerator(d.accelerator).scale_up_domain
+    par = train["parallelism"] if train else None
+    replica = par["tp"] * par["pp"] * par["cp"] if par else domain
+    jobs_gpus = layout.jobs * layout.gpus
+    share = spares / (jobs_gpus + spares) if spares else 0.0
+    field = f"scenario: phase '{phase.name}'.recovery"
+    gp, each = best_strategy(layout.gpus, params, catalog, phase.recovery, field, storage=phase.storage,
+                            replica_gpus=replica, domain_gpus=domain, spare_fraction=share, spares=spares > 0)
+    fails = interruptions(layout.gpus, catalog)
+    return gp, {"jobs": layout.jobs, "job_gpus": layout.gpus, "interruptions_per_day": fails.per_hour * 24,
+                "mtbf_s": fails.mtbf_s, "by_cause_per_day": {k: v * 24 for k, v in fails.by_cause_per_hour.items()},
+                "strategy": gp.strategy, "strategy_name": gp.name, "failure_domain": gp.failure_domain,
+                "failure_domain_gpus": gp.failure_domain_gpus, "replica_gpus": replica, "restart_s": gp.restart_s,
+                "goodput_breakdown": gp.breakdown.as_dict(), "checkpoint_bytes": gp.checkpoint_bytes,
+                "checkpoint_write_s": gp.write_s, "checkpoint_interval_s": gp.interval_s, "spare_gpus": spares,
+                "spare_fraction": share, "strategies": each}
+
+
 def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> PhasePlan:
     d = design_cluster(phase, catalog)
     acc = catalog.accelerator(d.accelerator)
     peak = d.gpus * acc.peak_16bit_flops_per_s
-    train, model = reference_job(phase.model, phase.accelerator, d.gpus, phase.seq_len, phase.global_batch,
+    spares = spare_gpus(d.gpus, acc.scale_up_domain, catalog, phase.hot_spare_fraction)
+    avail = d.gpus  # the spares come out of the GPUs the jobs' shapes leave over, when there are enough
+    layout = job_layout(avail, phase.global_batch, phase.seq_len)
+    if d.gpus - layout.jobs * layout.gpus < spares:
+        avail = d.gpus - spares
+        layout = job_layout(avail, phase.global_batch, phase.seq_len)
+    train, model = reference_job(phase.model, phase.accelerator, avail, phase.seq_len, phase.global_batch,
                                  phase.precision, phase.fabric, phase.topology, catalog)
     warnings = lead_time_warnings(phase.mix, phase.year, scenario.decided_year, catalog)
-    fails = interruptions(d.gpus, catalog)
-    gp = job_goodput(d.gpus, model.params_total, catalog, phase.storage, phase.hot_spare_fraction)
+    gp, reliability = _reliability(phase, d, train, layout, spares, model.params_total, catalog)
     ms = _multisite(phase, d.gpus, model, train["step_time_s"], catalog) if train else None
     mfu = train["mfu"] * (ms["slowdown"] if ms else 1.0) if train else None
     if train is None:
         warnings.append(f"{model.name} fits no parallel plan on {d.gpus:,} × {acc.id}: no MFU, no trainable-model figures")
     elif not train["calibrated"]:
         warnings.append(train["kernel_source"])
-    if train is not None:
-        mfu *= train["gpus"] / d.gpus  # GPUs left out of the reference job do no training
+    if mfu is not None:  # GPUs in no job and no spare pool do no training (spares idle inside the goodput)
+        mfu *= (layout.jobs * layout.gpus + spares) / d.gpus
     usable = peak * mfu * gp.goodput * phase.training_days * 86400 if mfu else None
     n = tokens = lossv = data = gpt4 = None
     if usable:
@@ -177,11 +215,8 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
     price = d.opex_breakdown_usd_per_year["energy"]
     return PhasePlan(
         name=phase.name, year=phase.year, site=phase.site, gpus=d.gpus, accelerator=d.accelerator, capex_usd=capex,
-        facility_power_w=d.facility_power_w, peak_flops=peak, mfu=mfu, reference_model=model.name, reference_job=train, goodput=gp.goodput,
-        reliability={"interruptions_per_day": fails.per_hour * 24, "mtbf_s": fails.mtbf_s,
-                     "by_cause_per_day": {k: v * 24 for k, v in fails.by_cause_per_hour.items()},
-                     "checkpoint_bytes": gp.checkpoint_bytes, "checkpoint_write_s": gp.write_s,
-                     "checkpoint_interval_s": gp.interval_s, "restart_s": gp.restart_s},
+        facility_power_w=d.facility_power_w, peak_flops=peak, mfu=mfu, reference_model=model.name, reference_job=train, jobs=layout.jobs,
+        job_gpus=layout.gpus, goodput=gp.goodput, reliability=reliability,
         usable_flops=usable, training_days=phase.training_days, largest_model_params=n, largest_model_tokens=tokens,
         largest_model_loss=lossv, data=data, gpt4_class_days=gpt4, energy_mwh_per_year=energy,
         energy_cost_usd_per_year=price, carbon_t_per_year=d.carbon_t_per_year, multisite=ms, energy_mix=phase.mix,
@@ -201,7 +236,13 @@ def _ranges(band: Band, mfu: float, usable: float, gpt4: float, law: str) -> dic
 
 ASSUMPTIONS = [
     "failure rates per GPU-hour stay at the Llama 3 (2024, H100) level at every scale and generation",
-    "one training job spans every GPU of a phase; goodput at Daly's optimal checkpoint interval",
+    ("a job's global batch is at most 62.9M tokens (DeepSeek-V3) with one sequence per 8 GPUs or more (Llama 3); "
+     "a larger phase runs several concurrent jobs, and its usable compute is their sum"),
+    ("each job recovers by the best strategy the phase allows (storage restart, in-memory restart, elastic "
+     "replicas), restart times R0 + r log2(GPUs) anchored on Meta's 100k-GPU measurements; checkpoints at "
+     "Daly's interval, storage writes capped at 10 TB/s"),
+    ("warm spares (whole NVLink domains) sized by Little's law for a one-day return of a failed domain; "
+     "they are part of the phase's GPUs and idle in the goodput"),
     "compute-optimal split of usable compute by the Besiroglu et al. (2024) refit of Chinchilla; MoE counted by active parameters",
     "synthetic data generated by a model of the trained size, 30% of generated tokens kept (an assumption)",
     "usable compute = dense 16-bit peak x predicted MFU x goodput x training time",

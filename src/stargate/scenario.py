@@ -146,9 +146,14 @@ class Phase(DesignRequest):
     """Matmul precision of that training run."""
     training_days: Annotated[float, Field(gt=0, le=36_500)] = 100.0
     """Training time for the largest compute-optimal model the phase can train."""
-    hot_spare_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    """Share of the GPUs kept idle as hot spares, so that a restart swaps them in without waiting for
-    repair (the catalog's restart time assumes spares are at hand); spares do no training."""
+    hot_spare_fraction: Annotated[float, Field(ge=0, lt=1)] | None = None
+    """Share of the phase's GPUs kept idle as warm spares, so that a failed domain is replaced
+    without waiting for repair; None sizes the pool from the failure rates (Little's law,
+    :mod:`stargate.reliability.spares`), 0 keeps none (every restart then waits for a node to be
+    provisioned). Spares do no training."""
+    recovery: str | None = Field(None, min_length=1, max_length=64)
+    """Recovery strategy the phase's jobs use (a catalog ``recovery`` id: ``storage-restart``,
+    ``memory-restart``, ``elastic``); None lets the plan take the best."""
     reported: Reported | None = None
     """What the public reporting says about this phase."""
 

@@ -378,15 +378,55 @@ class FailureRate(Entry):
 
     interruptions_per_gpu_hour: Annotated[float, Field(ge=0)]
     """Interruptions per GPU-hour of the cluster (each scales with the GPU count)."""
+    needs_repair: bool = True
+    """Whether the failure takes hardware out of service until it is swapped or repaired (a GPU,
+    HBM, host or NIC fault) rather than clearing on restart (software, a rerouted link); only these
+    count when sizing the warm spares."""
 
 
 class Recovery(Entry):
-    """What a failure and a checkpoint cost."""
+    """A recovery strategy: what a failure and a checkpoint cost, and how restarts grow with size.
 
-    restart_s: Annotated[float, Field(ge=0)]
-    """Time from a failure to training again: detection, rescheduling, checkpoint reload (s)."""
-    checkpoint_bytes_per_param: Positive
+    The restart (the job-wide stall per failure) follows ``restart_s(N) = restart_base_s +
+    restart_per_doubling_s x log2(N)`` for a job of ``N`` GPUs.
+    """
+
+    checkpoint_bytes_per_param: Positive = 14.0
     """Checkpoint bytes per model parameter (weights and optimizer state)."""
+    checkpoint: Literal["storage", "memory", "none"] = "storage"
+    """Where the job checkpoints: the storage system, host memory of the node and its peers, or
+    nowhere (state is recovered from a healthy data-parallel replica)."""
+    failure_domain: Literal["gpu", "node", "nvlink-domain", "replica"] = "node"
+    """What a failure takes out of the job and what is restarted or replaced: one GPU, its node,
+    its NVLink (scale-up) domain, or its whole data-parallel replica."""
+    elastic: bool = False
+    """Whether the rest of the job keeps training while the failed domain is replaced (only the
+    failed replica restarts); otherwise the whole job stops for the restart."""
+    restart_base_s: Annotated[float, Field(ge=0)]
+    """Constant part of the restart law (s)."""
+    restart_per_doubling_s: Annotated[float, Field(ge=0)] = 0.0
+    """Restart time added per doubling of the job's GPUs (s)."""
+    rejoin_s: Annotated[float, Field(ge=0)] = 0.0
+    """Elastic strategies: time the failed replica stays out before it trains again (s)."""
+    write_cap_bytes_per_s: Positive | None = None
+    """Storage checkpoints: the file system's aggregate write bandwidth cap (bytes/s)."""
+    memory_write_bw_bytes_per_s_per_gpu: Positive | None = None
+    """In-memory checkpoints: each GPU's snapshot bandwidth to host memory (bytes/s)."""
+    confidence: Literal["high", "medium", "low"] = "medium"
+    """How far the strategy's numbers can be trusted."""
+
+
+class Spares(Entry):
+    """Warm spares: idle GPUs bought with a phase so that a failed domain is replaced at once."""
+
+    return_s: Positive
+    """Time a failed domain stays out of the pool (swap from stock, re-validation) (s)."""
+    margin_sigmas: Annotated[float, Field(ge=0, le=10)] = 3.0
+    """Spares beyond the mean number of domains out, in standard deviations of that Poisson count."""
+    provision_s: Annotated[float, Field(ge=0)]
+    """Without spares: time to find and provision a replacement node, added to every restart (s)."""
+    confidence: Literal["high", "medium", "low"] = "low"
+    """How far the numbers can be trusted."""
 
 
 class CatalogData(BaseModel):
@@ -411,6 +451,7 @@ class CatalogData(BaseModel):
     training: tuple[TrainingDefaults, ...] = ()
     failure_rates: tuple[FailureRate, ...] = ()
     recovery: tuple[Recovery, ...] = ()
+    spares: tuple[Spares, ...] = ()
 
 
 KINDS: dict[str, type[Entry]] = {
@@ -431,5 +472,6 @@ KINDS: dict[str, type[Entry]] = {
     "training": TrainingDefaults,
     "failure_rates": FailureRate,
     "recovery": Recovery,
+    "spares": Spares,
 }
 """Catalog sections and the model of their entries."""

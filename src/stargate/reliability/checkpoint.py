@@ -11,9 +11,10 @@ during the restart itself), so
 
 which for ``tau`` much shorter than ``M`` is Young's (1974) first-order
 ``tau / (tau + delta) x (1 - ((tau + delta) / 2 + R) / M)``. The interval that maximises it is Daly's ``tau = sqrt(2 delta M) [1 + sqrt(delta / 2M) / 3 +
-(delta / 2M) / 9] - delta`` for ``delta < 2M`` (else ``M``). Hot spares let a restart proceed
+(delta / 2M) / 9] - delta`` for ``delta < 2M`` (else ``M``). Warm spares let a restart proceed
 without waiting for repair; the spare GPUs themselves do no training, so they cost goodput in
-proportion (``spare_fraction``).
+proportion (``spare_fraction``). The recovery strategies that checkpoint
+(:mod:`stargate.reliability.strategies`) use this model with their own write time and restart.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from stargate.reliability.checkpoint import goodput
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 
 __all__ = ["plan_charts"]
@@ -110,18 +109,14 @@ def scaling_chart(plan: dict[str, Any], law: str = "besiroglu2024") -> Fig:
 
 
 def goodput_chart(plan: dict[str, Any]) -> Fig:
-    """Goodput against checkpoint interval per phase, Daly's optimum marked."""
-    data = []
-    for p, name in zip(plan["phases"], _names(plan), strict=True):
-        r = p["reliability"]
-        taus = np.logspace(1, 5, 80)
-        data.append({"type": "scatter", "mode": "lines", "name": name, "x": taus.tolist(),
-                     "y": goodput(taus, r["checkpoint_write_s"], r["restart_s"], r["mtbf_s"]).tolist()})
-        data.append({"type": "scatter", "mode": "markers", "showlegend": False, "x": [r["checkpoint_interval_s"]],
-                     "y": [p["goodput"]], "marker": {"symbol": "star", "size": 12}})
-    return {"data": data, "layout": _layout("Goodput vs checkpoint interval (★ Daly's optimum)",
-                                            xaxis={"type": "log", "title": {"text": "seconds between checkpoints"}},
-                                            yaxis={"title": {"text": "goodput"}, "range": [0, 1]})}
+    """Where each phase's GPU-time goes under the recovery strategy the plan took (stacked, sums to 1)."""
+    names = [f"{n} ({p['reliability'].get('strategy', '')})" for p, n in zip(plan["phases"], _names(plan), strict=True)]
+    parts = ("goodput", "lost_work", "restart", "checkpoint", "spares_idle")
+    data = [{"type": "bar", "name": part.replace("_", " "), "x": names,
+             "y": [p["reliability"].get("goodput_breakdown", {}).get(part, 0.0) for p in plan["phases"]]}
+            for part in parts]
+    return {"data": data, "layout": _layout("Goodput and what the rest of the GPU-time goes to", barmode="stack",
+                                            yaxis={"title": {"text": "share of GPU-time"}, "range": [0, 1]})}
 
 
 def roadmap_chart(plan: dict[str, Any]) -> Fig:

@@ -108,8 +108,11 @@ def render_plan(plan: Any) -> None:
         "peak (dense 16-bit)": lambda p: format_quantity(p.peak_flops, "FLOP/s"),
         "MFU (reference model)": lambda p: _opt(p.mfu, lambda v: f"{100 * v:.0f}% ({p.reference_model})"),
         "  MFU P10–P90": lambda p: _opt(p.mfu_range, lambda r: f"{100 * r['p10']:.0f}–{100 * r['p90']:.0f}%"),
-        "interruptions per day": lambda p: f"{p.reliability['interruptions_per_day']:,.1f}",
-        "goodput": lambda p: f"{100 * p.goodput:.0f}%",
+        "jobs × GPUs": lambda p: f"{p.jobs:,} × {p.job_gpus:,}",
+        "interruptions per day": lambda p: f"{p.reliability['interruptions_per_day']:,.1f} per job",
+        "goodput": lambda p: f"{100 * p.goodput:.0f}% {p.reliability['strategy']}",
+        "  restart / spares": lambda p: (f"{p.reliability['restart_s']:,.0f} s / "
+                                         f"{100 * p.reliability['spare_fraction']:.1f}%"),
         "largest model": lambda p: _opt(p.largest_model_params, lambda v: f"{v / 1e12:.2f}T params in {p.training_days:g} d"),
         "  size P10–P90": lambda p: _opt(p.largest_model_params_range, lambda r: f"{r['p10'] / 1e12:.2f}–{r['p90'] / 1e12:.2f}T"),
         "  on tokens": lambda p: _opt(p.largest_model_tokens, lambda v: f"{v / 1e12:.0f}T"),

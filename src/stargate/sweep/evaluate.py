@@ -3,7 +3,8 @@
 Points that share inputs share work: a cluster design is computed once per distinct (accelerator,
 sizing, fabric, topology, energy) and a training search once per distinct (model, accelerator,
 GPUs, fabric, sequence, batch, precision), in caches that live as long as the worker process.
-What remains per point — goodput, time and cost to train, the largest model, multi-site cost — is
+What remains per point — goodput (one job's, by the best recovery strategy, warm spares idle),
+time and cost to train, the largest model, multi-site cost — is
 arithmetic on the cached results. The result is a dict of equal-length columns.
 """
 
@@ -18,6 +19,7 @@ from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster
 from stargate.errors import InputError
 from stargate.reference import job_goodput, reference_job, site_cost
+from stargate.reliability.spares import spare_gpus
 from stargate.scaling.laws import compute_optimal
 from stargate.scenario import DesignRequest
 from stargate.sweep.schema import OUTPUT_TYPES
@@ -50,15 +52,21 @@ def _training(model: str, acc: str, gpus: int, fabric: str, topology: str, seq: 
     out: dict[str, Any] = {"params_total": spec.params_total, "params_active": spec.params_active}
     if job is None:
         return {**out, "fits": False}
-    used = job["gpus"]  # GPUs left out of the job do no training
+    used = job["gpus"] * job["jobs"]  # GPUs left out of the jobs do no training
+    par = job["parallelism"]
     return {**out, "fits": True, "mfu": job["mfu"] * used / gpus, "step_time_s": job["step_time_s"],
-            "tokens_per_s_per_gpu": job["tokens_per_s_per_gpu"] * used / gpus,
-            **{k: job["parallelism"][k] for k in ("tp", "pp", "dp", "cp", "ep")}}
+            "tokens_per_s_per_gpu": job["tokens_per_s_per_gpu"] * used / gpus, "job_gpus": job["gpus"],
+            "replica_gpus": par["tp"] * par["pp"] * par["cp"], **{k: par[k] for k in ("tp", "pp", "dp", "cp", "ep")}}
 
 
 @lru_cache(maxsize=4096)
-def _goodput(gpus: int, params: float) -> float:
-    return job_goodput(gpus, params, Catalog.load()).goodput
+def _goodput(acc: str, gpus: int, job_gpus: int, replica_gpus: int, params: float) -> float:
+    """Best recovery strategy's goodput for one of the point's jobs, warm spares (sized) idle."""
+    cat = Catalog.load()
+    domain = cat.accelerator(acc).scale_up_domain
+    share = spare_gpus(gpus, domain, cat) / gpus
+    return job_goodput(job_gpus, params, cat, spare_fraction=share, replica_gpus=replica_gpus,
+                       domain_gpus=domain).goodput
 
 
 def _point(p: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +86,7 @@ def _point(p: dict[str, Any]) -> dict[str, Any]:
     if not t["fits"]:
         return {**out, "feasible": False, "reason": f"{p['model']} fits no parallel plan"}
     out.update({k: t[k] for k in ("mfu", "step_time_s", "tokens_per_s_per_gpu", "tp", "pp", "dp", "cp", "ep")})
-    gp = _goodput(d["gpus_built"], float(t["params_total"]))
+    gp = _goodput(p["accelerator"], d["gpus_built"], t["job_gpus"], t["replica_gpus"], float(t["params_total"]))
     tokens = float(p["training_tokens"]) or 20.0 * t["params_active"]
     rate = t["tokens_per_s_per_gpu"] * d["gpus_built"] * gp
     added = 0.0
