@@ -74,6 +74,8 @@ class ClusterRef(BaseModel):
     """When it was published."""
     confidence: str
     """high, medium or low."""
+    notes: str = ""
+    """What the figure covers, and how to read it (its recovery words are read as the setting's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,8 @@ class Setting:
     precision: str = "bf16"
     run_days: float | None = None
     warm_spares: bool = False
+    recovery: tuple[str, ...] = ()
+    """Recovery strategies the words name (catalog ids); none named: storage checkpoints and a full restart."""
     words: tuple[str, ...] = field(default=())
     """The phrases that were read."""
 
@@ -116,6 +120,9 @@ SETTING_WORDS: tuple[tuple[str, Callable[[re.Match[str]], dict[str, Any]]], ...]
     (r"(\d+)-day (?:run|job)", lambda m: {"run_days": float(m[1])}),
     (r"(\d+)-month (?:run|job)", lambda m: {"run_days": 30.4 * float(m[1])}),
     (r"warm standbys|warm spares", lambda m: {"warm_spares": True}),
+    (r"storage checkpoints?", lambda m: {"recovery": ("storage-restart",)}),
+    (r"in-memory|peer checkpoints?", lambda m: {"recovery": ("memory-restart",)}),
+    (r"replica-scoped|elastic", lambda m: {"recovery": ("elastic",)}),
 )
 """The setting vocabulary: a pattern and the inputs it fixes. Case-insensitive except model ids."""
 
@@ -136,7 +143,10 @@ def read_setting(text: str) -> Setting:
         flags = 0 if pattern.startswith("^") else re.IGNORECASE
         m = re.search(pattern, text.strip(), flags)
         if m:
-            s = replace(s, **fix(m), words=(*s.words, m[0]))
+            fixed = fix(m)
+            if "recovery" in fixed:  # several strategies may be named: each is allowed
+                fixed["recovery"] = (*s.recovery, *fixed["recovery"])
+            s = replace(s, **fixed, words=(*s.words, m[0]))
     return s
 
 
@@ -192,6 +202,6 @@ def read_clusters(path: Path | str) -> list[ClusterRef]:
             setting=row.get("setting", ""), metric=metric,
             published=_number(row, "published", p.name) or 0.0, low=_number(row, "low", p.name) or 0.0,
             high=_number(row, "high", p.name) or 0.0, unit=row.get("unit", ""), source=row.get("source", ""),
-            date=row.get("date", ""), confidence=row.get("confidence", ""),
+            date=row.get("date", ""), confidence=row.get("confidence", ""), notes=row.get("notes", ""),
         ))
     return out

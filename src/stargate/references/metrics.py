@@ -79,10 +79,28 @@ def _mfu(ref: ClusterRef, s: Setting, catalog: Catalog) -> dict[str, float]:
 
 
 def _goodput(ref: ClusterRef, s: Setting, catalog: Catalog) -> dict[str, float]:
-    from stargate.reference import job_goodput
+    """The plan's goodput for one phase of the row's GPUs, under the best strategy its words allow.
 
-    params = 405e9 if s.model is None else _params(s.model)
-    return {"default": job_goodput(_gpus(ref), params, catalog).goodput}
+    The row's setting and notes name the recovery (warm standbys, in-memory or peer checkpoints,
+    replica-scoped restarts); a row that names none ran the classic practice: storage checkpoints and
+    a full restart. The job trains the row's model (Llama 3.1 405B when it names none) for its run
+    length, and the phase's year is the row's.
+    """
+    from stargate.plan import run_plan
+    from stargate.scenario import Phase, Scenario
+
+    words = read_setting(f"{ref.setting}; {ref.notes}")
+    year = int(ref.date[:4]) if ref.date[:4].isdigit() else None
+    out = {}
+    for f in _fabrics(ref) if ref.fabric else ("infiniband",):
+        best = 0.0
+        for strategy in words.recovery or ("storage-restart",):
+            phase = Phase(name=ref.what or ref.ref_id, year=year or 2026, accelerator=ref.accelerator, gpus=_gpus(ref),
+                          fabric=f, model=s.model or "llama3.1-405b", seq_len=s.seq_len or 8192,
+                          global_batch=s.global_batch or 2048, training_days=s.run_days or 100.0, recovery=strategy)
+            best = max(best, run_plan(Scenario(name=ref.ref_id, phases=(phase,)), catalog).phases[0].goodput)
+        out[f if ref.fabric else "default"] = best
+    return out
 
 
 def _params(name: str) -> float:
