@@ -103,12 +103,6 @@ def _goodput(ref: ClusterRef, s: Setting, catalog: Catalog) -> dict[str, float]:
     return out
 
 
-def _params(name: str) -> float:
-    from stargate.training.presets import load_model
-
-    return float(load_model(name)[0].params_total)
-
-
 def _gpus(ref: ClusterRef) -> int:
     if not ref.gpus:
         raise InputError(f"clusters: row {ref.ref_id}.gpus", "", "a GPU count for this metric")
