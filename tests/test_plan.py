@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 from importlib import resources
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,21 @@ def test_bad_scenario_files(cli, tmp_path, text, fragments):
     assert "\n" not in line and "Traceback" not in line
     for frag in fragments:
         assert frag in line
+
+
+def test_multisite_jobs_run_inside_a_site_when_they_fit():
+    """A multi-site phase places its jobs site by site: a job that fits in one site pays no WAN
+    all-reduce; a job larger than a site spans as few sites as hold it, and pays it every step."""
+    from stargate.scenario import Phase, Scenario
+
+    def phase(gpus: int, sites: int) -> Any:
+        p = Phase(name="p", year=2025, accelerator="h100", gpus=gpus, sites=sites, site_distance_m=200e3)
+        return run_plan(Scenario(name="s", phases=(p,))).phases[0]
+
+    inside = phase(262_144, 2)  # 131k GPUs per site, jobs of at most ~61k GPUs
+    assert inside.jobs >= 2 and inside.multisite["sites_per_job"] == 1
+    assert inside.multisite["slowdown"] == 1.0 and inside.multisite["links_capex_usd"] > 0
+    across = phase(65_536, 4)  # 16k GPUs per site: one job needs several sites
+    spans = across.multisite["sites_per_job"]
+    assert 2 <= spans <= 4 and spans == -(-across.job_gpus * 4 // across.gpus)
+    assert across.multisite["slowdown"] < 1.0

@@ -144,11 +144,26 @@ def _validated(data: Any, origin: str) -> Scenario:
         raise InputError(field, e.value, e.allowed) from None
 
 
-def _multisite(phase: Phase, gpus: int, model: Any, step_s: float, catalog: Catalog) -> dict[str, Any] | None:
+def _multisite(phase: Phase, gpus: int, layout: Any, model: Any, step_s: float, catalog: Catalog) -> dict[str, Any] | None:
+    """Links between a multi-site phase's sites, and what they cost its jobs' steps.
+
+    The links are priced for the whole phase. A job that fits in one site runs there (the phase's
+    jobs are placed site by site) and pays nothing per step; a job larger than a site spans as few
+    sites as hold it, and its gradient all-reduce crosses their links every step.
+    """
     if phase.sites <= 1:
         return None
     ms = site_cost(phase.accelerator, phase.fabric, gpus, phase.sites, phase.site_distance_m, model.params_total,
                    catalog).model_dump(mode="json")
+    spans = min(phase.sites, -(-layout.gpus * phase.sites // gpus))  # sites one job needs: ceil(job / site)
+    ms["sites_per_job"] = spans
+    if spans <= 1:
+        ms["added_step_time_s"], ms["slowdown"] = 0.0, 1.0
+        return ms
+    if spans < phase.sites:
+        job = site_cost(phase.accelerator, phase.fabric, layout.gpus, spans, phase.site_distance_m, model.params_total,
+                        catalog)
+        ms["added_step_time_s"] = job.added_step_time_s
     ms["slowdown"] = step_s / (step_s + max(ms["added_step_time_s"], 0.0))
     return ms
 
@@ -188,7 +203,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
                                  phase.precision, phase.fabric, phase.topology, catalog)
     warnings = lead_time_warnings(phase.mix, phase.year, scenario.decided_year, catalog)
     gp, reliability = _reliability(phase, d, train, layout, spares, model.params_total, catalog)
-    ms = _multisite(phase, d.gpus, model, train["step_time_s"], catalog) if train else None
+    ms = _multisite(phase, d.gpus, layout, model, train["step_time_s"], catalog) if train else None
     mfu = train["mfu"] * (ms["slowdown"] if ms else 1.0) if train else None
     if train is None:
         warnings.append(f"{model.name} fits no parallel plan on {d.gpus:,} × {acc.id}: no MFU, no trainable-model figures")
@@ -238,6 +253,7 @@ ASSUMPTIONS = [
     "failure rates per GPU-hour stay at the Llama 3 (2024, H100) level at every scale and generation",
     ("a job's global batch is at most 62.9M tokens (DeepSeek-V3) with one sequence per 8 GPUs or more (Llama 3); "
      "a larger phase runs several concurrent jobs, and its usable compute is their sum"),
+    "a multi-site phase runs each job inside one site when it fits; only a job larger than a site pays the WAN all-reduce",
     ("each job recovers by the best strategy the phase allows (storage restart, in-memory restart, elastic "
      "replicas), restart times R0 + r log2(GPUs) anchored on Meta's 100k-GPU measurements; checkpoints at "
      "Daly's interval, storage writes capped at 10 TB/s"),
