@@ -55,16 +55,20 @@ def _training(model: str, acc: str, gpus: int, fabric: str, topology: str, seq: 
     used = job["gpus"] * job["jobs"]  # GPUs left out of the jobs do no training
     par = job["parallelism"]
     return {**out, "fits": True, "mfu": job["mfu"] * used / gpus, "step_time_s": job["step_time_s"],
-            "tokens_per_s_per_gpu": job["tokens_per_s_per_gpu"] * used / gpus, "job_gpus": job["gpus"],
+            "tokens_per_s_per_gpu": job["tokens_per_s_per_gpu"] * used / gpus, "job_gpus": job["gpus"], "used_gpus": used,
             "replica_gpus": par["tp"] * par["pp"] * par["cp"], **{k: par[k] for k in ("tp", "pp", "dp", "cp", "ep")}}
 
 
 @lru_cache(maxsize=4096)
-def _goodput(acc: str, gpus: int, job_gpus: int, replica_gpus: int, params: float) -> float:
-    """Best recovery strategy's goodput for one of the point's jobs, warm spares (sized) idle."""
+def _goodput(acc: str, gpus: int, used: int, job_gpus: int, replica_gpus: int, params: float) -> float:
+    """Best recovery strategy's goodput for one of the point's jobs, warm spares (sized) idle.
+
+    The spares stand first in the GPUs the jobs leave over (``gpus - used``, already idle in the
+    MFU); only spares beyond those come out of the jobs' GPU-time and count in the goodput.
+    """
     cat = Catalog.load()
     domain = cat.accelerator(acc).scale_up_domain
-    share = spare_gpus(gpus, domain, cat) / gpus
+    share = max(spare_gpus(gpus, domain, cat) - (gpus - used), 0) / used
     return job_goodput(job_gpus, params, cat, spare_fraction=share, replica_gpus=replica_gpus,
                        domain_gpus=domain).goodput
 
@@ -86,7 +90,8 @@ def _point(p: dict[str, Any]) -> dict[str, Any]:
     if not t["fits"]:
         return {**out, "feasible": False, "reason": f"{p['model']} fits no parallel plan"}
     out.update({k: t[k] for k in ("mfu", "step_time_s", "tokens_per_s_per_gpu", "tp", "pp", "dp", "cp", "ep")})
-    gp = _goodput(p["accelerator"], d["gpus_built"], t["job_gpus"], t["replica_gpus"], float(t["params_total"]))
+    gp = _goodput(p["accelerator"], d["gpus_built"], t["used_gpus"], t["job_gpus"], t["replica_gpus"],
+                  float(t["params_total"]))
     tokens = float(p["training_tokens"]) or 20.0 * t["params_active"]
     rate = t["tokens_per_s_per_gpu"] * d["gpus_built"] * gp
     added = 0.0
