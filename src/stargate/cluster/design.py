@@ -84,10 +84,13 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
     cooling, why = choose_cooling(layout.rack_power_w, system, catalog.entries("cooling"), request.cooling)  # type: ignore[arg-type]
     storage = catalog.storage(request.storage)
     tb = storage.capacity_bytes_per_gpu / 1e12
+    finance = catalog.finance(request.finance)
+    if request.wacc_per_year is not None:
+        finance = finance.model_copy(update={"wacc_per_year": request.wacc_per_year})
     fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology)
     return Resolved(
         request, acc, system, layout, cooling, why,
-        blend(request.mix, catalog), catalog.finance(request.finance),
+        blend(request.mix, catalog), finance,
         fabric, catalog, tb * storage.price_usd_per_tb, tb * storage.power_w_per_tb,
         catalog.it_overhead().support_fraction_of_systems,
     )
