@@ -83,14 +83,24 @@ def test_power_sizing_is_exact(catalog):
 
 
 def test_tco_per_gpu_hour_hand_calculation(catalog):
-    # TCO = (IT capex / IT life + site capex / facility life + opex) / (GPUs x 8760 h).
+    # TCO = (IT capex x CRF(w, IT life) + site capex x CRF(w, facility life) + opex) / (GPUs x 8760 h),
+    # CRF(w, n) = w(1+w)^n / ((1+w)^n - 1). Updated from straight-line depreciation: the finance entry
+    # now carries a sourced WACC (CoreWeave 2025 debt at 10-11%), so capital has a cost.
     d = design(accelerator="h100", gpus=8192)
     fin = catalog.finance()
     c = d.capex_breakdown_usd
     it = c["accelerators"] + c["rest_of_servers"] + c["network"] + c["storage"]
     site = c["facility"] + c["power_infrastructure"]
-    expected = (it / fin.it_life_years + site / fin.facility_life_years + d.opex_usd_per_year) / (d.gpus * 8760)
+    w = fin.wacc_per_year
+
+    def crf(n):
+        return w * (1 + w) ** n / ((1 + w) ** n - 1)
+
+    expected = (it * crf(fin.it_life_years) + site * crf(fin.facility_life_years) + d.opex_usd_per_year) / (d.gpus * 8760)
     assert d.tco_usd_per_gpu_hour == pytest.approx(expected, rel=1e-12)
+    t = d.tco_breakdown_usd_per_gpu_hour
+    assert t["it_depreciation"] == pytest.approx(it / fin.it_life_years / (d.gpus * 8760), rel=1e-12)
+    assert t["capital_cost"] > 0
     # Owned H100 all-in cost is quoted at ~$1.2-2.5 per GPU-hour (infra_facts section 6); stay in that decade.
     assert 0.8 <= d.tco_usd_per_gpu_hour <= 3.5
 

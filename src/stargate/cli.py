@@ -62,7 +62,7 @@ def _emit(obj: Any, as_json: bool, render: Any) -> None:
 _DESIGN_OPTIONS = {
     "accelerator": "--accelerator", "gpus": "--gpus", "budget_usd": "--budget", "power_w": "--power",
     "fabric": "--fabric", "system": "--system", "energy_source": "--energy",
-    "systems_per_rack": "--systems-per-rack", "cooling": "--cooling",
+    "systems_per_rack": "--systems-per-rack", "cooling": "--cooling", "wacc_per_year": "--wacc",
 }
 
 
@@ -79,6 +79,10 @@ def design(
         str | None, typer.Option(help="Systems per rack; default: reference packing.", metavar="<int>")
     ] = None,
     cooling: Annotated[Cooling | None, typer.Option(help="Force a cooling technology.")] = None,
+    wacc: Annotated[
+        str | None,
+        typer.Option(help="Cost of capital per year as a fraction (0.08); default: the finance entry's.", metavar="<float>"),
+    ] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -92,6 +96,7 @@ def design(
     raw = {
         "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power, "fabric": fabric,
         "system": system, "energy_source": energy, "systems_per_rack": systems_per_rack, "cooling": cooling,
+        "wacc_per_year": wacc,
     }
     sizes = {"gpus": gpus, "budget": budget, "power": power}
     sized = [k for k, v in sizes.items() if v is not None]

@@ -13,6 +13,8 @@ class Cooling(StrEnum):
     AIR = "air"
     REAR_DOOR = "rear_door"
     DIRECT_LIQUID = "direct_liquid"
+    DIRECT_LIQUID_HD = "direct_liquid_hd"
+    DIRECT_LIQUID_800VDC = "direct_liquid_800vdc"
 
 
 class Precision(StrEnum):

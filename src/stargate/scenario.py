@@ -77,6 +77,9 @@ class DesignRequest(BaseModel):
     """Storage provisioning id."""
     finance: str = "default"
     """Maintenance and depreciation assumptions id."""
+    wacc_per_year: Annotated[float, Field(ge=0, le=0.5)] | None = None
+    """Cost of capital (fraction per year) instead of the finance entry's WACC: ~0.08 for a
+    hyperscaler, 0.10-0.15 for a neocloud; 0 gives straight-line depreciation."""
 
     @model_validator(mode="after")
     def _one_sizing(self) -> DesignRequest:

@@ -25,6 +25,7 @@ from stargate.catalog.schema import (
     EnergySource,
     Entry,
     Finance,
+    ItOverhead,
     Storage,
     System,
 )
@@ -122,6 +123,10 @@ class Catalog:
     def finance(self, name: str = "default") -> Finance:
         """Maintenance rates and depreciation periods by id."""
         return self.get("finance", name, "finance")  # type: ignore[return-value]
+
+    def it_overhead(self, name: str = "default") -> ItOverhead:
+        """Non-accelerator IT (CPU, management and service halls) by id."""
+        return self.get("it_overhead", name, "it_overhead")  # type: ignore[return-value]
 
 
 @cache

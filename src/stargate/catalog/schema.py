@@ -143,8 +143,17 @@ class System(Priced):
         return self
 
 
+Confidence = Literal["high", "medium", "low"]
+"""How far a number can be trusted: ``high`` = vendor, company or paper; ``medium`` = reputable
+analyst or press; ``low`` = secondary source or an estimate derived here."""
+
+
 class CoolingTech(Entry):
-    """A rack cooling technology and what a facility built for it costs and spends."""
+    """A rack cooling technology and what a facility built for it costs and spends.
+
+    A site is sized on its design (peak) PUE: the power it must be able to take on the hottest
+    hour at full IT load. Its energy is billed on the annual PUE (``pue``), the year's average.
+    """
 
     id: Cooling
     rack_limit_w: Watts
@@ -152,7 +161,25 @@ class CoolingTech(Entry):
     build_cost_usd_per_w: Positive
     """Facility construction cost per watt of critical IT capacity (USD/W, i.e. $M/MW)."""
     pue: Annotated[float, Field(ge=1.0, le=3.0)]
-    """Power usage effectiveness: facility power / IT power."""
+    """Annual (energy-weighted) power usage effectiveness: facility energy / IT energy over a year."""
+    design_pue: Annotated[float, Field(ge=1.0, le=3.0)] | None = None
+    """Design (peak) PUE: facility power / IT power at full load on a design day; the facility
+    power a site must be built for. Defaults to ``pue`` when not given."""
+    dc_distribution_v: Annotated[float, Field(gt=0, le=1500)] | None = None
+    """Voltage of DC power distribution to the racks where the technology comes with it (800 V DC)."""
+    confidence: Confidence | None = None
+    """Confidence in the entry's numbers."""
+
+    @model_validator(mode="after")
+    def _design_at_least_annual(self) -> CoolingTech:
+        if self.design_pue is not None and self.design_pue < self.pue:
+            raise ValueError("design_pue must not be below the annual pue")
+        return self
+
+    @property
+    def peak_pue(self) -> float:
+        """The PUE facility power is sized on: ``design_pue``, else the annual ``pue``."""
+        return self.design_pue if self.design_pue is not None else self.pue
 
 
 class Storage(Entry):
@@ -184,6 +211,36 @@ class EnergySource(Entry):
     infra_capex_usd_per_w: Annotated[float, Field(ge=0)]
     """What the campus itself builds to take the power (substation, interconnect, or an
     on-site plant), per watt of facility power (USD/W)."""
+    on_site: bool = False
+    """Whether the campus owns the plant (behind the meter): its capital is then in
+    ``infra_capex_usd_per_w`` and the energy price is fuel plus O&M only."""
+    heat_rate_btu_per_kwh: Annotated[float, Field(gt=3000, lt=20000)] | None = None
+    """Fuel burned per kWh generated (Btu/kWh), for a fuelled on-site plant."""
+    fuel_usd_per_mmbtu: Annotated[float, Field(gt=0, lt=100)] | None = None
+    """Fuel price (USD per million Btu), for a fuelled on-site plant."""
+    om_usd_per_mwh: Annotated[float, Field(ge=0, lt=200)] | None = None
+    """Operations and maintenance of an on-site plant per MWh generated (fixed O&M spread over
+    the year's output plus variable O&M)."""
+    confidence: Confidence | None = None
+    """Confidence in the entry's numbers."""
+
+    @model_validator(mode="after")
+    def _fuel_price_adds_up(self) -> EnergySource:
+        parts = (self.heat_rate_btu_per_kwh, self.fuel_usd_per_mmbtu, self.om_usd_per_mwh)
+        if any(p is not None for p in parts):
+            if any(p is None for p in parts):
+                raise ValueError("heat_rate_btu_per_kwh, fuel_usd_per_mmbtu and om_usd_per_mwh go together")
+            expected = self.fuel_cost_usd_per_mwh + self.om_usd_per_mwh  # type: ignore[operator]
+            if abs(self.price_usd_per_mwh - expected) > 0.02 * expected:
+                raise ValueError(f"price_usd_per_mwh must be fuel + O&M = {expected:.1f} USD/MWh for an on-site plant")
+        return self
+
+    @property
+    def fuel_cost_usd_per_mwh(self) -> float:
+        """Fuel cost per MWh generated: heat rate (Btu/kWh) x fuel price (USD/MMBtu) / 1000; 0 without fuel."""
+        if self.heat_rate_btu_per_kwh is None or self.fuel_usd_per_mmbtu is None:
+            return 0.0
+        return self.heat_rate_btu_per_kwh * self.fuel_usd_per_mmbtu / 1000.0
 
 
 class Finance(Entry):
@@ -197,6 +254,21 @@ class Finance(Entry):
     """Depreciation period of servers, network and storage (years)."""
     facility_life_years: Positive
     """Depreciation period of the building and power infrastructure (years)."""
+    wacc_per_year: Annotated[float, Field(ge=0, le=0.5)] = 0.0
+    """Weighted average cost of capital (fraction per year): capex is recovered as an annuity
+    at this rate over each asset's life (0 = straight-line depreciation, no cost of capital)."""
+    confidence: Confidence | None = None
+    """Confidence in the entry's numbers."""
+
+
+class ItOverhead(Entry):
+    """IT that is neither accelerator systems, scale-out fabric nor training storage."""
+
+    support_fraction_of_systems: Annotated[float, Field(ge=0, le=1)]
+    """CPU, management and service IT (head and control-plane nodes, schedulers, data
+    preparation, out-of-band network) as a fraction of the accelerator systems' power."""
+    confidence: Confidence | None = None
+    """Confidence in the entry's numbers."""
 
 
 class Switch(Priced):
@@ -440,6 +512,7 @@ class CatalogData(BaseModel):
     storage: tuple[Storage, ...] = ()
     energy_sources: tuple[EnergySource, ...] = ()
     finance: tuple[Finance, ...] = ()
+    it_overhead: tuple[ItOverhead, ...] = ()
     switches: tuple[Switch, ...] = ()
     nics: tuple[Nic, ...] = ()
     media: tuple[Media, ...] = ()
@@ -461,6 +534,7 @@ KINDS: dict[str, type[Entry]] = {
     "storage": Storage,
     "energy_sources": EnergySource,
     "finance": Finance,
+    "it_overhead": ItOverhead,
     "switches": Switch,
     "nics": Nic,
     "media": Media,

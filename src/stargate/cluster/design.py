@@ -3,7 +3,9 @@ powered, cooled cluster out.
 
 The chain: resolve the catalog entries of a :class:`~stargate.scenario.DesignRequest`; pack
 systems into racks and choose the cooling; then, for a number of systems ``n``, add up IT
-power, facility power (IT × PUE), capex, opex and TCO. Every step is closed-form in ``n`` and
+power, facility power (IT × the cooling's design PUE: the capacity the site is built and
+sized for), typical facility power (typical IT × the annual PUE: what the energy bill is on),
+capex, opex and TCO. Every step is closed-form in ``n`` and
 works on numpy arrays, so a 5,000,000-GPU design costs the same as an 8-GPU one.
 
 Sizing by budget (or power) returns the largest whole number of systems whose capex (or
@@ -55,6 +57,8 @@ class Resolved:
     catalog: Catalog
     storage_usd_per_gpu: float
     storage_w_per_gpu: float
+    support_fraction: float = 0.0
+    """CPU, management and service IT as a fraction of the accelerator systems' power."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +84,15 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
     cooling, why = choose_cooling(layout.rack_power_w, system, catalog.entries("cooling"), request.cooling)  # type: ignore[arg-type]
     storage = catalog.storage(request.storage)
     tb = storage.capacity_bytes_per_gpu / 1e12
+    finance = catalog.finance(request.finance)
+    if request.wacc_per_year is not None:
+        finance = finance.model_copy(update={"wacc_per_year": request.wacc_per_year})
     fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology)
     return Resolved(
         request, acc, system, layout, cooling, why,
-        blend(request.mix, catalog), catalog.finance(request.finance),
+        blend(request.mix, catalog), finance,
         fabric, catalog, tb * storage.price_usd_per_tb, tb * storage.power_w_per_tb,
+        catalog.it_overhead().support_fraction_of_systems,
     )
 
 
@@ -117,9 +125,9 @@ def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
     True
     """
     net_usd, net_w = network_usd_w(r, n_systems)
-    it = it_power_w(n_systems, r.system, r.accelerator, net_w, r.storage_w_per_gpu)
-    facility_w = it.total * r.cooling.pue
-    typical_w = typical_it_power_w(n_systems, r.system, net_w, r.storage_w_per_gpu) * r.cooling.pue
+    it = it_power_w(n_systems, r.system, r.accelerator, net_w, r.storage_w_per_gpu, r.support_fraction)
+    facility_w = it.total * r.cooling.peak_pue
+    typical_w = typical_it_power_w(n_systems, r.system, net_w, r.storage_w_per_gpu, r.support_fraction) * r.cooling.pue
     capex = capex_usd(
         n_systems, r.system, r.accelerator, net_usd, r.storage_usd_per_gpu, it.total, facility_w, r.cooling, r.energy,
     )
@@ -180,7 +188,9 @@ def sizing_metric(r: Resolved, n_systems: Any) -> Any:
 
 class ClusterDesign(BaseModel):
     """A designed cluster. Quantities are SI floats with the unit in the name; ``kw_per_rack``
-    is in kilowatts, as the command contract names it."""
+    is in kilowatts, as the command contract names it. ``pue`` is the design (peak) PUE that
+    links ``it_power_w`` to ``facility_power_w`` (also given as ``design_pue``); the energy
+    figures use ``annual_pue``."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -200,6 +210,8 @@ class ClusterDesign(BaseModel):
     it_power_w: float
     it_power_breakdown_w: dict[str, float]
     pue: float
+    design_pue: float
+    annual_pue: float
     facility_power_w: float
     typical_facility_power_w: float
     peak_flops_per_s: dict[str, float]
@@ -213,6 +225,7 @@ class ClusterDesign(BaseModel):
     tco_breakdown_usd_per_gpu_hour: dict[str, float]
     it_life_years: float
     facility_life_years: float
+    wacc_per_year: float
     limit: dict[str, float]
     notes: list[str]
 
@@ -261,7 +274,8 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         energy_source=r.energy.id, gpus=gpus, systems=n, systems_per_rack=lay.systems_per_rack,
         racks=math.ceil(n / lay.systems_per_rack), rack_power_w=lay.rack_power_w,
         kw_per_rack=lay.rack_power_w / 1e3, cooling=r.cooling.id.value, cooling_reason=r.cooling_reason,
-        it_power_w=float(e.it_power.total), it_power_breakdown_w=e.it_power.as_dict(), pue=r.cooling.pue,
+        it_power_w=float(e.it_power.total), it_power_breakdown_w=e.it_power.as_dict(), pue=r.cooling.peak_pue,
+        design_pue=r.cooling.peak_pue, annual_pue=r.cooling.pue,
         facility_power_w=float(e.facility_power_w), typical_facility_power_w=float(e.typical_facility_power_w),
         peak_flops_per_s={p.value: gpus * f for p, f in acc.peak_flops_per_s.items()},
         capex_usd=float(e.capex.total), capex_breakdown_usd=e.capex.as_dict(),
@@ -270,5 +284,6 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         carbon_t_per_year=float(energy_mwh_per_year(e.typical_facility_power_w) * r.energy.carbon_kg_per_mwh / 1e3),
         tco_usd_per_gpu_hour=float(e.tco.total), tco_breakdown_usd_per_gpu_hour=e.tco.as_dict(),
         it_life_years=r.finance.it_life_years, facility_life_years=r.finance.facility_life_years,
+        wacc_per_year=r.finance.wacc_per_year,
         limit=limit, notes=notes,
     )

@@ -2,9 +2,12 @@
 
 Capacity is planned on nameplate (maximum) power: the accelerators at TDP, the rest of each
 system (CPUs, memory, NVLink switches, fans, power conversion) as the system's maximum power
-less its accelerators, plus the scale-out network and storage. Energy is billed on typical
-power: systems at their typical training draw, network and storage as at capacity.
-Facility power is IT power times PUE (DESIGN.md glossary).
+less its accelerators, plus the scale-out network, storage, and the CPU, management and service
+IT beside the accelerator systems (a catalog fraction of the systems' power; Epoch AI 2025-12-18
+puts all IT at 1.14x server power). Energy is billed on typical power: systems at their typical
+training draw, the CPU and management halls in proportion, network and storage as at capacity.
+Facility power is IT power times the design (peak) PUE; facility energy is typical IT power
+times the annual PUE (DESIGN.md glossary).
 """
 
 from __future__ import annotations
@@ -26,14 +29,23 @@ class ItPower(Breakdown):
     rest_of_servers: Any
     network: Any
     storage: Any
+    cpu_and_management: Any = 0.0
+    """CPU, management and service IT beside the accelerator systems (head and control-plane
+    nodes, schedulers, data preparation, out-of-band network)."""
 
 
 def it_power_w(
-    n_systems: Any, system: System, accelerator: Accelerator, network_w: Any, storage_w_per_gpu: float
+    n_systems: Any,
+    system: System,
+    accelerator: Accelerator,
+    network_w: Any,
+    storage_w_per_gpu: float,
+    support_fraction: float = 0.0,
 ) -> ItPower:
     """Design (nameplate) IT power of ``n_systems`` systems; works on numpy arrays too.
 
-    ``network_w`` is the whole scale-out fabric's power (from :mod:`stargate.fabric`).
+    ``network_w`` is the whole scale-out fabric's power (from :mod:`stargate.fabric`);
+    ``support_fraction`` the CPU and management IT as a fraction of the systems' power.
 
     Examples
     --------
@@ -50,10 +62,22 @@ def it_power_w(
         rest_of_servers=n_systems * system.power_max_w - accelerators,
         network=network_w,
         storage=gpus * storage_w_per_gpu,
+        cpu_and_management=n_systems * system.power_max_w * support_fraction,
     )
 
 
-def typical_it_power_w(n_systems: Any, system: System, network_w: Any, storage_w_per_gpu: float) -> Any:
-    """Average IT power under training load (W): what the energy bill is computed on."""
+def typical_it_power_w(
+    n_systems: Any, system: System, network_w: Any, storage_w_per_gpu: float, support_fraction: float = 0.0
+) -> Any:
+    """Average IT power under training load (W): what the energy bill is computed on.
+
+    Examples
+    --------
+    >>> from stargate.catalog import Catalog
+    >>> s = Catalog.load().system("dgx-h100")
+    >>> typical_it_power_w(2, s, 0.0, 0.0, 0.5) == 2 * s.power_typical_w * 1.5
+    True
+    """
     gpus = n_systems * system.gpus_per_system
-    return n_systems * system.power_typical_w + network_w + gpus * storage_w_per_gpu
+    systems_w = n_systems * system.power_typical_w
+    return systems_w * (1.0 + support_fraction) + network_w + gpus * storage_w_per_gpu

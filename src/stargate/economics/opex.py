@@ -1,7 +1,8 @@
 """Operating cost per year: energy at the source's price, and maintenance.
 
-Energy is the typical IT power times PUE over a year of 8,760 hours, at the energy source's
-delivered price. Maintenance is a yearly fraction of IT capex (support contracts, spares,
+Energy is the typical IT power times the annual PUE over a year of 8,760 hours, at the energy
+source's delivered price (for an on-site plant the campus owns, fuel plus O&M: its capital is in
+capex). Maintenance is a yearly fraction of IT capex (support contracts, spares,
 repairs) plus a yearly fraction of facility capex (operations and upkeep of the building and
 its power and cooling plant), both from the catalog's ``finance`` entry.
 """

@@ -91,8 +91,8 @@ def used_sources(plan: dict[str, Any], catalog: Catalog) -> list[dict[str, str]]
         wanted += [("accelerators", acc.id), ("systems", d["system"]), ("cooling", d["cooling"]),
                    ("scale_up", acc.scale_up), ("fabrics", d["fabric"])]
         wanted += [("energy_sources", src) for src, _ in p.get("energy_mix") or [(d["energy_source"], 1.0)]]
-    for kind in ("storage", "finance", "failure_rates", "recovery", "spares", "training", "floor_plans", "switches", "nics",
-                 "media"):
+    for kind in ("storage", "finance", "it_overhead", "failure_rates", "recovery", "spares", "training", "floor_plans",
+                 "switches", "nics", "media"):
         wanted += [(kind, e.id) for e in catalog.entries(kind)]
     seen, out = set(), []
     for kind, key in wanted:

@@ -65,8 +65,9 @@ def render_design(d: Any) -> None:
     c.print(f"[bold]{d.gpus:,} × {d.accelerator}[/] in {d.systems:,} {d.system} systems, "
             f"{d.racks:,} racks ({d.systems_per_rack} per rack, {d.kw_per_rack:.1f} kW per rack)")
     c.print(f"cooling: {d.cooling_reason}")
-    c.print(f"power: IT {format_quantity(d.it_power_w, 'W')} × PUE {d.pue:.2f} = facility "
-            f"{format_quantity(d.facility_power_w, 'W')}; energy {d.energy_mwh_per_year / 1e6:.2f} TWh/yr "
+    c.print(f"power: IT {format_quantity(d.it_power_w, 'W')} × design PUE {d.pue:.2f} = facility "
+            f"{format_quantity(d.facility_power_w, 'W')}; energy at annual PUE {getattr(d, 'annual_pue', d.pue):.2f} "
+            f"{d.energy_mwh_per_year / 1e6:.2f} TWh/yr "
             f"from {d.energy_source}, {d.carbon_t_per_year / 1e6:.2f} Mt CO2e/yr")
     peak = d.peak_flops_per_s.get("bf16", d.peak_flops_per_s.get("fp16", 0.0))
     c.print(f"peak (dense 16-bit): {format_quantity(peak, 'FLOP/s')}")
@@ -74,7 +75,8 @@ def render_design(d: Any) -> None:
     c.print(_breakdown("Capex", d.capex_breakdown_usd, format_usd, d.capex_usd))
     c.print(_breakdown("Opex per year", d.opex_breakdown_usd_per_year, format_usd, d.opex_usd_per_year))
     c.print(_breakdown(
-        f"TCO per GPU-hour (IT over {d.it_life_years:g} y, facility over {d.facility_life_years:g} y)",
+        f"TCO per GPU-hour (IT over {d.it_life_years:g} y, facility over {d.facility_life_years:g} y, "
+        f"capital at {100 * getattr(d, 'wacc_per_year', 0.0):g}%/y)",
         d.tco_breakdown_usd_per_gpu_hour, lambda v: f"${v:.3f}", d.tco_usd_per_gpu_hour,
     ))
     for note in d.notes:
