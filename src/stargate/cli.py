@@ -195,8 +195,9 @@ def fabric(
     accelerator: Annotated[str, typer.Option(help="Accelerator id or alias: sets the per-GPU rate.")] = "h100",
     topology: Annotated[Topology, typer.Option(help="Rail-optimized Clos or classic fat-tree.")] = Topology.RAIL_OPTIMIZED,
     oversubscription: Annotated[str, typer.Option(help="Down/up ratio per tier from the leaf up: '1' or '1,3'.")] = "1",
-    planes: Annotated[str, typer.Option(help="Planes each GPU's scale-out rate is split over.", metavar="<int>")] = "1",
-    switch: Annotated[str | None, typer.Option(help="Switch id; default: the family's switch for the link speed.")] = None,
+    planes: Annotated[
+        str | None, typer.Option(help="Planes each GPU's NIC is split over (default: the cheapest).", metavar="<int>")] = None,
+    switch: Annotated[str | None, typer.Option(help="Switch id; default: the cheapest of the family's switches.")] = None,
     tiers: Annotated[str | None, typer.Option(help="Force the number of tiers.", metavar="<int>")] = None,
     compare: Annotated[bool, typer.Option("--compare", help="InfiniBand and Ethernet side by side.")] = False,
     sharp: Annotated[bool, typer.Option("--sharp", help="In-network reduction (SHARP/NVLS) where the switches have it.")] = False,

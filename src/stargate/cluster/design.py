@@ -80,7 +80,8 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
     cooling, why = choose_cooling(layout.rack_power_w, system, catalog.entries("cooling"), request.cooling)  # type: ignore[arg-type]
     storage = catalog.storage(request.storage)
     tb = storage.capacity_bytes_per_gpu / 1e12
-    fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology)
+    fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology,
+                           year=getattr(request, "year", None))  # a plan phase's year: the switches on sale
     return Resolved(
         request, acc, system, layout, cooling, why,
         blend(request.mix, catalog), catalog.finance(request.finance),
