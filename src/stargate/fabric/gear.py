@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stargate.catalog import Catalog
 from stargate.catalog.schema import FloorPlan, Media, Nic, Switch
 from stargate.enums import Fabric
 from stargate.errors import InputError
 
-__all__ = ["TierMedia", "choose_media", "default_nic", "links_per_end", "default_switch", "family_speeds", "port_speed", "radix_at", "span_m"]
+__all__ = ["TierMedia", "choose_media", "default_nic", "default_switch", "family_speeds", "links_per_end", "port_speed", "radix_at", "span_m"]
 
 
 def _speed_key(bits_per_s: float) -> str:
@@ -120,6 +121,7 @@ class TierMedia:
         return self.module_usd_per_link + self.fiber_usd_per_link
 
 
+@lru_cache(maxsize=8192)  # pure in its (hashable) arguments; the designer asks again per candidate
 def choose_media(
     catalog: Catalog, length_m: float, link_bits_per_s: float, plan: FloorPlan, cpo: bool = False
 ) -> TierMedia:
