@@ -111,9 +111,12 @@ def test_c12_fairwater_two_tiers_past_100k_gpus(cat):
 
 
 def test_b300_xdr_superpod_scalable_units(cat):
-    # NVIDIA DGX SuperPOD B300 XDR RA (RA-11339-001, docs.nvidia.com, Table 3): 1 SU of 72 nodes
-    # (576 GPUs) = 8 leaves + 4 spines; 2 SU = 16 + 8, on 144-port Quantum-X800.
-    for gpus, leaves, spines in ((576, 8, 4), (1152, 16, 8)):
+    # NVIDIA DGX SuperPOD B300 XDR RA (RA-11339-001, docs.nvidia.com, Table 3), 144-port
+    # Quantum-X800, SUs of 72 nodes: 1, 2, 4, 8 and 18 SUs. Spines divide each leaf's 72 uplinks
+    # evenly (18 and 36, not 16 and 32). The 18-SU row prints 9,216 GPUs but 1,296 nodes and
+    # 10,368 node-leaf cables, i.e. 10,368 GPUs, which is used here.
+    rows = ((576, 8, 4), (1152, 16, 8), (2304, 32, 18), (4608, 64, 36), (10368, 144, 72))
+    for gpus, leaves, spines in rows:
         d = design_fabric(FabricRequest(gpus=gpus, accelerator="b300-288g", switch="quantum-x800", planes=1), cat)
         assert d.switches_by_tier == [leaves, spines]
 
