@@ -252,6 +252,7 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         f"network: {request.topology.value} {request.fabric.value} fabric at "
         f"{acc.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU (see `stargate fabric` for its parts)"
     )
+    notes += list(plan_fabric(r.fabric.model_copy(update={"gpus": gpus}), r.catalog).notes)  # which design, and why
     limit = {}
     if request.budget_usd is not None:
         limit = {"budget_usd": request.budget_usd, "next_system_capex_usd": float(sizing_metric(r, n + 1.0))}
