@@ -147,3 +147,18 @@ def test_plan_network_share_above_100k_gpus_both_families(cat, name, fabric):
     assert d.gpus > 100_000
     share = d.capex_breakdown_usd["network"] / d.capex_usd
     assert 0.09 <= share <= 0.16, (phase.name, share)
+
+
+def test_taper_says_when_a_non_blocking_design_is_cheaper(cat):
+    # With lane-split 200G ports a 51.2T switch has radix 256: 24,576 GPUs fit two non-blocking
+    # tiers, which no 3-tier tapered build can undercut; the designer says so.
+    d = design_fabric(FabricRequest(gpus=24576, fabric="ethernet", accelerator="h100", pod_gpus=3072, taper=7.0), cat)
+    assert d.oversubscription_by_tier == [1.0, 7.0]
+    assert any(n.startswith("a non-blocking design costs less") for n in d.notes)
+
+
+def test_design_request_carries_pods_to_the_fabric(cat):
+    flat = design_cluster(DesignRequest(accelerator="h100", gpus=24576, fabric="ethernet"), cat)
+    pods = design_cluster(DesignRequest(accelerator="h100", gpus=24576, fabric="ethernet", pod_gpus=3072, taper=7.0), cat)
+    assert pods.capex_breakdown_usd["network"] != flat.capex_breakdown_usd["network"]
+    assert math.isclose(sum(pods.capex_breakdown_usd.values()), pods.capex_usd, rel_tol=1e-9)

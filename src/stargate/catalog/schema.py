@@ -224,7 +224,8 @@ class Switch(Priced):
 
 
 class Nic(Priced):
-    """A scale-out network adapter: one per accelerator per plane in rail designs."""
+    """A scale-out network adapter: one per accelerator; a multi-plane fabric splits its ports
+    into the planes by breakout media."""
 
     vendor: str
     """NIC vendor."""

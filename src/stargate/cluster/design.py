@@ -30,7 +30,7 @@ from stargate.economics.energy import blend
 from stargate.economics.opex import Opex, energy_mwh_per_year, opex_usd_per_year
 from stargate.economics.tco import Tco, tco_usd_per_gpu_hour
 from stargate.errors import InputError
-from stargate.fabric.design import FabricRequest, plan_fabric
+from stargate.fabric.design import FabricPlan, FabricRequest, plan_fabric
 from stargate.inputs import MAX_GPUS
 from stargate.scenario import DesignRequest
 from stargate.units import format_quantity, format_usd
@@ -81,6 +81,7 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
     storage = catalog.storage(request.storage)
     tb = storage.capacity_bytes_per_gpu / 1e12
     fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology,
+                           pod_gpus=request.pod_gpus, taper=request.taper,
                            year=getattr(request, "year", None))  # a plan phase's year: the switches on sale
     return Resolved(
         request, acc, system, layout, cooling, why,
@@ -90,10 +91,15 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
 
 
 @lru_cache(maxsize=4096)
+def _fabric_plan(template: FabricRequest, gpus: int, catalog: Catalog) -> FabricPlan:
+    return plan_fabric(template.model_copy(update={"gpus": gpus}), catalog)
+
+
+@lru_cache(maxsize=4096)
 def _fabric_totals(template: FabricRequest, gpus: int, catalog: Catalog) -> tuple[float, float]:
     from stargate.fabric.bom import capex_and_power
 
-    return capex_and_power(plan_fabric(template.model_copy(update={"gpus": gpus}), catalog))
+    return capex_and_power(_fabric_plan(template, gpus, catalog))
 
 
 def network_usd_w(r: Resolved, n_systems: Any) -> tuple[Any, Any]:
@@ -252,7 +258,7 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         f"network: {request.topology.value} {request.fabric.value} fabric at "
         f"{acc.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU (see `stargate fabric` for its parts)"
     )
-    notes += list(plan_fabric(r.fabric.model_copy(update={"gpus": gpus}), r.catalog).notes)  # which design, and why
+    notes += list(_fabric_plan(r.fabric, gpus, r.catalog).notes)  # which design, and why
     limit = {}
     if request.budget_usd is not None:
         limit = {"budget_usd": request.budget_usd, "next_system_capex_usd": float(sizing_metric(r, n + 1.0))}

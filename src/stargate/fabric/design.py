@@ -1,12 +1,15 @@
 """A whole scale-out fabric: topology, gear, cost, power, bandwidth and latency.
 
-For ``gpus`` accelerators on a fabric family (InfiniBand or Ethernet), each accelerator's
-scale-out rate is split over ``planes`` independent planes; each plane is a folded Clos
-(:mod:`stargate.fabric.topology`) on the family's default switch at the per-plane link speed
-(or the one the user names), with the fewest tiers the switch radix allows. Rail-optimized
-fabrics (NVIDIA DGX SuperPOD) wire the k-th NIC of every server in a scalable unit to the same
-leaf, so a leaf spans the servers of a rail group, not one rack; fat-trees put each leaf in the
-middle of the racks whose GPUs it serves. Gear and media per tier come from
+For ``gpus`` accelerators on a fabric family (InfiniBand or Ethernet), each accelerator has one
+NIC at its full scale-out rate, split over ``planes`` independent planes by breakout media (an
+800G port as four 200G links to four leaves); each plane is a folded Clos
+(:mod:`stargate.fabric.topology`) at the per-plane link speed, with the fewest tiers the
+switch's radix at that speed allows (a 102.4T switch is 128 x 800G or 1,024 x 100G). Unless the
+request names them, the switch and the planes are chosen by cost among designs that give every
+GPU its full rate (:func:`plan_fabric`); pods with a taper above them are built only when asked.
+Rail-optimized fabrics (NVIDIA DGX SuperPOD) wire the k-th NIC of every server in a scalable
+unit to the same leaf, so a leaf spans the servers of a rail group, not one rack; fat-trees put
+each leaf in the middle of the racks whose GPUs it serves. Gear and media per tier come from
 :mod:`stargate.fabric.gear`.
 """
 
@@ -228,13 +231,20 @@ def plan_fabric(request: FabricRequest, catalog: Catalog) -> FabricPlan:
     options.sort(key=lambda o: (o[1], round(o[0], -3), o[2], o[3].switch.id))
     options = [o[:1] + o[2:] for o in options if o[1] == options[0][1]]
     usd, _, best = options[0]
-    if len(options) == 1:
-        return best
-    runner = options[1]
-    why = (f"chosen by cost among {len(options)} designs at {rate / 1e9:g} Gbit/s per GPU: {best.switch.id}, "
-           f"{best.planes} plane(s) at {best.link_bits_per_s / 1e9:g}G, {best.plane.tiers} tiers, ${usd / request.gpus:,.0f}/GPU; "
-           f"next {runner[2].switch.id}, {runner[1]} plane(s), {runner[2].plane.tiers} tiers, ${runner[0] / request.gpus:,.0f}/GPU")
-    return replace(best, notes=(why,))
+    notes = []
+    if len(options) > 1:
+        runner = options[1]
+        notes.append(
+            f"chosen by cost among {len(options)} designs at {rate / 1e9:g} Gbit/s per GPU: {best.switch.id}, "
+            f"{best.planes} plane(s) at {best.link_bits_per_s / 1e9:g}G, {best.plane.tiers} tiers, ${usd / request.gpus:,.0f}/GPU; "
+            f"next {runner[2].switch.id}, {runner[1]} plane(s), {runner[2].plane.tiers} tiers, ${runner[0] / request.gpus:,.0f}/GPU")
+    if request.pod_gpus is not None and request.pod_gpus < request.gpus:
+        flat = plan_fabric(request.model_copy(update={"pod_gpus": None, "taper": 1.0}), catalog)
+        flat_usd = capex_and_power(flat)[0]
+        if flat_usd < usd:
+            notes.append(f"a non-blocking design costs less than this taper: {flat.switch.id}, {flat.planes} plane(s), "
+                         f"{flat.plane.tiers} tiers, ${flat_usd / request.gpus:,.0f}/GPU against ${usd / request.gpus:,.0f}")
+    return replace(best, notes=tuple(notes))
 
 
 class FabricDesign(BaseModel):
