@@ -147,8 +147,9 @@ def test_c15_as_labelled_on_quantum_x800(cat):
     assert d.switches == 384
 
 
-_LOW = "Ethernet in 2026: two-tier 4 x 100G planes on 1,024-lane Tomahawk 6 cost $5.2k/GPU (7.0%), below the band"
-_HIGH = "InfiniBand at 1M GB300 GPUs: Quantum-X800 runs only 800G (no lane split sourced), so 4 tiers (19%)"
+_LOW = "Ethernet in 2026: two-tier 4 x 100G planes on 1,024-lane Tomahawk 6 cost $5.7k/GPU (7.6%), below the band"
+_HIGH = ("InfiniBand at 1M GB300 GPUs: no sourced lane split of Quantum-X800, so 4 tiers either way "
+         "(2 x 400G planes of Quantum-2 are the cheapest: 19%)")
 
 
 @pytest.mark.parametrize("name,fabric", [
