@@ -25,10 +25,10 @@ def test_32768_infiniband_fat_tree_worked_example(cli):
 
 
 def test_compare_puts_both_families_side_by_side(cli):
-    d = cli("fabric", "--gpus", "32768", "--topology", "fat-tree", "--compare", "--json").json()
+    d = cli("fabric", "--gpus", "32768", "--topology", "fat-tree", "--planes", "1", "--compare", "--json").json()
     ib, eth = d["fabrics"]
     assert (ib["fabric"], eth["fabric"]) == ("infiniband", "ethernet")
-    # Spectrum-4 runs 128 ports of 400G: 256 leaves x 2 ... = 512 + 512 + 256 switches.
+    # One plane: Spectrum-4 runs 128 ports of 400G: 256 leaves x 2 ... = 512 + 512 + 256 switches.
     assert eth["switch_radix"] == 128 and eth["switches_by_tier"] == [512, 512, 256]
     for key in ("fabric_capex_usd", "fabric_power_w", "tiers", "transceivers", "worst_case_latency_s"):
         assert d["comparison"][key]["infiniband"] == ib[key]

@@ -200,9 +200,13 @@ def fabric(
     accelerator: Annotated[str, typer.Option(help="Accelerator id or alias: sets the per-GPU rate.")] = "h100",
     topology: Annotated[Topology, typer.Option(help="Rail-optimized Clos or classic fat-tree.")] = Topology.RAIL_OPTIMIZED,
     oversubscription: Annotated[str, typer.Option(help="Down/up ratio per tier from the leaf up: '1' or '1,3'.")] = "1",
-    planes: Annotated[str, typer.Option(help="Planes each GPU's scale-out rate is split over.", metavar="<int>")] = "1",
-    switch: Annotated[str | None, typer.Option(help="Switch id; default: the family's switch for the link speed.")] = None,
+    planes: Annotated[
+        str | None, typer.Option(help="Planes each GPU's NIC is split over (default: the cheapest).", metavar="<int>")] = None,
+    switch: Annotated[str | None, typer.Option(help="Switch id; default: the cheapest of the family's switches.")] = None,
     tiers: Annotated[str | None, typer.Option(help="Force the number of tiers.", metavar="<int>")] = None,
+    pod_gpus: Annotated[
+        str | None, typer.Option(help="GPUs of a non-blocking pod; the tier above is tapered.", metavar="<int>")] = None,
+    taper: Annotated[str | None, typer.Option(help="Down/up ratio above each pod (with --pod-gpus; Meta: 7).")] = None,
     compare: Annotated[bool, typer.Option("--compare", help="InfiniBand and Ethernet side by side.")] = False,
     sharp: Annotated[bool, typer.Option("--sharp", help="In-network reduction (SHARP/NVLS) where the switches have it.")] = False,
     sites: Annotated[str | None, typer.Option(help="Spread the job over this many sites.", metavar="<int>")] = None,
@@ -226,7 +230,7 @@ def fabric(
 
     raw = {
         "gpus": gpus, "fabric": fabric, "accelerator": accelerator, "topology": topology, "planes": planes,
-        "switch": switch, "tiers": tiers, "sharp": sharp,
+        "switch": switch, "tiers": tiers, "sharp": sharp, "pod_gpus": pod_gpus, "taper": taper,
         "oversubscription": [x.strip() for x in oversubscription.split(",")],
     }
     site = {"sites": sites, "distance": site_distance or "100 km", "fiber_pairs": fiber_pairs or "4",
@@ -256,7 +260,7 @@ def _refuse_ignored(options: dict[str, Any], allowed: str) -> None:
 
 _FABRIC_OPTIONS = {
     "gpus": "--gpus", "fabric": "--fabric", "accelerator": "--accelerator", "topology": "--topology",
-    "planes": "--planes", "switch": "--switch", "tiers": "--tiers", "sites": "--sites",
+    "planes": "--planes", "switch": "--switch", "tiers": "--tiers", "pod_gpus": "--pod-gpus", "taper": "--taper", "sites": "--sites",
     "distance_m": "--site-distance", "site_distance": "--site-distance", "fiber_pairs": "--fiber-pairs",
     "gradient_bytes": "--gradient", "model_parallel": "--model-parallel", "oversubscription": "--oversubscription",
 }

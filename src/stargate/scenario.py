@@ -65,6 +65,10 @@ class DesignRequest(BaseModel):
     """Scale-out network family."""
     topology: Topology = Topology.RAIL_OPTIMIZED
     """Scale-out topology."""
+    pod_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
+    """Non-blocking pod size of the scale-out fabric; ``taper`` applies above the pods."""
+    taper: Annotated[float, Field(ge=1.0, le=64.0)] = 1.0
+    """Down/up ratio above each pod (Meta's 24k H100 clusters: 7); needs ``pod_gpus``."""
     energy_source: str = "grid-us"
     """Energy source id that prices the electricity."""
     energy_mix: tuple[EnergyShare, ...] = ()

@@ -257,6 +257,10 @@ class Finance(Entry):
     wacc_per_year: Annotated[float, Field(ge=0, le=0.5)] = 0.0
     """Weighted average cost of capital (fraction per year): capex is recovered as an annuity
     at this rate over each asset's life (0 = straight-line depreciation, no cost of capital)."""
+    owner_costs_fraction_of_build: Annotated[float, Field(ge=0, le=0.5)] = 0.0
+    """Owner's costs on top of the facility's construction cost per watt (design, permits,
+    commissioning, insurance, owner-held contingency), as a fraction of it: construction cost
+    guides quote hard costs only."""
     confidence: Confidence | None = None
     """Confidence in the entry's numbers."""
 
@@ -290,10 +294,16 @@ class Switch(Priced):
     """Port-to-port latency (s)."""
     in_network_reduction: bool = False
     """Whether the switch reduces data in the network (SHARP-class) for all-reduce."""
+    max_ports: int | None = Field(None, ge=1, le=4096)
+    """Most logical ports the box exposes by breakout (its cages x lanes per cage); the radix at a
+    speed is ``min(capacity / speed, max_ports)``. None: capacity / speed at every listed speed."""
+    optics: str = Field("pluggable", pattern=r"^(pluggable|cpo)$")
+    """Switch-side optics: pluggable cages, or co-packaged optical engines (``cpo`` media only)."""
 
 
 class Nic(Priced):
-    """A scale-out network adapter: one per accelerator per plane in rail designs."""
+    """A scale-out network adapter: one per accelerator; a multi-plane fabric splits its ports
+    into the planes by breakout media."""
 
     vendor: str
     """NIC vendor."""
@@ -318,6 +328,9 @@ class Media(Priced):
     """Total rate of one end (bit/s): 800 Gbit/s for a twin-port 2x400G module."""
     links_per_end: int = Field(ge=1, le=8)
     """Links one end serves (2 for a twin-port module or a 1-to-2 splitter cable)."""
+    lanes: int | None = Field(None, ge=1, le=16)
+    """Electrical/optical lanes of one end; it breaks out into up to this many slower links (an
+    800G DR8 module serves 4 x 200G or 8 x 100G links). None: no breakout beyond ``links_per_end``."""
     reach_m: Annotated[float, Field(gt=0)]
     """Longest supported link (m)."""
     power_w: Annotated[float, Field(ge=0)]
@@ -369,6 +382,9 @@ class FabricDefaults(Entry):
     """Port speed in Gbit/s (as a string key, "400") -> default switch id."""
     nic_by_speed: dict[str, Id]
     """Per-GPU line rate in Gbit/s -> default NIC id."""
+    switches: tuple[Id, ...] = ()
+    """Switches the designer may choose among by cost at equal per-GPU bandwidth (with the
+    defaults); each only for accelerators that ship no earlier than it."""
     collective_latency_s: Annotated[float, Field(gt=0)]
     """Software latency of one step of a collective across the fabric (NCCL-class; s)."""
     link_efficiency: Fraction

@@ -32,7 +32,7 @@ from stargate.economics.energy import blend
 from stargate.economics.opex import Opex, energy_mwh_per_year, opex_usd_per_year
 from stargate.economics.tco import Tco, tco_usd_per_gpu_hour
 from stargate.errors import InputError
-from stargate.fabric.design import FabricRequest, plan_fabric
+from stargate.fabric.design import FabricPlan, FabricRequest, plan_fabric
 from stargate.inputs import MAX_GPUS
 from stargate.scenario import DesignRequest
 from stargate.units import format_quantity, format_usd
@@ -87,7 +87,9 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
     finance = catalog.finance(request.finance)
     if request.wacc_per_year is not None:
         finance = finance.model_copy(update={"wacc_per_year": request.wacc_per_year})
-    fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology)
+    fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology,
+                           pod_gpus=request.pod_gpus, taper=request.taper,
+                           year=getattr(request, "year", None))  # a plan phase's year: the switches on sale
     return Resolved(
         request, acc, system, layout, cooling, why,
         blend(request.mix, catalog), finance,
@@ -97,10 +99,15 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
 
 
 @lru_cache(maxsize=4096)
+def _fabric_plan(template: FabricRequest, gpus: int, catalog: Catalog) -> FabricPlan:
+    return plan_fabric(template.model_copy(update={"gpus": gpus}), catalog)
+
+
+@lru_cache(maxsize=4096)
 def _fabric_totals(template: FabricRequest, gpus: int, catalog: Catalog) -> tuple[float, float]:
     from stargate.fabric.bom import capex_and_power
 
-    return capex_and_power(plan_fabric(template.model_copy(update={"gpus": gpus}), catalog))
+    return capex_and_power(_fabric_plan(template, gpus, catalog))
 
 
 def network_usd_w(r: Resolved, n_systems: Any) -> tuple[Any, Any]:
@@ -130,6 +137,7 @@ def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
     typical_w = typical_it_power_w(n_systems, r.system, net_w, r.storage_w_per_gpu, r.support_fraction) * r.cooling.pue
     capex = capex_usd(
         n_systems, r.system, r.accelerator, net_usd, r.storage_usd_per_gpu, it.total, facility_w, r.cooling, r.energy,
+        r.finance.owner_costs_fraction_of_build,
     )
     opex = opex_usd_per_year(typical_w, r.energy, capex, r.finance)
     gpus = n_systems * r.system.gpus_per_system
@@ -264,6 +272,7 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         f"network: {request.topology.value} {request.fabric.value} fabric at "
         f"{acc.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU (see `stargate fabric` for its parts)"
     )
+    notes += list(_fabric_plan(r.fabric, gpus, r.catalog).notes)  # which design, and why
     limit = {}
     if request.budget_usd is not None:
         limit = {"budget_usd": request.budget_usd, "next_system_capex_usd": float(sizing_metric(r, n + 1.0))}

@@ -6,7 +6,8 @@
 - network: the scale-out fabric (NICs, switches, optics, cables);
 - storage: training storage at its installed price per TB;
 - facility: construction per watt of critical IT capacity, by cooling technology
-  (Cushman & Wakefield's cost per MW of critical load is the basis; see the catalog);
+  (Cushman & Wakefield's cost per MW of critical load is the basis; see the catalog), plus the
+  owner's costs that guide leaves out (design, permits, commissioning, contingency);
 - power_infrastructure: what the campus builds to take its power (substation and
   interconnect, or an on-site plant), per watt of facility power.
 """
@@ -54,6 +55,7 @@ def capex_usd(
     facility_power_w: Any,
     cooling: CoolingTech,
     energy: EnergySource,
+    owner_costs_fraction: float = 0.0,
 ) -> Capex:
     """Capex of ``n_systems`` systems; works on numpy arrays of candidates too.
 
@@ -65,6 +67,8 @@ def capex_usd(
         Storage capex per accelerator.
     it_power_w, facility_power_w : float or ndarray
         Design IT power and facility power of the cluster.
+    owner_costs_fraction : float
+        Owner's (soft) costs as a fraction of the facility's construction cost.
 
     Examples
     --------
@@ -82,6 +86,6 @@ def capex_usd(
         rest_of_servers=n_systems * system.price_usd - chips,
         network=network_usd,
         storage=gpus * storage_usd_per_gpu,
-        facility=it_power_w * cooling.build_cost_usd_per_w,
+        facility=it_power_w * cooling.build_cost_usd_per_w * (1.0 + owner_costs_fraction),
         power_infrastructure=facility_power_w * energy.infra_capex_usd_per_w,
     )

@@ -18,7 +18,7 @@ def _media_counts(plan: FabricPlan) -> tuple[Counter[str], Counter[str], float, 
     transceivers: Counter[str] = Counter()
     cables: Counter[str] = Counter()
     optics_usd = cables_usd = optics_w = cables_w = 0.0
-    planes = plan.request.planes
+    planes = plan.planes
     for links, tm in zip(plan.plane.links_by_tier, plan.media, strict=True):
         n = links * planes
         if tm.media.is_cable:
@@ -36,7 +36,7 @@ def _media_counts(plan: FabricPlan) -> tuple[Counter[str], Counter[str], float, 
 
 def bill_of_materials(plan: FabricPlan, catalog: Catalog) -> FabricDesign:
     """Count, price and power every part of ``plan`` and report the fabric contract."""
-    req, c, planes = plan.request, plan.plane, plan.request.planes
+    req, c, planes = plan.request, plan.plane, plan.planes
     switches = c.switches * planes
     nics = plan.nics
     transceivers, cables, optics_usd, cables_usd, optics_w, cables_w = _media_counts(plan)
@@ -51,6 +51,7 @@ def bill_of_materials(plan: FabricPlan, catalog: Catalog) -> FabricDesign:
     propagation = sum(2 * tm.length_m * tm.media.propagation_s_per_m for tm in plan.media)
     notes = [(f"{c.endpoints:,} ports per plane at {plan.link_bits_per_s / 1e9:g} Gbit/s on {plan.switch.id} "
               f"({c.radix} ports at that speed) for {plan.accelerator.scale_out_bw_bits_per_s / 1e9:g} Gbit/s per GPU")]
+    notes += list(plan.notes)
     if c.endpoints < c.capacity and c.tiers > 1:
         notes.append(f"{c.tiers} tiers hold up to {c.capacity:,} GPUs; this build fills {100 * c.endpoints / c.capacity:.1f}%")
     return FabricDesign(
@@ -85,7 +86,7 @@ def standard_collectives(plan: FabricPlan, catalog: Catalog, message_bytes: floa
 
 def capex_and_power(plan: FabricPlan) -> tuple[float, float]:
     """Total capex (USD) and power (W) of a fabric plan: what the cluster designer needs."""
-    planes = plan.request.planes
+    planes = plan.planes
     switches = plan.plane.switches * planes
     nics = plan.nics
     _, _, optics_usd, cables_usd, optics_w, cables_w = _media_counts(plan)

@@ -1,25 +1,28 @@
 """A whole scale-out fabric: topology, gear, cost, power, bandwidth and latency.
 
-For ``gpus`` accelerators on a fabric family (InfiniBand or Ethernet), each accelerator's
-scale-out rate is split over ``planes`` independent planes; each plane is a folded Clos
-(:mod:`stargate.fabric.topology`) on the family's default switch at the per-plane link speed
-(or the one the user names), with the fewest tiers the switch radix allows. Rail-optimized
-fabrics (NVIDIA DGX SuperPOD) wire the k-th NIC of every server in a scalable unit to the same
-leaf, so a leaf spans the servers of a rail group, not one rack; fat-trees put each leaf in the
-middle of the racks whose GPUs it serves. Gear and media per tier come from
+For ``gpus`` accelerators on a fabric family (InfiniBand or Ethernet), each accelerator has one
+NIC at its full scale-out rate, split over ``planes`` independent planes by breakout media (an
+800G port as four 200G links to four leaves); each plane is a folded Clos
+(:mod:`stargate.fabric.topology`) at the per-plane link speed, with the fewest tiers the
+switch's radix at that speed allows (a 102.4T switch is 128 x 800G or 1,024 x 100G). Unless the
+request names them, the switch and the planes are chosen by cost among designs that give every
+GPU its full rate (:func:`plan_fabric`); pods with a taper above them are built only when asked.
+Rail-optimized fabrics (NVIDIA DGX SuperPOD) wire the k-th NIC of every server in a scalable
+unit to the same leaf, so a leaf spans the servers of a rail group, not one rack; fat-trees put
+each leaf in the middle of the racks whose GPUs it serves. Gear and media per tier come from
 :mod:`stargate.fabric.gear`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stargate.catalog import Catalog
-from stargate.catalog.schema import Accelerator, FloorPlan, Nic, Switch, System
+from stargate.catalog.schema import Accelerator, FabricDefaults, FloorPlan, Nic, Switch, System
 from stargate.enums import Fabric, Topology
 from stargate.errors import InputError
 from stargate.fabric.gear import (
@@ -61,12 +64,20 @@ class FabricRequest(BaseModel):
     """Rail-optimized Clos (SuperPOD-style) or classic fat-tree."""
     oversubscription: tuple[Annotated[float, Field(ge=1.0, le=1024.0)], ...] = Field((1.0,), max_length=6)
     """Down/up ratio per tier from the leaf up; tiers not given are non-blocking."""
-    planes: Annotated[int, Field(ge=1, le=8)] = 1
-    """Independent planes each accelerator's scale-out rate is split over."""
+    planes: Annotated[int, Field(ge=1, le=8)] | None = None
+    """Independent planes each accelerator's one NIC is split over by breakout media; default:
+    the cheapest of 1, 2, 4 and 8 planes (each GPU keeps its full rate either way)."""
     switch: str | None = None
-    """Switch id; default: the fabric family's switch for the per-plane link speed."""
+    """Switch id; default: the cheapest of the fabric family's switches at equal bandwidth."""
     tiers: Annotated[int, Field(ge=1, le=6)] | None = None
     """Force the number of tiers; default: the fewest the radix allows."""
+    pod_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
+    """GPUs of a non-blocking pod; the tier above the pods is tapered by ``taper``."""
+    taper: Annotated[float, Field(ge=1.0, le=64.0)] = 1.0
+    """Down/up ratio of the uplinks above each pod (Meta's 24k clusters: 7); needs ``pod_gpus``."""
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    """Year the fabric is built: the designer chooses among switches on sale by then; default:
+    the accelerator's first year."""
     floor_plan: str = "default"
     """Floor plan id (rack size, rows, cable slack)."""
     sharp: bool = False
@@ -78,6 +89,8 @@ class FabricPlan:
     """Everything resolved about one fabric: gear, one plane's counts, and media per tier."""
 
     request: FabricRequest
+    planes: int
+    """Planes the fabric has (chosen by cost unless the request names them)."""
     accelerator: Accelerator
     system: System
     switch: Switch
@@ -88,11 +101,14 @@ class FabricPlan:
     """Counts of one plane; its endpoints are NIC ports (GPUs x rate / port speed)."""
     media: tuple[TierMedia, ...]
     gpus_per_rack: int
+    notes: tuple[str, ...] = ()
+    """Why this design: the candidates the designer compared."""
 
     @property
     def nics(self) -> int:
-        """Single-port NICs over all planes."""
-        return self.plane.endpoints * self.request.planes
+        """Physical NICs: one per GPU at its full rate (more if the rate exceeds the NIC's); a
+        multi-plane fabric splits each NIC's ports into the planes by breakout media."""
+        return self.request.gpus * math.ceil(self.accelerator.scale_out_bw_bits_per_s / self.nic.speed_bits_per_s - 1e-9)
 
 
 def rail_group(system: System) -> int:
@@ -119,29 +135,116 @@ def _tier_lengths(c: Clos, topology: Topology, system: System, ports_per_rack: f
     return [span_m(min(u, c.endpoints) / ports_per_rack, plan) for u in under]
 
 
-def plan_fabric(request: FabricRequest, catalog: Catalog) -> FabricPlan:
-    """Resolve gear, count one plane, and choose the media of every tier."""
+def _oversubscription(request: FabricRequest, radix: int, pod_ports: float) -> tuple[float, ...]:
+    """Per-tier ratios: as given, or non-blocking up to the tier that closes a pod, then the taper."""
+    if request.pod_gpus is None:
+        if request.taper != 1.0:
+            raise InputError("taper", request.taper, "a taper together with pod_gpus (the pods it sits above)")
+        return request.oversubscription
+    if request.oversubscription != (1.0,):
+        raise InputError("oversubscription", list(request.oversubscription), "no per-tier ratios with pod_gpus (use taper)")
+    tier, block = 1, radix // 2  # a non-blocking level-t block holds (k/2)^t endpoints
+    while block < pod_ports and tier < 5:
+        tier, block = tier + 1, block * (radix // 2)
+    return (1.0,) * (tier - 1) + (request.taper,)
+
+
+def _tapered(ports: int, radix: int, over: tuple[float, ...], tiers: int | None) -> Clos:
+    """Pods of ``len(over)`` tiers joined by at least one tier above them (the tapered uplinks)."""
+    error = None
+    for n in [tiers] if tiers else range(len(over) + 1, 7):
+        try:
+            return clos(ports, radix, over, n)
+        except InputError as e:
+            error = e
+    raise error  # type: ignore[misc]
+
+
+def _build_plan(request: FabricRequest, catalog: Catalog, switch: Switch, planes: int) -> FabricPlan:
+    """One fabric on ``switch`` with ``planes`` planes: each GPU's rate split evenly over them."""
     acc = catalog.accelerator(request.accelerator)
     system = catalog.system(acc.default_system)
-    rate = acc.scale_out_bw_bits_per_s / request.planes
-    if request.switch:
-        switch: Switch = catalog.get("switches", request.switch, "switch")  # type: ignore[assignment]
-        if switch.fabric != request.fabric:
-            raise InputError("switch", switch.id, f"a {request.fabric.value} switch (this one is {switch.fabric.value})")
-        link = port_speed(list(switch.port_speeds_bits_per_s), rate)
-    else:
-        link = port_speed(family_speeds(catalog, request.fabric), rate)
-        switch = default_switch(catalog, request.fabric, link)
-    nic = default_nic(catalog, request.fabric, link)
+    rate = acc.scale_out_bw_bits_per_s / planes
+    link = port_speed(list(switch.port_speeds_bits_per_s), rate)
+    nic = default_nic(catalog, request.fabric, acc.scale_out_bw_bits_per_s)
     # GPUs whose rate is below the port speed share a port; faster GPUs use several.
     ports = math.ceil(request.gpus * rate / link - 1e-9)
-    plane = clos(ports, radix_at(switch, link), request.oversubscription, request.tiers)
+    radix = radix_at(switch, link)
+    pod_ports = request.pod_gpus * rate / link if request.pod_gpus else 0.0
+    over = _oversubscription(request, radix, pod_ports)
+    plane = _tapered(ports, radix, over, request.tiers) if pod_ports and pod_ports < ports else clos(ports, radix, over, request.tiers)
     floor: FloorPlan = catalog.get("floor_plans", request.floor_plan, "floor_plan")  # type: ignore[assignment]
     gpus_per_rack = system.gpus_per_system * system.systems_per_rack
     ports_per_rack = gpus_per_rack * rate / link
     lengths = _tier_lengths(plane, request.topology, system, ports_per_rack, floor)
-    media = tuple(choose_media(catalog, length, link, floor) for length in lengths)
-    return FabricPlan(request, acc, system, switch, nic, link, plane, media, gpus_per_rack)
+    cpo = switch.optics == "cpo"
+    media = tuple(choose_media(catalog, length, link, floor, cpo) for length in lengths)
+    return FabricPlan(request, planes, acc, system, switch, nic, link, plane, media, gpus_per_rack)
+
+
+def _candidate_switches(request: FabricRequest, catalog: Catalog, acc: Accelerator) -> list[Switch]:
+    """The named switch, or the family's switches on sale in the build year."""
+    if request.switch:
+        switch: Switch = catalog.get("switches", request.switch, "switch")  # type: ignore[assignment]
+        if switch.fabric != request.fabric:
+            raise InputError("switch", switch.id, f"a {request.fabric.value} switch (this one is {switch.fabric.value})")
+        return [switch]
+    fab: FabricDefaults = catalog.get("fabrics", request.fabric, "fabric")  # type: ignore[assignment]
+    ids = dict.fromkeys([*fab.switch_by_speed.values(), *fab.switches])
+    found = [catalog.get("switches", i, "switch") for i in ids]
+    timely = [s for s in found if s.year <= (request.year or acc.year)]  # type: ignore[attr-defined]
+    if timely:
+        return timely  # type: ignore[return-value]
+    link = port_speed(family_speeds(catalog, request.fabric), acc.scale_out_bw_bits_per_s)
+    return [default_switch(catalog, request.fabric, link)]
+
+
+def plan_fabric(request: FabricRequest, catalog: Catalog) -> FabricPlan:
+    """Resolve gear, count one plane, and choose the media of every tier.
+
+    Unless the request names them, the switch and the number of planes are chosen by cost among
+    designs that give every GPU its full scale-out rate at the requested oversubscription: one
+    plane at the NIC's speed, or 2, 4 or 8 planes at a split lane speed (a 400G NIC as 2 x 200G)
+    on a switch that runs that speed with a larger radix, so fewer tiers.
+    """
+    from stargate.fabric.bom import capex_and_power
+
+    acc = catalog.accelerator(request.accelerator)
+    rate = acc.scale_out_bw_bits_per_s
+    options: list[tuple[float, int, FabricPlan]] = []
+    error: InputError | None = None
+    for switch in _candidate_switches(request, catalog, acc):
+        for planes in [request.planes] if request.planes else [1, 2, 4, 8]:
+            exact = any(math.isclose(s, rate / planes) for s in switch.port_speeds_bits_per_s)
+            if planes > 1 and not exact and request.planes is None:
+                continue  # planes only at a lane speed the switch runs exactly
+            try:
+                plan = _build_plan(request, catalog, switch, planes)
+            except InputError as e:
+                error = error or e
+                continue
+            options.append((capex_and_power(plan)[0], 0 if exact else 1, planes, plan))
+    if not options:
+        raise error  # type: ignore[misc]
+    # A port per GPU per plane at exactly its share of the rate first; ports shared by several
+    # GPUs (or several per GPU) only where no switch runs that speed.
+    options.sort(key=lambda o: (o[1], round(o[0], -3), o[2], o[3].switch.id))
+    options = [o[:1] + o[2:] for o in options if o[1] == options[0][1]]
+    usd, _, best = options[0]
+    notes = []
+    if len(options) > 1:
+        runner = options[1]
+        notes.append(
+            f"chosen by cost among {len(options)} designs at {rate / 1e9:g} Gbit/s per GPU: {best.switch.id}, "
+            f"{best.planes} plane(s) at {best.link_bits_per_s / 1e9:g}G, {best.plane.tiers} tiers, ${usd / request.gpus:,.0f}/GPU; "
+            f"next {runner[2].switch.id}, {runner[1]} plane(s), {runner[2].plane.tiers} tiers, ${runner[0] / request.gpus:,.0f}/GPU")
+    if request.pod_gpus is not None and request.pod_gpus < request.gpus:
+        flat = plan_fabric(request.model_copy(update={"pod_gpus": None, "taper": 1.0}), catalog)
+        flat_usd = capex_and_power(flat)[0]
+        if flat_usd < usd:
+            notes.append(f"a non-blocking design costs less than this taper: {flat.switch.id}, {flat.planes} plane(s), "
+                         f"{flat.plane.tiers} tiers, ${flat_usd / request.gpus:,.0f}/GPU against ${usd / request.gpus:,.0f}")
+    return replace(best, notes=tuple(notes))
 
 
 class FabricDesign(BaseModel):

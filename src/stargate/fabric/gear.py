@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stargate.catalog import Catalog
 from stargate.catalog.schema import FloorPlan, Media, Nic, Switch
 from stargate.enums import Fabric
 from stargate.errors import InputError
 
-__all__ = ["TierMedia", "choose_media", "default_nic", "default_switch", "family_speeds", "port_speed", "radix_at", "span_m"]
+__all__ = ["TierMedia", "choose_media", "default_nic", "default_switch", "family_speeds", "links_per_end", "port_speed", "radix_at", "span_m"]
 
 
 def _speed_key(bits_per_s: float) -> str:
@@ -49,11 +50,10 @@ def family_speeds(catalog: Catalog, fabric: Fabric) -> list[float]:
 
 
 def default_nic(catalog: Catalog, fabric: Fabric, port_bits_per_s: float) -> Nic:
-    """The fabric family's default NIC for a port speed (the fastest listed, if above)."""
+    """The fabric family's default NIC for a rate: the slowest that carries it, else the fastest."""
     table = catalog.get("fabrics", fabric).nic_by_speed  # type: ignore[attr-defined]
-    key = _speed_key(port_bits_per_s)
-    if key not in table:
-        key = max(table, key=float)
+    fitting = sorted((k for k in table if float(k) * 1e9 >= port_bits_per_s * (1 - 1e-9)), key=float)
+    key = fitting[0] if fitting else max(table, key=float)
     return catalog.get("nics", table[key], "nic")  # type: ignore[return-value]
 
 
@@ -65,11 +65,14 @@ def radix_at(switch: Switch, link_bits_per_s: float) -> int:
     >>> from stargate.catalog import Catalog
     >>> radix_at(Catalog.load().get("switches", "quantum-2"), 400e9)
     64
+    >>> radix_at(Catalog.load().get("switches", "tomahawk-6-100g"), 100e9)  # 102.4T as 1,024 x 100G lanes
+    1024
     """
     if not any(math.isclose(s, link_bits_per_s) for s in switch.port_speeds_bits_per_s):
         speeds = ", ".join(f"{s / 1e9:g}G" for s in switch.port_speeds_bits_per_s)
         raise InputError("switch", switch.id, f"a switch with {link_bits_per_s / 1e9:g}G ports ({switch.id} runs {speeds})")
-    return round(switch.capacity_bits_per_s / link_bits_per_s)
+    ports = round(switch.capacity_bits_per_s / link_bits_per_s)
+    return min(ports, switch.max_ports) if switch.max_ports else ports
 
 
 def span_m(racks: float, plan: FloorPlan) -> float:
@@ -118,28 +121,52 @@ class TierMedia:
         return self.module_usd_per_link + self.fiber_usd_per_link
 
 
-def choose_media(catalog: Catalog, length_m: float, link_bits_per_s: float, plan: FloorPlan) -> TierMedia:
+@lru_cache(maxsize=8192)  # pure in its (hashable) arguments; the designer asks again per candidate
+def choose_media(
+    catalog: Catalog, length_m: float, link_bits_per_s: float, plan: FloorPlan, cpo: bool = False
+) -> TierMedia:
     """The cheapest way to carry one link of ``link_bits_per_s`` over ``length_m``.
 
-    A medium at least as fast as the link carries it alone (a 400G cable runs a 200G port); a
-    slower one carries it as parallel lanes, ``ceil(link / medium)`` of them (an 800G port broken
-    out over two 400G FR4 links for a long run), at that many times the cost and power.
+    A medium at least as fast as the link carries it alone, and an end with several lanes breaks
+    out into ``min(lanes, speed // link)`` links (an 800G DR8 module serves four 200G links, as in
+    a multi-plane or lane-split fabric); a slower medium carries the link as parallel lanes,
+    ``ceil(link / medium)`` of them (an 800G port broken out over two 400G FR4 links for a long
+    run), at that many times the cost and power. Co-packaged optics (``cpo``) are the only medium
+    of a switch with optical engines and never one of a switch with pluggable cages.
     """
     options = []
     for m in catalog.entries("media"):
-        if m.reach_m < length_m:  # type: ignore[attr-defined]
+        if m.reach_m < length_m or (m.kind.value == "cpo") != cpo:  # type: ignore[attr-defined]
             continue
         per_link = m.speed_bits_per_s / m.links_per_end  # type: ignore[attr-defined]
         lanes = max(1, math.ceil(link_bits_per_s / per_link - 1e-9))
-        options.append(_per_link(m, length_m, plan, lanes))  # type: ignore[arg-type]
+        share = links_per_end(m, link_bits_per_s) if lanes == 1 else m.links_per_end  # type: ignore[arg-type, attr-defined]
+        options.append(_per_link(m, length_m, plan, lanes, share))  # type: ignore[arg-type]
     if not options:
         raise InputError("link", f"{link_bits_per_s / 1e9:g}G over {length_m:.0f} m", "a medium in the catalog that reaches it")
     return min(options, key=lambda o: (o.usd_per_link, o.w_per_link))
 
 
-def _per_link(m: Media, length_m: float, plan: FloorPlan, lanes: int) -> TierMedia:
+def links_per_end(m: Media, link_bits_per_s: float) -> int:
+    """Links of ``link_bits_per_s`` one end of ``m`` serves: its ports, or its lanes by breakout.
+
+    Examples
+    --------
+    >>> from stargate.catalog import Catalog
+    >>> dr8 = Catalog.load().get("media", "dr8-800g")
+    >>> links_per_end(dr8, 800e9), links_per_end(dr8, 200e9), links_per_end(dr8, 100e9)
+    (1, 4, 8)
+    """
+    split = int(m.speed_bits_per_s // link_bits_per_s + 1e-9)
+    return max(m.links_per_end, min(m.lanes or m.links_per_end, split))
+
+
+def _per_link(m: Media, length_m: float, plan: FloorPlan, lanes: int, share: int | None = None) -> TierMedia:
+    share = share or m.links_per_end
     if m.is_cable:
-        per = lanes / m.links_per_end
+        per = lanes / share
         return TierMedia(m, length_m, per, m.price_usd * per, 0.0, m.power_w * per, lanes)
-    ends = 2.0 * lanes / m.links_per_end  # one module at each end, shared by links_per_end links
-    return TierMedia(m, length_m, ends, m.price_usd * ends, lanes * plan.fiber_usd_per_m * length_m, m.power_w * ends, lanes)
+    ends = 2.0 * lanes / share  # one module at each end, shared by the links it breaks out into
+    # One trunk per module pair (an MPO run), shared like the modules by the links it breaks out into.
+    fiber = lanes * m.links_per_end / share * plan.fiber_usd_per_m * length_m
+    return TierMedia(m, length_m, ends, m.price_usd * ends, fiber, m.power_w * ends, lanes)

@@ -12,6 +12,8 @@ import math
 from collections import Counter
 from typing import Any
 
+from stargate.fabric.topology import top_group
+
 __all__ = ["balanced_cut_links", "clos_graph", "graph_counts"]
 
 
@@ -57,7 +59,7 @@ def clos_graph(endpoints: int, radix: int, downs: list[int], ups: list[int]) -> 
         children = parents
     if downs:  # top tier: uplinks of position j of every block share one group, round-robin
         top, u = len(downs) + 1, ups[-1]
-        group = math.ceil(len(children) * u / radix)
+        group = top_group(len(children), u, radix)
         half = math.ceil(len(children) / 2)
         for b, switches in sorted(children.items()):
             for j, sw in enumerate(switches):

@@ -11,10 +11,13 @@ generalised to any radix, size and oversubscription):
   tier-t switch ``(j, q)``, so each tier-t switch has one link to each child block;
   ``E_t = d_t * E_{t-1}`` endpoints;
 - the *top tier* ``T`` takes every uplink of the level-(T-1) blocks: for each switch position ``j``
-  of a block, a group of ``g = ceil(n_{T-1} * u_{T-1} / k)`` top switches shares the uplinks of
-  position ``j`` of all blocks, round-robin, the second half of the blocks wired like the first
-  so that a cut between the halves meets as many links from each side on every top switch
-  (parallel links where the build is partial).
+  of a block, a group of ``g`` top switches shares the uplinks of position ``j`` of all blocks,
+  round-robin, the second half of the blocks wired like the first so that a cut between the
+  halves meets as many links from each side on every top switch (parallel links where the build
+  is partial). ``g`` is the smallest divisor of ``u_{T-1}`` with ``g >= n_{T-1} u_{T-1} / k``, so
+  every block sends the same number of links to every top switch of its group (even ECMP
+  spreading), as NVIDIA's DGX SuperPOD B300 XDR tables build it: 4 SUs of 72 nodes = 32 leaves of
+  72 uplinks on 144-port switches take 18 spines, not 16; 8 SUs take 36 (RA-11339-001, Table 3).
 
 So with ``n_1 = ceil(N / d_1)`` leaves and ``n_t = ceil(n_{t-1} / d_t)`` blocks per level, the
 switch counts are ``S_t = n_t * B_t`` below the top and ``S_T = B_{T-1} * g``; the links from tier
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 
 from stargate.errors import InputError
 
-__all__ = ["Clos", "clos", "split_ports"]
+__all__ = ["Clos", "clos", "split_ports", "top_group"]
 
 MAX_TIERS = 6
 
@@ -80,6 +83,18 @@ class Clos:
     def worst_case_switch_hops(self) -> int:
         """Switches on the longest shortest path between two endpoints."""
         return 2 * self.tiers - 1
+
+
+def top_group(blocks: int, up: int, radix: int) -> int:
+    """Top switches per block position: the fewest that divide ``up`` evenly and fit the radix.
+
+    Examples
+    --------
+    >>> top_group(32, 72, 144), top_group(64, 72, 144), top_group(16, 72, 144), top_group(64, 32, 64)
+    (18, 36, 8, 32)
+    """
+    need = math.ceil(blocks * up / radix)
+    return next(g for g in range(need, up + 1) if up % g == 0)
 
 
 def split_ports(radix: int, oversubscription: float) -> tuple[int, int]:
@@ -158,7 +173,7 @@ def _build(endpoints: int, radix: int, tiers: int, oversubscription: tuple[float
         per_block.append(per_block[-1] * ups[t - 1])
         block_eps.append(block_eps[-1] * downs[t])
     switches = [n * b for n, b in zip(blocks, per_block, strict=True)]
-    group = math.ceil(blocks[-1] * ups[-1] / radix)
+    group = top_group(blocks[-1], ups[-1], radix)
     switches.append(per_block[-1] * group)
     links = [endpoints] + [s * u for s, u in zip(switches, ups, strict=False)]
     return Clos(

@@ -88,6 +88,8 @@ class Setting:
     pods: int | None = None
     pod_gpus: int | None = None
     taper: float | None = None
+    switch: str | None = None
+    """A scale-out switch the row names (catalog id, e.g. ``quantum-x800``)."""
     gpus_at_least: int | None = None
     model: str | None = None
     seq_len: int | None = None
@@ -112,6 +114,8 @@ SETTING_WORDS: tuple[tuple[str, Callable[[re.Match[str]], dict[str, Any]]], ...]
     (r"IT power = ([\d.]+ ?[kMGT]?W)", lambda m: {"it_power_w": parse_quantity(m[1], "power", "setting")}),
     (r"(\d+) pods of ([\d,]+) GPUs", lambda m: {"pods": int(m[1]), "pod_gpus": _int(m[2])}),
     (r"(\d+(?:\.\d+)?):1 oversubscribed", lambda m: {"taper": float(m[1])}),
+    (r"\b(Quantum-X800|Quantum-2|Spectrum-4|Tomahawk-5|Tomahawk-6)\b[^,;]*switches",
+     lambda m: {"switch": m[1].lower()}),
     (r">\s*([\d,.]+k?) GPUs", lambda m: {"gpus_at_least": _int(m[1])}),
     (r"^([a-z][a-z0-9.\-]+-\d+(?:\.\d+)?[bt]),", lambda m: {"model": m[1]}),
     (r"seq (\d+)", lambda m: {"seq_len": int(m[1])}),

@@ -125,19 +125,30 @@ def _fabric_design(ref: ClusterRef, s: Setting, fabric: str, catalog: Catalog, *
 
 
 def _taper_ratio(ref: ClusterRef, s: Setting, catalog: Catalog) -> dict[str, float]:
+    """Capex per GPU of the tapered fabric over a non-blocking one on the same gear.
+
+    The tapered design is chosen by cost (switch and planes); the non-blocking one is built with
+    that switch and plane count, so the ratio is what the taper saves, not what a different
+    plane count would (the designer's own note says when a non-blocking multi-plane build costs
+    less than the taper).
+    """
     if not s.taper:
         raise InputError(f"clusters: row {ref.ref_id}.setting", ref.setting, "a taper ('7:1 oversubscribed above')")
     out = {}
     for f in _fabrics(ref):
-        flat = _fabric_design(ref, s, f, catalog)
-        tapered = _fabric_design(ref, s, f, catalog, oversubscription=(1.0, s.taper))
+        if s.pod_gpus:
+            tapered = _fabric_design(ref, s, f, catalog, pod_gpus=s.pod_gpus, taper=s.taper)
+        else:
+            tapered = _fabric_design(ref, s, f, catalog, oversubscription=(1.0, s.taper))
+        flat = _fabric_design(ref, s, f, catalog, planes=tapered.planes, switch=tapered.switch)
         out[f] = tapered.capex_usd_per_gpu / flat.capex_usd_per_gpu
     return out
 
 
 def _fabric_metric(value: Callable[[Any], float]) -> Callable[[ClusterRef, Setting, Catalog], dict[str, float]]:
     def metric(ref: ClusterRef, s: Setting, catalog: Catalog) -> dict[str, float]:
-        return {f: float(value(_fabric_design(ref, s, f, catalog))) for f in _fabrics(ref)}
+        gear = {"switch": s.switch} if s.switch else {}
+        return {f: float(value(_fabric_design(ref, s, f, catalog, **gear))) for f in _fabrics(ref)}
     return metric
 
 

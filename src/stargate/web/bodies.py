@@ -73,7 +73,7 @@ class FabricBody(BaseModel):
     topology: Topology = Topology.RAIL_OPTIMIZED
     oversubscription: Annotated[list[Annotated[float, Field(ge=1.0, le=1024.0)]],
                                 Field(min_length=1, max_length=6)] = [1.0]
-    planes: Annotated[int, Field(ge=1, le=8)] = 1
+    planes: Annotated[int, Field(ge=1, le=8)] | None = None
     switch: Id | None = None
     compare: bool = False
 
