@@ -66,7 +66,8 @@ class FabricRequest(BaseModel):
     """Down/up ratio per tier from the leaf up; tiers not given are non-blocking."""
     planes: Annotated[int, Field(ge=1, le=8)] | None = None
     """Independent planes each accelerator's one NIC is split over by breakout media; default:
-    the cheapest of 1, 2, 4 and 8 planes (each GPU keeps its full rate either way)."""
+    the cheapest of 1, 2, 3, 4, 6 and 8 planes (each GPU keeps its full rate either way; 3 and 6
+    serve GPUs with three NICs, as AMD's Helios gives each MI450 three 800G NICs)."""
     switch: str | None = None
     """Switch id; default: the cheapest of the fabric family's switches at equal bandwidth."""
     tiers: Annotated[int, Field(ge=1, le=6)] | None = None
@@ -204,7 +205,8 @@ def plan_fabric(request: FabricRequest, catalog: Catalog) -> FabricPlan:
 
     Unless the request names them, the switch and the number of planes are chosen by cost among
     designs that give every GPU its full scale-out rate at the requested oversubscription: one
-    plane at the NIC's speed, or 2, 4 or 8 planes at a split lane speed (a 400G NIC as 2 x 200G)
+    plane at the NIC's speed, or 2, 3, 4, 6 or 8 planes at a split lane speed (a 400G NIC as 2 x 200G;
+    a GPU with three 800G NICs, 2.4T, as 3 x 800G)
     on a switch that runs that speed with a larger radix, so fewer tiers.
     """
     from stargate.fabric.bom import capex_and_power
@@ -214,7 +216,7 @@ def plan_fabric(request: FabricRequest, catalog: Catalog) -> FabricPlan:
     options: list[tuple[float, int, FabricPlan]] = []
     error: InputError | None = None
     for switch in _candidate_switches(request, catalog, acc):
-        for planes in [request.planes] if request.planes else [1, 2, 4, 8]:
+        for planes in [request.planes] if request.planes else [1, 2, 3, 4, 6, 8]:
             exact = any(math.isclose(s, rate / planes) for s in switch.port_speeds_bits_per_s)
             if planes > 1 and not exact and request.planes is None:
                 continue  # planes only at a lane speed the switch runs exactly

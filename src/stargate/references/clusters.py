@@ -90,6 +90,8 @@ class Setting:
     taper: float | None = None
     switch: str | None = None
     """A scale-out switch the row names (catalog id, e.g. ``quantum-x800``)."""
+    planes: int | None = None
+    """Fabric planes the row names ('2 planes of 400G')."""
     gpus_at_least: int | None = None
     model: str | None = None
     seq_len: int | None = None
@@ -116,6 +118,7 @@ SETTING_WORDS: tuple[tuple[str, Callable[[re.Match[str]], dict[str, Any]]], ...]
     (r"(\d+(?:\.\d+)?):1 oversubscribed", lambda m: {"taper": float(m[1])}),
     (r"\b(Quantum-X800|Quantum-2|Spectrum-4|Tomahawk-5|Tomahawk-6)\b[^,;]*switches",
      lambda m: {"switch": m[1].lower()}),
+    (r"\b(\d) planes\b", lambda m: {"planes": int(m[1])}),
     (r">\s*([\d,.]+k?) GPUs", lambda m: {"gpus_at_least": _int(m[1])}),
     (r"^([a-z][a-z0-9.\-]+-\d+(?:\.\d+)?[bt]),", lambda m: {"model": m[1]}),
     (r"seq (\d+)", lambda m: {"seq_len": int(m[1])}),

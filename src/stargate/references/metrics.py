@@ -147,7 +147,7 @@ def _taper_ratio(ref: ClusterRef, s: Setting, catalog: Catalog) -> dict[str, flo
 
 def _fabric_metric(value: Callable[[Any], float]) -> Callable[[ClusterRef, Setting, Catalog], dict[str, float]]:
     def metric(ref: ClusterRef, s: Setting, catalog: Catalog) -> dict[str, float]:
-        gear = {"switch": s.switch} if s.switch else {}
+        gear = {k: v for k, v in (("switch", s.switch), ("planes", s.planes)) if v}
         return {f: float(value(_fabric_design(ref, s, f, catalog, **gear))) for f in _fabrics(ref)}
     return metric
 
