@@ -55,6 +55,8 @@ def test_dashboard_updates_numbers_and_charts(browser, tmp_path):
         page.click("#go")
         page.wait_for_function(f"document.body.dataset.updated !== '{stamp}'")
         assert _card(page, "GPUs") != gpus_before
+        for key in ("network share of capex", "fabric", "PUE design / annual", "goodput", "cost of capital per GPU-hour"):
+            assert _card(page, key) not in ("", "—"), key
         assert page.evaluate("document.getElementById('chart-capex').data.map(t => t.y[0])") != capex_before
         assert page.locator(".chart .main-svg").count() >= 6
         assert errors == []
@@ -77,4 +79,24 @@ def test_report_from_disk_renders_every_chart(browser, tmp_path, cli):
     assert charts >= 8
     page.wait_for_function(f"document.querySelectorAll('.chart .main-svg').length >= {charts}")
     assert page.locator("#sources tbody tr").count() > 20
+    assert errors == []
+
+
+def test_report_shows_the_world_model_rows(browser, tmp_path, cli):
+    """Network share and fabric, PUEs, power per GPU, power infrastructure, cost of capital, jobs and
+    the recovery strategy reach the page, with the figures the plan's JSON gives."""
+    p5 = cli("plan", "--json").json()["phases"][-1]
+    d = p5["design"]
+    out = tmp_path / "report.html"
+    assert cli("plan", "-o", str(out)).code == 0
+    page, errors = _page(browser)
+    page.goto(out.as_uri())
+    page.wait_for_selector("#chart-roadmap .main-svg")
+    text = page.inner_text("body")
+    share = 100 * d["capex_breakdown_usd"]["network"] / d["capex_usd"]
+    for needle in ("network share of capex", f"{share:.1f}%", "PUE design / annual",
+                   f"{d['design_pue']:.2f} / {d['annual_pue']:.2f}", d["network"]["switch"],
+                   f"{p5['facility_power_w'] / p5['gpus']:,.0f} W", "cost of capital per GPU-hour",
+                   f"{p5['jobs']:,} × {p5['job_gpus']:,}", p5["reliability"]["strategy"]):
+        assert needle in text, needle
     assert errors == []

@@ -235,6 +235,9 @@ class ClusterDesign(BaseModel):
     facility_life_years: float
     wacc_per_year: float
     limit: dict[str, float]
+    network: dict[str, Any] = {}
+    """The scale-out fabric the designer chose: switch, planes, link speed (bit/s), tiers,
+    taper above pods (1 = non-blocking) and capex per GPU (USD)."""
     notes: list[str]
 
 
@@ -272,7 +275,11 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         f"network: {request.topology.value} {request.fabric.value} fabric at "
         f"{acc.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU (see `stargate fabric` for its parts)"
     )
-    notes += list(_fabric_plan(r.fabric, gpus, r.catalog).notes)  # which design, and why
+    fp = _fabric_plan(r.fabric, gpus, r.catalog)
+    notes += list(fp.notes)  # which design, and why
+    network = {"switch": fp.switch.id, "planes": fp.planes, "link_bits_per_s": fp.link_bits_per_s,
+               "tiers": fp.plane.tiers, "taper": max(fp.plane.oversubscription, default=1.0),
+               "usd_per_gpu": float(e.capex.network) / gpus if gpus else 0.0}
     limit = {}
     if request.budget_usd is not None:
         limit = {"budget_usd": request.budget_usd, "next_system_capex_usd": float(sizing_metric(r, n + 1.0))}
@@ -294,5 +301,5 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         tco_usd_per_gpu_hour=float(e.tco.total), tco_breakdown_usd_per_gpu_hour=e.tco.as_dict(),
         it_life_years=r.finance.it_life_years, facility_life_years=r.finance.facility_life_years,
         wacc_per_year=r.finance.wacc_per_year,
-        limit=limit, notes=notes,
+        limit=limit, network=network, notes=notes,
     )

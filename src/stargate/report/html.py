@@ -12,6 +12,7 @@ from typing import Any
 
 from stargate.catalog import Catalog
 from stargate.report.charts import plan_charts
+from stargate.report.terminal import fabric_summary
 from stargate.units import format_quantity, format_usd
 
 __all__ = ["environment", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
@@ -42,6 +43,10 @@ def _band(r: dict[str, float] | None, fmt: Any) -> str:
     return f" (P10–P90 {fmt(r['p10'])}–{fmt(r['p90'])})" if r else ""
 
 
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "—"
+
+
 def phase_rows() -> list[tuple[str, Any]]:
     """Rows of the phases table: label and a cell function of a phase dict."""
     return [
@@ -50,14 +55,25 @@ def phase_rows() -> list[tuple[str, Any]]:
         ("racks", lambda p: f"{p['design']['racks']:,} × {p['design']['kw_per_rack']:.0f} kW"),
         ("cooling", lambda p: p["design"]["cooling"].replace("_", " ")),
         ("facility power", lambda p: format_quantity(p["facility_power_w"], "W")),
+        ("facility power per GPU", lambda p: f"{p['facility_power_w'] / p['gpus']:,.0f} W"),
+        ("PUE design / annual", lambda p: f"{p['design']['design_pue']:.2f} / {p['design']['annual_pue']:.2f}"),
         ("capex", lambda p: format_usd(p["capex_usd"])),
+        ("network share of capex", lambda p: _pct(p["design"]["capex_breakdown_usd"]["network"], p["capex_usd"])),
+        ("fabric", lambda p: fabric_summary(p["design"].get("network") or {})),
+        ("power infrastructure", lambda p: format_usd(p["design"]["capex_breakdown_usd"]["power_infrastructure"])
+         + " (" + _pct(p["design"]["capex_breakdown_usd"]["power_infrastructure"], p["capex_usd"]) + ")"),
         ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"),
+        ("cost of capital per GPU-hour", lambda p: f"${p['design']['tco_breakdown_usd_per_gpu_hour'].get('capital_cost', 0.0):.2f}"
+         f" at {100 * p['design'].get('wacc_per_year', 0.0):.0f}%/y"),
         ("peak (dense 16-bit)", lambda p: format_quantity(p["peak_flops"], "FLOP/s")),
         ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{100 * v:.0f}% ({p['reference_model']})")
          + _band(p.get("mfu_range"), lambda v: f"{100 * v:.0f}%")),
         ("parallel plan", lambda p: _opt(p["reference_job"], lambda j: " ".join(
             f"{k}{j['parallelism'][k]}" for k in ("tp", "pp", "cp", "ep", "dp")) + f", {j['step_time_s']:.2f} s/step")),
-        ("goodput", lambda p: f"{100 * p['goodput']:.0f}%"),
+        ("jobs × GPUs", lambda p: f"{p.get('jobs', 1):,} × {p.get('job_gpus', p['gpus']):,}"),
+        ("goodput", lambda p: f"{100 * p['goodput']:.0f}%" + _opt(p.get("reliability"), lambda r: f" ({r['strategy']})")),
+        ("restart / warm spares", lambda p: _opt(p.get("reliability"), lambda r: (
+            f"{r['restart_s']:,.0f} s / {100 * r['spare_fraction']:.1f}% of GPUs"))),
         ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{v / 1e12:.2f}T params")
          + _band(p.get("largest_model_params_range"), lambda v: f"{v / 1e12:.2f}T")),
         ("GPT-4-class days", lambda p: _opt(p["gpt4_class_days"], lambda v: f"{v:,.1f}")

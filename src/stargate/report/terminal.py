@@ -83,6 +83,14 @@ def render_design(d: Any) -> None:
         c.print(f"[dim]note: {note}[/]")
 
 
+def fabric_summary(net: dict[str, Any]) -> str:
+    """The chosen scale-out fabric in a few words: switch, planes x link speed, tiers, taper."""
+    if not net:
+        return "—"
+    taper = f", {net['taper']:g}:1 above pods" if net.get("taper", 1.0) > 1.0 else ""
+    return f"{net['switch']}, {net['planes']} × {net['link_bits_per_s'] / 1e9:g}G, {net['tiers']} tiers{taper}"
+
+
 def _opt(value: Any, fmt: Any) -> str:
     return "—" if value is None else fmt(value)
 
@@ -102,11 +110,17 @@ def render_plan(plan: Any) -> None:
         "racks": lambda p: f"{p.design.racks:,} × {p.design.kw_per_rack:.0f} kW",
         "cooling": lambda p: p.design.cooling,
         "facility power": lambda p: format_quantity(p.facility_power_w, "W"),
+        "  per GPU": lambda p: f"{p.facility_power_w / p.gpus:,.0f} W",
+        "  PUE design / annual": lambda p: f"{p.design.design_pue:.2f} / {p.design.annual_pue:.2f}",
         "capex": lambda p: format_usd(p.capex_usd),
         "  accelerators": lambda p: _share(p.design.capex_breakdown_usd["accelerators"], p.capex_usd),
         "  network": lambda p: _share(p.design.capex_breakdown_usd["network"], p.capex_usd),
+        "  fabric": lambda p: fabric_summary(p.design.network),
         "  facility": lambda p: _share(p.design.capex_breakdown_usd["facility"], p.capex_usd),
+        "  power infrastructure": lambda p: _share(p.design.capex_breakdown_usd["power_infrastructure"], p.capex_usd),
         "TCO per GPU-hour": lambda p: f"${p.design.tco_usd_per_gpu_hour:.2f}",
+        "  cost of capital": lambda p: (f"${p.design.tco_breakdown_usd_per_gpu_hour.get('capital_cost', 0.0):.2f} "
+                                        f"at {100 * p.design.wacc_per_year:.0f}%/y"),
         "peak (dense 16-bit)": lambda p: format_quantity(p.peak_flops, "FLOP/s"),
         "MFU (reference model)": lambda p: _opt(p.mfu, lambda v: f"{100 * v:.0f}% ({p.reference_model})"),
         "  MFU P10–P90": lambda p: _opt(p.mfu_range, lambda r: f"{100 * r['p10']:.0f}–{100 * r['p90']:.0f}%"),

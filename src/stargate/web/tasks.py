@@ -74,7 +74,7 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
     """``/api/dashboard``: one phase designed and planned, its summary cards and charts."""
     from stargate.plan import run_plan
     from stargate.report.charts import plan_charts
-    from stargate.report.html import largest_fabric, summary_cards
+    from stargate.report.html import largest_fabric, phase_rows, summary_cards
     from stargate.scenario import Scenario, validate
 
     sizing = {"budget": "budget_usd", "power": "power_w", "gpus": "gpus"}[body.sizing]
@@ -92,8 +92,10 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
     charts = plan_charts(plan, largest_fabric(plan, cat))
     keep = ("capex", "power", "step", "goodput", "scaling", "fabric")
     p = plan["phases"][0]
-    return {"cards": summary_cards(plan) + [("MFU", "—" if p["mfu"] is None else f"{100 * p['mfu']:.0f}%"),
-                                            ("goodput", f"{100 * p['goodput']:.0f}%")],
+    world = ("facility power per GPU", "PUE design / annual", "network share of capex", "fabric", "power infrastructure",
+             "cost of capital per GPU-hour", "jobs × GPUs", "goodput", "restart / warm spares")
+    rows = [(label, cell(p)) for label, cell in phase_rows() if label in world]
+    return {"cards": summary_cards(plan) + [("MFU", "—" if p["mfu"] is None else f"{100 * p['mfu']:.0f}%")] + rows,
             "phase": p, "charts": {k: v for k, v in charts.items() if k in keep}}
 
 
