@@ -127,6 +127,11 @@ class System(Priced):
     """Maximum (nameplate) power of one system; capacity is planned on it (W)."""
     power_typical_w: Watts
     """Typical power under training load; energy is billed on it (W)."""
+    power_peak_measured_w: Watts | None = None
+    """Highest power one system was measured to draw while training (W), where a measurement is
+    published. The site's grid connection (facility power) is sized on it; critical IT capacity,
+    rack power and the halls' construction stay at the nameplate ``power_max_w``. Default: the
+    nameplate."""
     rack_units: int = Field(ge=1)
     """Height of one system in rack units (a whole-rack system gives the rack height)."""
     systems_per_rack: int = Field(ge=1)
@@ -140,7 +145,15 @@ class System(Priced):
     def _typical_below_max(self) -> System:
         if self.power_typical_w > self.power_max_w:
             raise ValueError("power_typical_w must not exceed power_max_w")
+        peak = self.power_peak_measured_w
+        if peak is not None and not self.power_typical_w <= peak <= self.power_max_w:
+            raise ValueError("power_peak_measured_w must lie between power_typical_w and power_max_w")
         return self
+
+    @property
+    def power_peak_w(self) -> float:
+        """Peak draw under training: the measured peak where published, else the nameplate (W)."""
+        return self.power_max_w if self.power_peak_measured_w is None else self.power_peak_measured_w
 
 
 Confidence = Literal["high", "medium", "low"]

@@ -3,8 +3,8 @@ powered, cooled cluster out.
 
 The chain: resolve the catalog entries of a :class:`~stargate.scenario.DesignRequest`; pack
 systems into racks and choose the cooling; then, for a number of systems ``n``, add up IT
-power, facility power (IT × the cooling's design PUE: the capacity the site is built and
-sized for), typical facility power (typical IT × the annual PUE: what the energy bill is on),
+power (critical IT capacity, at nameplate), facility power (IT at its peak draw × the cooling's
+design PUE: the capacity the site's connection is built and sized for), typical facility power (typical IT × the annual PUE: what the energy bill is on),
 capex, opex and TCO. Every step is closed-form in ``n`` and
 works on numpy arrays, so a 5,000,000-GPU design costs the same as an 8-GPU one.
 
@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from stargate.catalog import Catalog
 from stargate.catalog.schema import Accelerator, CoolingTech, EnergySource, Finance, System
-from stargate.cluster.power import ItPower, it_power_w, typical_it_power_w
+from stargate.cluster.power import ItPower, it_power_w, peak_it_power_w, typical_it_power_w
 from stargate.cluster.racks import RackLayout, choose_cooling, rack_layout
 from stargate.economics.capex import Capex, capex_usd
 from stargate.economics.energy import blend
@@ -67,6 +67,7 @@ class Evaluation:
 
     n_systems: Any
     it_power: ItPower
+    peak_it_power_w: Any
     facility_power_w: Any
     typical_facility_power_w: Any
     capex: Capex
@@ -133,7 +134,8 @@ def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
     """
     net_usd, net_w = network_usd_w(r, n_systems)
     it = it_power_w(n_systems, r.system, r.accelerator, net_w, r.storage_w_per_gpu, r.support_fraction)
-    facility_w = it.total * r.cooling.peak_pue
+    peak_w = peak_it_power_w(n_systems, r.system, net_w, r.storage_w_per_gpu, r.support_fraction)
+    facility_w = peak_w * r.cooling.peak_pue
     typical_w = typical_it_power_w(n_systems, r.system, net_w, r.storage_w_per_gpu, r.support_fraction) * r.cooling.pue
     capex = capex_usd(
         n_systems, r.system, r.accelerator, net_usd, r.storage_usd_per_gpu, it.total, facility_w, r.cooling, r.energy,
@@ -141,7 +143,7 @@ def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
     )
     opex = opex_usd_per_year(typical_w, r.energy, capex, r.finance)
     gpus = n_systems * r.system.gpus_per_system
-    return Evaluation(n_systems, it, facility_w, typical_w, capex, opex, tco_usd_per_gpu_hour(capex, opex, gpus, r.finance))
+    return Evaluation(n_systems, it, peak_w, facility_w, typical_w, capex, opex, tco_usd_per_gpu_hour(capex, opex, gpus, r.finance))
 
 
 def largest_within(cost: Any, limit: float) -> int:
@@ -196,9 +198,10 @@ def sizing_metric(r: Resolved, n_systems: Any) -> Any:
 
 class ClusterDesign(BaseModel):
     """A designed cluster. Quantities are SI floats with the unit in the name; ``kw_per_rack``
-    is in kilowatts, as the command contract names it. ``pue`` is the design (peak) PUE that
-    links ``it_power_w`` to ``facility_power_w`` (also given as ``design_pue``); the energy
-    figures use ``annual_pue``."""
+    is in kilowatts, as the command contract names it. ``it_power_w`` is the critical IT capacity
+    (nameplate); ``peak_it_power_w`` the IT power at its peak draw while training (lower where a
+    system's draw was measured); ``pue`` is the design (peak) PUE that links ``peak_it_power_w``
+    to ``facility_power_w`` (also given as ``design_pue``); the energy figures use ``annual_pue``."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -217,6 +220,9 @@ class ClusterDesign(BaseModel):
     cooling_reason: str
     it_power_w: float
     it_power_breakdown_w: dict[str, float]
+    peak_it_power_w: float = 0.0
+    """IT power at its peak draw while training (W): systems at their measured training peak
+    where one is published (else nameplate), the CPU halls in proportion, network and storage."""
     pue: float
     design_pue: float
     annual_pue: float
@@ -290,7 +296,8 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         energy_source=r.energy.id, gpus=gpus, systems=n, systems_per_rack=lay.systems_per_rack,
         racks=math.ceil(n / lay.systems_per_rack), rack_power_w=lay.rack_power_w,
         kw_per_rack=lay.rack_power_w / 1e3, cooling=r.cooling.id.value, cooling_reason=r.cooling_reason,
-        it_power_w=float(e.it_power.total), it_power_breakdown_w=e.it_power.as_dict(), pue=r.cooling.peak_pue,
+        it_power_w=float(e.it_power.total), it_power_breakdown_w=e.it_power.as_dict(),
+        peak_it_power_w=float(e.peak_it_power_w), pue=r.cooling.peak_pue,
         design_pue=r.cooling.peak_pue, annual_pue=r.cooling.pue,
         facility_power_w=float(e.facility_power_w), typical_facility_power_w=float(e.typical_facility_power_w),
         peak_flops_per_s={p.value: gpus * f for p, f in acc.peak_flops_per_s.items()},

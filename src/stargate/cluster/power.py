@@ -6,8 +6,11 @@ less its accelerators, plus the scale-out network, storage, and the CPU, managem
 IT beside the accelerator systems (a catalog fraction of the systems' power; Epoch AI 2025-12-18
 puts all IT at 1.14x server power). Energy is billed on typical power: systems at their typical
 training draw, the CPU and management halls in proportion, network and storage as at capacity.
-Facility power is IT power times the design (peak) PUE; facility energy is typical IT power
-times the annual PUE (DESIGN.md glossary).
+Facility power is IT power at its peak draw times the design (peak) PUE (DESIGN.md glossary):
+the peak draw is the nameplate, except for systems whose draw while training was measured
+(``power_peak_measured_w``: a DGX H100 peaks at 8.48 kW of its 10.2 kW, Latif et al. 2025), so a
+site's grid connection is sized on what it draws while its halls and racks are built for the
+nameplate. Facility energy is typical IT power times the annual PUE.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from stargate.breakdown import Breakdown
 from stargate.catalog.schema import Accelerator, System
 
-__all__ = ["ItPower", "it_power_w", "typical_it_power_w"]
+__all__ = ["ItPower", "it_power_w", "peak_it_power_w", "typical_it_power_w"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,25 @@ def it_power_w(
         storage=gpus * storage_w_per_gpu,
         cpu_and_management=n_systems * system.power_max_w * support_fraction,
     )
+
+
+def peak_it_power_w(
+    n_systems: Any, system: System, network_w: Any, storage_w_per_gpu: float, support_fraction: float = 0.0
+) -> Any:
+    """IT power at its peak draw while training (W): what the facility's grid connection carries.
+
+    The systems at their measured training peak (the nameplate where none is published), the CPU
+    and management halls in proportion, network and storage as at capacity.
+
+    Examples
+    --------
+    >>> from stargate.catalog import Catalog
+    >>> s = Catalog.load().system("dgx-h100")
+    >>> peak_it_power_w(2, s, 0.0, 0.0) == 2 * s.power_peak_measured_w
+    True
+    """
+    gpus = n_systems * system.gpus_per_system
+    return n_systems * system.power_peak_w * (1.0 + support_fraction) + network_w + gpus * storage_w_per_gpu
 
 
 def typical_it_power_w(

@@ -73,12 +73,13 @@ def tco_usd_per_gpu_hour(capex: Capex, opex: Opex, gpus: Any, finance: Finance) 
     w = finance.wacc_per_year
     it_dep = capex.it / finance.it_life_years
     site_dep = capex.site / finance.facility_life_years
-    it_annuity = capex.it * capital_recovery_factor(w, finance.it_life_years)
-    site_annuity = capex.site * capital_recovery_factor(w, finance.facility_life_years)
+    # The return on capital: the annuity less straight-line depreciation (exactly 0 at w = 0).
+    it_return = capex.it * (capital_recovery_factor(w, finance.it_life_years) - 1.0 / finance.it_life_years)
+    site_return = capex.site * (capital_recovery_factor(w, finance.facility_life_years) - 1.0 / finance.facility_life_years)
     return Tco(
         it_depreciation=it_dep / hours,
         facility_depreciation=site_dep / hours,
         energy=opex.energy / hours,
         maintenance=(opex.it_maintenance + opex.facility_maintenance) / hours,
-        capital_cost=(it_annuity - it_dep + site_annuity - site_dep) / hours,
+        capital_cost=(it_return + site_return) / hours,
     )
