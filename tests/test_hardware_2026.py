@@ -19,18 +19,9 @@ from stargate.scenario import DesignRequest, Scenario, check_availability
 
 NEW = ("rubin-288g", "rubin-ultra-1tb", "mi455x-432g", "trainium3", "trainium2-ultra", "tpu-v7-ironwood")
 
-# Racks above facility.yaml's 140 kW liquid limit (Vera Rubin ~230 kW, Helios ~235 kW, Kyber 600 kW)
-# need the denser liquid classes another change adds (direct_liquid_hd, direct_liquid_800vdc). Until
-# those are merged, designs of them are tested under an overlay that lets the liquid class take
-# 700 kW racks: the test is of the parts, not of the cooling.
-DENSE_LIQUID = "cooling:\n  - id: direct_liquid\n    rack_limit_w: 700000\n"
-
-
-@pytest.fixture(scope="module")
-def dense(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("catalog") / "dense_liquid.yaml"
-    path.write_text(DENSE_LIQUID)
-    return path
+# Racks above the 140 kW liquid class (Vera Rubin ~230 kW, Helios ~235 kW, Kyber 600 kW) take the
+# denser classes facility.yaml has for them: direct_liquid_hd (250 kW) and direct_liquid_800vdc (600 kW).
+DENSE_CLASS = {"rubin-288g": "direct_liquid_hd", "mi455x-432g": "direct_liquid_hd", "rubin-ultra-1tb": "direct_liquid_800vdc"}
 
 
 @pytest.mark.parametrize("acc_id", NEW)
@@ -83,8 +74,8 @@ def test_kyber_rack_is_the_announced_600_kw(catalog):
 
 
 @pytest.mark.parametrize("acc_id", NEW + ("trainium2",))
-def test_new_part_designs_by_gpu_count(dense, acc_id):
-    cat = Catalog.load(dense)
+def test_new_part_designs_by_gpu_count(catalog, acc_id):
+    cat = catalog
     acc = cat.accelerator(acc_id)
     system = cat.system(acc.default_system)
     d = design_cluster(DesignRequest(accelerator=acc_id, gpus=1000), cat)
@@ -93,24 +84,30 @@ def test_new_part_designs_by_gpu_count(dense, acc_id):
     # Nameplate IT power covers at least the systems themselves; the facility adds cooling and losses.
     assert d.it_power_w >= systems * system.power_max_w > 0
     assert d.facility_power_w > d.it_power_w and d.capex_usd >= systems * system.price_usd
+    # The cooling is the cheapest class whose rack limit holds the rack: the dense parts need the
+    # 250 kW or 600 kW liquid classes, and no class below the rack's power is chosen.
+    tech = cat.cooling(d.cooling)
+    assert tech.rack_limit_w >= d.rack_power_w
+    if acc_id in DENSE_CLASS:
+        assert d.cooling == DENSE_CLASS[acc_id], (acc_id, d.cooling, d.rack_power_w)
 
 
 @pytest.mark.parametrize("acc", ["rubin", "rubin-ultra", "mi455x", "trn3", "trn2u", "ironwood"])
-def test_new_part_trains_a_small_preset_and_says_what_it_borrows(cli, dense, acc):
+def test_new_part_trains_a_small_preset_and_says_what_it_borrows(cli, acc):
     r = cli("train", "--model", "llama3.1-8b", "--accelerator", acc, "--gpus", "144", "--seq-len", "8192",
-            "--global-batch", "576", "--catalog", str(dense), "--json")
+            "--global-batch", "576", "--json")
     assert r.code == 0, r.stderr
     d = r.json()
     assert d["fits"] and 0 < d["mfu"] < 1 and d["tokens_per_s_per_gpu"] > 0
     assert "has no measured kernel tables: borrows" in d["calibration"]
 
 
-def test_faster_part_trains_faster(cli, dense):
+def test_faster_part_trains_faster(cli):
     """Rubin's datasheet is ~3.7x B200's in 16-bit compute and 2.75x in HBM bandwidth: the borrowed tables,
     scaled by those ratios, must make it faster than the B200 it borrows from on the same job."""
     def tps(acc: str) -> float:
         return cli("train", "--model", "llama3.1-8b", "--accelerator", acc, "--gpus", "144", "--seq-len", "8192",
-                   "--global-batch", "576", "--catalog", str(dense), "--json").json()["tokens_per_s_per_gpu"]
+                   "--global-batch", "576", "--json").json()["tokens_per_s_per_gpu"]
     assert tps("rubin") > 1.5 * tps("b200")
 
 
@@ -176,8 +173,8 @@ def test_shipped_scenarios_use_parts_that_exist_by_their_years(catalog, name):
     check_availability(builtin_scenario(name), catalog)
 
 
-def test_design_without_a_year_still_takes_any_part(dense):
-    d = design_cluster(DesignRequest(accelerator="rubin-ultra", gpus=144), Catalog.load(dense))
+def test_design_without_a_year_still_takes_any_part(catalog):
+    d = design_cluster(DesignRequest(accelerator="rubin-ultra", gpus=144), catalog)
     assert d.gpus == 144
 
 
