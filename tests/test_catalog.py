@@ -112,3 +112,15 @@ def test_malformed_overlay_is_one_input_error(tmp_path, text, field_fragment):
         Catalog.load(f)
     assert field_fragment in str(e.value)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "'9**9**9 W'"])
+def test_a_non_finite_power_in_an_overlay_says_what_is_allowed_once(tmp_path, value):
+    """The field's own validator words the error; the message names the field once and does not repeat itself."""
+    f = tmp_path / "o.yaml"
+    f.write_text(f"systems:\n  - id: dgx-h100\n    power_peak_measured_w: {value}\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        Catalog.load(f)
+    text = str(exc.value)
+    assert text.count("power_peak_measured_w") == 1 and text.count("is not allowed") == 1, text
+    assert "expected a finite" in text

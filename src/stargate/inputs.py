@@ -271,6 +271,9 @@ def allowed_text(err: Any) -> str:
     """
     ctx = err.get("ctx") or {}
     kind = err.get("type", "")
+    cause = ctx.get("error")
+    if hasattr(cause, "allowed"):  # a validator raised the project's own InputError: its own words
+        return str(cause.allowed)
     if kind in _ALLOWED:
         return _ALLOWED[kind](ctx)
     if kind == "string_pattern_mismatch":
