@@ -104,3 +104,16 @@ def test_other_reference_sites_land_in_their_band(ref, catalog) -> None:
     """Sites not in the shared file, checked the same way: mechanisms are fixed, never a number per site."""
     for check in reproduce(ref, catalog):
         assert ref.low <= check.ours <= ref.high, f"{ref.ref_id} ({check.variant}): ours {check.ours:.4g}"
+
+
+def test_a_file_with_bare_carriage_returns_is_read_not_crashed(tmp_path) -> None:
+    """Old Mac line endings (a bare \\r) in either kind of file: read like any other, never an internal error."""
+    runs = tmp_path / "runs.csv"
+    runs.write_bytes(b"run_id,source_id\r1,a\rx\n2,b\n")
+    r = _stargate("validate", str(runs))
+    assert r.returncode in (0, 2) and "internal error" not in r.stderr, r.stderr
+    header = "ref_id,what,accelerator,gpus,power,budget_usd,fabric,setting,metric,published,low,high,unit,source,date,confidence,notes"
+    clusters = tmp_path / "clusters.csv"
+    clusters.write_bytes((header + "\rc1,x,h100,8,,,,,gpus,8,0,16,,,,,\n").encode())
+    r = _stargate("validate", str(clusters), "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["rows"][0]["ours"] == 8, r.stderr

@@ -375,7 +375,12 @@ def _is_clusters(path: Path) -> bool:
     from stargate.references.clusters import is_clusters_file
 
     text = read_text_file(path, "runs")
-    return is_clusters_file(next(csv.reader([text.split("\n", 1)[0]]), []))
+    first = text.splitlines()[0] if text else ""  # any line ending: \n, \r\n or a bare \r
+    try:
+        header = next(csv.reader([first]), [])
+    except csv.Error:  # not a CSV header this reader can take: the runs reader words the error
+        return False
+    return is_clusters_file(header)
 
 
 def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, as_json: bool) -> None:
