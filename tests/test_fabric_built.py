@@ -181,3 +181,16 @@ def test_design_request_carries_pods_to_the_fabric(cat):
     pods = design_cluster(DesignRequest(accelerator="h100", gpus=24576, fabric="ethernet", pod_gpus=3072, taper=7.0), cat)
     assert pods.capex_breakdown_usd["network"] != flat.capex_breakdown_usd["network"]
     assert math.isclose(sum(pods.capex_breakdown_usd.values()), pods.capex_usd, rel_tol=1e-9)
+
+
+def test_fabric_year_option_limits_the_switches_to_those_on_sale(cli, cat):
+    """`stargate fabric --year Y` chooses among switches shipping by Y, as a plan phase of that year does."""
+    for year in (2024, 2026):
+        r = cli("fabric", "--gpus", "127296", "--accelerator", "gb200", "--fabric", "ethernet", "--year", str(year), "--json")
+        assert r.code == 0, r.stderr
+        assert cat.get("switches", r.json()["switch"], "switches").year <= year
+    early = cli("fabric", "--gpus", "127296", "--accelerator", "gb200", "--fabric", "ethernet", "--year", "2024", "--json").json()
+    late = cli("fabric", "--gpus", "127296", "--accelerator", "gb200", "--fabric", "ethernet", "--year", "2026", "--json").json()
+    assert late["capex_usd_per_gpu"] <= early["capex_usd_per_gpu"]  # a later year only adds choices
+    bad = cli("fabric", "--gpus", "1024", "--year", "20x6")
+    assert bad.code == 2 and bad.stderr.startswith("stargate: error: --year") and bad.stderr.count("\n") == 1

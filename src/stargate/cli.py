@@ -207,6 +207,9 @@ def fabric(
     pod_gpus: Annotated[
         str | None, typer.Option(help="GPUs of a non-blocking pod; the tier above is tapered.", metavar="<int>")] = None,
     taper: Annotated[str | None, typer.Option(help="Down/up ratio above each pod (with --pod-gpus; Meta: 7).")] = None,
+    year: Annotated[str | None, typer.Option(
+        help="Year the fabric is built: the switches on sale by then (default: the accelerator's first year).",
+        metavar="<int>")] = None,
     compare: Annotated[bool, typer.Option("--compare", help="InfiniBand and Ethernet side by side.")] = False,
     sharp: Annotated[bool, typer.Option("--sharp", help="In-network reduction (SHARP/NVLS) where the switches have it.")] = False,
     sites: Annotated[str | None, typer.Option(help="Spread the job over this many sites.", metavar="<int>")] = None,
@@ -230,7 +233,7 @@ def fabric(
 
     raw = {
         "gpus": gpus, "fabric": fabric, "accelerator": accelerator, "topology": topology, "planes": planes,
-        "switch": switch, "tiers": tiers, "sharp": sharp, "pod_gpus": pod_gpus, "taper": taper,
+        "switch": switch, "tiers": tiers, "sharp": sharp, "pod_gpus": pod_gpus, "taper": taper, "year": year,
         "oversubscription": [x.strip() for x in oversubscription.split(",")],
     }
     site = {"sites": sites, "distance": site_distance or "100 km", "fiber_pairs": fiber_pairs or "4",
@@ -261,6 +264,7 @@ def _refuse_ignored(options: dict[str, Any], allowed: str) -> None:
 _FABRIC_OPTIONS = {
     "gpus": "--gpus", "fabric": "--fabric", "accelerator": "--accelerator", "topology": "--topology",
     "planes": "--planes", "switch": "--switch", "tiers": "--tiers", "pod_gpus": "--pod-gpus", "taper": "--taper", "sites": "--sites",
+    "year": "--year",
     "distance_m": "--site-distance", "site_distance": "--site-distance", "fiber_pairs": "--fiber-pairs",
     "gradient_bytes": "--gradient", "model_parallel": "--model-parallel", "oversubscription": "--oversubscription",
 }
