@@ -210,3 +210,16 @@ def test_trn2_scale_out_is_efa_per_chip(catalog):
     """EFAv3 3.2 Tbit/s per 16-chip instance (AWS): 200 Gbit/s per chip, on the Ethernet family."""
     d = design_cluster(DesignRequest(accelerator="trn2", gpus=1024, fabric="ethernet"), catalog)
     assert catalog.accelerator("trn2").scale_out_bw_bits_per_s == 200e9 and d.gpus == 1024
+
+
+def test_design_year_refuses_a_part_not_yet_shipping_and_sets_the_network_year(cli):
+    bad = cli("design", "--accelerator", "rubin-ultra", "--gpus", "1440", "--year", "2026")
+    assert bad.code == 2 and bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("stargate: error: --accelerator: 'rubin-ultra'") and "ships from 2027" in bad.stderr
+    ok = cli("design", "--accelerator", "rubin-ultra", "--gpus", "1440", "--year", "2027", "--json")
+    assert ok.code == 0 and ok.json()["gpus"] == 1440
+    # The build year is also the fabric's: 2025 has no 102.4T switch on sale, 2026 does.
+    early = cli("design", "--accelerator", "gb200", "--gpus", "121752", "--fabric", "ethernet", "--year", "2025", "--json").json()
+    late = cli("design", "--accelerator", "gb200", "--gpus", "121752", "--fabric", "ethernet", "--year", "2026", "--json").json()
+    assert early["network"]["switch"] != "tomahawk-6" and late["network"]["usd_per_gpu"] <= early["network"]["usd_per_gpu"]
+    assert cli("design", "--accelerator", "h100", "--gpus", "8", "--year", "1e9").code == 2

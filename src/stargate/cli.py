@@ -62,7 +62,7 @@ def _emit(obj: Any, as_json: bool, render: Any) -> None:
 _DESIGN_OPTIONS = {
     "accelerator": "--accelerator", "gpus": "--gpus", "budget_usd": "--budget", "power_w": "--power",
     "fabric": "--fabric", "system": "--system", "energy_source": "--energy",
-    "systems_per_rack": "--systems-per-rack", "cooling": "--cooling", "wacc_per_year": "--wacc",
+    "systems_per_rack": "--systems-per-rack", "cooling": "--cooling", "wacc_per_year": "--wacc", "year": "--year",
 }
 
 
@@ -83,6 +83,9 @@ def design(
         str | None,
         typer.Option(help="Cost of capital per year as a fraction (0.08); default: the finance entry's.", metavar="<float>"),
     ] = None,
+    year: Annotated[str | None, typer.Option(
+        help="Year the cluster is built: its parts must ship by then; the network uses the switches on sale.",
+        metavar="<int>")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -96,7 +99,7 @@ def design(
     raw = {
         "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power, "fabric": fabric,
         "system": system, "energy_source": energy, "systems_per_rack": systems_per_rack, "cooling": cooling,
-        "wacc_per_year": wacc,
+        "wacc_per_year": wacc, "year": year,
     }
     sizes = {"gpus": gpus, "budget": budget, "power": power}
     sized = [k for k, v in sizes.items() if v is not None]

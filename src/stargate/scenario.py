@@ -84,6 +84,9 @@ class DesignRequest(BaseModel):
     wacc_per_year: Annotated[float, Field(ge=0, le=0.5)] | None = None
     """Cost of capital (fraction per year) instead of the finance entry's WACC: ~0.08 for a
     hyperscaler, 0.10-0.15 for a neocloud; 0 gives straight-line depreciation."""
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    """Year the cluster is built: its parts must ship by then, and the fabric designer chooses
+    among the switches on sale (default: none, any part; the fabric takes the accelerator's year)."""
 
     @model_validator(mode="after")
     def _one_sizing(self) -> DesignRequest:
@@ -239,15 +242,28 @@ def check_availability(scenario: Scenario, catalog: Catalog) -> None:
 expected a part available by 2026, the phase's year (rubin-ultra-1tb ships from 2027)
     """
     for phase in scenario.phases:
-        where = f"scenario {scenario.name}: phase '{phase.name}'"
-        try:
-            acc = catalog.accelerator(phase.accelerator)
-            system = catalog.system(phase.system or acc.default_system)
-        except InputError as e:
-            raise InputError(f"{where}.{e.field}", e.value, e.allowed) from None
-        parts = [("accelerator", phase.accelerator, acc.id, acc.year)]
-        parts.append(("system", phase.system or system.id, system.id, system.year or acc.year))
-        for field, written, part, year in parts:
-            if year > phase.year:
-                raise InputError(f"{where}.{field}", written,
-                                 f"a part available by {phase.year}, the phase's year ({part} ships from {year})")
+        check_parts_by_year(phase, catalog, f"scenario {scenario.name}: phase '{phase.name}'.", "the phase's year")
+
+
+def check_parts_by_year(request: DesignRequest, catalog: Catalog, where: str = "", what: str = "the build year") -> None:
+    """The request's accelerator and system ship by its ``year`` (no year: any part), else a
+    one-line :class:`InputError` naming the field as written, prefixed by ``where``.
+
+    Examples
+    --------
+    >>> from stargate.catalog import Catalog
+    >>> check_parts_by_year(DesignRequest(accelerator="h100", gpus=8, year=2024), Catalog.load())
+    """
+    if request.year is None:
+        return
+    try:
+        acc = catalog.accelerator(request.accelerator)
+        system = catalog.system(request.system or acc.default_system)
+    except InputError as e:
+        raise InputError(f"{where}{e.field}", e.value, e.allowed) from None
+    parts = [("accelerator", request.accelerator, acc.id, acc.year)]
+    parts.append(("system", request.system or system.id, system.id, system.year or acc.year))
+    for field, written, part, year in parts:
+        if year > request.year:
+            raise InputError(f"{where}{field}", written,
+                             f"a part available by {request.year}, {what} ({part} ships from {year})")

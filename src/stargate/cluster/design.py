@@ -34,7 +34,7 @@ from stargate.economics.tco import Tco, tco_usd_per_gpu_hour
 from stargate.errors import InputError
 from stargate.fabric.design import FabricPlan, FabricRequest, plan_fabric
 from stargate.inputs import MAX_GPUS
-from stargate.scenario import DesignRequest
+from stargate.scenario import DesignRequest, check_parts_by_year
 from stargate.units import format_quantity, format_usd
 
 __all__ = ["ClusterDesign", "Resolved", "design_cluster", "evaluate", "resolve"]
@@ -77,6 +77,7 @@ class Evaluation:
 
 def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
     """Look up the request's catalog entries and fix everything that does not depend on size."""
+    check_parts_by_year(request, catalog)
     acc = catalog.accelerator(request.accelerator)
     system = catalog.system(request.system or acc.default_system)
     if system.accelerator != acc.id:
@@ -90,7 +91,7 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
         finance = finance.model_copy(update={"wacc_per_year": request.wacc_per_year})
     fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology,
                            pod_gpus=request.pod_gpus, taper=request.taper,
-                           year=getattr(request, "year", None))  # a plan phase's year: the switches on sale
+                           year=request.year)  # the build year (a plan phase's): the switches on sale
     return Resolved(
         request, acc, system, layout, cooling, why,
         blend(request.mix, catalog), finance,
