@@ -156,7 +156,7 @@ _LOW = ("Ethernet in 2026: two-tier 2 x 200G planes on 102.4T Tomahawk 6 cost $5
     ("Phase 5", "infiniband"), ("Phase 5", "ethernet"),
 ])
 def test_plan_network_share_above_100k_gpus_both_families(cat, name, fabric):
-    """Phase 5 (Vera Rubin, 1.6T per GPU): InfiniBand 14.7%, Ethernet 13.4%; phase 4 InfiniBand 9.6%."""
+    """Phase 5 (Vera Rubin, 1.6T per GPU): InfiniBand 13.7%, Ethernet 13.4%; phase 4 InfiniBand 9.6%."""
     # Bernstein 13% (GB200, 1 GW), Cottier et al. 9-13%: the built-in phases above 100k GPUs, on
     # either family (the phase's own year sets which switches are on sale).
     from stargate.plan import builtin_scenario
