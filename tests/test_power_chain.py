@@ -1,6 +1,6 @@
 """Power for capacity, on-site generation, dense cooling and the cost of capital (issue 12, items 4 and 6).
 
-The reference rows come from ``/work/shared/validation/clusters.csv`` (published figure and credible
+The reference rows come from ``shared/validation/clusters.csv`` (published figure and credible
 band per row); each test rebuilds the row's inputs. Rows the model does not reach are strict xfails
 that say why, so a later fix shows up.
 """

@@ -402,17 +402,8 @@ def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, a
     checks = [c.as_dict() for c in check_clusters(read_clusters(path), cat)]
     report = {"kind": "clusters", "rows": checks, "summary": {"rows": len(checks), "inside": sum(c["inside"] for c in checks)}}
     if out is not None:
-        _write_csv(out, checks)
+        _write_rows_csv(checks, out)
     _emit(report, as_json, render_clusters)
-
-
-def _write_csv(out: Path, rows: list[dict[str, Any]]) -> None:
-    import csv
-
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [])
-        w.writeheader()
-        w.writerows(rows)
 
 
 def _fits_bar(title: str, show: bool) -> tuple[Any, Any]:
@@ -554,23 +545,24 @@ def pareto(
     except InputError as e:
         raise InputError("--objectives" if e.field == "objectives" else e.field, e.value, e.allowed) from None
     if out is not None:
-        _write_front(front, out)
+        _write_rows_csv(front, out)
     keep = ["design_id", *(o.lstrip("-") for o in objs), "accelerator", "fabric", "gpus_built", "model"]
     _emit(json_rows(front) if as_json else front, as_json,
           lambda rs: render_rows([{k: r.get(k) for k in keep if k in r} for r in rs]))
 
 
-def _write_front(front: list[dict[str, Any]], out: Path) -> None:
+def _write_rows_csv(rows: list[dict[str, Any]], out: Path) -> None:
+    """Rows of equal keys as a CSV file (nothing written for no rows); an unwritable path is bad input."""
     import csv
 
     from stargate.errors import InputError
 
     try:
         with out.open("w", newline="", encoding="utf-8") as f:
-            if front:
-                w = csv.DictWriter(f, fieldnames=list(front[0]))
+            if rows:
+                w = csv.DictWriter(f, fieldnames=list(rows[0]))
                 w.writeheader()
-                w.writerows(front)
+                w.writerows(rows)
     except OSError as e:
         raise InputError("--out", str(out), f"a writable file path ({e.strerror})") from None
 

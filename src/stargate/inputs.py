@@ -272,7 +272,7 @@ def allowed_text(err: Any) -> str:
     ctx = err.get("ctx") or {}
     kind = err.get("type", "")
     cause = ctx.get("error")
-    if hasattr(cause, "allowed"):  # a validator raised the project's own InputError: its own words
+    if isinstance(cause, InputError):  # a validator raised the project's own error: its own words
         return str(cause.allowed)
     if kind in _ALLOWED:
         return _ALLOWED[kind](ctx)

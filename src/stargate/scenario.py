@@ -216,9 +216,7 @@ def validate(model: type[M], data: Any, origin: str = "") -> M:
         if origin:
             loc = f"{origin}: {loc}"
         cause = err.get("ctx", {}).get("error")
-        if isinstance(cause, InputError):
-            raise InputError(loc, cause.value, cause.allowed) from None
-        value = err.get("input")
+        value = cause.value if isinstance(cause, InputError) else err.get("input")
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if v is not None}
         raise InputError(loc, value, allowed_text(err)) from None

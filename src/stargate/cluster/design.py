@@ -4,9 +4,9 @@ powered, cooled cluster out.
 The chain: resolve the catalog entries of a :class:`~stargate.scenario.DesignRequest`; pack
 systems into racks and choose the cooling; then, for a number of systems ``n``, add up IT
 power (critical IT capacity, at nameplate), facility power (IT at its peak draw × the cooling's
-design PUE: the capacity the site's connection is built and sized for), typical facility power (typical IT × the annual PUE: what the energy bill is on),
-capex, opex and TCO. Every step is closed-form in ``n`` and
-works on numpy arrays, so a 5,000,000-GPU design costs the same as an 8-GPU one.
+design PUE: the capacity the site's connection is built and sized for), typical facility power
+(typical IT × the annual PUE: what the energy bill is on), capex, opex and TCO. Every step is
+closed-form in ``n`` and works on numpy arrays, so a 5,000,000-GPU design costs the same as an 8-GPU one.
 
 Sizing by budget (or power) returns the largest whole number of systems whose capex (or
 facility power) fits: capex and power never decrease with ``n``, so an exponential bracket
@@ -221,7 +221,7 @@ class ClusterDesign(BaseModel):
     cooling_reason: str
     it_power_w: float
     it_power_breakdown_w: dict[str, float]
-    peak_it_power_w: float = 0.0
+    peak_it_power_w: float
     """IT power at its peak draw while training (W): systems at their measured training peak
     where one is published (else nameplate), the CPU halls in proportion, network and storage."""
     pue: float
@@ -242,7 +242,7 @@ class ClusterDesign(BaseModel):
     facility_life_years: float
     wacc_per_year: float
     limit: dict[str, float]
-    network: dict[str, Any] = {}
+    network: dict[str, Any]
     """The scale-out fabric the designer chose: switch, planes, link speed (bit/s), tiers,
     taper above pods (1 = non-blocking) and capex per GPU (USD)."""
     notes: list[str]

@@ -84,8 +84,7 @@ def peak_it_power_w(
     >>> peak_it_power_w(2, s, 0.0, 0.0) == 2 * s.power_peak_measured_w
     True
     """
-    gpus = n_systems * system.gpus_per_system
-    return n_systems * system.power_peak_w * (1.0 + support_fraction) + network_w + gpus * storage_w_per_gpu
+    return _drawn_it_power_w(n_systems, system, system.power_peak_w, network_w, storage_w_per_gpu, support_fraction)
 
 
 def typical_it_power_w(
@@ -100,6 +99,13 @@ def typical_it_power_w(
     >>> typical_it_power_w(2, s, 0.0, 0.0, 0.5) == 2 * s.power_typical_w * 1.5
     True
     """
+    return _drawn_it_power_w(n_systems, system, system.power_typical_w, network_w, storage_w_per_gpu, support_fraction)
+
+
+def _drawn_it_power_w(
+    n_systems: Any, system: System, system_w: float, network_w: Any, storage_w_per_gpu: float, support_fraction: float
+) -> Any:
+    """IT power with each system drawing ``system_w``: the CPU and management halls in proportion,
+    network and storage as at capacity."""
     gpus = n_systems * system.gpus_per_system
-    systems_w = n_systems * system.power_typical_w
-    return systems_w * (1.0 + support_fraction) + network_w + gpus * storage_w_per_gpu
+    return n_systems * system_w * (1.0 + support_fraction) + network_w + gpus * storage_w_per_gpu

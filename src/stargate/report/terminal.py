@@ -65,10 +65,10 @@ def render_design(d: Any) -> None:
     c.print(f"[bold]{d.gpus:,} × {d.accelerator}[/] in {d.systems:,} {d.system} systems, "
             f"{d.racks:,} racks ({d.systems_per_rack} per rack, {d.kw_per_rack:.1f} kW per rack)")
     c.print(f"cooling: {d.cooling_reason}")
-    peak_it = getattr(d, "peak_it_power_w", 0.0) or d.it_power_w
+    peak_it = d.peak_it_power_w
     drawn = "" if peak_it >= d.it_power_w * (1 - 1e-9) else f" (drawn at the measured training peak: {format_quantity(peak_it, 'W')})"
     c.print(f"power: IT {format_quantity(d.it_power_w, 'W')}{drawn} × design PUE {d.pue:.2f} = facility "
-            f"{format_quantity(d.facility_power_w, 'W')}; energy at annual PUE {getattr(d, 'annual_pue', d.pue):.2f} "
+            f"{format_quantity(d.facility_power_w, 'W')}; energy at annual PUE {d.annual_pue:.2f} "
             f"{d.energy_mwh_per_year / 1e6:.2f} TWh/yr "
             f"from {d.energy_source}, {d.carbon_t_per_year / 1e6:.2f} Mt CO2e/yr")
     peak = d.peak_flops_per_s.get("bf16", d.peak_flops_per_s.get("fp16", 0.0))
