@@ -147,16 +147,13 @@ def test_c15_as_labelled_on_quantum_x800(cat):
     assert d.switches == 384
 
 
-_LOW = ("Ethernet in 2026: two-tier 2 x 200G planes on 102.4T Tomahawk 6 cost $5.2k/GPU (6.7%), below a band "
-        "whose sources priced 2024-25 fabrics of 51.2T switches")
-
-
 @pytest.mark.parametrize("name,fabric", [
-    ("Phase 4", "infiniband"), pytest.param("Phase 4", "ethernet", marks=pytest.mark.xfail(reason=_LOW, strict=True)),
+    ("Phase 4", "infiniband"), ("Phase 4", "ethernet"),
     ("Phase 5", "infiniband"), ("Phase 5", "ethernet"),
 ])
 def test_plan_network_share_above_100k_gpus_both_families(cat, name, fabric):
-    """Phase 5 (Vera Rubin, 1.6T per GPU): InfiniBand 13.7%, Ethernet 13.4%; phase 4 InfiniBand 9.6%."""
+    """Phase 5 (Vera Rubin, 1.6T per GPU): InfiniBand 13.7%, Ethernet 13.4%; phase 4 (GB200 at
+    Fairwater's 800 Gbit/s per GPU): InfiniBand 14.8%, Ethernet 11.4%."""
     # Bernstein 13% (GB200, 1 GW), Cottier et al. 9-13%: the built-in phases above 100k GPUs, on
     # either family (the phase's own year sets which switches are on sale).
     from stargate.plan import builtin_scenario
@@ -194,3 +191,30 @@ def test_fabric_year_option_limits_the_switches_to_those_on_sale(cli, cat):
     assert late["capex_usd_per_gpu"] <= early["capex_usd_per_gpu"]  # a later year only adds choices
     bad = cli("fabric", "--gpus", "1024", "--year", "20x6")
     assert bad.code == 2 and bad.stderr.startswith("stargate: error: --year") and bad.stderr.count("\n") == 1
+
+
+def test_scale_out_rate_option_builds_the_fabric_of_that_rate(cat):
+    """A GB200 given 800 Gbit/s (Microsoft's Fairwater) needs the same fabric as a GB300, whose
+    ConnectX-8 runs 800G in the same NVL72 rack shape: the fabric depends on the rate, not the chip name."""
+    kw = {"gpus": 8192, "fabric": "ethernet", "switch": "tomahawk-6", "planes": 4}
+    fast = design_fabric(FabricRequest(accelerator="gb200", scale_out_bits_per_s=800e9, **kw), cat)
+    gb300 = design_fabric(FabricRequest(accelerator="gb300", **kw), cat)
+    base = design_fabric(FabricRequest(accelerator="gb200", **kw), cat)
+    assert fast.switches_by_tier == gb300.switches_by_tier == [4 * 32, 4 * 16]  # hand count as above
+    assert fast.links_by_tier == gb300.links_by_tier
+    assert sum(base.links_by_tier) * 2 == sum(fast.links_by_tier)  # 400G: half the 200G links
+
+
+def test_scale_out_option_reaches_design_and_plan_phase(cli, cat):
+    """`design --scale-out` prices the faster network; the plan's phase 4 carries Fairwater's rate."""
+    from stargate.plan import builtin_scenario
+
+    args = ("design", "--accelerator", "gb200", "--gpus", "72000", "--fabric", "ethernet", "--year", "2026", "--json")
+    slow, fast = cli(*args).json(), cli(*args, "--scale-out", "800 Gbit/s").json()
+    assert fast["capex_breakdown_usd"]["network"] > 1.5 * slow["capex_breakdown_usd"]["network"]
+    assert any("800 Gbit/s per GPU" in n for n in fast["notes"])
+    phase = next(p for p in builtin_scenario().phases if p.name.startswith("Phase 4"))
+    assert phase.scale_out_bits_per_s == 800e9 and phase.fabric == Fabric.ETHERNET
+    for bad in ("0", "nan", "1e20", "800 W"):
+        r = cli(*args, "--scale-out", bad)
+        assert r.code == 2 and r.stderr.startswith(f"stargate: error: --scale-out: '{bad}'") and r.stderr.count("\n") == 1

@@ -63,6 +63,7 @@ _DESIGN_OPTIONS = {
     "accelerator": "--accelerator", "gpus": "--gpus", "budget_usd": "--budget", "power_w": "--power",
     "fabric": "--fabric", "system": "--system", "energy_source": "--energy",
     "systems_per_rack": "--systems-per-rack", "cooling": "--cooling", "wacc_per_year": "--wacc", "year": "--year",
+    "scale_out_bits_per_s": "--scale-out",
 }
 
 
@@ -86,6 +87,8 @@ def design(
     year: Annotated[str | None, typer.Option(
         help="Year the cluster is built: its parts must ship by then; the network uses the switches on sale.",
         metavar="<int>")] = None,
+    scale_out: Annotated[str | None, typer.Option(
+        help="Scale-out rate per GPU instead of the accelerator's: '800 Gbit/s' (Microsoft's Fairwater GB200).")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -99,7 +102,7 @@ def design(
     raw = {
         "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power, "fabric": fabric,
         "system": system, "energy_source": energy, "systems_per_rack": systems_per_rack, "cooling": cooling,
-        "wacc_per_year": wacc, "year": year,
+        "wacc_per_year": wacc, "year": year, "scale_out_bits_per_s": scale_out,
     }
     sizes = {"gpus": gpus, "budget": budget, "power": power}
     sized = [k for k, v in sizes.items() if v is not None]
@@ -213,6 +216,8 @@ def fabric(
     year: Annotated[str | None, typer.Option(
         help="Year the fabric is built: the switches on sale by then (default: the accelerator's first year).",
         metavar="<int>")] = None,
+    scale_out: Annotated[str | None, typer.Option(
+        help="Scale-out rate per GPU instead of the accelerator's: '800 Gbit/s' (Microsoft's Fairwater GB200).")] = None,
     compare: Annotated[bool, typer.Option("--compare", help="InfiniBand and Ethernet side by side.")] = False,
     sharp: Annotated[bool, typer.Option("--sharp", help="In-network reduction (SHARP/NVLS) where the switches have it.")] = False,
     sites: Annotated[str | None, typer.Option(help="Spread the job over this many sites.", metavar="<int>")] = None,
@@ -237,7 +242,7 @@ def fabric(
     raw = {
         "gpus": gpus, "fabric": fabric, "accelerator": accelerator, "topology": topology, "planes": planes,
         "switch": switch, "tiers": tiers, "sharp": sharp, "pod_gpus": pod_gpus, "taper": taper, "year": year,
-        "oversubscription": [x.strip() for x in oversubscription.split(",")],
+        "scale_out_bits_per_s": scale_out, "oversubscription": [x.strip() for x in oversubscription.split(",")],
     }
     site = {"sites": sites, "distance": site_distance or "100 km", "fiber_pairs": fiber_pairs or "4",
             "gradient": gradient or "810 GB", "model_parallel": model_parallel} if sites is not None else None
@@ -267,7 +272,7 @@ def _refuse_ignored(options: dict[str, Any], allowed: str) -> None:
 _FABRIC_OPTIONS = {
     "gpus": "--gpus", "fabric": "--fabric", "accelerator": "--accelerator", "topology": "--topology",
     "planes": "--planes", "switch": "--switch", "tiers": "--tiers", "pod_gpus": "--pod-gpus", "taper": "--taper", "sites": "--sites",
-    "year": "--year",
+    "year": "--year", "scale_out_bits_per_s": "--scale-out",
     "distance_m": "--site-distance", "site_distance": "--site-distance", "fiber_pairs": "--fiber-pairs",
     "gradient_bytes": "--gradient", "model_parallel": "--model-parallel", "oversubscription": "--oversubscription",
 }

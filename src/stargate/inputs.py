@@ -58,6 +58,8 @@ MAX_USD = 1e13
 """Largest budget: $10 trillion."""
 MAX_POWER_W = 1e12
 """Largest power cap: 1 TW (30M accelerators draw tens of GW)."""
+MAX_SCALE_OUT_BITS_PER_S = 25.6e12
+"""Most scale-out bandwidth one GPU may be given (bit/s): eight 3.2T NICs, past any part announced."""
 MAX_CATALOG_NUMBER = 1e20
 """Largest magnitude of any number in a catalog entry (the largest shipped is 1.5e16 FLOP/s)."""
 MAX_CATALOG_INT = 1_000_000_000

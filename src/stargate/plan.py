@@ -200,7 +200,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
         avail = d.gpus - spares
         layout = job_layout(avail, phase.global_batch, phase.seq_len)
     train, model = reference_job(phase.model, phase.accelerator, avail, phase.seq_len, phase.global_batch,
-                                 phase.precision, phase.fabric, phase.topology, catalog)
+                                 phase.precision, phase.fabric, phase.topology, catalog, phase.scale_out_bits_per_s)
     warnings = lead_time_warnings(phase.mix, phase.year, scenario.decided_year, catalog)
     gp, reliability = _reliability(phase, d, train, layout, spares, model.params_total, catalog)
     ms = _multisite(phase, d.gpus, layout, model, train["step_time_s"], catalog) if train else None

@@ -100,10 +100,12 @@ def job_layout(gpus: int, batch: int, seq_len: int) -> JobLayout:
 
 
 def reference_job(model_name: str, accelerator: str, gpus: int, seq_len: int, global_batch: int, precision: str,
-                  fabric: Fabric | str, topology: Topology | str, catalog: Catalog) -> tuple[dict[str, Any] | None, Any]:
+                  fabric: Fabric | str, topology: Topology | str, catalog: Catalog,
+                  scale_out_bits_per_s: float | None = None) -> tuple[dict[str, Any] | None, Any]:
     """Fastest plan of a model on one of the jobs :func:`job_layout` cuts from ``gpus`` (None when nothing fits).
 
     Returns the plan's figures (for one job: ``gpus`` GPUs, ``jobs`` of them) and the model.
+    ``scale_out_bits_per_s`` is the GPUs' scale-out rate where the cluster's differs from the accelerator's.
     """
     from stargate.training.context import Workload, resolve_context
     from stargate.training.presets import load_model
@@ -113,7 +115,7 @@ def reference_job(model_name: str, accelerator: str, gpus: int, seq_len: int, gl
     layout = job_layout(gpus, global_batch, seq_len)
     used, batch = layout.gpus, layout.global_batch
     workload = Workload(accelerator=accelerator, gpus=used, seq_len=seq_len, global_batch=batch,
-                        precision=precision, fabric=fabric, topology=topology)
+                        precision=precision, fabric=fabric, topology=topology, scale_out_bits_per_s=scale_out_bits_per_s)
     ctx = resolve_context(model, workload, catalog)
     r = search(ctx, top_k=1)
     if r.feasible == 0:

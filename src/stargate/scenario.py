@@ -14,8 +14,17 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_v
 
 from stargate.enums import Cooling, Fabric, Topology
 from stargate.errors import InputError
-from stargate.inputs import INPUT_CONFIG, MAX_BATCH, MAX_GPUS, MAX_POWER_W, MAX_SEQ_LEN, MAX_USD, allowed_text
-from stargate.units import Watts, parse_usd
+from stargate.inputs import (
+    INPUT_CONFIG,
+    MAX_BATCH,
+    MAX_GPUS,
+    MAX_POWER_W,
+    MAX_SCALE_OUT_BITS_PER_S,
+    MAX_SEQ_LEN,
+    MAX_USD,
+    allowed_text,
+)
+from stargate.units import Bits_per_s, Watts, parse_usd
 
 if TYPE_CHECKING:
     from stargate.catalog import Catalog
@@ -67,6 +76,9 @@ class DesignRequest(BaseModel):
     """Scale-out topology."""
     pod_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
     """Non-blocking pod size of the scale-out fabric; ``taper`` applies above the pods."""
+    scale_out_bits_per_s: Annotated[Bits_per_s, Field(le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
+    """Scale-out line rate per GPU instead of the accelerator's usual one (bit/s; Microsoft's
+    Fairwater gives each GB200 800 Gbit/s where NVIDIA's NVL72 reference has 400)."""
     taper: Annotated[float, Field(ge=1.0, le=64.0)] = 1.0
     """Down/up ratio above each pod (Meta's 24k H100 clusters: 7); needs ``pod_gpus``."""
     energy_source: str = "grid-us"

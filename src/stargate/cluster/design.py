@@ -90,7 +90,7 @@ def resolve(request: DesignRequest, catalog: Catalog) -> Resolved:
     if request.wacc_per_year is not None:
         finance = finance.model_copy(update={"wacc_per_year": request.wacc_per_year})
     fabric = FabricRequest(gpus=1, fabric=request.fabric, accelerator=acc.id, topology=request.topology,
-                           pod_gpus=request.pod_gpus, taper=request.taper,
+                           pod_gpus=request.pod_gpus, taper=request.taper, scale_out_bits_per_s=request.scale_out_bits_per_s,
                            year=request.year)  # the build year (a plan phase's): the switches on sale
     return Resolved(
         request, acc, system, layout, cooling, why,
@@ -280,7 +280,8 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
         notes.append(f"{request.gpus} GPUs rounded up to {n} whole {r.system.id} systems ({gpus} GPUs)")
     notes.append(
         f"network: {request.topology.value} {request.fabric.value} fabric at "
-        f"{acc.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU (see `stargate fabric` for its parts)"
+        f"{(request.scale_out_bits_per_s or acc.scale_out_bw_bits_per_s) / 1e9:.0f} Gbit/s per GPU "
+        "(see `stargate fabric` for its parts)"
     )
     fp = _fabric_plan(r.fabric, gpus, r.catalog)
     notes += list(fp.notes)  # which design, and why

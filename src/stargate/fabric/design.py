@@ -36,7 +36,8 @@ from stargate.fabric.gear import (
     span_m,
 )
 from stargate.fabric.topology import Clos, clos
-from stargate.inputs import INPUT_CONFIG, MAX_GPUS
+from stargate.inputs import INPUT_CONFIG, MAX_GPUS, MAX_SCALE_OUT_BITS_PER_S
+from stargate.units import Bits_per_s
 
 __all__ = ["FabricDesign", "FabricPlan", "FabricRequest", "design_fabric", "plan_fabric"]
 
@@ -81,6 +82,9 @@ class FabricRequest(BaseModel):
     the accelerator's first year."""
     floor_plan: str = "default"
     """Floor plan id (rack size, rows, cable slack)."""
+    scale_out_bits_per_s: Annotated[Bits_per_s, Field(le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
+    """Scale-out line rate per GPU instead of the accelerator's usual one (bit/s; Microsoft's
+    Fairwater gives each GB200 800 Gbit/s where NVIDIA's NVL72 reference has 400)."""
     sharp: bool = False
     """Use in-network reduction (SHARP, NVLS) in collectives where the hardware has it."""
 
@@ -161,9 +165,17 @@ def _tapered(ports: int, radix: int, over: tuple[float, ...], tiers: int | None)
     raise error  # type: ignore[misc]
 
 
+def rated_accelerator(request: FabricRequest, catalog: Catalog) -> Accelerator:
+    """The request's accelerator, at the request's scale-out rate where it names one."""
+    acc = catalog.accelerator(request.accelerator)
+    if request.scale_out_bits_per_s is None:
+        return acc
+    return acc.model_copy(update={"scale_out_bw_bits_per_s": request.scale_out_bits_per_s})
+
+
 def _build_plan(request: FabricRequest, catalog: Catalog, switch: Switch, planes: int) -> FabricPlan:
     """One fabric on ``switch`` with ``planes`` planes: each GPU's rate split evenly over them."""
-    acc = catalog.accelerator(request.accelerator)
+    acc = rated_accelerator(request, catalog)
     system = catalog.system(acc.default_system)
     rate = acc.scale_out_bw_bits_per_s / planes
     link = port_speed(list(switch.port_speeds_bits_per_s), rate)
@@ -211,7 +223,7 @@ def plan_fabric(request: FabricRequest, catalog: Catalog) -> FabricPlan:
     """
     from stargate.fabric.bom import capex_and_power
 
-    acc = catalog.accelerator(request.accelerator)
+    acc = rated_accelerator(request, catalog)
     rate = acc.scale_out_bw_bits_per_s
     options: list[tuple[float, int, FabricPlan]] = []
     error: InputError | None = None
