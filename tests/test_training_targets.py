@@ -37,27 +37,28 @@ def test_every_row_with_a_measurement_is_scored(scored):
 
 
 def test_regression_guard(scored):
-    # What the shipped model reaches now (in-sample median 7.7%, p90 24.5%); a change that makes it worse fails.
+    # What the shipped model reaches now (in-sample median 7.1%, p90 26.4%; 7.7% / 24.5% before the slowest
+    # pipeline stage was timed, docs/calibration.md); a change that makes it worse fails.
     ok, _, _ = scored
     assert np.median(_abs(ok)) <= 0.08 and np.percentile(_abs(ok), 90) <= 0.27
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target: in-sample median 7.7% against 5%")
+@pytest.mark.xfail(strict=True, reason="issue 11 target: in-sample median 7.1% against 5%")
 def test_in_sample_median_within_5_percent(scored):
     assert np.median(_abs(scored[0])) <= 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target: in-sample p90 24.5% against 15%")
+@pytest.mark.xfail(strict=True, reason="issue 11 target: in-sample p90 26.4% against 15%")
 def test_in_sample_p90_within_15_percent(scored):
     assert np.percentile(_abs(scored[0]), 90) <= 0.15
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target: mixture-of-experts median 15.7% against 12%")
+@pytest.mark.xfail(strict=True, reason="issue 11 target: mixture-of-experts median 16.2% against 12%")
 def test_moe_median_within_12_percent(scored):
     assert np.median(_abs(scored[1])) <= 0.12
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target: torchtitan_202412 median 14.0%, narayanan2021_t2 14.7%, megatron_bridge_perf 12.1% against 12%")
+@pytest.mark.xfail(strict=True, reason="issue 11 target: torchtitan_202412 median 14.0%, narayanan2021_t2 14.7% against 12%")
 def test_no_source_median_above_12_percent(scored):
     by_source = scored[2]["by_source"]
     assert all(s["median_abs_error"] <= 0.12 for s in by_source.values()), by_source

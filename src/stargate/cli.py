@@ -307,6 +307,9 @@ def train_cmd(
     sharding: Annotated[str | None, typer.Option(help="none, zero1, zero2 or zero3.")] = None,
     tokens: Annotated[str | None, typer.Option(help="Token budget to train (default: 20 per parameter).")] = None,
     top_k: Annotated[str, typer.Option(help="Plans to report.", metavar="<int>")] = "3",
+    use_subset: Annotated[bool, typer.Option(
+        "--use-subset", help="When no plan uses every GPU, run on the largest subset one fits on and report the idle "
+                             "GPUs (without it such a count is refused with the nearest counts that work).")] = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -326,7 +329,8 @@ def train_cmd(
         workload["moe_load_imbalance"] = moe_load_imbalance
     opts = {"tp": tp, "pp": pp, "dp": dp, "cp": cp, "ep": ep, "vp": vp, "mbs": mbs, "recompute": recompute,
             "sharding": sharding, "tokens": tokens, "top_k": top_k}
-    raw = {"model": model, "workload": workload, **{k: v for k, v in opts.items() if v is not None}}
+    raw = {"model": model, "workload": workload, "use_subset": use_subset,
+           **{k: v for k, v in opts.items() if v is not None}}
     try:
         if "framework" in workload:
             check_framework(workload["framework"])

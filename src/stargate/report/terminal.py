@@ -289,6 +289,8 @@ def render_train(out: dict[str, Any]) -> None:
     c.print(_breakdown("Step time (s)", out["breakdown_s"], lambda v: f"{v:.4f}", out["step_time_s"]))
     c.print(_breakdown("Memory per GPU (GiB)", {k: v / 2**30 for k, v in out["memory_breakdown_bytes"].items()},
                        lambda v: f"{v:.1f}", out["memory_per_gpu_bytes"] / 2**30))
+    if out.get("alternatives"):
+        c.print(_train_alternatives(out))
     t = out["time_to_train"]
     days = f" ({t['days_range']['p10']:.1f}–{t['days_range']['p90']:.1f})" if t.get("days_range") else ""
     c.print(f"{t['tokens']:.3g} tokens ({t['tokens_basis']}): {t['days']:.1f} days{days}, {t['gpu_hours']:,.0f} GPU-hours, "
@@ -297,6 +299,28 @@ def render_train(out: dict[str, Any]) -> None:
     c.print(f"[dim]calibration: {out['calibration']}[/]")
     for note in out["notes"]:
         c.print(f"[dim]note: {note}[/]")
+
+
+def _layout(p: dict[str, Any]) -> str:
+    """A plan's parallel layout in one short cell: degrees above 1, then recompute and sharding."""
+    degrees = " ".join(f"{k}{p[k]}" for k in ("tp", "pp", "dp", "cp", "ep", "vp") if p[k] > 1 or k == "dp")
+    recompute = {"none": "", "selective": " rc-sel", "full": " rc-full"}.get(p["recompute"], f" {p['recompute']}")
+    sharding = "" if p["sharding"] == "none" else f" {p['sharding']}"
+    return f"{degrees} mbs{p['mbs']}{recompute}{sharding}"
+
+
+def _train_alternatives(out: dict[str, Any]) -> Table:
+    """The best plan and its alternatives side by side, near-ties (within 2% of the best step) marked."""
+    t = Table(title="Fastest plans (≈: within 2% of the best step time)", title_justify="left", box=None, pad_edge=False)
+    for col, just in (("#", "left"), ("layout", "left"), ("step s", "right"), ("Δ", "right"), ("tok/s/GPU", "right"),
+                      ("MFU", "right"), ("GiB", "right")):
+        t.add_column(col, justify=just, overflow="fold")
+    rows = [{**out, "step_time_vs_best": 0.0, "near_tie": True}, *out["alternatives"]]
+    for i, r in enumerate(rows):
+        t.add_row(f"{i + 1}{' ≈' if i and r['near_tie'] else ''}", _layout(r["parallelism"]), f"{r['step_time_s']:.3f}",
+                  f"+{100 * r['step_time_vs_best']:.1f}%" if i else "", f"{r['tokens_per_s_per_gpu']:,.0f}",
+                  f"{100 * r['mfu']:.1f}%", f"{r['memory_per_gpu_bytes'] / 2**30:.1f}", style="bold" if i == 0 else None)
+    return t
 
 
 def _train_ranges(out: dict[str, Any]) -> str:

@@ -25,15 +25,16 @@ AIConfigurator; chips without tables borrow the nearest measured one, scaled by 
   ``24h + 3f`` elements per token per layer per pass, Korthikanti et al. 2022) at the chip's
   measured HBM streaming bandwidth.
 
-A pipeline's slowest stage is the last when it also holds the output head (stage imbalance:
-``L/pp`` layers plus the logits). Recompute repeats the forward it recomputes (full: the whole
+A pipeline's pace is set by its slowest stage: the last, which holds the output head beside its layers
+(with an even split, ``L/pp`` layers plus the logits), or, with an uneven split
+(:func:`stargate.training.rules.stage_sizes`), a middle stage when its extra layers outweigh the head. Recompute repeats the forward it recomputes (full: the whole
 layer; selective: the memory-bound passes, plus the share of the forward GEMMs the framework's
 selective policy drops — torchtitan's per-op policy recomputes every second matmul).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ from stargate.errors import InputError
 from stargate.training.context import TrainingContext
 from stargate.training.features import fp8_recipe_of, workload_features
 from stargate.training.plans import Plans
+from stargate.training.rules import pp_split, stage_sizes
 
 __all__ = ["ComputeTimes", "compute_times", "gemm_dtype"]
 
@@ -81,6 +83,8 @@ class ComputeTimes:
     recompute: Any
     attention_fwd: Any
     """Attention forward alone (context-parallel exchange hides behind it)."""
+    stage_layers: Any = None
+    """Layers on the slowest pipeline stage (its per-layer communication and overheads scale with them)."""
 
     @property
     def total(self) -> Any:
@@ -219,25 +223,24 @@ def _memory_bytes(ctx: TrainingContext, plans: Plans) -> np.ndarray:
     return per_token * BF16
 
 
-def _per_microbatch(ctx: TrainingContext, tp: np.ndarray, cp: np.ndarray, mbs: np.ndarray, ep: np.ndarray,
-                    pp: np.ndarray) -> np.ndarray:
-    """Stacked per-micro-batch seconds on the slowest stage: gemm, gemm fwd, attention, attention fwd,
-    experts (forward + backward unless named fwd)."""
+def _per_microbatch(ctx: TrainingContext, tp: np.ndarray, cp: np.ndarray, mbs: np.ndarray, ep: np.ndarray) -> np.ndarray:
+    """Stacked per-micro-batch seconds of one layer (the model's mix of dense and MoE layers): gemm, gemm
+    fwd, attention, attention fwd, experts (forward + backward unless named fwd); then the output head's
+    gemm and gemm fwd."""
     m, w = ctx.model, ctx.workload
     dtype = gemm_dtype(w.precision, fp8_recipe_of(w))
     tokens = mbs * w.seq_len / cp
-    layers = m.n_layers / pp
     g = _layer_gemms(ctx, tp, tokens, dtype)
     dense_share = m.dense_ffn_layers / m.n_layers
     weight = {"ffn_up": dense_share, "ffn_down": dense_share}
     moe_share = m.moe_layers / m.n_layers
     weight.update({k: moe_share for k in ("router", "shared_up", "shared_down")})
-    gemm = sum(weight.get(k, 1.0) * v[0] for k, v in g.items()) * layers
-    gemm_fwd = sum(weight.get(k, 1.0) * v[1] for k, v in g.items()) * layers
+    gemm = sum(weight.get(k, 1.0) * v[0] for k, v in g.items())
+    gemm_fwd = sum(weight.get(k, 1.0) * v[1] for k, v in g.items())
     head_train, head_fwd = _gemm(ctx, "bf16", tokens, m.vocab_size / tp, m.hidden_size)
     attn, attn_fwd = _attention(ctx, tp, cp, mbs)
-    experts, experts_fwd = (x * m.moe_layers / pp for x in _experts(ctx, tp, cp, mbs, ep, dtype))
-    return np.stack([gemm + head_train, gemm_fwd + head_fwd, attn * layers, attn_fwd * layers, experts, experts_fwd])
+    experts, experts_fwd = (x * moe_share for x in _experts(ctx, tp, cp, mbs, ep, dtype))
+    return np.stack([gemm, gemm_fwd, attn, attn_fwd, experts, experts_fwd, head_train, head_fwd])
 
 
 _CACHE: dict[tuple, np.ndarray] = {}
@@ -262,6 +265,9 @@ def _kernel_times(ctx: TrainingContext, *cols: np.ndarray) -> np.ndarray:
 def compute_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, per_unique: Any) -> ComputeTimes:
     """Per-GPU compute seconds per step of every plan (the slowest pipeline stage, ``micro`` micro-batches).
 
+    The slowest stage is the last, with the output head, or — with an uneven split
+    (:func:`~stargate.training.rules.stage_sizes`) — a middle stage of more layers when its time
+    (kernels, memory-bound passes, launch floor, recompute) is the longer.
     ``per_unique(fn, *cols)`` evaluates ``fn`` once per distinct row of ``cols`` (the estimate's helper).
 
     Examples
@@ -274,28 +280,44 @@ def compute_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, per_uni
     >>> bool(0 < c.attention[0] < c.gemm[0])
     True
     """
+    _, mid, last = stage_sizes(ctx.model.n_layers, plans.pp, plans.vp, pp_split(ctx.workload.framework))
+    per_layer = per_unique(lambda *c: _kernel_times(ctx, *c), plans.tp, plans.cp, plans.mbs, plans.ep)
+    end = _stage_times(ctx, plans, micro, per_layer, last.astype(float), np.ones(len(plans)))
+    heavier = mid > last
+    if not heavier.any():
+        return end
+    inner = _stage_times(ctx, plans, micro, per_layer, np.where(heavier, mid, last).astype(float),
+                         np.where(heavier, 0.0, 1.0))
+    slower = inner.total + inner.recompute > end.total + end.recompute
+    return ComputeTimes(**{f.name: np.where(slower, getattr(inner, f.name), getattr(end, f.name)) for f in fields(end)})
+
+
+def _stage_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, per_layer: np.ndarray, layers: np.ndarray,
+                 head: np.ndarray) -> ComputeTimes:
+    """:func:`compute_times` of a stage of ``layers`` layers, with the output head where ``head`` is 1
+    (``per_layer``: :func:`_per_microbatch` of every plan)."""
     m, w, d = ctx.model, ctx.workload, ctx.defaults
     f = workload_features(w)
     clock = d.sustained_clock
-    gemm, gemm_fwd, attn, attn_fwd, experts, experts_fwd = per_unique(
-        lambda *cols: _kernel_times(ctx, *cols), plans.tp, plans.cp, plans.mbs, plans.ep, plans.pp) * micro / clock
+    per_mb = per_layer[:6] * layers
+    per_mb[:2] += per_layer[6:] * head
+    gemm, gemm_fwd, attn, attn_fwd, experts, experts_fwd = per_mb * micro / clock
     experts, experts_fwd = experts * w.moe_load_imbalance, experts_fwd * w.moe_load_imbalance
     if f.attention == "triton":  # Triton FlashAttention: a bounded factor over FlashAttention-2 (Dao 2023, §4.1)
         attn, attn_fwd = attn * d.triton_attention_factor, attn_fwd * d.triton_attention_factor
     tokens_gpu = plans.mbs * w.seq_len / plans.cp * micro
-    mem_bytes = _memory_bytes(ctx, plans) * tokens_gpu * m.n_layers / plans.pp
+    mem_bytes = _memory_bytes(ctx, plans) * tokens_gpu * layers
     if not f.fused_elementwise:
         mem_bytes = mem_bytes * d.unfused_memory_factor
     t_mem_fwd = mem_bytes / kernels.stream_bw_bytes_per_s(ctx.accelerator.id, catalog=ctx.catalog)
-    layers = m.n_layers / plans.pp
     busy = gemm + attn + experts + 3.0 * t_mem_fwd
     overhead = np.zeros_like(busy)
     if not f.cuda_graphs:  # a layer runs no faster than the CPU launches its kernels
         overhead = np.maximum(0.0, d.eager_launch_s_per_layer * layers * micro - busy)
     if m.moe is not None and f.moe_routing == "dropless":
-        overhead = overhead + d.moe_layer_overhead_s * m.moe_layers / plans.pp * micro
+        overhead = overhead + d.moe_layer_overhead_s * m.moe_layers / m.n_layers * layers * micro
     full, selective = plans.recompute == 2, plans.recompute == 1
     recompute = np.where(full, gemm_fwd + attn_fwd + experts_fwd + t_mem_fwd,
                          np.where(selective, t_mem_fwd + f.selective_gemm_share * gemm_fwd, 0.0))
     return ComputeTimes(gemm=gemm, attention=attn, experts=experts, memory_bound=3.0 * t_mem_fwd, overhead=overhead,
-                        recompute=recompute, attention_fwd=attn_fwd)
+                        recompute=recompute, attention_fwd=attn_fwd, stage_layers=layers)

@@ -140,10 +140,11 @@ def _group_levels(ctx: TrainingContext, size: np.ndarray, stride: np.ndarray) ->
     return [Level(inner, up.bw_bytes_per_s, up.latency_s), Level(outer, fab.bw_bytes_per_s, fab.latency_s)]
 
 
-def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any, t_attn: Any) -> dict[str, Any]:
+def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any, t_attn: Any,
+                layers: Any) -> dict[str, Any]:
+    """Exposed communication of the slowest pipeline stage (``layers`` layers) per step, by kind."""
     m, s = ctx.model, ctx.workload.seq_len
     tp, pp, cp = plans.tp, plans.pp, plans.cp
-    layers = m.n_layers / pp
 
     def ar_tp(tp_: np.ndarray, mbs: np.ndarray, cp_: np.ndarray) -> Any:
         act = mbs * s / cp_ * m.hidden_size * BF16
@@ -180,8 +181,9 @@ def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: A
 
         # Expert parallel: dispatch and combine all-to-alls, forward and backward, per MoE layer.
         t_a2a, t_a2a_exposed = _per_unique(a2a, plans.ep, plans.tp, plans.mbs, plans.cp)
-        ep_total = np.where(plans.ep > 1, 4 * t_a2a * (m.moe_layers / pp) * micro, 0.0)
-        ep_comm = np.where(plans.ep > 1, 4 * t_a2a_exposed * (m.moe_layers / pp) * micro, 0.0)
+        moe_layers = m.moe_layers / m.n_layers * layers
+        ep_total = np.where(plans.ep > 1, 4 * t_a2a * moe_layers * micro, 0.0)
+        ep_comm = np.where(plans.ep > 1, 4 * t_a2a_exposed * moe_layers * micro, 0.0)
 
     def p2p(pp_: np.ndarray, stride: np.ndarray, mbs: np.ndarray, cp_: np.ndarray, div: np.ndarray) -> Any:
         act = mbs * s / cp_ * m.hidden_size * BF16 / div
@@ -191,13 +193,13 @@ def _comm_times(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: A
     stride = plans.tp * plans.cp * plans.dp
     t_p2p = _per_unique(p2p, plans.pp, stride, plans.mbs, plans.cp, np.where(plans.sp == 1, plans.tp, 1))
     pp_comm = np.where(pp > 1, 2 * (pp - 1) * t_p2p, 0.0)
-    dp_comm, dp_total = _dp_comm(ctx, plans, micro, t_busy)
+    dp_comm, dp_total = _dp_comm(ctx, plans, micro, t_busy, layers)
     hidden = (tp_total - tp_comm) + (cp_total - cp_comm) + (ep_total - ep_comm) + (dp_total - dp_comm)
     return {"tp": tp_comm, "cp": cp_comm, "ep": ep_comm, "pp": pp_comm, "dp": dp_comm,
             "contention": COMM_SM_SHARE * np.maximum(hidden, 0.0)}
 
 
-def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any) -> tuple[Any, Any]:
+def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any, layers: Any = None) -> tuple[Any, Any]:
     """Data-parallel gradient reduction and parameter gathering, exposed beyond what hides behind compute.
 
     Dense gradients are reduced over the ``dp·cp`` replicas; routed-expert gradients over the expert
@@ -207,6 +209,7 @@ def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any)
     NeMo and torchtitan by default), parameters are gathered in bf16.
     """
     m = ctx.model
+    layers = m.n_layers / plans.pp if layers is None else layers  # on the slowest stage
     expert = float(m.moe_layers * m.moe.experts * m.expert_params) if m.moe else 0.0
     feats = workload_features(ctx.workload)
     grad_bytes = feats.grad_reduce_bytes
@@ -235,7 +238,7 @@ def _dp_comm(ctx: TrainingContext, plans: Plans, micro: np.ndarray, t_busy: Any)
     per_mb = t_busy / micro
     sharded = np.where(plans.sharding == 0, np.maximum(0.0, t_ar - per_mb * 2 / 3),
                        np.maximum(0.0, t_rs - per_mb * 2 / 3) + np.maximum(0.0, t_ag - per_mb / 3))
-    zero3 = np.maximum(0.0, micro * (2 * z_ag + z_rs) - t_busy) + z_ag / np.maximum(m.n_layers / plans.pp, 1)
+    zero3 = np.maximum(0.0, micro * (2 * z_ag + z_rs) - t_busy) + z_ag / np.maximum(layers, 1)
     total = np.where(plans.sharding == 3, micro * (2 * z_ag + z_rs), np.where(plans.sharding == 0, t_ar, t_rs + t_ag))
     return np.where(plans.sharding == 3, zero3, sharded), total
 
@@ -263,7 +266,7 @@ def estimate(ctx: TrainingContext, plans: Plans) -> Estimate:
     if workload_features(w).pipeline_schedule == "dualpipe":
         stages = np.maximum(pp / 2.0 - 1.0, 0.0)  # DualPipe: (PP/2 - 1) bubbles (DeepSeek-V3 report, Table 2)
     bubble = stages / (micro * vp) * t_busy
-    comm = _comm_times(ctx, plans, micro, t_busy, t_attn)
+    comm = _comm_times(ctx, plans, micro, t_busy, t_attn, ct.stage_layers)
     shard = np.where(plans.sharding >= 1, (plans.dp * plans.cp), 1.0)
     opt_bytes = 36.0 * (m.params_total / plans.gpus) * (plans.dp * plans.cp) / shard
     t_opt = opt_bytes / kernels.stream_bw_bytes_per_s(ctx.accelerator.id, catalog=ctx.catalog)

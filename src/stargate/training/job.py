@@ -14,13 +14,14 @@ from pydantic import BaseModel, Field
 
 from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster
+from stargate.errors import InputError
 from stargate.inputs import INPUT_CONFIG, MAX_PARALLEL, MAX_TOKENS
 from stargate.scenario import DesignRequest
 from stargate.training.context import Workload, resolve_context
 from stargate.training.interval import Band, band_for, mfu_ceiling
 from stargate.training.presets import load_model
 from stargate.training.rules import framework_rules, pipeline_split
-from stargate.training.search import nothing_allowed, search
+from stargate.training.search import UsableCounts, nothing_allowed, search, usable_counts
 
 __all__ = ["MFU_DEFINITION", "TrainRequest", "train"]
 
@@ -28,6 +29,9 @@ MFU_DEFINITION = ("model FLOPs per token = 6 x active matmul parameters (output 
                   "heads x head_dim x context (PaLM, App. B; no recompute), over the dense 16-bit peak")
 HFU_DEFINITION = "as MFU, plus the FLOPs recomputed under full activation recompute"
 CHINCHILLA_TOKENS_PER_PARAM = 20.0
+NEAR_TIE = 0.02
+"""Alternatives whose step time is within this fraction of the best plan's are near-ties: closer than the
+model can tell apart (its median error on published runs is larger; docs/calibration.md)."""
 
 
 class TrainRequest(BaseModel):
@@ -54,7 +58,10 @@ class TrainRequest(BaseModel):
     """How many of the fastest plans to report."""
     batch_tolerance: Annotated[float, Field(ge=0, le=0.5)] = 0.0
     """Largest relative change of the global batch allowed so that a plan uses every GPU (0: the batch is
-    kept as given; when no plan uses all GPUs, the fastest on fewer is reported with the idle ones)."""
+    kept as given)."""
+    use_subset: bool = False
+    """When no plan uses all the GPUs, run on the largest subset some plan fits on and report the idle
+    GPUs (without it, such a GPU count is refused with the nearest counts that work)."""
 
 
 def _plan_report(best: Any, i: int, per_gpu_peak: float, layers: int = 0, split: str = "even") -> dict[str, Any]:
@@ -102,10 +109,13 @@ def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, An
     model, unused = load_model(request.model)
     ctx = resolve_context(model, request.workload, cat)
     fixed = {k: getattr(request, k) for k in ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding")}
-    result = search(ctx, fixed, request.top_k, batch_tolerance=request.batch_tolerance)
+    result = search(ctx, fixed, request.top_k, batch_tolerance=request.batch_tolerance, largest_subset=True)
     w = request.workload
     if result.candidates_evaluated == 0:
         raise nothing_allowed(ctx, fixed)
+    counts = usable_counts(ctx, fixed) if result.gpus_used < w.gpus else None
+    if counts is not None and (request.use_subset or result.feasible > 0):
+        _check_subset(request, result, counts)
     split = framework_rules(w.framework).pp_split
     used = result.gpus_used or w.gpus
     out: dict[str, Any] = {
@@ -129,19 +139,39 @@ def train(request: TrainRequest, catalog: Catalog | None = None) -> dict[str, An
                    tokens_per_s_per_gpu_range=None, step_time_s_range=None, mfu_range=None,
                    breakdown_s=None, memory_per_gpu_bytes=sum(result.smallest_memory.values()),
                    memory_breakdown_bytes=result.smallest_memory, usable_hbm_bytes=ctx.hbm_usable_bytes)
+        above = counts.above if counts is not None else 0
         out["notes"].append(f"no plan fits: the least memory any plan needs is "
                             f"{sum(result.smallest_memory.values()) / 2**30:.0f} GiB per GPU, "
-                            f"{ctx.hbm_usable_bytes / 2**30:.0f} GiB usable; use more GPUs")
+                            f"{ctx.hbm_usable_bytes / 2**30:.0f} GiB usable; use more GPUs"
+                            + (f" (the fewest above {w.gpus:,} on which a plan fits: {above:,})" if above else ""))
         return out
     ceiling = mfu_ceiling(ctx.accelerator.id, w.precision, w.fp8_recipe, cat)
     best = _with_ranges(_plan_report(result.best, 0, ctx.peak_16bit_flops_per_s, model.n_layers, split), band, ceiling)
     out.update(fits=True, **best, usable_hbm_bytes=ctx.hbm_usable_bytes)
     out["alternatives"] = [_with_ranges(_plan_report(result.best, i, 0.0, model.n_layers, split), band, ceiling)
                            for i in range(1, len(result.best.plans))]
+    for alt in out["alternatives"]:
+        alt["step_time_vs_best"] = alt["step_time_s"] / best["step_time_s"] - 1.0
+        alt["near_tie"] = alt["step_time_vs_best"] <= NEAR_TIE
     throughput = best["tokens_per_s_per_gpu"] * used
     tt_band = band.capped(ceiling / best["mfu"]) if band is not None and best["mfu"] else band
     out["time_to_train"] = _time_to_train(request, model.params_active, throughput, used, tt_band, ctx.accelerator.id, cat)
     return out
+
+
+def _check_subset(request: TrainRequest, result: Any, counts: UsableCounts) -> None:
+    """Refuse a GPU count no plan fits on whole: without ``use_subset``, with the nearest counts that
+    work; with it, when not even a subset works (an :class:`InputError` on ``gpus`` either way)."""
+    n, fw = request.workload.gpus, result.framework
+    if request.use_subset and result.feasible == 0:
+        above = f"; the fewest above on which one fits is {counts.above:,}" if counts.above else \
+            f", nor on any count up to {2 * n:,}"
+        raise InputError("gpus", n, f"a GPU count with a usable subset: no plan {fw} can run fits on {n:,} GPUs or "
+                         f"fewer{above}")
+    if not request.use_subset:
+        near = " and ".join(f"{c:,} ({'below' if c < n else 'above'})" for c in (counts.below, counts.above) if c)
+        raise InputError("gpus", n, f"a GPU count some plan {fw} can run uses whole and fits on, the nearest being "
+                         f"{near}; or --use-subset to run on {counts.below:,} and leave {n - counts.below:,} idle")
 
 
 def _time_to_train(request: TrainRequest, params_active: float, tokens_per_s: float, used: int, band: Band | None,

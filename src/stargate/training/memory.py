@@ -112,6 +112,7 @@ import numpy as np
 from stargate.breakdown import Breakdown
 from stargate.training.model import ModelSpec
 from stargate.training.plans import Plans
+from stargate.training.rules import pp_split, stage_sizes
 
 __all__ = ["Memory", "MemoryProfile", "activation_bytes_per_token_layer", "memory_per_gpu", "memory_profile"]
 
@@ -316,16 +317,18 @@ def activation_bytes_per_token_layer(
     return dense, per_layer(moe_ffn, k * eact + shared_act, mla_drop, sac_moe)
 
 
-def _stage_params(model: ModelSpec, plans: Plans, etp: Any) -> tuple[Any, Any, Any]:
-    """Parameters on one GPU of the first (or last) stage: (dense, experts, one block's unit)."""
+def _stage_params(model: ModelSpec, plans: Plans, etp: Any, heaviest: Any) -> tuple[Any, Any, Any]:
+    """Parameters on one GPU of the stage holding the most layers (``heaviest``), with the embedding or
+    output head of the first or last stage: (dense, experts, one block's unit)."""
     tp, pp, ep = plans.tp, plans.pp, plans.ep * etp
     expert_total = float(model.moe_layers * (model.moe.experts * model.expert_params if model.moe else 0))
     layers_dense = float(model.params_total) - expert_total - model.embedding_params
     emb = float(model.vocab_size * model.hidden_size)
     # The first stage holds the input embedding, the last the output head (V·h each, a tied head
     # being a second copy there); with one stage both are on it.
-    dense = layers_dense / (tp * pp) + np.where(pp == 1, model.embedding_params, emb) / tp
-    experts = expert_total / (pp * ep)
+    share = heaviest / model.n_layers
+    dense = layers_dense * share / tp + np.where(pp == 1, model.embedding_params, emb) / tp
+    experts = expert_total * share / ep
     block = layers_dense / (model.n_layers * tp) + expert_total / (model.n_layers * ep)
     return dense, experts, block
 
@@ -388,7 +391,8 @@ def memory_per_gpu(
     h = float(model.hidden_size)
     n = len(plans)
     etp = _expert_tp(prof, plans)
-    dense_p, expert_p, block_p = _stage_params(model, plans, etp)
+    stages = _stage_layers(prof, model.n_layers, plans, framework)
+    dense_p, expert_p, block_p = _stage_params(model, plans, etp, np.maximum(np.maximum(stages[0], stages[1]), stages[2]))
     group, expert_group = dp * cp, np.maximum(tp * cp * dp / (ep * etp), 1.0)
     transpose = not _any_layout_fp8(accelerator)
     wd, gd, od = _states(prof, plans, dense_p, group, prec, transpose)
@@ -400,7 +404,7 @@ def memory_per_gpu(
     moe_frac = model.moe_layers / model.n_layers
     per_token_layer = (1 - moe_frac) * dense_act + moe_frac * moe_act
     tokens = plans.mbs * seq_len / cp
-    act_first, act_mid, act_last = _in_flight_layers(prof, model.n_layers, pp, vp, micro_batches)
+    act_first, act_mid, act_last = _in_flight_layers(stages, pp, vp, micro_batches)
     per_mb = per_token_layer * tokens
     if offload_layers:  # activations of offloaded layers live in host memory (Megatron-Core CPU offloading)
         stage_layers = model.n_layers / pp
@@ -461,14 +465,26 @@ def _any_layout_fp8(accelerator: Any) -> bool:
     return getattr(accelerator, "vendor", "") == "NVIDIA" and any(getattr(k, "value", k) == "fp4" for k in peaks)
 
 
-def _in_flight_layers(prof: MemoryProfile, n_layers: int, pp: Any, vp: Any, micro_batches: Any) -> tuple[Any, Any, Any]:
-    """Layer-micro-batches of activations held by the first, second and last pipeline ranks.
+def _stage_layers(prof: MemoryProfile, n_layers: int, plans: Plans, framework: str) -> tuple[Any, Any, Any]:
+    """Layers on the first, second and last pipeline ranks: with ``prof.uneven_stages``, the framework's
+    split (:func:`~stargate.training.rules.stage_sizes`; the second rank is a middle one); otherwise
+    ``L/pp`` on each, the average the framework's near-equal split is costed at."""
+    if not prof.uneven_stages:
+        even = n_layers / plans.pp
+        return even, even, even
+    first, mid, last = stage_sizes(n_layers, plans.pp, plans.vp, pp_split(framework))
+    return first.astype(float), np.where(plans.pp > 2, mid, last).astype(float), last.astype(float)
+
+
+def _in_flight_layers(stages: tuple[Any, Any, Any], pp: Any, vp: Any, micro_batches: Any) -> tuple[Any, Any, Any]:
+    """Layer-micro-batches of activations held by the first, second and last pipeline ranks, which hold
+    ``stages`` layers.
 
     Megatron-Core's schedules: rank ``r`` of the non-interleaved 1F1B holds ``pp - r`` micro-batches
     (at most ``m``); of the interleaved schedule ``2·(pp - r - 1) + (vp - 1)·pp + 1`` model chunks of
-    ``L/(pp·vp)`` layers (at most ``m·vp``) — for the first rank ``1 + (pp-1)/(pp·vp)`` times the
+    ``layers/vp`` layers (at most ``m·vp``) — for the first rank ``1 + (pp-1)/(pp·vp)`` times the
     non-interleaved figure (Narayanan et al. 2021, §2.2). With an uneven split the first and last
-    ranks carry one layer fewer than the others (the embedding and the loss count as a layer each).
+    ranks hold fewer layers than the middle ones.
     """
     m = np.maximum(micro_batches, 1)
     inter = vp > 1
@@ -477,14 +493,11 @@ def _in_flight_layers(prof: MemoryProfile, n_layers: int, pp: Any, vp: Any, micr
         c = np.where(inter, 2 * (pp - r - 1) + (vp - 1) * pp + 1, pp - r)
         return np.minimum(c, m * vp)
 
-    even = n_layers / pp
-    uneven = (np.mod(n_layers, pp * vp) != 0) & (pp > 2) if prof.uneven_stages else np.zeros_like(pp, dtype=bool)
-    edge = np.where(uneven, (n_layers + 2) / pp - 1, even)
-    middle = np.where(uneven, (n_layers + 2) / pp, even)
+    edge, middle, end = stages
     first = chunks(0) * edge / vp
     second = np.where(pp > 2, chunks(1) * middle / vp, 0.0)
-    last = chunks(pp - 1) * edge / vp
-    return first, second, np.minimum(last, first)
+    last = chunks(pp - 1) * end / vp
+    return first, second, last
 
 
 def _plan_fields(plans: Plans) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from stargate.inputs import load_yaml
 from stargate.training.model import ModelSpec
 
 __all__ = ["FP8_RECIPES", "FrameworkRules", "SearchLimits", "check_fixed", "check_fp8_recipe", "check_framework",
-           "divisors", "framework_rules", "frameworks", "pipeline_split", "search_limits", "stage_layers", "tp_values"]
+           "divisors", "framework_rules", "frameworks", "pipeline_split", "pp_split", "search_limits", "stage_layers", "stage_sizes",
+           "tp_values"]
 
 FP8_RECIPES = ("tensor", "delayed", "current", "rowwise", "block", "mxfp8", "nvfp4")
 """Low-precision scaling recipes a workload may name (``Workload.fp8_recipe``)."""
@@ -256,6 +257,53 @@ def stage_layers(layers: int, pp: np.ndarray, vp: np.ndarray, split: str) -> tup
     rest = layers - (pp - 2) * k
     uneven = (pp >= 2) & (rest >= 2 * vp) & (rest % vp == 0) & (rest <= 2 * k)
     return even | uneven, np.where(even, layers // pp, k)
+
+
+def pp_split(framework: str) -> str:
+    """How ``framework`` splits layers over pipeline stages (``framework_rules.yaml``); a framework
+    without rules (a published run's own stack) splits them near-equally (``any``).
+
+    Examples
+    --------
+    >>> pp_split("megatron"), pp_split("megascale")
+    ('first_last', 'any')
+    """
+    return framework_rules(framework).pp_split if framework in frameworks() else "any"
+
+
+def stage_sizes(layers: int, pp: Any, vp: Any, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Layers on the first, each middle and the last pipeline stage of every plan (integer arrays).
+
+    A split that ``pp·vp`` divides gives ``L/pp`` to every stage; Megatron-Core's ``first_last`` split,
+    where it applies, has middle stages of ``k = vp·ceil(L/(pp·vp))`` and smaller first and last ones
+    (:func:`pipeline_split`). Any other uneven split — the near-equal splits of ``any`` frameworks, or a
+    layout given outright — is taken as the balanced one that Megatron-Core
+    (``account_for_embedding/loss_in_pipeline_split``) and torchtitan use, counting the embedding and
+    the loss as a layer each: middle stages of ``vp·ceil((L+2)/(pp·vp))`` layers, the first and last
+    sharing the rest (the last taking an odd one). With one stage all three are ``L``; with two there
+    is no middle stage (0).
+
+    Examples
+    --------
+    >>> [a.tolist() for a in stage_sizes(61, [1, 8, 16], [1, 1, 1], "first_last")]
+    [[61, 6, 2], [61, 8, 4], [61, 7, 3]]
+    >>> [a.tolist() for a in stage_sizes(126, [8, 16], [4, 8], "any")]
+    [[15, 7], [16, 8], [15, 7]]
+    """
+    pp = np.atleast_1d(np.asarray(pp, dtype=np.int64))
+    vp = np.atleast_1d(np.asarray(vp, dtype=np.int64))
+    ok, k = stage_layers(layers, pp, vp, split)
+    even = layers % (pp * vp) == 0
+    first_last = (split == "first_last") & ok & ~even
+    mid = np.where(even, layers // pp, np.where(first_last, k, vp * -(-(layers + 2) // (pp * vp))))
+    rest = layers - (pp - 2) * mid
+    short = rest < 0  # more stages than a balanced split can fill: near-equal without the accounting
+    mid = np.where(short, layers // pp, mid)
+    rest = np.where(short, layers - (pp - 2) * mid, rest)
+    first = np.where(first_last, vp * (rest // (2 * vp)), rest // 2)
+    first, last = np.where(even, mid, first), np.where(even, mid, rest - first)
+    one = pp == 1
+    return np.where(one, layers, first), np.where(one, layers, np.where(pp == 2, 0, mid)), np.where(one, layers, last)
 
 
 def pipeline_split(layers: int, pp: int, vp: int, split: str) -> dict[str, int] | None:

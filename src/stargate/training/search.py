@@ -41,7 +41,7 @@ from stargate.training.rules import (
     tp_values,
 )
 
-__all__ = ["SearchResult", "candidate_plans", "nothing_allowed", "search"]
+__all__ = ["SearchResult", "UsableCounts", "candidate_plans", "nothing_allowed", "search", "usable_counts"]
 
 _I = np.int64
 
@@ -90,8 +90,9 @@ def _layouts(ctx: TrainingContext, rules: FrameworkRules, lim: SearchLimits, fix
     return {k: v[ok] for k, v in out.items()}
 
 
-def _largest_divisor_at_most(k: np.ndarray, bound: np.ndarray, batch_divisors: np.ndarray) -> np.ndarray:
-    """For each row, the largest divisor of ``k`` (itself a divisor of the batch) that is <= ``bound``.
+def _divisor_bounded(k: np.ndarray, bound: np.ndarray, batch_divisors: np.ndarray, *, at_least: bool = False) -> np.ndarray:
+    """For each row, the largest divisor of ``k`` (itself a divisor of the batch) that is <= ``bound``
+    (with ``at_least``: the smallest that is >= it); 0 where there is none.
 
     Rows are grouped by ``k`` with one sort (a batch has at most a few hundred divisors, so few groups).
     """
@@ -106,21 +107,23 @@ def _largest_divisor_at_most(k: np.ndarray, bound: np.ndarray, batch_divisors: n
             continue
         rows = order[a:b]
         divs = batch_divisors[value % batch_divisors == 0]
-        idx = np.searchsorted(divs, bound[rows], side="right") - 1
-        out[rows] = np.where(idx >= 0, divs[np.maximum(idx, 0)], 0)
+        if at_least:
+            idx = np.searchsorted(divs, bound[rows], side="left")
+            out[rows] = np.where(idx < len(divs), divs[np.minimum(idx, len(divs) - 1)], 0)
+        else:
+            idx = np.searchsorted(divs, bound[rows], side="right") - 1
+            out[rows] = np.where(idx >= 0, divs[np.maximum(idx, 0)], 0)
     return out
 
 
-def _with_dp(ctx: TrainingContext, rules: FrameworkRules, lim: SearchLimits, lay: dict[str, np.ndarray],
-             fixed: dict[str, Any], batch: int) -> dict[str, np.ndarray]:
-    """Each layout x micro-batch size with the largest data-parallel degree the rules allow on at most
-    ``N`` GPUs (rows with none are dropped)."""
-    n = ctx.workload.gpus
+def _dp_rules(rules: FrameworkRules, lim: SearchLimits, lay: dict[str, np.ndarray], fixed: dict[str, Any],
+              batch: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each layout x micro-batch size, with what its data-parallel degree must satisfy: ``dp = q·d`` for
+    ``d`` a divisor of ``k`` (``dp·mbs·r`` divides the batch), and ``dp <= cap`` (rows, q, r, k, cap)."""
     idx, mbs = _grid(np.arange(len(lay["tp"])), _pick(lim.mbs_values, fixed.get("mbs")))
     rows = {k: v[idx] for k, v in lay.items()}
     rows["mbs"] = mbs
     tp, cp, pp, vp, ep = rows["tp"], rows["cp"], rows["pp"], rows["vp"], rows["ep"]
-    model_parallel = tp * cp * pp
     # dp must be a multiple of q for the expert-parallel groups to tile the ranks.
     q = ep // np.gcd(ep, tp * cp) if rules.ep_group == "tp_cp_dp" else ep
     interleaved = vp > 1
@@ -128,19 +131,34 @@ def _with_dp(ctx: TrainingContext, rules: FrameworkRules, lim: SearchLimits, lay
     r = mbs * np.where(interleaved & (rules.vp_microbatches == "multiple_of_pp"), pp, 1)
     rq = r * q
     k = np.where(batch % rq == 0, batch // np.maximum(rq, 1), 0)
-    bound = n // model_parallel
     # Interleaved schedules need at least pp micro-batches (the bubble formula's full pipeline).
     need = np.maximum(pp * lim.interleave_min_microbatches_per_pp, 1)
-    bound = np.where(interleaved, np.minimum(bound, batch // (mbs * need)), bound)
+    cap = np.where(interleaved, batch // (mbs * need), np.iinfo(_I).max)
+    return rows, q, r, k, cap
+
+
+def _rounds_ok(rules: FrameworkRules, rows: dict[str, np.ndarray], dp: np.ndarray, batch: int) -> np.ndarray:
+    """PyTorch pipelining's interleaved rule: micro-batches a multiple of ``max(1, micro // pp)``."""
+    micro = np.where(dp > 0, batch // np.maximum(dp * rows["mbs"], 1), 0)
+    if rules.vp_microbatches != "rounds":
+        return np.ones(len(dp), dtype=bool)
+    return (rows["vp"] == 1) | (micro % np.maximum(1, micro // rows["pp"]) == 0)
+
+
+def _with_dp(ctx: TrainingContext, rules: FrameworkRules, lim: SearchLimits, lay: dict[str, np.ndarray],
+             fixed: dict[str, Any], batch: int) -> dict[str, np.ndarray]:
+    """Each layout x micro-batch size with the largest data-parallel degree the rules allow on at most
+    ``N`` GPUs (rows with none are dropped)."""
+    n = ctx.workload.gpus
+    rows, q, r, k, cap = _dp_rules(rules, lim, lay, fixed, batch)
+    bound = np.minimum(n // (rows["tp"] * rows["cp"] * rows["pp"]), cap)
     if fixed.get("dp") is not None:
         d = np.full(len(k), int(fixed["dp"]), dtype=_I)
         ok = (k > 0) & (d <= bound) & (d % q == 0) & (batch % (d * r) == 0)
         dp = np.where(ok, d, 0)
     else:
-        dp = q * _largest_divisor_at_most(k, bound // q, divisors(batch))
-    micro = np.where(dp > 0, batch // np.maximum(dp * mbs, 1), 0)
-    if rules.vp_microbatches == "rounds":  # PyTorch: micro-batches a multiple of max(1, micro // pp)
-        dp = np.where(interleaved & (micro % np.maximum(1, micro // pp) != 0), 0, dp)
+        dp = q * _divisor_bounded(k, bound // q, divisors(batch))
+    dp = np.where(_rounds_ok(rules, rows, dp, batch), dp, 0)
     keep = dp > 0
     rows = {k_: v[keep] for k_, v in rows.items()}
     rows["dp"] = dp[keep]
@@ -149,6 +167,12 @@ def _with_dp(ctx: TrainingContext, rules: FrameworkRules, lim: SearchLimits, lay
 
 def _expand(ctx: TrainingContext, rules: FrameworkRules, rows: dict[str, np.ndarray], fixed: dict[str, Any]) -> Plans:
     """Rows x recompute x sharding, as the framework offers them."""
+    return _expand_index(ctx, rules, rows, fixed)[1]
+
+
+def _expand_index(ctx: TrainingContext, rules: FrameworkRules, rows: dict[str, np.ndarray],
+                  fixed: dict[str, Any]) -> tuple[np.ndarray, Plans]:
+    """:func:`_expand`, with the row each plan came from."""
     allowed_sharding = rules.sharding_moe if ctx.model.moe is not None else rules.sharding
     recompute = [RECOMPUTE.index(fixed["recompute"])] if fixed.get("recompute") else [RECOMPUTE.index(v) for v in rules.recompute]
     sharding = [SHARDING.index(fixed["sharding"])] if fixed.get("sharding") else [SHARDING.index(v) for v in allowed_sharding]
@@ -160,9 +184,9 @@ def _expand(ctx: TrainingContext, rules: FrameworkRules, rows: dict[str, np.ndar
         ok &= (group > 1) | (sh == min(sharding))
     i, rc, sh = i[ok], rc[ok], sh[ok]
     f = np.float64
-    return Plans(rows["tp"][i].astype(f), rows["pp"][i].astype(f), rows["dp"][i].astype(f), rows["cp"][i].astype(f),
-                 rows["ep"][i].astype(f), rows["vp"][i].astype(f), rows["mbs"][i].astype(f), rc.astype(f), sh.astype(f),
-                 rows["sp"][i].astype(f))
+    return i, Plans(rows["tp"][i].astype(f), rows["pp"][i].astype(f), rows["dp"][i].astype(f), rows["cp"][i].astype(f),
+                         rows["ep"][i].astype(f), rows["vp"][i].astype(f), rows["mbs"][i].astype(f), rc.astype(f),
+                    sh.astype(f), rows["sp"][i].astype(f))
 
 
 def _prepare(ctx: TrainingContext, fixed: dict[str, Any] | None) -> tuple[FrameworkRules, SearchLimits, dict[str, Any]]:
@@ -199,6 +223,91 @@ def _candidates(ctx: TrainingContext, rules: FrameworkRules, lim: SearchLimits, 
         exact = rows["tp"] * rows["cp"] * rows["pp"] * rows["dp"] == ctx.workload.gpus
         rows = {k: v[exact] for k, v in rows.items()}
     return _expand(ctx, rules, rows, fixed)
+
+
+@dataclass(frozen=True)
+class UsableCounts:
+    """The GPU counts nearest a job's on which a plan of its framework runs and fits in memory."""
+
+    below: int
+    """The largest such count at most the job's (the job's own when it is one); 0 if none."""
+    above: int
+    """The smallest such count above the job's, up to twice it; 0 if none."""
+
+
+def usable_counts(ctx: TrainingContext, fixed: dict[str, Any] | None = None) -> UsableCounts:
+    """The nearest GPU counts, at most and above the job's, that some plan the framework can run uses
+    whole and fits on.
+
+    Every layout (tp, cp, pp, vp, ep, mbs) uses ``tp·cp·pp·dp`` GPUs for each data-parallel degree its
+    rules allow (``dp = q·d``, ``d`` a divisor of the batch over ``mbs`` and the groups): below, the
+    largest degree within the job's GPUs; above, the smallest past them that fits in memory (memory
+    falls as ``dp`` grows: ZeRO shards over more ranks, fewer micro-batches are in flight), found by
+    stepping through the divisors for the layouts that do not fit yet, all layouts at once.
+
+    Examples
+    --------
+    >>> from stargate.training.context import Workload, resolve_context
+    >>> from stargate.training.presets import preset
+    >>> w = Workload(accelerator="mi355x", gpus=50_000, seq_len=4096, global_batch=15360)
+    >>> usable_counts(resolve_context(preset("deepseek-v3"), w))
+    UsableCounts(below=49920, above=51200)
+    """
+    rules, lim, fixed = _prepare(ctx, fixed)
+    batch = ctx.workload.global_batch
+    plans = _candidates(ctx, rules, lim, fixed, batch, True)
+    fits = _memory_fits(ctx, plans, batch)[0]
+    below = int(plans.gpus[fits].max()) if fits.any() else 0
+    return UsableCounts(below, _usable_above(ctx, rules, lim, fixed, batch))
+
+
+def _usable_above(ctx: TrainingContext, rules: FrameworkRules, lim: SearchLimits, fixed: dict[str, Any],
+                  batch: int) -> int:
+    """The smallest count in ``(N, 2N]`` some plan uses whole and fits on (0 if none)."""
+    n = ctx.workload.gpus
+    upper = 2 * n
+    wide = replace(ctx, workload=ctx.workload.model_copy(update={"gpus": upper}))
+    rows, q, _, k, cap = _dp_rules(rules, lim, _layouts(wide, rules, lim, fixed), fixed, batch)
+    mp = rows["tp"] * rows["cp"] * rows["pp"]
+    divs = divisors(batch)
+    top = np.minimum(upper // mp, cap)
+    if fixed.get("dp") is not None:
+        want = int(fixed["dp"])
+        top = np.where((want <= top) & (want % q == 0), want, 0)
+    # Layouts that do not fit even at their largest degree never will (memory falls as dp grows).
+    live = _fits_at(ctx, rules, rows, q * _divisor_bounded(k, top // q, divs), fixed, batch)
+    lo = np.where(fixed.get("dp") is not None, top // np.maximum(q, 1), n // mp // q + 1)
+    best = upper + 1
+    while live.any():
+        dp = q * _divisor_bounded(k, lo, divs, at_least=True)
+        live &= (dp > 0) & (dp <= top) & (mp * dp > n) & (mp * dp < best)
+        if not live.any():
+            break
+        ok = np.zeros(len(live), dtype=bool)
+        ok[live] = _fits_at(ctx, rules, {key: v[live] for key, v in rows.items()}, dp[live], fixed, batch)
+        if ok.any():
+            best = min(best, int((mp * dp)[ok].min()))
+        live &= ~ok
+        lo = dp // np.maximum(q, 1) + 1
+    return best if best <= upper else 0
+
+
+def _fits_at(ctx: TrainingContext, rules: FrameworkRules, rows: dict[str, np.ndarray], dp: np.ndarray,
+             fixed: dict[str, Any], batch: int) -> np.ndarray:
+    """Per row, whether the layout with data parallelism ``dp`` fits in memory with some recompute and
+    sharding the framework offers (False where ``dp`` is 0 or breaks the interleaved rounds rule)."""
+    out = np.zeros(len(dp), dtype=bool)
+    valid = (dp > 0) & _rounds_ok(rules, rows, dp, batch)
+    if not valid.any():
+        return out
+    sub = {key: v[valid] for key, v in rows.items()}
+    sub["dp"] = dp[valid]
+    i, plans = _expand_index(ctx, rules, sub, fixed)
+    fits = _memory_fits(ctx, plans, batch)[0]
+    hit = np.zeros(len(sub["dp"]), dtype=bool)
+    hit[i[fits]] = True
+    out[np.flatnonzero(valid)] = hit
+    return out
 
 
 @dataclass(frozen=True)
@@ -273,13 +382,15 @@ def _best(ctx: TrainingContext, plans: Plans, fits: np.ndarray, top_k: int) -> t
 
 
 def search(ctx: TrainingContext, fixed: dict[str, Any] | None = None, top_k: int = 3, *, fewer_gpus: bool = True,
-           batch_tolerance: float = 0.0) -> SearchResult:
+           batch_tolerance: float = 0.0, largest_subset: bool = False) -> SearchResult:
     """Fastest plans the workload's framework can run that fit in memory, on at most the job's GPUs.
 
     Plans using all ``N`` GPUs are preferred; when none fits (no layout factors ``N``, or none of
     those fits in memory), ``batch_tolerance > 0`` first allows a global batch within that fraction of
     the request that some layout can split over all ``N``, and then (``fewer_gpus``) the fastest plan
-    on fewer GPUs is taken. A fixed option the framework cannot run raises :class:`InputError`.
+    on fewer GPUs is taken — with ``largest_subset``, the fastest on the most GPUs any plan fits on
+    (and a note when a smaller subset would train faster). A fixed option the framework cannot run
+    raises :class:`InputError`.
 
     Examples
     --------
@@ -315,7 +426,8 @@ def search(ctx: TrainingContext, fixed: dict[str, Any] | None = None, top_k: int
                     note = f"global batch rounded from {w.global_batch:,} to {b:,} sequences so that a plan uses all {w.gpus:,} GPUs"
                     options.append((_with_batch(ctx, b), alt, alt_fits, b, note))
         if fewer_gpus and fits.any():
-            options.append((ctx, plans, fits, w.global_batch, ""))
+            most = plans.gpus == plans.gpus[fits].max() if largest_subset else True
+            options.append((ctx, plans, fits & most, w.global_batch, ""))
     if not options:
         i = int(np.argmin(total))
         least = {k: float(v[i]) for k, v in mem.as_arrays().items()}
@@ -337,11 +449,27 @@ def search(ctx: TrainingContext, fixed: dict[str, Any] | None = None, top_k: int
     notes = [note] if note else []
     used = int(best.plans.gpus[0])
     if used < w.gpus:
-        notes.append(f"no plan {rules.id} can run fits on all {w.gpus:,} GPUs with a batch of {batch:,}: the fastest "
-                     f"uses {used:,} and leaves {w.gpus - used:,} idle" +
+        which = "the largest usable subset is" if largest_subset else "the fastest uses"
+        notes.append(f"no plan {rules.id} can run fits on all {w.gpus:,} GPUs with a batch of {batch:,}: {which} "
+                     f"{used:,} and leaves {w.gpus - used:,} idle" +
                      (f" (the most any plan can use is {most:,})" if most > used else ""))
+        if largest_subset:
+            notes.extend(_faster_subset(ctx, plans, fits, best, used))
     return SearchResult(best, evaluated, feasible, time.perf_counter() - t0, {}, w.gpus, used, batch, rules.id,
                         tuple(notes), most)
+
+
+def _faster_subset(ctx: TrainingContext, plans: Plans, fits: np.ndarray, best: Estimate, used: int) -> list[str]:
+    """A note when the fastest plan on fewer GPUs than the largest subset trains the job faster."""
+    fastest, _ = _best(ctx, plans, fits & (plans.gpus < used), 1)
+    if not len(fastest.plans):
+        return []
+    rate = float(fastest.tokens_per_s_per_gpu[0] * fastest.plans.gpus[0])
+    gain = rate / float(best.tokens_per_s_per_gpu[0] * used) - 1.0
+    if gain <= 0.001:
+        return []
+    return [(f"a plan on {int(fastest.plans.gpus[0]):,} GPUs trains the job {100 * gain:.1f}% faster (more tokens/s "
+             "in all) than the largest subset")]
 
 
 def nothing_allowed(ctx: TrainingContext, fixed: dict[str, Any]) -> InputError:
