@@ -59,6 +59,14 @@ def test_fabric_and_train_api(client):
     assert t["fits"] and t["search"]["candidates_evaluated"] > 0
 
 
+def test_train_on_a_count_no_plan_uses_whole(client):
+    body = {"model": "gpt3-175b", "accelerator": "h100", "gpus": 10_000, "seq_len": 2048, "global_batch": 1536}
+    r = client.post("/api/train", json=body)
+    assert r.status_code == 422 and "10000" in r.text and "9,984 (below)" in r.text
+    t = client.post("/api/train", json={**body, "use_subset": True}).json()
+    assert t["gpus_used"] == 9_984 and t["idle_gpus"] == 16
+
+
 def test_requests_cannot_name_files_and_are_capped(client):
     r = client.post("/api/train", json={"model": "/etc/passwd", "accelerator": "h100", "gpus": 8})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "model"

@@ -13,8 +13,10 @@ the GPU count and no full cross product is built:
 3. **recompute and sharding** the framework offers (ZeRO-2/3 with pipelines only where it runs them).
 
 Memory is computed for every candidate (cheap); the step time for those that fit. When no plan uses
-all ``N`` GPUs exactly, the fastest plan on fewer GPUs is returned and the idle GPUs are reported;
-the global batch moves only when the caller allows it (``batch_tolerance``).
+all ``N`` GPUs exactly, the fastest plan on fewer GPUs is returned (or, with ``largest_subset``, the
+fastest on the most GPUs any plan fits on) and the idle GPUs are reported; :func:`usable_counts`
+gives the nearest counts below and above ``N`` that some plan uses whole. The global batch moves only
+when the caller allows it (``batch_tolerance``).
 """
 
 from __future__ import annotations

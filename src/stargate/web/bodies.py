@@ -107,6 +107,9 @@ class TrainBody(BaseModel):
     mbs: Degree | None = None
     recompute: Annotated[str, Field(max_length=16)] | None = None
     sharding: Annotated[str, Field(max_length=16)] | None = None
+    use_subset: bool = False
+    """When no plan uses every GPU, run on the largest subset one fits on (else such a count is refused
+    with the nearest counts that work)."""
 
 
 class DashboardBody(BaseModel):
