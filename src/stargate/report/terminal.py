@@ -312,9 +312,10 @@ def _layout(p: dict[str, Any]) -> str:
 def _train_alternatives(out: dict[str, Any]) -> Table:
     """The best plan and its alternatives side by side, near-ties (within 2% of the best step) marked."""
     t = Table(title="Fastest plans (≈: within 2% of the best step time)", title_justify="left", box=None, pad_edge=False)
-    for col, just in (("#", "left"), ("layout", "left"), ("step s", "right"), ("Δ", "right"), ("tok/s/GPU", "right"),
-                      ("MFU", "right"), ("GiB", "right")):
-        t.add_column(col, justify=just, overflow="fold")
+    t.add_column("#")
+    t.add_column("layout", overflow="fold")
+    for col in ("step s", "Δ", "tok/s/GPU", "MFU", "GiB"):
+        t.add_column(col, justify="right")
     rows = [{**out, "step_time_vs_best": 0.0, "near_tie": True}, *out["alternatives"]]
     for i, r in enumerate(rows):
         t.add_row(f"{i + 1}{' ≈' if i and r['near_tie'] else ''}", _layout(r["parallelism"]), f"{r['step_time_s']:.3f}",
