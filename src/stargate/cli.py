@@ -246,7 +246,7 @@ def report(
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
     builtin: Annotated[str | None, typer.Option(help="A built-in scenario by name.")] = None,
     compare: Annotated[list[Path] | None, typer.Option(
-        "--compare", help="Another scenario YAML (or `plan --json` file) to set beside this plan, with the deltas "
+        "--compare", metavar="FILE", help="Another scenario YAML (or `plan --json` file) to set beside this plan, with the deltas "
                           "and what accounts for them.")] = None,
     catalog: CatalogOpt = None,
 ) -> None:
@@ -648,14 +648,15 @@ def _write_rows_csv(rows: list[dict[str, Any]], out: Path) -> None:
 @app.command(name="compare")
 def compare_cmd(
     files: Annotated[list[Path] | None, typer.Argument(
-        metavar="[FILE]...", help="Scenario YAML, a design or training request YAML, or the JSON that "
+        metavar="FILE", show_default=False, help="Scenario YAML, a design or training request YAML, or the JSON that "
                                   "`stargate design`, `train` or `plan --json` wrote.")] = None,
     design: Annotated[list[str] | None, typer.Option(
-        "--design", help="A design as `stargate design` options: 'accelerator=gb200,budget=10e9,fabric=ethernet'.")] = None,
+        "--design", metavar="KEY=VALUE,...", help="A design as `stargate design` options: 'accelerator=gb200,budget=10e9,fabric=ethernet'.")] = None,
     train: Annotated[list[str] | None, typer.Option(
-        "--train", help="A training job as `stargate train` options: "
+        "--train", metavar="KEY=VALUE,...", help="A training job as `stargate train` options: "
                         "'model=llama3.1-70b,accelerator=h100,gpus=1024,seq-len=8192,global-batch=512'.")] = None,
-    builtin: Annotated[list[str] | None, typer.Option("--builtin", help="A built-in scenario by name (planned).")] = None,
+    builtin: Annotated[list[str] | None, typer.Option(
+        "--builtin", metavar="NAME", help="A built-in scenario by name (planned).")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
