@@ -221,6 +221,8 @@ def test_cli_compare_bad_input(cli, args, fragments):
     ('{"racks": 1, "capex_breakdown_usd": {"a": 1}}', "file bad.json: accelerator"),
     ('{"step_time_s": 1.0, "breakdown_s": {"compute": "fast"}}', "a figure is missing or not a number"),
     ("{", "strict JSON"),
+    ('{"step_time_s": 1e300, "breakdown_s": {"compute": 1e300}}', "breakdown_s.compute: 1e+300"),
+    ('{"step_time_s": 1.0, "breakdown_s": {"compute": 1}, "x": ' + "[" * 5000 + "]" * 5000 + "}", "strict JSON"),
 ])
 def test_cli_compare_bad_files(cli, tmp_path, text, fragment):
     bad = tmp_path / "bad.json"

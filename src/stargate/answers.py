@@ -39,6 +39,9 @@ TRAIN_KEYS = {k.replace("_", "-"): k for k in (
 TRAIN_KEYS["scale-out"] = "scale_out_bits_per_s"
 MAX_PAIRS = 64
 """Most ``key=value`` pairs one option string may hold."""
+MAX_FIGURE = 1e30
+"""Largest magnitude of a number in a saved answer (the largest real one, a plan's FLOP, is ~1e28):
+sums and differences of such figures never overflow."""
 
 _PAIR_SPLIT = re.compile(r",(?=\s*[A-Za-z][A-Za-z0-9_-]*\s*=)")
 
@@ -248,6 +251,7 @@ def _checked(kind: str, data: dict[str, Any], path: Path, field: str) -> dict[st
     from stargate.scenario import validate
 
     origin = f"{field} {path.name}"
+    _check_magnitudes(data, origin)
     if kind == "design":
         from stargate.cluster.design import ClusterDesign
 
@@ -317,3 +321,24 @@ def _from_option(text: str, option: str, catalog: Catalog) -> dict[str, Any]:
     except InputError as e:  # raised past validation (an unknown accelerator, a plan that cannot be made)
         _, typed = _fields(options, DESIGN_KEYS if design else TRAIN_KEYS, f"{option} ")
         raise _retyped(e, typed, options, f"{option} ") from None
+
+
+def _check_magnitudes(data: Any, origin: str) -> None:
+    """Every number of a saved answer at most :data:`MAX_FIGURE` in magnitude, else an InputError naming it.
+
+    Examples
+    --------
+    >>> _check_magnitudes({"capex_usd": 1e308}, "file a.json")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: file a.json: capex_usd: 1e+308 is not allowed; expected a figure of at most 1e+30 in magnitude
+    """
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_FIGURE:
+            raise InputError(f"{origin}: {where}", value, f"a figure of at most {MAX_FIGURE:g} in magnitude")

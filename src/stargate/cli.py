@@ -216,28 +216,32 @@ def _scenario(path: Path | None, builtin: str | None) -> Any:
         raise InputError("--builtin", builtin, e.allowed) from None
 
 
-def _write_report(result: Any, cat: Any, output: Path) -> None:
-    from stargate.inputs import write_text_atomic
-    from stargate.report.html import render_report
-
-    write_text_atomic(output, render_report(result.model_dump(mode="json"), cat), "--output")
-
-
-def _write_compared_report(result: Any, label: str, others: list[Path], cat: Any, output: Path) -> None:
-    from stargate.answers import load_answer
-    from stargate.compare import compare
-    from stargate.errors import InputError
+def _write_report(result: Any, cat: Any, output: Path, others: list[tuple[str, dict[str, Any]]] | None = None,
+                  label: str = "") -> None:
     from stargate.inputs import write_text_atomic
     from stargate.report.html import render_report
 
     plan = result.model_dump(mode="json")
-    answers = [(label, plan)]
-    for path in others:
+    comparison = None
+    if others:  # the report's plan first, then the others, with deltas against it
+        from stargate.compare import compare
+
+        comparison = compare([(label, plan), *others])
+    write_text_atomic(output, render_report(plan, cat, comparison=comparison), "--output")
+
+
+def _plans_to_compare(paths: list[Path], cat: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``report --compare`` files as ``(file name, plan JSON)``: scenarios are planned, saved plans read."""
+    from stargate.answers import load_answer
+    from stargate.errors import InputError
+
+    plans = []
+    for path in paths:
         kind, answer = load_answer(path, cat, "--compare")
         if kind != "plan":
             raise InputError("--compare", str(path), f"a scenario YAML or the JSON of `plan --json` (this is a {kind})")
-        answers.append((path.name, answer))
-    write_text_atomic(output, render_report(plan, cat, comparison=compare(answers)), "--output")
+        plans.append((path.name, answer))
+    return plans
 
 
 @app.command()
@@ -258,11 +262,8 @@ def report(
     sc = _scenario(scenario, builtin)
     check_writable(output, "--output")
     cat = Catalog.load(catalog)
-    result = run_plan(sc, cat)
-    if compare:
-        _write_compared_report(result, scenario.name if scenario else (builtin or "stargate"), compare, cat, output)
-    else:
-        _write_report(result, cat, output)
+    others = _plans_to_compare(compare or [], cat)
+    _write_report(run_plan(sc, cat), cat, output, others, scenario.name if scenario else (builtin or "stargate"))
     typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -132,7 +132,8 @@ def render_comparison(c: Any) -> None:
     console = Console(highlight=False, emoji=False)
     for line in legend(c):
         console.print(_plain(line), soft_wrap=True)
-    t = Table(title=f"{c.kind}s compared with [1]; Δ: against [1], then what accounts for it", title_justify="left")
+    what = {"design": "designs", "plan": "plans", "train": "training jobs"}.get(c.kind, c.kind)
+    t = Table(title=f"{what} compared with [1]; Δ: against [1], then what accounts for it", title_justify="left")
     t.add_column(header[0], style="bold", no_wrap=True)
     for h in header[1:]:
         t.add_column(_plain(h), justify="right")
