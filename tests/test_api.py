@@ -75,6 +75,7 @@ def test_package_root_reexports():
     (lambda: api.plan({"name": "x", "phases": []}), "scenario: phases"),
     (lambda: api.compare(api.design(accelerator="h100", gpus=8)), "two or more"),
     (lambda: api.compare({}, {}, labels=["a"]), "labels"),
+    (lambda: api.compare([1, "x"], {1: 2}), "1: 'list' is not allowed; expected the JSON of"),
     (lambda: api.sweep({"name": "x", "axes": {"accelerator": ["h100"], "gpus": [0]}}, "unused"), "axes.gpus[0]"),
 ])
 def test_bad_input_raises_input_error(call, message):

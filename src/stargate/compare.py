@@ -281,14 +281,15 @@ def compare(answers: list[tuple[str, dict[str, Any]]]) -> Comparison:
     """
     if len(answers) < 2:
         raise InputError("compare", f"{len(answers)} answer(s)", "two or more designs, scenarios or training answers")
-    kinds = [kind_of(a) for _, a in answers]
+    kinds = [kind_of(a) if isinstance(a, dict) else None for _, a in answers]
     for (label, answer), kind in zip(answers, kinds, strict=True):
         if kind is None:
-            raise InputError(label, sorted(answer)[:6], "the JSON of `stargate design`, `plan` or `train`")
+            shown = sorted(map(str, answer))[:6] if isinstance(answer, dict) else type(answer).__name__
+            raise InputError(label, shown, "the JSON of `stargate design`, `plan` or `train`")
         if kind != kinds[0]:
             raise InputError(label, f"a {kind}", f"a {kinds[0]}, like the first answer (one kind at a time)")
-    items = [Item(label=label, kind=kind, metrics=metrics_of(a, kind), answer=a)
-             for (label, a), kind in zip(answers, kinds, strict=True)]
+    kind = str(kinds[0])
+    items = [Item(label=label, kind=kind, metrics=metrics_of(a, kind), answer=a) for label, a in answers]
     base = items[0]
     deltas = [ItemDelta(label=it.label, base=base.label,
                         metrics={k: _delta(m, it.metrics[k]) for k, m in base.metrics.items()})
