@@ -6,6 +6,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stargate.answers import collect, design_request, split_pairs, train_request
 from stargate.cluster.design import design_cluster
@@ -235,3 +237,21 @@ def test_cli_compare_bad_files(cli, tmp_path, text, fragment):
 def test_cli_compare_folder_is_refused(cli, tmp_path):
     r = cli("compare", str(tmp_path), "--design", "accelerator=h100,gpus=8")
     assert r.code == 2 and "a regular file" in r.stderr
+
+
+_CHIPS = ["h100", "b200", "gb200", "mi300x", "mi355x"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_CHIPS), st.integers(1, 20_000), st.sampled_from(["infiniband", "ethernet"])),
+                min_size=2, max_size=4))
+def test_parts_add_up_for_any_designs(specs):
+    """Invariant: whatever the designs, every delta's parts add up to the delta, and each part's delta
+    is the difference of the two answers' parts."""
+    answers = [(f"{i}", _design(accelerator=a, gpus=n, fabric=f)) for i, (a, n, f) in enumerate(specs)]
+    c = compare(answers)
+    assert _assert_parts_add_up(c) == 6 * (len(specs) - 1)
+    for d, (_, answer) in zip(c.deltas, answers[1:], strict=True):
+        cap = d.metrics["capex_usd"]
+        for k, v in answer["capex_breakdown_usd"].items():
+            assert cap.parts[k] == pytest.approx(v - answers[0][1]["capex_breakdown_usd"][k], abs=1e-6)

@@ -8,8 +8,9 @@ returns the same answer the matching command prints with ``--json``:
 function                  takes                                            returns
 ========================  ===============================================  ======================================
 :func:`design`            a :class:`~stargate.scenario.DesignRequest`      :class:`~stargate.cluster.design.ClusterDesign`
+                          or its fields
 :func:`fabric`            :class:`~stargate.fabric.design.FabricRequest`   dict (``stargate fabric --json``)
-                          fields
+                          or its fields
 :func:`train`             a :class:`~stargate.training.job.TrainRequest`   dict (``stargate train --json``)
                           or flat options (``seq_len``, ``tp``, ...)
 :func:`plan`              a :class:`~stargate.scenario.Scenario`, a        :class:`~stargate.plan.Plan`
@@ -96,11 +97,13 @@ def design(request: Any = None, /, *, catalog: CatalogLike = None, **options: An
     return design_cluster(_request(request, options, design_request), _catalog(catalog))
 
 
-def fabric(*, catalog: CatalogLike = None, compare: bool = False, **options: Any) -> dict[str, Any]:
+def fabric(request: Any = None, /, *, catalog: CatalogLike = None, compare: bool = False, **options: Any) -> dict[str, Any]:
     """Design the scale-out network, like ``stargate fabric``.
 
     Parameters
     ----------
+    request : FabricRequest, optional
+        The request; or give its fields as keywords instead.
     catalog : Catalog, path or None
         The catalog (default: the shipped one).
     compare : bool
@@ -120,10 +123,15 @@ def fabric(*, catalog: CatalogLike = None, compare: bool = False, **options: Any
     >>> f = fabric(gpus=4096, fabric="ethernet")
     >>> f["tiers"], f["fabric_capex_usd"] > 0
     (2, True)
+    >>> from stargate.fabric.design import FabricRequest
+    >>> fabric(FabricRequest(gpus=4096, fabric="ethernet")) == f
+    True
     """
     from stargate.fabric.report import fabric_report
 
-    return fabric_report(options, _catalog(catalog), compare)
+    given = _request(request, options, dict)
+    raw = given.model_dump() if hasattr(given, "model_dump") else given
+    return fabric_report(raw, _catalog(catalog), compare)
 
 
 def train(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any) -> dict[str, Any]:
