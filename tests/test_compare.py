@@ -255,3 +255,21 @@ def test_parts_add_up_for_any_designs(specs):
         cap = d.metrics["capex_usd"]
         for k, v in answer["capex_breakdown_usd"].items():
             assert cap.parts[k] == pytest.approx(v - answers[0][1]["capex_breakdown_usd"][k], abs=1e-6)
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("bad.yaml", "name: x\nphases:\n  - {name: P1, year: 2024, accelerator: h100, gpus: -5}\n",
+     "scenario bad.yaml: phase 'P1'.gpus: -5 is not allowed; expected a number above 0"),
+    ("badd.yaml", "accelerator: h100\nbudget_usd: abc\n", "file badd.yaml: budget_usd: 'abc' is not allowed"),
+    ("badt.yaml", "model: llama3.1-8b\nworkload: {accelerator: h100, gpus: 64, seq_len: 8192, global_batch: 512, tp: 2}\n",
+     "file badt.yaml: workload.tp: 2 is not allowed; expected no such field"),
+    ("bomb.yaml", ("a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+     "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+     "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"), "YAML bomb"),
+])
+def test_cli_compare_bad_request_files(cli, tmp_path, name, text, message):
+    bad = tmp_path / name
+    bad.write_text(text)
+    r = cli("compare", str(bad), "--design", "accelerator=h100,gpus=8")
+    assert r.code == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert message in r.stderr
