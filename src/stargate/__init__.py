@@ -5,3 +5,15 @@ with named, additive breakdowns out, no I/O. The shells (CLI, reports) are thin.
 """
 
 __version__ = "0.1.0"
+
+_API = ("compare", "design", "fabric", "plan", "query", "sweep", "to_pandas", "train")
+
+
+def __getattr__(name: str) -> object:
+    """The Python API's functions at the package root (``stargate.design(...)``), imported on first use
+    so that ``import stargate`` and the CLI stay fast (:mod:`stargate.api`)."""
+    if name in _API:
+        from stargate import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'stargate' has no attribute {name!r}")

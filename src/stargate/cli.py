@@ -34,6 +34,7 @@ CatalogOpt = Annotated[
     typer.Option("--catalog", help="Your own catalog YAML, laid over the shipped one (same schema)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print the answer as one CSV table on stdout (docs/export.md).")]
 
 
 def _version(value: bool) -> None:
@@ -49,6 +50,17 @@ def _root(
     ] = False,
 ) -> None:
     """Plan and simulate AI supercomputers."""
+
+
+def _emit_csv(rows: list[list[Any]] | None, as_json: bool) -> None:
+    """Print a table as CSV on stdout (``--csv``); ``--csv`` with ``--json`` is bad input."""
+    from stargate.errors import InputError
+    from stargate.report.export import csv_text
+
+    if as_json:
+        raise InputError("--csv", "--json", "either --json or --csv, not both")
+    if rows is not None:
+        sys.stdout.write(csv_text(rows))
 
 
 def _emit(obj: Any, as_json: bool, render: Any) -> None:
@@ -91,6 +103,7 @@ def design(
         help="Scale-out rate per GPU instead of the accelerator's: '800 Gbit/s' (Microsoft's Fairwater GB200).")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
 ) -> None:
     """Design one cluster, sized by exactly one of --gpus, --budget or --power."""
     from stargate.catalog import Catalog
@@ -114,6 +127,8 @@ def design(
         result = design_cluster(request, Catalog.load(catalog))
     except InputError as e:
         raise _as_typed(e, _DESIGN_OPTIONS, raw) from None
+    if as_csv:
+        return _csv_answer(result, as_json)
     _emit(result, as_json, render_design)
 
 
@@ -137,6 +152,9 @@ def plan(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the HTML report to this file.")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", help="Also write an Excel workbook: one sheet per table and the sources (docs/export.md).")] = None,
 ) -> None:
     """Run the whole chain for every phase of a scenario."""
     from stargate.catalog import Catalog
@@ -148,6 +166,10 @@ def plan(
     sc = _scenario(scenario, builtin)
     if output is not None:
         check_writable(output, "--output")
+    if as_csv:
+        _emit_csv(None, as_json)
+    if xlsx is not None:
+        check_writable(xlsx, "--xlsx")
     cat = Catalog.load(catalog)
     try:
         result = run_plan(sc, cat, scaling_law)
@@ -155,7 +177,28 @@ def plan(
         raise _as_typed(e, {"scaling_law": "--scaling-law"}, {"scaling_law": scaling_law}) from None
     if output is not None:
         _write_report(result, cat, output)
+    if xlsx is not None:
+        _write_workbook(result, cat, xlsx)
+    if as_csv:
+        from stargate.report.export import plan_rows
+
+        return _emit_csv(plan_rows(result), as_json)
     _emit(result, as_json, render_plan)
+
+
+def _write_workbook(result: Any, cat: Any, path: Path) -> None:
+    from stargate.inputs import write_bytes_atomic
+    from stargate.report.export import plan_workbook
+    from stargate.report.html import used_sources
+
+    plan = result.model_dump(mode="json")
+    write_bytes_atomic(path, plan_workbook(plan, used_sources(plan, cat)), "--xlsx")
+
+
+def _csv_answer(answer: Any, as_json: bool) -> None:
+    from stargate.report.export import answer_rows
+
+    _emit_csv(answer_rows(answer), as_json)
 
 
 def _scenario(path: Path | None, builtin: str | None) -> Any:
@@ -173,11 +216,32 @@ def _scenario(path: Path | None, builtin: str | None) -> Any:
         raise InputError("--builtin", builtin, e.allowed) from None
 
 
-def _write_report(result: Any, cat: Any, output: Path) -> None:
+def _write_report(result: Any, cat: Any, output: Path, others: list[tuple[str, dict[str, Any]]] | None = None,
+                  label: str = "") -> None:
     from stargate.inputs import write_text_atomic
     from stargate.report.html import render_report
 
-    write_text_atomic(output, render_report(result.model_dump(mode="json"), cat), "--output")
+    plan = result.model_dump(mode="json")
+    comparison = None
+    if others:  # the report's plan first, then the others, with deltas against it
+        from stargate.compare import compare
+
+        comparison = compare([(label, plan), *others])
+    write_text_atomic(output, render_report(plan, cat, comparison=comparison), "--output")
+
+
+def _plans_to_compare(paths: list[Path], cat: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``report --compare`` files as ``(file name, plan JSON)``: scenarios are planned, saved plans read."""
+    from stargate.answers import load_answer
+    from stargate.errors import InputError
+
+    plans = []
+    for path in paths:
+        kind, answer = load_answer(path, cat, "--compare")
+        if kind != "plan":
+            raise InputError("--compare", str(path), f"a scenario YAML or the JSON of `plan --json` (this is a {kind})")
+        plans.append((path.name, answer))
+    return plans
 
 
 @app.command()
@@ -185,6 +249,9 @@ def report(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML; default: the built-in Stargate scenario.")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
     builtin: Annotated[str | None, typer.Option(help="A built-in scenario by name.")] = None,
+    compare: Annotated[list[Path] | None, typer.Option(
+        "--compare", metavar="FILE", help="Another scenario YAML (or `plan --json` file) to set beside this plan, with the deltas "
+                          "and what accounts for them.")] = None,
     catalog: CatalogOpt = None,
 ) -> None:
     """Write a self-contained, offline HTML report of a plan (charts, tables, sources)."""
@@ -195,7 +262,8 @@ def report(
     sc = _scenario(scenario, builtin)
     check_writable(output, "--output")
     cat = Catalog.load(catalog)
-    _write_report(run_plan(sc, cat), cat, output)
+    others = _plans_to_compare(compare or [], cat)
+    _write_report(run_plan(sc, cat), cat, output, others, scenario.name if scenario else (builtin or "stargate"))
     typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -232,6 +300,7 @@ def fabric(
     ] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
 ) -> None:
     """Design the scale-out network: tiers, switches, links, optics, cost, power, bandwidth."""
     from stargate.catalog import Catalog
@@ -257,6 +326,8 @@ def fabric(
         report = fabric_report({k: v for k, v in raw.items() if v is not None}, Catalog.load(catalog), compare, site)
     except InputError as e:
         raise _as_typed(e, _FABRIC_OPTIONS, typed) from None  # "oversubscription.1": the one --oversubscription
+    if as_csv:
+        return _csv_answer(report, as_json)
     _emit(report, as_json, render_fabric)
 
 
@@ -312,6 +383,7 @@ def train_cmd(
                              "GPUs (without it such a count is refused with the nearest counts that work).")] = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
 ) -> None:
     """Estimate one training job; parallelism options left out are searched."""
     from stargate.catalog import Catalog
@@ -339,6 +411,8 @@ def train_cmd(
         result = train(request, Catalog.load(catalog))
     except InputError as e:
         raise _as_typed(e, _TRAIN_OPTIONS, {"model": model, **workload, **chosen, **opts}) from None
+    if as_csv:
+        return _csv_answer(result, as_json)
     _emit(result, as_json, render_train)
 
 
@@ -574,6 +648,39 @@ def _write_rows_csv(rows: list[dict[str, Any]], out: Path) -> None:
                 w.writerows(rows)
     except OSError as e:
         raise InputError("--out", str(out), f"a writable file path ({e.strerror})") from None
+
+
+@app.command(name="compare")
+def compare_cmd(
+    files: Annotated[list[Path] | None, typer.Argument(
+        metavar="FILE", show_default=False, help="Scenario YAML, a design or training request YAML, or the JSON that "
+                                  "`stargate design`, `train` or `plan --json` wrote.")] = None,
+    design: Annotated[list[str] | None, typer.Option(
+        "--design", metavar="KEY=VALUE,...", help="A design as `stargate design` options: 'accelerator=gb200,budget=10e9,fabric=ethernet'.")] = None,
+    train: Annotated[list[str] | None, typer.Option(
+        "--train", metavar="KEY=VALUE,...", help="A training job as `stargate train` options: "
+                        "'model=llama3.1-70b,accelerator=h100,gpus=1024,seq-len=8192,global-batch=512'.")] = None,
+    builtin: Annotated[list[str] | None, typer.Option(
+        "--builtin", metavar="NAME", help="A built-in scenario by name (planned).")] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Two or more designs, plans or training jobs side by side, with deltas against the first and what
+    accounts for each (capex by category, power by consumer, step time by component). The first is
+    the base: files first, then --design, --train and --builtin in the order given."""
+    from stargate.answers import collect
+    from stargate.catalog import Catalog
+    from stargate.compare import compare
+    from stargate.report.comparison import render_comparison
+    from stargate.report.export import comparison_rows
+
+    if as_csv:
+        _emit_csv(None, as_json)
+    result = compare(collect(files or [], design or [], train or [], builtin or [], Catalog.load(catalog)))
+    if as_csv:
+        return _emit_csv(comparison_rows(result), as_json)
+    _emit(result, as_json, render_comparison)
 
 
 @app.command()

@@ -28,7 +28,7 @@ from stargate.errors import InputError, short_repr
 __all__ = [
     "INPUT_CONFIG", "MAX_BATCH", "MAX_CATALOG_INT", "MAX_CATALOG_NUMBER", "MAX_FILE_BYTES", "MAX_GPUS", "MAX_PARALLEL",
     "MAX_POWER_W", "MAX_SEQ_LEN", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "check_writable", "load_yaml", "read_text_file", "short_repr",
-    "write_text_atomic",
+    "write_bytes_atomic", "write_text_atomic",
 ]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -146,20 +146,44 @@ def check_writable(path: Path | str, field: str) -> Path:
 
 
 def write_text_atomic(path: Path | str, text: str, field: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed into place, so that a reader never
-    sees half a file and a failure leaves the old file as it was."""
+    """Write ``text`` (UTF-8, line endings as given) to ``path`` atomically (:func:`write_bytes_atomic`)."""
+    write_bytes_atomic(path, text.encode("utf-8"), field)
+
+
+def write_bytes_atomic(path: Path | str, data: bytes, field: str) -> None:
+    """Write ``data`` to ``path`` through a temporary file renamed into place, so that a reader never
+    sees half a file and a failure leaves the old file as it was; an unwritable path is bad input.
+
+    Examples
+    --------
+    >>> write_bytes_atomic("/no/such/folder/plan.xlsx", b"PK", "--xlsx")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: --xlsx: '/no/such/folder/plan.xlsx' is not allowed; expected a file in an existing, writable folder
+    """
     import tempfile
 
     p = check_writable(path, field)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            os.fchmod(f.fileno(), _file_mode(p))  # mkstemp's 0600 would hide the file from the user's group
         os.replace(tmp, p)
     except OSError as e:
         with contextlib.suppress(OSError, UnboundLocalError):
             os.unlink(tmp)
         raise InputError(field, str(path), f"a writable file ({e.strerror})") from None
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a written file gets: an existing file's own, else 0666 less the process's umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def load_yaml(text: str, field: str, max_nodes: int = MAX_YAML_NODES) -> Any:

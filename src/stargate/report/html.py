@@ -129,8 +129,10 @@ def largest_fabric(plan: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     return design_fabric(req, catalog).model_dump(mode="json")
 
 
-def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any] | None = None) -> str:
-    """The whole report as one HTML string.
+def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any] | None = None,
+                  comparison: Any = None) -> str:
+    """The whole report as one HTML string; with ``comparison`` (a :class:`~stargate.compare.Comparison`
+    of this plan and others), a section that sets the plans side by side with what accounts for each delta.
 
     Examples
     --------
@@ -140,9 +142,13 @@ def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any]
     True
     """
     from stargate import __version__
+    from stargate.report.comparison import comparison_table, legend
 
     warnings = [f"{p['name']}: {w}" for p in plan["phases"] for w in p["warnings"]]
+    header, rows = comparison_table(comparison) if comparison is not None else ([], [])
     return environment().get_template("report.html").render(
+        comparison=comparison, compare_header=header, compare_rows=rows,
+        compare_legend=legend(comparison) if comparison is not None else [],
         plan=plan, rows=phase_rows(), cards=summary_cards(plan),
         charts=plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog)),
         sources=used_sources(plan, catalog), warnings=warnings, version=__version__,

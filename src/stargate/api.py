@@ -1,0 +1,363 @@
+"""The Python API: the functions behind the CLI, returning what its ``--json`` prints, as Python objects.
+
+Each function takes plain keyword arguments named like the request models' fields (or like the
+CLI's options: ``budget="$10B"`` and ``budget_usd=10e9`` are the same), or a request model, and
+returns the same answer the matching command prints with ``--json``:
+
+========================  ===============================================  ======================================
+function                  takes                                            returns
+========================  ===============================================  ======================================
+:func:`design`            a :class:`~stargate.scenario.DesignRequest`      :class:`~stargate.cluster.design.ClusterDesign`
+                          or its fields
+:func:`fabric`            :class:`~stargate.fabric.design.FabricRequest`   dict (``stargate fabric --json``)
+                          or its fields
+:func:`train`             a :class:`~stargate.training.job.TrainRequest`   dict (``stargate train --json``)
+                          or flat options (``seq_len``, ``tp``, ...)
+:func:`plan`              a :class:`~stargate.scenario.Scenario`, a        :class:`~stargate.plan.Plan`
+                          scenario file or a built-in scenario's name
+:func:`sweep`             a sweep spec (file, dict or model), a folder     counts of chunks and points
+:func:`query`             a sweep folder and one SQL query                 list of row dicts
+:func:`compare`           two or more answers of one kind                  :class:`~stargate.compare.Comparison`
+:func:`to_pandas`         any of the answers above                         a pandas ``DataFrame``
+========================  ===============================================  ======================================
+
+Bad input raises :class:`~stargate.errors.InputError` naming the argument, the value as given
+and what is allowed, the same words the CLI prints. ``to_pandas`` needs pandas (the ``analysis``
+extra: ``pip install 'stargate[analysis]'``). A walk-through: ``docs/api.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stargate.answers import design_request, train_request
+from stargate.catalog import Catalog
+from stargate.errors import InputError
+
+if TYPE_CHECKING:
+    from pandas import DataFrame
+
+    from stargate.cluster.design import ClusterDesign
+    from stargate.compare import Comparison
+    from stargate.plan import Plan
+
+__all__ = ["compare", "design", "fabric", "plan", "query", "sweep", "to_pandas", "train"]
+
+CatalogLike = Catalog | Path | str | None
+"""A catalog: the shipped one (None), a loaded :class:`~stargate.catalog.Catalog`, or the path of
+an overlay YAML laid over the shipped one (like the CLI's ``--catalog``)."""
+
+
+def _catalog(catalog: CatalogLike) -> Catalog:
+    return catalog if isinstance(catalog, Catalog) else Catalog.load(Path(catalog) if catalog is not None else None)
+
+
+def _request(request: Any, options: dict[str, Any], build: Any) -> Any:
+    """The request given, or the one ``build`` makes of the keywords; both at once is an error."""
+    if request is None:
+        return build(options)
+    if options:
+        key = next(iter(options))
+        raise InputError(key, options[key], "either a request or keywords, not both")
+    return request
+
+
+def design(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any) -> ClusterDesign:
+    """Design one cluster, like ``stargate design``.
+
+    Parameters
+    ----------
+    request : DesignRequest, optional
+        The request; or give its fields as keywords instead.
+    catalog : Catalog, path or None
+        The catalog (default: the shipped one).
+    **options
+        ``accelerator`` and exactly one of ``gpus``, ``budget_usd`` (or ``budget``), ``power_w`` (or
+        ``power``); ``fabric``, ``system``, ``energy_source``, ``cooling``, ``year``, ... Quantities
+        take numbers in SI units or strings with units (``"5 GW"``, ``"$10B"``).
+
+    Returns
+    -------
+    ClusterDesign
+        As ``stargate design --json`` prints it (``.model_dump(mode="json")`` gives the same JSON).
+
+    Examples
+    --------
+    >>> d = design(accelerator="h100", gpus=1024)
+    >>> d.gpus, d.racks, d.cooling
+    (1024, 32, 'air')
+    >>> d.capex_breakdown_usd["accelerators"] > d.capex_breakdown_usd["network"]
+    True
+    >>> design(accelerator="gb200", power="1 GW", fabric="ethernet").facility_power_w <= 1e9
+    True
+    """
+    from stargate.cluster.design import design_cluster
+
+    return design_cluster(_request(request, options, design_request), _catalog(catalog))
+
+
+def fabric(request: Any = None, /, *, catalog: CatalogLike = None, compare: bool = False, **options: Any) -> dict[str, Any]:
+    """Design the scale-out network, like ``stargate fabric``.
+
+    Parameters
+    ----------
+    request : FabricRequest, optional
+        The request; or give its fields as keywords instead.
+    catalog : Catalog, path or None
+        The catalog (default: the shipped one).
+    compare : bool
+        InfiniBand and Ethernet side by side (``fabrics`` and ``comparison``).
+    **options
+        :class:`~stargate.fabric.design.FabricRequest` fields: ``gpus``, ``fabric``, ``accelerator``,
+        ``topology``, ``oversubscription`` (a list, from the leaf up), ``planes``, ``switch``, ``tiers``,
+        ``year``, ...
+
+    Returns
+    -------
+    dict
+        As ``stargate fabric --json`` prints it.
+
+    Examples
+    --------
+    >>> f = fabric(gpus=4096, fabric="ethernet")
+    >>> f["tiers"], f["fabric_capex_usd"] > 0
+    (2, True)
+    >>> from stargate.fabric.design import FabricRequest
+    >>> fabric(FabricRequest(gpus=4096, fabric="ethernet")) == f
+    True
+    """
+    from stargate.fabric.report import fabric_report
+
+    given = _request(request, options, dict)
+    raw = given.model_dump() if hasattr(given, "model_dump") else given
+    return fabric_report(raw, _catalog(catalog), compare)
+
+
+def train(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any) -> dict[str, Any]:
+    """Estimate one training job, like ``stargate train``; parallelism left out is searched.
+
+    Parameters
+    ----------
+    request : TrainRequest, optional
+        The request; or give its options as keywords instead.
+    catalog : Catalog, path or None
+        The catalog (default: the shipped one).
+    **options
+        ``model``, ``accelerator``, ``gpus``, ``seq_len``, ``global_batch``, and optionally
+        ``precision``, ``fabric``, ``framework``, ``tp``, ``pp``, ``dp``, ``cp``, ``ep``, ``vp``,
+        ``mbs``, ``recompute``, ``sharding``, ``tokens``, ``top_k``.
+
+    Returns
+    -------
+    dict
+        As ``stargate train --json`` prints it: ``step_time_s`` and its ``breakdown_s``, ``mfu``,
+        ``parallelism``, ``memory_per_gpu_bytes``, ``time_to_train``, ...
+
+    Examples
+    --------
+    >>> job = train(model="llama3.1-8b", accelerator="h100", gpus=64, seq_len=8192, global_batch=512)
+    >>> job["fits"], sorted(job["parallelism"])[:3]
+    (True, ['cp', 'dp', 'ep'])
+    >>> abs(sum(job["breakdown_s"].values()) - job["step_time_s"]) < 1e-9 * job["step_time_s"]
+    True
+    """
+    from stargate.training.job import train as run
+
+    return run(_request(request, options, train_request), _catalog(catalog))
+
+
+def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: str = "besiroglu2024",
+         catalog: CatalogLike = None) -> Plan:
+    """Run the whole chain for every phase of a scenario, like ``stargate plan``.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict, path or None
+        A scenario (model, or a dict as the YAML holds it) or the path of a scenario YAML; with
+        neither this nor ``builtin``, the built-in Stargate scenario.
+    builtin : str, optional
+        A built-in scenario by name (``stargate``, ``stargate-amd-ethernet``, ``stargate-multisite``, ...).
+    scaling_law : str
+        ``besiroglu2024`` (default) or ``chinchilla``.
+    catalog : Catalog, path or None
+        The catalog (default: the shipped one).
+
+    Returns
+    -------
+    Plan
+        As ``stargate plan --json`` prints it.
+
+    Examples
+    --------
+    >>> p = plan()
+    >>> len(p.phases), p.phases[0].accelerator, p.totals["capex_usd"] > 1e11
+    (5, 'v100-32g', True)
+    >>> small = plan({"name": "demo", "phases": [{"name": "P1", "year": 2024, "accelerator": "h100", "gpus": 1024}]})
+    >>> small.totals["gpus"]
+    1024.0
+    """
+    from stargate.plan import Scenario, builtin_scenario, load_scenario, run_plan
+    from stargate.scenario import validate
+
+    if scenario is not None and builtin is not None:
+        raise InputError("builtin", builtin, "either a scenario or builtin, not both")
+    if isinstance(scenario, (str, Path)):
+        scenario = load_scenario(scenario)
+    elif isinstance(scenario, dict):
+        scenario = validate(Scenario, scenario, "scenario")
+    elif scenario is None:
+        scenario = builtin_scenario(builtin or "stargate")
+    return run_plan(scenario, _catalog(catalog), scaling_law)
+
+
+def sweep(spec: Any, out: Path | str, *, processes: int = 1, allow_large: bool = False) -> dict[str, Any]:
+    """Evaluate a design-space sweep into Parquet files under ``out``, like ``stargate sweep``
+    (resumable: a second call on the same folder computes only what is missing).
+
+    Parameters
+    ----------
+    spec : SweepSpec, dict, path
+        The spec (model, dict as the YAML holds it, or the YAML's path).
+    out : path
+        Results folder.
+    processes : int
+        Local worker processes (1: in this process).
+    allow_large : bool
+        Run a sweep larger than the spec's ``max_points`` (the CLI's ``--yes``).
+
+    Returns
+    -------
+    dict
+        Counts: ``points``, ``chunks``, ``computed``, ``skipped`` and ``repaired`` chunks.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> spec = {"name": "tiny", "axes": {"accelerator": ["h100", "gb200"], "gpus": [1024]},
+    ...         "fixed": {"model": "llama3.1-8b"}}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     counts = sweep(spec, folder)
+    ...     rows = query(folder, "SELECT accelerator, gpus_built FROM results ORDER BY accelerator")
+    >>> counts["points"], [(r["accelerator"], r["gpus_built"]) for r in rows]
+    (2, [('gb200', 1080), ('h100', 1024)])
+    """
+    from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
+    from stargate.scenario import validate
+    from stargate.sweep.engine import run_sweep
+    from stargate.sweep.spec import SweepSpec
+
+    if isinstance(spec, (str, Path)):
+        spec = load_yaml(read_text_file(spec, "spec", MAX_YAML_BYTES), f"spec {Path(spec).name}")
+    if not isinstance(spec, SweepSpec):
+        spec = validate(SweepSpec, spec, "spec")
+    spec.check()
+    if spec.size > spec.max_points and not allow_large:
+        raise InputError("spec", f"{spec.size:,} points", f"at most max_points={spec.max_points:,} without allow_large=True")
+    return run_sweep(spec, Path(out), processes)
+
+
+def query(results: Path | str, sql: str) -> list[dict[str, Any]]:
+    """One read-only DuckDB query over a sweep's verified results (table ``results``), like ``stargate query``.
+
+    Examples
+    --------
+    See :func:`sweep`.
+    """
+    from stargate.sweep.query import run_query
+
+    return run_query(Path(results), sql)
+
+
+def compare(*answers: Any, labels: list[str] | None = None) -> Comparison:
+    """Answers side by side, like ``stargate compare``: deltas against the first and what accounts for them.
+
+    Parameters
+    ----------
+    *answers
+        Two or more answers of one kind: designs (:func:`design`), plans (:func:`plan`) or training
+        jobs (:func:`train`), as returned or as their JSON dicts.
+    labels : list of str, optional
+        A name for each answer (default: ``1``, ``2``, ...).
+
+    Returns
+    -------
+    Comparison
+        ``items`` and ``deltas``, as ``stargate compare --json`` prints them. The parts of each
+        delta (``deltas[i].metrics[name].parts``) add up to the delta.
+
+    Examples
+    --------
+    >>> a = design(accelerator="gb200", budget="$10B", fabric="ethernet")
+    >>> b = design(accelerator="mi355x", budget="$10B")
+    >>> c = compare(a, b, labels=["GB200", "MI355X"])
+    >>> cap = c.deltas[0].metrics["capex_usd"]
+    >>> abs(sum(cap.parts.values()) - cap.delta) < 1e-6 * abs(cap.base)
+    True
+    >>> max(cap.parts, key=lambda k: abs(cap.parts[k]))
+    'accelerators'
+    """
+    from stargate.compare import compare as run
+
+    names = labels if labels is not None else [str(i) for i in range(1, len(answers) + 1)]
+    if len(names) != len(answers):
+        raise InputError("labels", names, f"one label per answer ({len(answers)})")
+    data = [a.model_dump(mode="json") if hasattr(a, "model_dump") else a for a in answers]
+    return run(list(zip(names, data, strict=True)))
+
+
+def to_pandas(obj: Any, table: str | None = None) -> DataFrame:
+    """An answer as a pandas DataFrame: the table ``--csv`` prints (a plan: one of its workbook's sheets).
+
+    Parameters
+    ----------
+    obj
+        A design, fabric or training answer (one row per figure: ``table``, ``name``, ``unit``,
+        ``value``); a plan (one row per phase, the sheet ``table`` of ``plan --xlsx``: ``Phases`` by
+        default, or ``Capex``, ``Power``, ``Opex and TCO``, ``Training``, ``Reliability``,
+        ``Outcome``, ...); a comparison (a row per metric and part, a column per answer and delta);
+        or a list of row dicts (:func:`query`).
+    table : str, optional
+        For a plan: which sheet.
+
+    Raises
+    ------
+    ImportError
+        If pandas is not installed (it comes with the ``analysis`` extra).
+
+    Examples
+    --------
+    >>> df = to_pandas(design(accelerator="h100", gpus=1024))
+    >>> list(df.columns)
+    ['table', 'name', 'unit', 'value']
+    >>> capex = df[df.table == "capex_breakdown_usd"]
+    >>> bool(abs(capex.value.sum() - df.set_index("name").loc["capex_usd", "value"]) < 1e-3)
+    True
+    >>> to_pandas(plan(), "Capex").shape[0]
+    5
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_pandas needs pandas, which comes with the analysis extra: "
+                          "pip install 'stargate[analysis]'") from None
+    from stargate.compare import Comparison
+    from stargate.report.export import answer_rows, comparison_rows, plan_sheets
+
+    if isinstance(obj, Comparison):
+        rows = comparison_rows(obj)
+        return pd.DataFrame(rows[1:], columns=rows[0])
+    if isinstance(obj, list):
+        return pd.DataFrame(obj)
+    data = obj.model_dump(mode="json") if hasattr(obj, "model_dump") else obj
+    if isinstance(data, dict) and "phases" in data and "totals" in data:
+        sheets = plan_sheets(data, [])
+        name = table or "Phases"
+        if name not in sheets or name == "Sources":
+            raise InputError("table", name, "one of " + ", ".join(k for k in sheets if k != "Sources"))
+        rows = sheets[name]
+        return pd.DataFrame(rows[1:], columns=rows[0])
+    if table is not None:
+        raise InputError("table", table, "no table for this answer (only a plan has several)")
+    rows = answer_rows(data)
+    return pd.DataFrame(rows[1:], columns=rows[0])
