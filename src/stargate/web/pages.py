@@ -16,8 +16,10 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from stargate.catalog import Catalog
+from stargate.enums import Cooling
 from stargate.errors import InputError, clip
 from stargate.web import tasks
 from stargate.web.safety import ErrorMessage
@@ -74,10 +76,15 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
 
     @cache
     def dashboard_page() -> str:
-        accelerators = [a.id for a in Catalog.load().entries("accelerators")]
+        from stargate.training.rules import frameworks
+
+        cat = Catalog.load()
+        choices = {"accelerators": [a.id for a in cat.entries("accelerators")], "models": preset_names(),
+                   "systems": [s.id for s in cat.entries("systems")],
+                   "energy": [e.id for e in cat.entries("energy_sources")], "cooling": [c.value for c in Cooling],
+                   "frameworks": list(frameworks()), "precisions": ["bf16", "fp16", "fp8", "mxfp8", "nvfp4"]}
         return environment().get_template("dashboard.html").render(
-            accelerators=accelerators, models=preset_names(), has_sweep=sweep_dir is not None,
-            chart_ids=["capex", "power", "step", "goodput", "scaling", "fabric"])
+            **choices, has_sweep=sweep_dir is not None, chart_ids=["capex", "power", "step", "goodput", "scaling", "fabric"])
 
     @app.get("/", response_class=HTMLResponse)
     async def dashboard() -> str:
@@ -100,6 +107,9 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
             return await pareto_pages.get(key, tasks.pareto_page, sweep_dir, seconds=PARETO_SECONDS, limit=MAX_SECONDS)
         except InputError as e:  # damaged or foreign results: the server's state, not the request's fault
             raise HTTPException(status_code=503, detail=f"the sweep's results cannot be shown: {e}") from None
+
+    # The dashboard's script and style sheet (package files, fixed at start-up; no request names a file).
+    app.mount("/static/app", StaticFiles(directory=str(resources.files("stargate.web") / "static")), name="static-app")
 
     @app.get("/static/plotly.min.js", response_class=Response,
              responses={200: {"description": "Plotly.js", "content": {"application/javascript": {}}}})

@@ -177,6 +177,7 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
     from stargate.report.charts import plan_charts
     from stargate.report.html import largest_fabric, used_sources
     from stargate.scenario import Scenario, validate
+    from stargate.web.tables import phase_tables
 
     cat = priced_catalog(body.accelerator, body.system, body)
     scenario = validate(Scenario, {"name": "dashboard", "phases": [_phase(body)]})
@@ -188,7 +189,8 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
     job = _job(body, p, cat)
     charts = plan_charts(plan, largest_fabric(plan, cat))
     keep = ("capex", "power", "step", "goodput", "scaling", "fabric")
-    return {"cards": dashboard_cards(p), "phase": p, "train": job, "charts": {k: v for k, v in charts.items() if k in keep},
+    return {"cards": dashboard_cards(p), "phase": p, "train": job, "tables": phase_tables(p, job),
+            "charts": {k: v for k, v in charts.items() if k in keep},
             "sources": used_sources(plan, cat), "prices": _prices(p, cat),
             "warnings": p["warnings"] + (job or {}).get("notes", [])}
 
