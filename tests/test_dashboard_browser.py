@@ -93,6 +93,7 @@ def test_unit_strings_are_read_as_the_cli_reads_them(browser, url, cli):
     assert answer["phase"]["multisite"]["link"]["distance_m"] == 300e3
     assert answer["phase"]["training_days"] == pytest.approx(365.25 / 2)  # pint's month: a twelfth of a Julian year
     assert answer["prices"][0]["price_usd"] == 30_000 and "set with the request" in answer["prices"][0]["source"]
+    assert answer["train"]["time_to_train"]["tokens"] == 15e12 and "1.5e+13 (given)" in page.inner_text("#time-to-train")
     assert errors == []
 
 

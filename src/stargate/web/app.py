@@ -1,11 +1,12 @@
 """The web dashboard and JSON API (FastAPI): the same core, templates and charts as the CLI and report.
 
-Pages: ``/`` the dashboard (pick an accelerator, fabric, budget or power cap and a model; the
-design, the training plan and the charts update), ``/scenario/{name}`` a built-in scenario's
+Pages: ``/`` the dashboard (every ``design`` and ``train`` option, quantities with their units; the
+design, the training job, the breakdowns, sources and charts update; the form lives in the address,
+designs can be compared side by side; ``docs/dashboard.md``), ``/scenario/{name}`` a built-in scenario's
 report, ``/pareto`` the Pareto front of the sweep the server was started with
 (``stargate serve --sweep DIR``). API: ``GET /api/plan`` (the built-in scenario, as
 ``stargate plan --json``), ``POST /api/design``, ``/api/fabric``, ``/api/train`` with JSON bodies
-named like the CLI options, ``POST /api/dashboard`` (design + plan + charts for the page);
+named like the CLI options, ``POST /api/dashboard`` (design + plan + training job + charts for the page);
 OpenAPI at ``/openapi.json``, its Swagger UI at ``/docs`` and ReDoc at ``/redoc``, both served from
 local files (no CDN: they work offline).
 

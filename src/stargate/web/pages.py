@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -66,6 +66,16 @@ def sweep_fingerprint(sweep_dir: Path) -> str:
     return h.hexdigest()
 
 
+@cache
+def _plotly_gzip() -> bytes:
+    """Plotly.js compressed once (gzip), for the browsers that accept it."""
+    import gzip
+
+    from stargate.report.html import plotly_js
+
+    return gzip.compress(plotly_js().encode(), compresslevel=6, mtime=0)
+
+
 def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
     """Register the HTML pages and the Plotly.js route on ``app``; their work runs in ``pool``."""
     from stargate.report.html import environment, plotly_js
@@ -113,6 +123,10 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
 
     @app.get("/static/plotly.min.js", response_class=Response,
              responses={200: {"description": "Plotly.js", "content": {"application/javascript": {}}}})
-    async def plotly() -> Response:
-        js = await anyio.to_thread.run_sync(plotly_js)  # read once (3.5 MB), then cached
-        return Response(js, media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
+    async def plotly(request: Request) -> Response:
+        headers = {"Cache-Control": "max-age=86400", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):  # 4.8 MB as 1.4 MB, compressed once
+            packed = await anyio.to_thread.run_sync(_plotly_gzip)
+            return Response(packed, media_type="application/javascript", headers=headers | {"Content-Encoding": "gzip"})
+        js = await anyio.to_thread.run_sync(plotly_js)  # read once, then cached
+        return Response(js, media_type="application/javascript", headers=headers)

@@ -11,7 +11,7 @@ from typing import Any
 
 from stargate.units import format_quantity, format_usd
 
-__all__ = ["breakdown_rows", "multisite_rows", "phase_tables", "plan_rows"]
+__all__ = ["breakdown_rows", "multisite_rows", "phase_tables", "plan_rows", "time_to_train_rows"]
 
 Row = list[str]
 
@@ -50,7 +50,7 @@ def multisite_rows(phase: dict[str, Any]) -> list[Row]:
     return [
         ["sites", f"{ms['sites']} × {ms['gpus_per_site']:,} GPUs"],
         ["distance between sites", format_quantity(link["distance_m"], "m")],
-        ["links", (f"{ms['links']} (a ring), each {link['fiber_pairs']} fibre pairs × {link['wavelengths']} "
+        ["links", (f"{ms['links']}{' (a ring)' if ms['links'] > 2 else ''}, each {link['fiber_pairs']} fibre pairs × {link['wavelengths']} "
                    f"wavelengths of {link['optic']}, {format_quantity(link['capacity_bits_per_s'], 'bit/s')}")],
         ["link latency", f"{1e3 * link['latency_s']:.2f} ms one way"],
         ["cost of the links", (f"{format_usd(ms['links_capex_usd'])} "
@@ -85,6 +85,23 @@ def plan_rows(train: dict[str, Any] | None) -> dict[str, list[Row]]:
     return {"columns": columns, "rows": rows}
 
 
+def time_to_train_rows(train: dict[str, Any] | None) -> list[Row]:
+    """The training job's time and cost to train its token budget (empty without one).
+
+    Examples
+    --------
+    >>> time_to_train_rows({"time_to_train": {"tokens": 1e12, "tokens_basis": "given", "days": 15.86,
+    ...     "gpu_hours": 24368.1, "cost_usd": 46059.0, "basis": "steady state"}})[:2]
+    [['tokens', '1e+12 (given)'], ['days to train', '15.9']]
+    """
+    t = (train or {}).get("time_to_train")
+    if not t:
+        return []
+    return [["tokens", f"{t['tokens']:.3g} ({t['tokens_basis']})"], ["days to train", f"{t['days']:,.1f}"],
+            ["GPU-hours", f"{t['gpu_hours']:,.0f}"], ["cost at the TCO per GPU-hour", format_usd(t["cost_usd"])],
+            ["basis", t["basis"]]]
+
+
 def phase_tables(phase: dict[str, Any], train: dict[str, Any] | None) -> dict[str, Any]:
     """Every table of the dashboard for one phase and its training job.
 
@@ -106,4 +123,5 @@ def phase_tables(phase: dict[str, Any], train: dict[str, Any] | None) -> dict[st
     return {"capex": breakdown_rows(capex, phase["capex_usd"], format_usd),
             "power": breakdown_rows(d["it_power_breakdown_w"], d["it_power_w"], lambda v: format_quantity(v, "W"))
             + [[f"facility (IT × PUE {d['design_pue']:.2f})", format_quantity(d["facility_power_w"], "W"), ""]],
-            "step": step, "multisite": multisite_rows(phase), "plans": plan_rows(train)}
+            "step": step, "multisite": multisite_rows(phase), "plans": plan_rows(train),
+            "time_to_train": time_to_train_rows(train)}

@@ -100,6 +100,9 @@ function renderCards(cards) {
     el("div", {class: "card"}, el("div", {class: "k"}, k), el("div", {class: "v", "data-key": k}, v))));
 }
 
+const TRAIN_FIELDS = ["framework", "fp8_recipe", "moe_load_imbalance", "tp", "pp", "dp", "cp", "ep", "vp", "mbs",
+                      "recompute", "sharding", "tokens", "top_k"];
+
 function renderTraining(out) {
   const t = out.train, p = out.phase;
   const plans = out.tables.plans;
@@ -108,8 +111,13 @@ function renderTraining(out) {
       `global batch ${t.global_batch.toLocaleString("en-US")} × ${t.seq_len.toLocaleString("en-US")} tokens, ` +
       `${t.precision}, ${t.framework}; ${t.calibration}`
     : `${p.reference_model} fits no parallel plan on this machine.`;
+  const chosen = TRAIN_FIELDS.filter((k) => request && request[k] !== undefined);
+  if (t && chosen.length) {
+    $("train-head").textContent += `. With your ${chosen.join(", ")}; the cards above keep the fastest plan the search finds.`;
+  }
   $("plans").tHead.replaceChildren(el("tr", {}, ...plans.columns.map((c) => el("th", {}, c))));
   fillRows($("plans").tBodies[0], plans.rows);
+  fillRows($("time-to-train").tBodies[0], out.tables.time_to_train);
 }
 
 function renderTables(out) {
