@@ -122,3 +122,11 @@ def test_plotly_is_sent_compressed_to_browsers_that_accept_it(client):
     assert plain.headers.get("content-encoding") is None and packed.headers["content-encoding"] == "gzip"
     assert int(packed.headers["content-length"]) < len(plain.content) / 3  # 4.8 MB sent as about 1.5 MB
     assert packed.content == plain.content  # as the client decodes it
+
+
+def test_a_vanishing_cost_of_capital_is_straight_line_depreciation(client):
+    """A rate of 5e-324 per year divided by zero in the annuity (1 + rate == 1): a 500 found by the fuzzer."""
+    body = {"accelerator": "h100", "gpus": 1024}
+    tiny = _ok(client.post("/api/design", json=body | {"wacc": 5e-324}))
+    zero = _ok(client.post("/api/design", json=body | {"wacc": 0}))
+    assert tiny["tco_usd_per_gpu_hour"] == pytest.approx(zero["tco_usd_per_gpu_hour"], rel=1e-12)
