@@ -66,8 +66,8 @@ BODY_SECONDS = 10.0
 
 # How the core's field names map back to the body's: internal name -> body key(s), and the keys
 # blamed when an error names no field of the body (the size, which every such error comes from).
-_DESIGN_NAMES = {"energy_source": ("energy",), "wacc_per_year": ("wacc",), "scale_out_bits_per_s": ("scale_out",)}
-_TRAIN_NAMES = {"parallelism": ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gpus")}
+_DESIGN_NAMES: dict[str, tuple[str, ...]] = {"energy_source": ("energy",), "wacc_per_year": ("wacc",), "scale_out_bits_per_s": ("scale_out",)}
+_TRAIN_NAMES: dict[str, tuple[str, ...]] = {"parallelism": ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gpus")}
 _NAMES: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {
     "design": ({"budget_usd": ("budget",), "power_w": ("power",), **_DESIGN_NAMES}, ("gpus", "budget", "power")),
     "fabric": ({}, ("gpus",)),

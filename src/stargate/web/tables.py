@@ -62,7 +62,7 @@ def multisite_rows(phase: dict[str, Any]) -> list[Row]:
     ]
 
 
-def plan_rows(train: dict[str, Any] | None) -> dict[str, list[Row]]:
+def plan_rows(train: dict[str, Any] | None) -> dict[str, Any]:
     """The training job's best plan and its alternatives: layout, GPUs, step time, throughput, MFU, memory.
 
     Examples

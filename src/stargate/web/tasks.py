@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stargate.catalog import Catalog
+from stargate.catalog.schema import Priced
 from stargate.errors import InputError
 from stargate.inputs import MAX_USD
 from stargate.web.bodies import (
@@ -56,16 +57,16 @@ def priced_catalog(accelerator: str, system: str | None, prices: PriceFields) ->
         return cat
     acc = cat.accelerator(accelerator)
     overlay: dict[str, list[dict[str, Any]]] = {}
-    for kind, field, entry in (("accelerators", "accelerator_price", acc),
-                               ("systems", "system_price", cat.system(system or acc.default_system))):
+    parts: list[tuple[str, str, Priced]] = [("accelerators", "accelerator_price", acc),
+                                            ("systems", "system_price", cat.system(system or acc.default_system))]
+    for kind, field, entry in parts:
         value = getattr(prices, field)
         if value is not None:
             usd = parse_usd(value, field)
             if not 0 < usd <= MAX_USD:
                 raise InputError(field, value, f"a price above $0 and at most {MAX_USD:.0e} USD")
-            overlay[kind] = [{"id": entry.id, "price_usd": usd,
-                              "price_source": f"set with the request (the catalog's: ${entry.price_usd:,.0f}, "  # type: ignore[attr-defined]
-                                              f"{entry.price_source})"}]  # type: ignore[attr-defined]
+            overlay[kind] = [{"id": entry.id, "price_usd": usd, "price_source":
+                              f"set with the request (the catalog's: ${entry.price_usd:,.0f}, {entry.price_source})"}]
     try:
         return cat.overlaid(overlay, "prices")
     except InputError as e:  # a cross-check of the catalog's: blame the price the request gave last
@@ -198,9 +199,9 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
 def _prices(phase: dict[str, Any], cat: Catalog) -> list[dict[str, Any]]:
     """The accelerator's and the system's price as used, with where each comes from."""
     d = phase["design"]
-    return [{"kind": kind, "id": e.id, "price_usd": e.price_usd, "source": e.price_source,  # type: ignore[attr-defined]
-             "date": e.price_date} for kind, e in (("accelerator", cat.accelerator(d["accelerator"])),  # type: ignore[attr-defined]
-                                                    ("system", cat.system(d["system"])))]
+    parts: list[tuple[str, Priced]] = [("accelerator", cat.accelerator(d["accelerator"])), ("system", cat.system(d["system"]))]
+    return [{"kind": kind, "id": e.id, "price_usd": e.price_usd, "source": e.price_source, "date": e.price_date}
+            for kind, e in parts]
 
 
 def dashboard_cards(p: dict[str, Any]) -> list[tuple[str, str]]:
