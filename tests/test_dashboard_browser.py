@@ -101,14 +101,14 @@ def test_an_error_clears_the_answer_and_says_what_is_allowed(browser, url):
     page, errors = _open(browser, url)
     assert page.evaluate("document.body.dataset.state") == "ok"
     assert page.locator(".card").count() > 0
-    for fields, field, typed in (({"sizing": "power", "value": "5 parsecs"}, "value", "5 parsecs"),
-                                 ({"sizing": "budget", "value": "-1"}, "value", "-1"),
-                                 ({"value": "$10B", "tp": "3"}, "tp", "3"),
-                                 ({"tp": "", "system_price": "$1"}, "system_price", "$1")):
+    for fields, field, label, typed in (({"sizing": "power", "value": "5 parsecs"}, "value", "value", "5 parsecs"),
+                                        ({"sizing": "budget", "value": "-1"}, "value", "value", "-1"),
+                                        ({"value": "$10B", "tp": "3"}, "tp", "tp", "3"),
+                                        ({"tp": "", "system_price": "$1"}, "system_price", "system price", "$1")):
         _fill(page, **fields)
         assert _submit(page) == "error"
-        message = page.inner_text("#error")
-        assert message.count("\n") == 0 and message.startswith(f"{field}: '{typed}' is not allowed; "), message
+        message = page.inner_text("#error")  # the field as the page labels it, the value as typed, what is allowed
+        assert message.count("\n") == 0 and message.startswith(f"{label}: '{typed}' is not allowed; "), message
         assert page.locator("#result").is_hidden() and page.locator(".card").count() == 0
         assert page.locator(".chart .main-svg").count() == 0  # no chart of the previous design is left
         assert page.get_attribute(f"#{field}", "aria-invalid") == "true"

@@ -60,11 +60,18 @@ function readAddress() {
 
 // ----------------------------------------------------------------------------------------------- errors
 
+function labelOf(name) {
+  // The field as the page shows it: its label's text (the body's key when no field of the form has it).
+  const field = $("controls").elements.namedItem(name);
+  const label = field && field.closest ? field.closest("label") : null;
+  return label ? label.firstChild.textContent.trim() : name;
+}
+
 function errorLines(out) {
   const d = out && out.detail;
   if (!Array.isArray(d)) return [String(d || "no answer")];
   return d.map((x) => {
-    const field = (x.loc || []).slice(1).join(".") || "request";
+    const field = labelOf((x.loc || []).slice(1).join(".")) || "request";
     const typed = typeof x.input === "string" ? x.input : JSON.stringify(x.input);
     const msg = String(x.msg || "");
     const why = x.type === "value_error" ? `expected ${msg}` : msg.charAt(0).toLowerCase() + msg.slice(1);
