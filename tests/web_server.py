@@ -190,7 +190,9 @@ _BASES: dict[str, dict[str, Any]] = {
 }
 _FIELDS = ["accelerator", "gpus", "budget", "power", "fabric", "system", "energy", "systems_per_rack", "cooling",
            "topology", "oversubscription", "planes", "switch", "compare", "model", "seq_len", "global_batch",
-           "precision", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding", "sizing", "value", "year"]
+           "precision", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding", "sizing", "value", "year",
+           "wacc", "scale_out", "accelerator_price", "system_price", "sites", "site_distance", "training_days", "tokens",
+           "top_k", "framework", "fp8_recipe", "moe_load_imbalance"]
 _NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1e-400", str(2**63), str(2**64), "1" + "0" * 400,
             "-" + "9" * 30, "0", "-1", "0.5", "1e308", "4.9e-324", "9" * 5000, "1E+2", "-0.0", "10000000", "10000001"]
 _STRINGS = [json.dumps(s) for s in [
@@ -209,7 +211,8 @@ _CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urle
 _HOSTS = ["evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "attacker:80", "[::2]", "localhost:8000",
           "[::1]:9", "127.0.0.1"]
 _PATHS = ["/scenario/x%00", "/scenario/..%2f..%2fetc%2fpasswd", "/scenario/" + "a" * 3000, "/scenario/stargate",
-          "/api/plan?x=NaN", "/nope", "/api/plan/../../etc/passwd", "/pareto", "/%ff", "/api/%00"]
+          "/api/plan?x=NaN", "/nope", "/api/plan/../../etc/passwd", "/pareto", "/%ff", "/api/%00",
+          "/static/app/..%2f..%2fapp.py", "/static/app/%2e%2e/tasks.py", "/static/docs/..%2fcore.py", "/static/app/"]
 
 
 @dataclass

@@ -69,6 +69,18 @@ class Catalog:
         user = load_yaml(text, f"catalog {path.name}")
         return cls(_merge(_shipped().data, user, f"catalog {path.name}"))
 
+    def overlaid(self, user: dict[str, Any], origin: str) -> Catalog:
+        """This catalog with ``user``'s sections laid over it, as a ``--catalog`` file's are (``origin``
+        names the overlay in errors).
+
+        Examples
+        --------
+        >>> cheaper = Catalog.load().overlaid({"accelerators": [{"id": "h100-sxm-80g", "price_usd": 20000}]}, "prices")
+        >>> cheaper.accelerator("h100").price_usd
+        20000.0
+        """
+        return Catalog(_merge(self.data, user, origin))
+
     def entries(self, kind: str) -> tuple[Entry, ...]:
         """All entries of one section (``accelerators``, ``systems``, ...)."""
         if kind not in KINDS:

@@ -15,6 +15,7 @@ less depreciation). Opex is added, and the sum is divided by the accelerator-hou
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,13 @@ def capital_recovery_factor(wacc: float, years: float) -> float:
     0.2638
     >>> capital_recovery_factor(0.0, 4)
     0.25
+    >>> capital_recovery_factor(5e-324, 4)  # a rate too small for 1 + rate to differ from 1: no division by zero
+    0.25
     """
     if wacc == 0:
         return 1.0 / years
-    g = (1.0 + wacc) ** years
-    return wacc * g / (g - 1.0)
+    # wacc / (1 - (1 + wacc)^-years), with log1p/expm1 so that a tiny rate keeps its digits
+    return wacc / -math.expm1(-years * math.log1p(wacc))
 
 
 def tco_usd_per_gpu_hour(capex: Capex, opex: Opex, gpus: Any, finance: Finance) -> Tco:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from plotly.colors import qualitative
 
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 
@@ -17,10 +18,14 @@ __all__ = ["plan_charts"]
 
 Fig = dict[str, Any]
 
+COLORWAY = [*qualitative.D3, "#393B79", "#E7BA52", "#637939", "#AD494A"]
+"""Fourteen distinct colours (D3's ten, then four of its category20b), so that no stack of a breakdown
+repeats a colour (the step-time breakdown has eleven parts)."""
+
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": title}, "margin": {"l": 60, "r": 20, "t": 50, "b": 60}, "height": 380,
-            "legend": {"orientation": "h", "y": -0.2}, **extra}
+            "legend": {"orientation": "h", "y": -0.2}, "colorway": COLORWAY, **extra}
 
 
 def _names(plan: dict[str, Any]) -> list[str]:
@@ -29,11 +34,23 @@ def _names(plan: dict[str, Any]) -> list[str]:
 
 
 def _stacked(plan: dict[str, Any], key: str, title: str, unit: str, scale: float) -> Fig:
+    """One bar per phase, stacked by category as shares of the phase's total (phases that differ by
+    decades stay readable), the amounts in the hover and each phase's total above its bar."""
     names = _names(plan)
-    parts = list(plan["phases"][0]["design"][key])
-    data = [{"type": "bar", "name": part.replace("_", " "), "x": names,
-             "y": [p["design"][key][part] / scale for p in plan["phases"]]} for part in parts]
-    return {"data": data, "layout": _layout(title, barmode="stack", yaxis={"title": {"text": unit}})}
+    parts = [part for part in plan["phases"][0]["design"][key]
+             if any(p["design"][key][part] for p in plan["phases"])]
+    data: list[dict[str, Any]] = [
+        {"type": "bar", "name": part.replace("_", " "), "x": names,
+         "y": [p["design"][key][part] / scale for p in plan["phases"]],
+         "hovertemplate": f"%{{x}}<br>{part.replace('_', ' ')}: %{{y:,.3g}} {unit} (%{{percent:.1%}})<extra></extra>"}
+        for part in parts]
+    totals = [sum(p["design"][key].values()) / scale for p in plan["phases"]]
+    data.append({"type": "scatter", "mode": "text", "x": names, "y": [100.0] * len(names), "showlegend": False,
+                 "text": [f"{t:,.3g}" for t in totals], "textposition": "top center", "hoverinfo": "skip"})
+    return {"data": data, "layout": _layout(f"{title} (total above each bar, {unit})", barmode="stack",
+                                            barnorm="percent",
+                                            yaxis={"title": {"text": "share of the phase's total (%)"},
+                                                   "range": [0, 112], "ticksuffix": "%"})}
 
 
 def capex_chart(plan: dict[str, Any]) -> Fig:
@@ -47,16 +64,22 @@ def opex_chart(plan: dict[str, Any]) -> Fig:
 
 
 def power_chart(plan: dict[str, Any]) -> Fig:
-    """Facility power per phase, with rack density and the cooling chosen."""
+    """Facility power per phase (log axis: phases span decades), with rack density and the cooling chosen."""
     names = _names(plan)
     ph = plan["phases"]
+    layout = _layout("Power and cooling",
+                     yaxis={"title": {"text": "facility power (MW, log)"}, "type": "log", "dtick": 1},
+                     yaxis2={"title": {"text": "rack density (kW per rack)", "standoff": 8}, "overlaying": "y",
+                             "side": "right", "rangemode": "tozero", "showgrid": False, "tickmode": "auto", "nticks": 6,
+                             "automargin": True})
+    layout["margin"]["r"] = 70
     return {"data": [
         {"type": "bar", "name": "facility power (MW)", "x": names, "y": [p["facility_power_w"] / 1e6 for p in ph],
-         "text": [p["design"]["cooling"].replace("_", " ") for p in ph], "textposition": "auto"},
+         "text": [p["design"]["cooling"].replace("_", " ") for p in ph], "textposition": "outside",
+         "textangle": 0, "cliponaxis": False},
         {"type": "scatter", "mode": "lines+markers", "name": "kW per rack", "x": names,
          "y": [p["design"]["kw_per_rack"] for p in ph], "yaxis": "y2"},
-    ], "layout": _layout("Power and cooling", yaxis={"title": {"text": "MW"}, "type": "log"},
-                         yaxis2={"title": {"text": "kW per rack"}, "overlaying": "y", "side": "right"})}
+    ], "layout": layout}
 
 
 def fabric_chart(fabric: dict[str, Any]) -> Fig:
@@ -74,8 +97,8 @@ def fabric_chart(fabric: dict[str, Any]) -> Fig:
              "textposition": "middle right", "showlegend": False}]
     title = (f"Fabric: {fabric['gpus']:,} GPUs, {fabric['fabric']} on {fabric['switch']} "
              f"({fabric['switch_radix']} ports), {fabric['tiers']} tiers")
-    layout = _layout(title, height=140 + 60 * len(tiers), xaxis={"rangemode": "tozero"}, yaxis={"autorange": "reversed"},
-                     showlegend=False)
+    layout = _layout(title, height=140 + 60 * len(tiers), yaxis={"autorange": "reversed"}, showlegend=False,
+                     xaxis={"rangemode": "tozero", "title": {"text": "switches per tier"}})
     layout["margin"]["l"] = 190
     return {"data": data, "layout": layout}
 
@@ -87,10 +110,11 @@ def step_chart(plan: dict[str, Any]) -> Fig:
         if p["reference_job"]:
             names.append(n)
             jobs.append(p["reference_job"])
-    parts = list(jobs[0]["breakdown_s"]) if jobs else []
+    parts = [part for part in (jobs[0]["breakdown_s"] if jobs else []) if any(j["breakdown_s"][part] > 0 for j in jobs)]
     data = [{"type": "bar", "name": part.replace("_", " "), "x": names, "y": [j["breakdown_s"][part] for j in jobs],
              "hovertext": [", ".join(f"{k}={v}" for k, v in j["parallelism"].items()) for j in jobs]} for part in parts]
-    return {"data": data, "layout": _layout("Training step time of the reference model (s)", barmode="stack")}
+    return {"data": data, "layout": _layout("Training step time of the reference model", barmode="stack",
+                                            yaxis={"title": {"text": "seconds per step"}})}
 
 
 def scaling_chart(plan: dict[str, Any], law: str = "besiroglu2024") -> Fig:
@@ -101,22 +125,26 @@ def scaling_chart(plan: dict[str, Any], law: str = "besiroglu2024") -> Fig:
     return {"data": [
         {"type": "scatter", "mode": "lines", "name": f"compute-optimal loss ({law})", "x": c.tolist(),
          "y": loss(n, d, law).tolist()},
-        {"type": "scatter", "mode": "markers+text", "name": "phases", "x": [p["usable_flops"] for p in ph],
+        {"type": "scatter", "mode": "markers+text", "name": "phases (usable compute)", "x": [p["usable_flops"] for p in ph],
          "y": [p["largest_model_loss"] for p in ph], "text": [p["name"].split(":")[0] for p in ph],
-         "textposition": "top left", "marker": {"size": 11}},
-    ], "layout": _layout(f"Scaling law: {LAWS[law].source}", xaxis={"type": "log", "title": {"text": "training FLOP"}},
+         # alternate above and below the curve, so that the labels of phases close in compute do not pile up
+         "textposition": ["top right" if i % 2 == 0 else "bottom left" for i in range(len(ph))], "marker": {"size": 11}},
+    ], "layout": _layout(f"Scaling law: {LAWS[law].source}",
+                         xaxis={"type": "log", "title": {"text": "training compute (FLOP, log)"}, "exponentformat": "power"},
                          yaxis={"title": {"text": "loss (nats/token)"}})}
 
 
 def goodput_chart(plan: dict[str, Any]) -> Fig:
     """Where each phase's GPU-time goes under the recovery strategy the plan took (stacked, sums to 1)."""
-    names = [f"{n} ({p['reliability'].get('strategy', '')})" for p, n in zip(plan["phases"], _names(plan), strict=True)]
+    names = [f"{n}<br>{p['reliability'].get('strategy', '')}" for p, n in zip(plan["phases"], _names(plan), strict=True)]
     parts = ("goodput", "lost_work", "restart", "checkpoint", "spares_idle")
     data = [{"type": "bar", "name": part.replace("_", " "), "x": names,
              "y": [p["reliability"].get("goodput_breakdown", {}).get(part, 0.0) for p in plan["phases"]]}
             for part in parts]
+    data[0] |= {"text": [f"{100 * y:.1f}%" for y in data[0]["y"]], "textposition": "inside"}  # the goodput, on its bar
     return {"data": data, "layout": _layout("Goodput and what the rest of the GPU-time goes to", barmode="stack",
-                                            yaxis={"title": {"text": "share of GPU-time"}, "range": [0, 1]})}
+                                            yaxis={"title": {"text": "share of GPU-time"}, "range": [0, 1],
+                                                   "tickformat": ".0%"}, xaxis={"tickangle": 0})}
 
 
 def roadmap_chart(plan: dict[str, Any]) -> Fig:
@@ -130,7 +158,7 @@ def roadmap_chart(plan: dict[str, Any]) -> Fig:
                       "hovertext": [f"{p['accelerator']}, ${p['capex_usd'] / 1e9:.1f}B, {p['facility_power_w'] / 1e6:,.0f} MW"
                                     for p in ph]}],
             "layout": _layout("Roadmap: GPUs per phase (size: facility power)",
-                              yaxis={"type": "log", "title": {"text": "GPUs"}}, xaxis={"title": {"text": "year"}})}
+                              yaxis={"type": "log", "title": {"text": "GPUs (log)"}}, xaxis={"title": {"text": "year"}})}
 
 
 def plan_charts(plan: dict[str, Any], fabric: dict[str, Any] | None = None) -> dict[str, Fig]:

@@ -1,12 +1,14 @@
 """The web dashboard and JSON API (FastAPI): the same core, templates and charts as the CLI and report.
 
-Pages: ``/`` the dashboard (pick an accelerator, fabric, budget or power cap and a model; the
-design, the training plan and the charts update), ``/scenario/{name}`` a built-in scenario's
+Pages: ``/`` the dashboard (every ``design`` and ``train`` option, quantities with their units; the
+design, the training job, the breakdowns, sources and charts update; the form lives in the address,
+designs can be compared side by side; ``docs/dashboard.md``), ``/scenario/{name}`` a built-in scenario's
 report, ``/pareto`` the Pareto front of the sweep the server was started with
 (``stargate serve --sweep DIR``). API: ``GET /api/plan`` (the built-in scenario, as
 ``stargate plan --json``), ``POST /api/design``, ``/api/fabric``, ``/api/train`` with JSON bodies
-named like the CLI options, ``POST /api/dashboard`` (design + plan + charts for the page);
-OpenAPI at ``/openapi.json``.
+named like the CLI options, ``POST /api/dashboard`` (design + plan + training job + charts for the page);
+OpenAPI at ``/openapi.json``, its Swagger UI at ``/docs`` and ReDoc at ``/redoc``, both served from
+local files (no CDN: they work offline).
 
 Safe by default (the threat model is in ``docs/security.md``):
 
@@ -37,6 +39,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 from stargate.errors import InputError
@@ -63,12 +66,15 @@ BODY_SECONDS = 10.0
 
 # How the core's field names map back to the body's: internal name -> body key(s), and the keys
 # blamed when an error names no field of the body (the size, which every such error comes from).
+_DESIGN_NAMES: dict[str, tuple[str, ...]] = {"energy_source": ("energy",), "wacc_per_year": ("wacc",), "scale_out_bits_per_s": ("scale_out",)}
+_TRAIN_NAMES: dict[str, tuple[str, ...]] = {"parallelism": ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gpus")}
 _NAMES: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {
-    "design": ({"budget_usd": ("budget",), "power_w": ("power",), "energy_source": ("energy",)},
-               ("gpus", "budget", "power")),
+    "design": ({"budget_usd": ("budget",), "power_w": ("power",), **_DESIGN_NAMES}, ("gpus", "budget", "power")),
     "fabric": ({}, ("gpus",)),
-    "train": ({"parallelism": ("tp", "pp", "dp", "cp", "ep", "vp", "mbs", "gpus")}, ("gpus",)),
-    "dashboard": ({"budget_usd": ("value",), "power_w": ("value",), "gpus": ("value",)}, ("value", "accelerator")),
+    "train": (_TRAIN_NAMES, ("gpus",)),
+    "dashboard": ({"budget_usd": ("value",), "power_w": ("value",), "gpus": ("value",), "budget": ("value",),
+                   "power": ("value",), "site_distance_m": ("site_distance",), **_DESIGN_NAMES,
+                   "parallelism": _TRAIN_NAMES["parallelism"][:-1]}, ("value", "accelerator")),
 }
 
 
@@ -189,8 +195,10 @@ def create_app(sweep_dir: Path | None = None, host: str | None = None, workers: 
         finally:
             pool.close()
 
-    app = FastAPI(title="Stargate", version=__import__("stargate").__version__, lifespan=lifespan,
-                  description="Planner and simulator for AI supercomputers: design, fabric, training and plan API.")
+    # Swagger UI and ReDoc from the fastapi-offline package's files, served here: /docs works offline.
+    app = FastAPIOffline(title="Stargate", version=__import__("stargate").__version__, lifespan=lifespan,
+                         static_url="/static/docs",
+                         description="Planner and simulator for AI supercomputers: design, fabric, training and plan API.")
     app.state.pool = pool
     _add_errors(app)
     _add_api(app, pool, plan)

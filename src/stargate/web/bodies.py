@@ -12,10 +12,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from stargate.enums import Fabric, Topology
+from stargate.enums import Cooling, Fabric, Topology
 from stargate.inputs import MAX_BATCH, MAX_PARALLEL, MAX_USD
 
-__all__ = ["BODY_CONFIG", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody", "TrainBody"]
+__all__ = ["BODY_CONFIG", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody", "PriceFields",
+           "TrainBody", "TrainFields"]
 
 BODY_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
 """Every body: no unknown fields, every float finite (``NaN``/``Infinity`` are a 422, never a 500)."""
@@ -35,24 +36,57 @@ Preset = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
 """A model preset name (config files are never read from requests)."""
 Degree = Annotated[int, Field(gt=0, le=MAX_PARALLEL)]
 Gpus = Annotated[int, Field(gt=0, le=MAX_GPUS)]
+Count = Annotated[str, Field(min_length=1, max_length=32)]
+"""A count as typed (``"2048"``, ``"8k"``): read by the core's own validation, which names the field."""
+Usd = Annotated[float, Field(gt=0, le=MAX_USD)] | Quantity
+"""US dollars, as a number or a string such as ``"$10B"`` or ``"30k"`` (read by :func:`stargate.units.parse_usd`)."""
 
 
-class DesignBody(BaseModel):
-    """``/api/design``: as ``stargate design`` (exactly one of ``gpus``, ``budget``, ``power``)."""
+class PriceFields(BaseModel):
+    """Prices laid over the catalog for one request, as a ``--catalog`` overlay file would."""
+
+    model_config = BODY_CONFIG
+
+    accelerator_price: Usd | None = None
+    """Price of one accelerator (USD) instead of the catalog's (``"$30k"``)."""
+    system_price: Usd | None = None
+    """Price of one system, the server or rack the accelerators are bought in (USD), instead of the catalog's."""
+
+
+class DesignFields(PriceFields):
+    """Design inputs beyond the sizing, as ``stargate design``'s options."""
+
+    fabric: Fabric = Fabric.INFINIBAND
+    """Scale-out network family."""
+    system: Id | None = None
+    """System id; default: the accelerator's usual system."""
+    energy: Id = "grid-us"
+    """Energy source id (``stargate catalog list energy_sources``)."""
+    systems_per_rack: Annotated[int, Field(gt=0, le=1000)] | None = None
+    """Systems per rack; default: the system's reference packing."""
+    cooling: Cooling | None = None
+    """Force a cooling technology; default: the cheapest whose rack limit fits."""
+    wacc: Annotated[float, Field(ge=0, le=0.5)] | None = None
+    """Cost of capital per year as a fraction (0.08); default: the finance entry's."""
+    scale_out: Annotated[float, Field(gt=0, le=1e13)] | Quantity | None = None
+    """Scale-out rate per GPU instead of the accelerator's, in bit/s or as ``"800 Gbit/s"``."""
+
+
+class DesignBody(DesignFields):
+    """``/api/design``: as ``stargate design`` (exactly one of ``gpus``, ``budget``, ``power``), with
+    optional per-request prices."""
 
     model_config = BODY_CONFIG
 
     accelerator: Id
-    gpus: Gpus | None = None
-    budget: Annotated[float, Field(gt=0, le=MAX_USD)] | Quantity | None = None
+    gpus: Gpus | Count | None = None
+    """Accelerators, as a number or as typed (``"100k"`` where the core reads count suffixes)."""
+    budget: Usd | None = None
     """US dollars, as a number or a string such as ``"$10B"``."""
     power: Annotated[float, Field(gt=0, le=MAX_POWER_W)] | Quantity | None = None
     """Facility power cap, in watts or as a string such as ``"1 GW"``."""
-    fabric: Fabric = Fabric.INFINIBAND
-    system: Id | None = None
-    energy: Id = "grid-us"
-    systems_per_rack: Annotated[int, Field(gt=0, le=1000)] | None = None
-    cooling: Id | None = None
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    """Year the cluster is built: its parts must ship by then."""
 
     @model_validator(mode="after")
     def _one_sizing(self) -> DesignBody:
@@ -78,18 +112,11 @@ class FabricBody(BaseModel):
     compare: bool = False
 
 
-class TrainBody(BaseModel):
-    """``/api/train``: as ``stargate train``; parallelism degrees left out are searched."""
+class TrainFields(BaseModel):
+    """Training options beyond the job's size, as ``stargate train``'s; parallelism degrees left out are searched."""
 
     model_config = BODY_CONFIG
 
-    model: Preset
-    accelerator: Id
-    gpus: Gpus
-    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] = 8192
-    global_batch: Annotated[int, Field(gt=0, le=min(MAX_BATCH, 10_000_000))] = 2048
-    precision: Annotated[str, Field(max_length=16)] = "bf16"
-    fabric: Fabric = Fabric.INFINIBAND
     framework: Annotated[str, Field(max_length=40)] | None = None
     """Training framework whose rules and defaults apply (``megatron``, ``nemo``, ``nemo-2``, ``megatron-bridge``,
     ``torchtitan``, ``llm-foundry``, ``deepspeed``, ``hai-llm``); default: ``megatron``."""
@@ -99,28 +126,77 @@ class TrainBody(BaseModel):
     moe_load_imbalance: Annotated[float, Field(ge=1.0, le=8.0)] | None = None
     """MoE: tokens on the most loaded expert-parallel rank over the mean; default 1 (balanced)."""
     tp: Degree | None = None
+    """Tensor parallel (searched if left out)."""
     pp: Degree | None = None
+    """Pipeline parallel."""
     dp: Degree | None = None
+    """Data parallel."""
     cp: Degree | None = None
+    """Context parallel."""
     ep: Degree | None = None
+    """Expert parallel."""
     vp: Degree | None = None
+    """Virtual pipeline stages per rank."""
     mbs: Degree | None = None
+    """Micro-batch size (sequences)."""
     recompute: Annotated[str, Field(max_length=16)] | None = None
+    """``none``, ``selective`` or ``full``."""
     sharding: Annotated[str, Field(max_length=16)] | None = None
+    """``none``, ``zero1``, ``zero2`` or ``zero3``."""
+    tokens: Annotated[float, Field(gt=0, le=1e18)] | Count | None = None
+    """Token budget to train (``15e12``, or ``"15T"`` where the core reads count suffixes); default: 20 per parameter."""
+    top_k: Annotated[int, Field(ge=1, le=20)] | None = None
+    """Plans to report (default 3)."""
     use_subset: bool = False
     """When no plan uses every GPU, run on the largest subset one fits on (else such a count is refused
     with the nearest counts that work)."""
 
 
-class DashboardBody(BaseModel):
-    """``/api/dashboard``: one phase designed and planned, with its charts."""
+class TrainBody(TrainFields):
+    """``/api/train``: as ``stargate train``; parallelism degrees left out are searched."""
+
+    model: Preset
+    """Model preset name (config files are never read from requests)."""
+    accelerator: Id
+    """Accelerator id or alias."""
+    gpus: Gpus | Count
+    """Accelerators the job uses."""
+    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] | Count = 8192
+    """Sequence length (tokens)."""
+    global_batch: Annotated[int, Field(gt=0, le=min(MAX_BATCH, 10_000_000))] | Count = 2048
+    """Global batch (sequences)."""
+    precision: Annotated[str, Field(max_length=16)] = "bf16"
+    """``bf16``, ``fp16``, ``fp8``, ``mxfp8`` or ``nvfp4``."""
+    fabric: Fabric = Fabric.INFINIBAND
+    """Scale-out network family."""
+
+
+class DashboardBody(DesignFields, TrainFields):
+    """``/api/dashboard``: one phase designed and planned, with its charts, and one of its training jobs
+    under the training options given. Every quantity may be a number or a string with its unit."""
 
     model_config = BODY_CONFIG
 
     accelerator: Id = "gb200"
-    fabric: Fabric = Fabric.INFINIBAND
+    """Accelerator id or alias."""
     sizing: str = Field("budget", pattern=r"^(budget|power|gpus)$", max_length=6)
-    value: Annotated[float, Field(gt=0, le=MAX_USD)] = 10e9
-    """US dollars, watts or accelerators, as ``sizing`` says."""
+    """What ``value`` is: ``budget`` (USD), ``power`` (facility W) or ``gpus``."""
+    value: Annotated[float, Field(gt=0, le=MAX_USD)] | Quantity = 10e9
+    """US dollars, watts or accelerators, as ``sizing`` says: a number or a string with its unit
+    (``"$10B"``, ``"1 GW"``, ``"300 MW"``)."""
     model: Preset = "llama3.1-405b"
+    """Model preset the phase trains."""
     year: Annotated[int, Field(ge=2000, le=2100)] = 2027
+    """Year the phase comes online."""
+    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] | Count = 8192
+    """Sequence length (tokens)."""
+    global_batch: Annotated[int, Field(gt=0, le=min(MAX_BATCH, 10_000_000))] | Count = 2048
+    """Global batch of the phase's training run (sequences); jobs take at most a frontier batch each."""
+    precision: Annotated[str, Field(max_length=16)] = "bf16"
+    """``bf16``, ``fp16``, ``fp8``, ``mxfp8`` or ``nvfp4``."""
+    training_days: Annotated[float, Field(gt=0, le=36_500)] | Quantity = 100.0
+    """Training time for the largest compute-optimal model, in days or as ``"6 months"``."""
+    sites: Annotated[int, Field(ge=1, le=64)] = 1
+    """Sites one training job may span (joined in a ring of fibre links)."""
+    site_distance: Annotated[float, Field(gt=0, le=40_000e3)] | Quantity = 100e3
+    """Fibre route between adjacent sites, in metres or as ``"1500 km"``."""
