@@ -108,7 +108,7 @@ function renderCards(cards) {
 }
 
 const TRAIN_FIELDS = ["framework", "fp8_recipe", "moe_load_imbalance", "tp", "pp", "dp", "cp", "ep", "vp", "mbs",
-                      "recompute", "sharding", "tokens", "top_k"];
+                      "recompute", "sharding", "tokens", "top_k", "use_subset"];
 
 function renderTraining(out) {
   const t = out.train, p = out.phase;
