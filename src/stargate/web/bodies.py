@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from stargate.enums import Fabric, Topology
+from stargate.errors import InputError
 from stargate.inputs import MAX_BATCH, MAX_PARALLEL, MAX_USD
+from stargate.units import parse_count
 
 __all__ = ["BODY_CONFIG", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody", "TrainBody"]
 
@@ -34,7 +36,28 @@ Quantity = Annotated[str, Field(min_length=1, max_length=64)]
 Preset = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 """A model preset name (config files are never read from requests)."""
 Degree = Annotated[int, Field(gt=0, le=MAX_PARALLEL)]
-Gpus = Annotated[int, Field(gt=0, le=MAX_GPUS)]
+CountText = Annotated[str, Field(min_length=1, max_length=32)]
+"""A count as text, read by :func:`stargate.units.parse_count` (``"100k"``, ``"49,152"``, ``"1e5"``)."""
+
+
+def _count_at_most(limit: int, binary_k: bool = False) -> AfterValidator:
+    """A count given as text read like the CLI's, and held to the same bound as a number."""
+
+    def read(value: int | str, info: ValidationInfo) -> int:
+        if isinstance(value, int):
+            return value
+        count = parse_count(value, info.field_name or "value", binary_k)
+        if not 0 < count <= limit:
+            raise InputError(info.field_name or "value", value, f"a whole number from 1 to {limit:,}")
+        return count
+
+    return AfterValidator(read)
+
+
+Gpus = Annotated[Annotated[int, Field(gt=0, le=MAX_GPUS)] | CountText, _count_at_most(MAX_GPUS)]
+"""Accelerators: a number, or text such as ``"100k"``."""
+MAX_BODY_BATCH = min(MAX_BATCH, 10_000_000)
+"""Largest global batch a request may ask for (sequences)."""
 
 
 class DesignBody(BaseModel):
@@ -86,8 +109,10 @@ class TrainBody(BaseModel):
     model: Preset
     accelerator: Id
     gpus: Gpus
-    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] = 8192
-    global_batch: Annotated[int, Field(gt=0, le=min(MAX_BATCH, 10_000_000))] = 2048
+    seq_len: Annotated[Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] | CountText, _count_at_most(MAX_SEQ_LEN, True)] = 8192
+    """Sequence length (tokens): a number, or text such as ``"8k"`` (8,192: k is 1,024 for sequence lengths)."""
+    global_batch: Annotated[Annotated[int, Field(gt=0, le=MAX_BODY_BATCH)] | CountText, _count_at_most(MAX_BODY_BATCH)] = 2048
+    """Global batch (sequences): a number, or text such as ``"2k"``."""
     precision: Annotated[str, Field(max_length=16)] = "bf16"
     fabric: Fabric = Fabric.INFINIBAND
     framework: Annotated[str, Field(max_length=40)] | None = None
