@@ -52,6 +52,14 @@ def _exponent(value: float) -> int:
     return math.floor(math.log10(abs(value)))
 
 
+def _mantissa(x: float, digits: int) -> str:
+    """``x`` (already rounded) with ``digits`` significant digits in positional notation, never
+    scientific, trailing zeros dropped, thousands separated: ``100`` not ``1e+02``."""
+    decimals = max(0, digits - 1 - _exponent(x)) if x else 0
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_quantity(value: float, unit: str, digits: int = 3) -> str:
     """Format an SI float with the SI prefix that suits it, rounded to ``digits`` significant digits.
 
@@ -86,7 +94,7 @@ def format_quantity(value: float, unit: str, digits: int = 3) -> str:
     exponent = _exponent(rounded)
     for power, prefix in _SI_PREFIXES:
         if power <= exponent < power + 3:
-            return f"{rounded / 10.0**power:.{digits}g} {prefix}{unit}"
+            return f"{_mantissa(rounded / 10.0**power, digits)} {prefix}{unit}"
     return f"{rounded:.{digits - 1}e} {unit}"
 
 
@@ -152,7 +160,7 @@ def format_scaled_count(value: float, digits: int = 3) -> str:
         return f"{rounded}"
     for power, letter in _COUNT_SCALES:
         if abs(rounded) >= 10.0**power:
-            return f"{rounded / 10.0**power:,.{digits}g}{letter}"
+            return _mantissa(rounded / 10.0**power, digits) + letter
     return f"{rounded:,.0f}"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from stargate.format import format_quantity, format_usd
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 
 __all__ = ["plan_charts"]
@@ -127,7 +128,7 @@ def roadmap_chart(plan: dict[str, Any]) -> Fig:
                       "y": [p["gpus"] for p in ph], "text": [p["name"].split(":")[0] for p in ph],
                       "textposition": "top center",
                       "marker": {"size": (10 + 40 * np.sqrt(power / power.max())).tolist()},
-                      "hovertext": [f"{p['accelerator']}, ${p['capex_usd'] / 1e9:.1f}B, {p['facility_power_w'] / 1e6:,.0f} MW"
+                      "hovertext": [f"{p['accelerator']}, {format_usd(p['capex_usd'])}, {format_quantity(p['facility_power_w'], 'W')}"
                                     for p in ph]}],
             "layout": _layout("Roadmap: GPUs per phase (size: facility power)",
                               yaxis={"type": "log", "title": {"text": "GPUs"}}, xaxis={"title": {"text": "year"}})}

@@ -14,6 +14,7 @@ from typing import Any
 
 from stargate.catalog import Catalog
 from stargate.errors import InputError
+from stargate.format import format_percent
 from stargate.web.bodies import MAX_GPUS, DashboardBody, DesignBody, FabricBody, TrainBody
 
 __all__ = ["PARETO_OBJECTIVES", "builtin_plan", "dashboard", "design", "fabric", "pareto_page", "scenario_page",
@@ -95,7 +96,7 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
     world = ("facility power per GPU", "PUE design / annual", "network share of capex", "fabric", "power infrastructure",
              "cost of capital per GPU-hour", "jobs × GPUs", "goodput", "restart / warm spares")
     rows = [(label, cell(p)) for label, cell in phase_rows() if label in world]
-    return {"cards": summary_cards(plan) + [("MFU", "—" if p["mfu"] is None else f"{100 * p['mfu']:.0f}%")] + rows,
+    return {"cards": summary_cards(plan) + [("MFU", "—" if p["mfu"] is None else format_percent(p["mfu"]))] + rows,
             "phase": p, "charts": {k: v for k, v in charts.items() if k in keep}}
 
 

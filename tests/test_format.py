@@ -1,0 +1,224 @@
+"""Readable answers: one formatter (SI prefix after rounding), one count parser, whole labels at 80 columns.
+
+The formatter is checked against two independent references: pint's own ``to_compact`` on the rounded
+value, and the project's parsers reading every printed figure back within the precision shown.
+"""
+
+import math
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stargate.errors import InputError
+from stargate.format import (
+    format_count,
+    format_days,
+    format_quantity,
+    format_scaled_count,
+    format_usd,
+    round_significant,
+)
+from stargate.units import parse_count, parse_quantity, parse_usd
+
+# unit printed -> (dimension parse_quantity reads it as, the same unit in pint's words)
+UNITS = {"W": ("power", "watt"), "B": ("bytes", "byte"), "B/s": ("bytes_per_s", "byte / second"),
+         "bit/s": ("bits_per_s", "bit / second"), "FLOP/s": ("flop_per_s", "flop / second"), "s": ("time", "second"),
+         "m": ("length", "meter"), "Wh": ("energy", "watt_hour")}
+PREFIXES = {-12: "p", -9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E", 21: "Z"}
+magnitudes = st.floats(min_value=1e-11, max_value=9e23, allow_nan=False, allow_infinity=False)
+
+
+@pytest.mark.parametrize("power", sorted(PREFIXES))
+@pytest.mark.parametrize("unit", ["W", "B/s", "FLOP/s"])
+def test_exact_powers_of_1000_take_the_larger_prefix(power, unit):
+    assert format_quantity(10.0**power, unit) == f"1 {PREFIXES[power]}{unit}"
+    # just under the power: rounded to three digits it is the power itself, so the same text
+    assert format_quantity(10.0**power * (1 - 1e-6), unit) == f"1 {PREFIXES[power]}{unit}"
+
+
+def test_one_gigawatt_is_not_1e3_megawatts():
+    """The figure that printed ``1e+03 MW``: 1 GW less a rounding error."""
+    assert format_quantity(999_999_999.9999, "W") == "1 GW"
+    assert format_quantity(999_400_000.0, "W") == "999 MW"
+    assert format_quantity(999_500_000.0, "W") == "1 GW"
+
+
+@given(magnitudes, st.sampled_from(sorted(UNITS)), st.integers(2, 5))
+def test_formatting_then_parsing_round_trips_within_the_printed_precision(value, unit, digits):
+    text = format_quantity(value, unit, digits)
+    assert "e" not in text.split()[0], text  # never scientific notation within the prefixes
+    number = float(text.split()[0])
+    assert 1 <= number < 1000, text  # the prefix suits the rounded value
+    back = parse_quantity(text, UNITS[unit][0]) / (3600.0 if unit == "Wh" else 1.0)  # energy is read in joules
+    assert math.isclose(back, value, rel_tol=0.5 * 10 ** (1 - digits) * (1 + 1e-9)), (value, text, back)
+
+
+@given(magnitudes, st.sampled_from(["W", "B/s", "bit/s", "FLOP/s", "s"]))
+def test_the_prefix_is_pints_compact_prefix_of_the_rounded_value(value, unit):
+    """Pint's to_compact picks the same prefix once the value is rounded (it picks before rounding)."""
+    from stargate.units import _registry
+
+    q = _registry().Quantity(round_significant(value, 3), UNITS[unit][1]).to_compact()
+    ours = format_quantity(value, unit)
+    pint_text = f"{q:~C.3g}".replace("FLOP / s", "FLOP/s")
+    if float(pint_text.split()[0]) < 1000:  # where pint itself is right
+        assert ours.split()[1] == pint_text.split()[1], (ours, pint_text)
+        assert float(ours.split()[0]) == pytest.approx(float(pint_text.split()[0]), rel=1e-12)
+
+
+@given(st.floats(min_value=0.01, max_value=9e15, allow_nan=False))
+def test_usd_round_trips_within_its_printed_decimal(value):
+    text = format_usd(value)
+    back = parse_usd(text)
+    match = re.fullmatch(r"\$([\d,]+\.\d+)([kMBT]?)", text)
+    assert match, text
+    scale = {"": 0.01, "k": 1e2, "M": 1e5, "B": 1e8, "T": 1e11}[match[2]]  # half the last printed digit, x2
+    assert abs(back - value) <= 0.5 * scale * (1 + 1e-9) + 1e-9 * value, (value, text)
+    assert float(match[1].replace(",", "")) < 1000 or match[2] in ("", "T"), text
+
+
+@pytest.mark.parametrize(("value", "text"), [(1e10, "$10.0B"), (1e12, "$1.0T"), (999.97e9, "$1.0T"),
+                                             (999.94e9, "$999.9B"), (999.999, "$1.0k"), (2.634, "$2.63")])
+def test_usd_scale_is_chosen_after_rounding(value, text):
+    assert format_usd(value) == text
+
+
+@given(st.integers(0, 10**15))
+def test_counts_round_trip(n):
+    assert parse_count(format_count(n)) == n
+    text = format_scaled_count(n)
+    assert math.isclose(parse_count(text.replace(",", "")) if "." in text or not text[-1].isdigit()
+                        else parse_count(text), n, rel_tol=0.005, abs_tol=0.5), (n, text)
+
+
+def test_days():
+    assert format_days(45.23) == "45.2 days"
+    assert format_days(0.96) == "1.0 day"
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("100k", 100_000), ("1e5", 100_000), ("15T", 15 * 10**12), ("8k", 8_000), ("1.5M", 1_500_000),
+    ("49,152", 49_152), ("49152", 49_152), ("405B", 405 * 10**9), ("2G", 2 * 10**9), ("128Ki", 131_072),
+    (" 64 ", 64), (1024, 1024), (2048.0, 2048),
+])
+def test_count_forms(text, count):
+    assert parse_count(text) == count
+
+
+def test_sequence_lengths_read_k_as_1024():
+    assert parse_count("8k", binary_k=True) == 8192
+    assert parse_count("128k", binary_k=True) == 131_072
+    assert parse_count("8000", binary_k=True) == 8000
+
+
+@pytest.mark.parametrize("text", ["1e400", "nan", "inf", "10**5", "1k1", "1,5", "12,34,567", "-5", "1e5k", "0.5",
+                                  "1.0001k", "1_000", "１２", "", "k", "1 000", "0x10", True, None, [1], "1" * 80])
+def test_hostile_or_ambiguous_counts_are_refused(text):
+    with pytest.raises(InputError) as e:
+        parse_count(text, "--gpus")
+    assert str(e.value).startswith("--gpus: ")
+
+
+# ---- the shells: every count option takes the same forms, every figure reads the same ----
+
+def test_design_by_one_gigawatt_prints_1_gw(cli):
+    r = cli("design", "--accelerator", "gb200", "--power", "1 GW")
+    assert r.code == 0, r.stderr
+    assert "facility 1 GW" in r.stdout and "e+" not in r.stdout
+
+
+@pytest.mark.parametrize(("typed", "plain"), [
+    (["design", "--accelerator", "h100", "--gpus", "100k"], ["design", "--accelerator", "h100", "--gpus", "100000"]),
+    (["fabric", "--gpus", "49,152", "--pod-gpus", "8k"], ["fabric", "--gpus", "49152", "--pod-gpus", "8000"]),
+    (["train", "--model", "llama3.1-8b", "--accelerator", "h100", "--gpus", "1k", "--seq-len", "8k",
+      "--global-batch", "1e3", "--tokens", "15T"],
+     ["train", "--model", "llama3.1-8b", "--accelerator", "h100", "--gpus", "1000", "--seq-len", "8192",
+      "--global-batch", "1000", "--tokens", "15000000000000"]),
+])
+def test_count_options_take_scale_letters(cli, typed, plain):
+    a, b = cli(*typed, "--json"), cli(*plain, "--json")
+    assert a.code == 0 == b.code, a.stderr + b.stderr
+    da, db = a.json(), b.json()
+    for volatile in ("search",):
+        da.pop(volatile, None), db.pop(volatile, None)
+    assert da == db
+
+
+@pytest.mark.parametrize(("option", "value"), [("--gpus", "1e400"), ("--gpus", "nan"), ("--gpus", "10**5"),
+                                               ("--gpus", "1k1"), ("--seq-len", "8kk"), ("--global-batch", "1.5"),
+                                               ("--tokens", "15Q")])
+def test_bad_counts_are_one_line_exit_2_echoed_as_typed(cli, option, value):
+    args = {"--gpus": "64", "--seq-len": "4096", "--global-batch": "64", option: value}
+    r = cli("train", "--model", "llama3.1-8b", "--accelerator", "h100", *[x for kv in args.items() for x in kv])
+    assert r.code == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"stargate: error: {option}: '{value}' is not allowed")
+
+
+def test_scenario_and_sweep_counts(tmp_path, cli):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nphases:\n  - {name: P1, year: 2025, accelerator: h100, gpus: 16k, "
+                        "seq_len: 4k, global_batch: 1k}\n")
+    p = cli("plan", str(scenario), "--json").json()["phases"][0]
+    assert p["gpus"] == 16_000
+    from stargate.scenario import Phase, validate
+
+    phase = validate(Phase, {"name": "P", "year": 2025, "accelerator": "h100", "gpus": "16k", "seq_len": "4k"})
+    assert (phase.gpus, phase.seq_len) == (16_000, 4096)
+    from stargate.sweep.spec import SweepSpec
+
+    spec = SweepSpec(name="t", axes={"accelerator": ["h100"], "gpus": ["1k", "2k"]},
+                     fixed={"training_tokens": "15T", "seq_len": "8k"})
+    spec.check()
+    assert spec.axes["gpus"] == [1000, 2000] and spec.fixed == {"training_tokens": 15e12, "seq_len": 8192}
+
+
+def test_api_counts():
+    from fastapi.testclient import TestClient
+
+    from stargate.web.app import create_app
+
+    client = TestClient(create_app())
+    body = {"model": "llama3.1-8b", "accelerator": "h100", "gpus": "64", "seq_len": "4k", "global_batch": "256"}
+    a = client.post("/api/train", json=body)
+    b = client.post("/api/train", json={**body, "gpus": 64, "seq_len": 4096, "global_batch": 256})
+    assert a.status_code == 200 == b.status_code, a.text
+    assert a.json()["step_time_s"] == b.json()["step_time_s"]
+    bad = client.post("/api/train", json={**body, "gpus": "1k1"})
+    assert bad.status_code == 422 and "1k1" in bad.text
+    over = client.post("/api/fabric", json={"gpus": "1T"})
+    assert over.status_code == 422
+
+
+# ---- 80 columns: every label whole ----
+
+LABELS = {
+    "design": (["design", "--accelerator", "gb200", "--budget", "$10B"],
+               ["rest of servers", "cpu and management", "power infrastructure", "facility maintenance",
+                "facility depreciation", "capital cost"]),
+    "fabric": (["fabric", "--gpus", "100k", "--compare"],
+               ["switches by tier", "link length by tier", "cables and fibres", "worst-case latency",
+                "reduce scatter 1gib all gpus", "send recv 1gib across fabric"]),
+    "train": (["train", "--model", "llama3.1-405b", "--accelerator", "h100", "--gpus", "16k", "--seq-len", "8k",
+               "--global-batch", "2k"],
+              ["pipeline bubble", "comm contention", "optimizer", "activations", "fragmentation"]),
+    "plan": (["plan"],
+             ["accelerator", "facility power", "PUE design / annual", "power infrastructure", "TCO per GPU-hour",
+              "cost of capital", "peak (dense 16-bit)", "MFU (reference model)", "interruptions per day",
+              "restart / spares", "synthetic share", "GPT-4-class (2e25 FLOP)", "days P10–P90", "energy per year",
+              "carbon per year", "reported"]),
+}
+
+
+@pytest.mark.parametrize("command", sorted(LABELS))
+def test_80_columns_keep_every_label_whole(cli, monkeypatch, command):
+    monkeypatch.setenv("COLUMNS", "80")
+    args, labels = LABELS[command]
+    r = cli(*args)
+    assert r.code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    for label in labels:
+        assert any(re.search(rf"(^|[│\s]){re.escape(label)}(\s|$)", line) for line in lines), label
+    assert "…" not in r.stdout
