@@ -222,3 +222,58 @@ def test_80_columns_keep_every_label_whole(cli, monkeypatch, command):
     for label in labels:
         assert any(re.search(rf"(^|[│\s]){re.escape(label)}(\s|$)", line) for line in lines), label
     assert "…" not in r.stdout
+
+
+# ---- validate: the summary first, one line per row; the full table with --rows ----
+
+RUNS = "../shared/validation/published_runs.csv"
+CLUSTERS = "../shared/validation/clusters.csv"
+
+
+def _shared(path):
+    from pathlib import Path
+
+    p = Path(__file__).resolve().parents[1] / path
+    if not p.exists():
+        pytest.skip(f"{path} is not in this checkout")
+    return str(p)
+
+
+def test_validate_prints_the_summary_first_and_one_line_per_row(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    runs = _shared(RUNS)
+    report = cli("validate", runs, "--json").json()
+    r = cli("validate", runs)
+    assert r.code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"predicted {report['summary']['predicted']} rows")
+    assert r.stdout.index("median |error|") < r.stdout.index("by source") < r.stdout.index("Rows")
+    rows = lines[next(i for i, x in enumerate(lines) if x.startswith("Rows")) + 2:]
+    body = [x for x in rows if x.split() and x.split()[0] in {str(row["run_id"]) for row in report["rows"]}]
+    assert len(body) == len(report["rows"])  # every row, each on one line
+    assert len(lines) <= len(report["rows"]) + 60 and max(map(len, lines)) <= 80
+    for row in report["rows"][:20]:
+        if row["error"] is not None:
+            line = next(x for x in body if x.split()[0] == str(row["run_id"]))
+            assert line.endswith(f"{100 * row['error']:+.1f}%")
+    assert "recompute=" not in r.stdout
+    monkeypatch.setenv("COLUMNS", "400")
+    full = cli("validate", runs, "--rows")
+    assert "defaults taken / skipped" in full.stdout
+    for row in report["rows"][:20]:
+        assert (row["skipped"] or "; ".join(row["defaults"])) in full.stdout
+    assert cli("validate", runs, "--rows", "--json").json() == report  # JSON as it was
+
+
+def test_validate_on_clusters_is_compact_with_rows_on_demand(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    clusters = _shared(CLUSTERS)
+    report = cli("validate", clusters, "--json").json()
+    r = cli("validate", clusters)
+    lines = r.stdout.splitlines()
+    s = report["summary"]
+    assert lines[0] == f"{s['inside']} of {s['rows']} checks inside their published band"
+    assert sum(1 for x in lines if x.rstrip().endswith(("inside", "outside"))) == len(report["rows"])
+    assert max(map(len, lines)) <= 80
+    full = cli("validate", clusters, "--rows")
+    assert len(full.stdout.splitlines()) > len(lines) and {"band", "source"} <= set(full.stdout.split())

@@ -350,6 +350,7 @@ def validate_cmd(
     cv: Annotated[str | None, typer.Option(
         "--cv", help="Also refit without each source (or accelerator generation) and predict it: source or generation.",
         metavar="source|generation")] = None,
+    full_rows: Annotated[bool, typer.Option("--rows", help="The full per-row table: defaults taken, skip reasons, bands, sources.")] = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -366,7 +367,7 @@ def validate_cmd(
     if out is not None:
         check_writable(out, "--out")
     if _is_clusters(runs):
-        return _validate_clusters(runs, out, cv, Catalog.load(catalog), as_json)
+        return _validate_clusters(runs, out, cv, Catalog.load(catalog), as_json, full_rows)
     rows, cat = read_runs(runs), Catalog.load(catalog)
     results = validate_runs(rows, cat)
     if out is not None:
@@ -376,7 +377,7 @@ def validate_cmd(
         bar, tick = _fits_bar(f"cross-validation by {cv}", show=sys.stderr.isatty() or not as_json)
         with bar:
             report = add_cross_validation(report, rows, cv, cat, tick)
-    _emit(report, as_json, render_validation)
+    _emit(report, as_json, lambda r: render_validation(r, full_rows))
 
 
 def _is_clusters(path: Path) -> bool:
@@ -395,7 +396,7 @@ def _is_clusters(path: Path) -> bool:
     return is_clusters_file(header)
 
 
-def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, as_json: bool) -> None:
+def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, as_json: bool, full_rows: bool = False) -> None:
     """Reproduce every row of a clusters file and report ours against the published band."""
     from stargate.errors import InputError
     from stargate.references.clusters import read_clusters
@@ -408,7 +409,7 @@ def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, a
     report = {"kind": "clusters", "rows": checks, "summary": {"rows": len(checks), "inside": sum(c["inside"] for c in checks)}}
     if out is not None:
         _write_rows_csv(checks, out)
-    _emit(report, as_json, render_clusters)
+    _emit(report, as_json, lambda r: render_clusters(r, full_rows))
 
 
 def _fits_bar(title: str, show: bool) -> tuple[Any, Any]:

@@ -336,51 +336,101 @@ def _train_ranges(out: dict[str, Any]) -> str:
             f"[dim](P10–P90 of cross-validated residuals{cls})[/]")
 
 
-def render_validation(report: dict[str, Any]) -> None:
-    """Print per-row predictions, then error by source and accelerator, then the overall figures; with
-    cross-validation (``cross_validated``), its figures beside the in-sample ones."""
+def render_validation(report: dict[str, Any], rows: bool = False) -> None:
+    """Print the summary first (row counts, overall error, error by source and by accelerator), then one
+    line per row; with ``rows``, the full per-row table (defaults taken, why a row was skipped).
+    With cross-validation (``cross_validated``), its figures beside the in-sample ones."""
     report = _safe(report)
     c = _console()
     cv = report.get("cross_validated")
-    t = Table(title="Rows", title_justify="left")
-    for col in ("run", "source", "accelerator", "measured tok/s/GPU", "predicted", "error", *(("CV error",) if cv else ()),
-                "defaults taken / skipped"):
-        t.add_column(col, overflow="fold")
-    for r in report["rows"]:
-        measured = f"{r['measured_tokens_per_s_per_gpu']:,.0f}" if r["measured_tokens_per_s_per_gpu"] is not None else ""
-        pred = f"{r['predicted_tokens_per_s_per_gpu']:,.0f}" if r["predicted_tokens_per_s_per_gpu"] is not None else ""
-        err = f"{100 * r['error']:+.1f}%" if r["error"] is not None else ""
-        cv_err = (f"{100 * r['cv_error']:+.1f}%" if r.get("cv_error") is not None else "",) if cv else ()
-        t.add_row(r["run_id"], r["source_id"], r["accelerator"], measured, pred, err, *cv_err,
-                  r["skipped"] or "; ".join(r["defaults"]))
-    c.print(t)
     s = report["summary"]
-    for key in ("by_source", "by_accelerator"):
-        c.print(_error_table(key, s.get(key, {}), cv.get(key, {}) if cv else None, report.get("cv_by", "")))
     c.print(f"predicted {s['predicted']} rows, skipped {s['skipped']}; with a measurement {s['with_measurement']}")
     for label, summary in (("in-sample", s), *(((f"leave-one-{report.get('cv_by')}-out", cv),) if cv else ())):
         o = summary.get("overall")
         if o:
-            c.print(f"[bold]tokens/s per GPU, {label}: median |error| {100 * o['median_abs_error']:.1f}%, "
-                    f"p90 {100 * o['p90_abs_error']:.1f}%, max {100 * o['max_abs_error']:.1f}%, "
+            c.print(f"[bold]tokens/s per GPU, {label}: median |error| {format_percent(o['median_abs_error'], 1)}, "
+                    f"p90 {format_percent(o['p90_abs_error'], 1)}, max {format_percent(o['max_abs_error'], 1)}, "
                     f"mean {100 * o['mean_error']:+.1f}%[/]")
+    for key in ("by_source", "by_accelerator"):
+        c.print(_error_table(key, s.get(key, {}), cv.get(key, {}) if cv else None, report.get("cv_by", "")))
+    c.print(_validation_rows(report["rows"], bool(cv), rows, c.width))
+    if not rows:
+        c.print("[dim]defaults taken and reasons for skipped rows: --rows (or --json)[/]")
 
 
-def render_clusters(report: dict[str, Any]) -> None:
-    """Print every reference cluster row: ours against the published figure and its band, and the source."""
+def _validation_rows(rows: list[dict[str, Any]], cv: bool, full: bool, width: int) -> Table:
+    """Per-row predictions: one line each, or (``full``) with the defaults taken and the reasons for skips."""
+    cols = ["run", "source", "accelerator", "measured", "predicted", "error", *(("CV error",) if cv else ())]
+    cells_by_row = []
+    for r in rows:
+        measured = r["measured_tokens_per_s_per_gpu"]
+        pred = r["predicted_tokens_per_s_per_gpu"]
+        cells = [r["run_id"], r["source_id"], r["accelerator"], "" if measured is None else format_count(measured),
+                 "skipped" if pred is None else format_count(pred), "" if r["error"] is None else f"{100 * r['error']:+.1f}%"]
+        if cv:
+            cells.append(f"{100 * r['cv_error']:+.1f}%" if r.get("cv_error") is not None else "")
+        if full:
+            cells.append(r["skipped"] or "; ".join(r["defaults"]))
+        cells_by_row.append(cells)
+    title = "Rows: tokens/s per GPU"
+    if not full:
+        return one_line_table(title, cols, cells_by_row, flexible=1, width=width, left=3)
+    t = Table(title=title, title_justify="left")
+    for i, col in enumerate([*cols, "defaults taken / skipped"]):
+        t.add_column(col, justify="left" if i < 3 or col.startswith("defaults") else "right", overflow="fold")
+    for cells in cells_by_row:
+        t.add_row(*cells)
+    return t
+
+
+def one_line_table(title: str, headers: list[str], rows: list[list[str]], flexible: int, width: int, left: int) -> Table:
+    """A borderless table of one line per row that fits ``width``: every column as wide as its widest cell but
+    column ``flexible``, which takes the rest and ends long cells with an ellipsis; the first ``left``
+    columns are left-aligned, the rest right-aligned (figures)."""
+    from rich.text import Text
+
+    widths = [max([len(h)] + [Text.from_markup(r[i]).cell_len for r in rows]) for i, h in enumerate(headers)]
+    widths[flexible] = max(8, min(widths[flexible], width - sum(widths) + widths[flexible] - 2 * (len(headers) - 1)))
+    t = Table(title=title, title_justify="left", box=None, pad_edge=False, show_edge=False)
+    for i, h in enumerate(headers):
+        t.add_column(h, justify="left" if i < left else "right", no_wrap=True, overflow="ellipsis", width=widths[i])
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
+def render_clusters(report: dict[str, Any], rows: bool = False) -> None:
+    """Print how many reference checks land inside their published band, then one line per check (ours,
+    published, inside or not); with ``rows``, the full table with each band and its source."""
     report = _safe(report)
     c = _console()
-    t = Table(title="Reference clusters: ours vs published", title_justify="left")
-    for col in ("row", "what", "metric", "variant", "ours", "published", "band", "", "source (full in --json)"):
-        t.add_column(col, overflow="fold", justify="right" if col in ("ours", "published", "band") else "left")
-    for r in report["rows"]:
-        unit = r["unit"]
-        band = f"{_figure(r['low'], unit)}–{_figure(r['high'], unit)}"
-        t.add_row(r["ref_id"], r["what"], r["metric"], r["variant"], _figure(r["ours"], unit), _figure(r["published"], unit),
-                  band, "[green]inside[/]" if r["inside"] else "[red]outside[/]", f"{clip(r['source'].split(';')[0], 48)} ({r['date']})")
-    c.print(t)
     s = report["summary"]
     c.print(f"[bold]{s['inside']} of {s['rows']} checks inside their published band[/]")
+    title = "Reference clusters: ours vs published"
+    cols = ["row", "what", *(["metric"] if rows else []), "variant", "ours", "published", *(["band"] if rows else []), "",
+            *(["source (full in --json)"] if rows else [])]
+    lines = []
+    for r in report["rows"]:
+        unit = r["unit"]
+        cells = [r["ref_id"], r["what"], *([r["metric"]] if rows else []), r["variant"], _figure(r["ours"], unit),
+                 _figure(r["published"], unit)]
+        if rows:
+            cells.append(f"{_figure(r['low'], unit)}–{_figure(r['high'], unit)}")
+        cells.append("[green]inside[/]" if r["inside"] else "[red]outside[/]")
+        if rows:
+            cells.append(f"{clip(r['source'].split(';')[0], 48)} ({r['date']})")
+        lines.append(cells)
+    if rows:
+        t = Table(title=title, title_justify="left")
+        for col in cols:
+            t.add_column(col, overflow="fold", justify="right" if col in ("ours", "published", "band") else "left")
+        for cells in lines:
+            t.add_row(*cells)
+    else:
+        t = one_line_table(title, cols, lines, flexible=1, width=c.width, left=3)
+    c.print(t)
+    if not rows:
+        c.print("[dim]bands and sources: --rows (or --json)[/]")
 
 
 def _figure(value: float, unit: str) -> str:
