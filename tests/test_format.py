@@ -277,3 +277,55 @@ def test_validate_on_clusters_is_compact_with_rows_on_demand(cli, monkeypatch):
     assert max(map(len, lines)) <= 80
     full = cli("validate", clusters, "--rows")
     assert len(full.stdout.splitlines()) > len(lines) and {"band", "source"} <= set(full.stdout.split())
+
+
+# ---- catalog: every kind listed and every entry shown, as KIND/ID and, where unique, as ID ----
+
+def _all_entries():
+    from stargate.catalog import Catalog
+    from stargate.catalog.schema import KINDS
+
+    cat = Catalog.load()
+    return [(kind, e.id) for kind in KINDS for e in cat.entries(kind)]
+
+
+def test_catalog_list_lists_every_kind(cli):
+    from stargate.catalog.schema import KINDS
+
+    listing = cli("catalog", "list", "--json").json()
+    assert list(listing) == list(KINDS)
+    text = cli("catalog", "list").stdout
+    for kind in KINDS:
+        assert re.search(rf"^{kind}\s*$", text, re.MULTILINE), kind
+        assert cli("catalog", "list", kind, "--json").json()[kind] == listing[kind]
+
+
+@pytest.mark.parametrize(("kind", "entry_id"), _all_entries())
+def test_catalog_show_reaches_every_entry(cli, kind, entry_id):
+    from stargate.catalog import Catalog
+
+    expected = Catalog.load().get(kind, entry_id).model_dump(mode="json")
+    shown = cli("catalog", "show", f"{kind}/{entry_id}", "--json")
+    assert shown.code == 0, shown.stderr
+    assert shown.json() == {"kind": kind, **expected, "section": kind}
+    text = cli("catalog", "show", f"{kind}/{entry_id}")
+    assert text.code == 0 and f"{kind}: {entry_id}" in text.stdout
+    owners = [k for k, i in _all_entries() if i == entry_id]
+    bare = cli("catalog", "show", entry_id, "--json")
+    if len(owners) == 1:
+        assert bare.json() == shown.json()
+    else:  # an id several sections use: one line naming each KIND/ID
+        assert bare.code == 2 and f"{kind}/{entry_id}" in bare.stderr and bare.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("typed", "kind"), [("finance/default", "finance"), ("energy-source/grid-us", "energy_sources"),
+                                             ("floor_plan/default", "floor_plans"), ("WAN/default", "wan")])
+def test_catalog_kind_spellings(cli, typed, kind):
+    assert cli("catalog", "show", typed, "--json").json()["section"] == kind
+
+
+def test_catalog_show_bad_kind_is_one_line(cli):
+    r = cli("catalog", "show", "finances/nope")
+    assert r.code == 2 and r.stderr.startswith("stargate: error: id: 'nope'")
+    r = cli("catalog", "show", "money/default")
+    assert r.code == 2 and r.stderr.startswith("stargate: error: kind: 'money' is not allowed; expected one of accelerators")

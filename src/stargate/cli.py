@@ -604,7 +604,7 @@ def catalog_list(
     from stargate.report.terminal import render_catalog_list
 
     cat = Catalog.load(catalog)
-    kinds = [kind] if kind else list(KINDS)
+    kinds = [Catalog.kind(kind)] if kind else list(KINDS)
     listing = {k: [e.model_dump(mode="json") for e in cat.entries(k)] for k in kinds}
     for s in listing.get("systems", []):  # a system without a year of its own ships with its accelerator
         s["year"] = s["year"] or cat.accelerator(s["accelerator"]).year
@@ -613,7 +613,8 @@ def catalog_list(
 
 @catalog_app.command("show")
 def catalog_show(
-    entry_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (or accelerator alias).")],
+    entry_id: Annotated[str, typer.Argument(
+        metavar="[KIND/]ID", help="Entry id or accelerator alias; KIND/ID for an id several sections use (finance/default).")],
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -622,7 +623,8 @@ def catalog_show(
     from stargate.report.terminal import render_entry
 
     kind, entry = Catalog.load(catalog).find(entry_id)
-    _emit({"kind": kind, **entry.model_dump(mode="json")}, as_json, render_entry)
+    # "section" names the catalog section even where an entry has a "kind" field of its own (media, energy sources)
+    _emit({"kind": kind, **entry.model_dump(mode="json"), "section": kind}, as_json, render_entry)
 
 
 def main() -> None:

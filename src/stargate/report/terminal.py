@@ -226,11 +226,12 @@ def render_catalog_list(listing: dict[str, list[dict[str, Any]]]) -> None:
 def render_entry(entry: dict[str, Any]) -> None:
     """Print every field of one catalog entry."""
     entry = _safe(entry)
-    t = Table(title=f"{entry['kind']}: {entry['id']}", title_justify="left", show_header=False)
-    t.add_column(style="bold")
+    section = entry.get("section", entry["kind"])
+    t = Table(title=f"{section}: {entry['id']}", title_justify="left", show_header=False)
+    t.add_column(style="bold", no_wrap=True)
     t.add_column(overflow="fold")
     for key, value in entry.items():
-        if key in ("kind", "id"):
+        if key in ("section", "id") or (key == "kind" and value == section):
             continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
