@@ -49,13 +49,14 @@ def test_one_gigawatt_is_not_1e3_megawatts():
 def test_formatting_then_parsing_round_trips_within_the_printed_precision(value, unit, digits):
     text = format_quantity(value, unit, digits)
     assert "e" not in text.split()[0], text  # never scientific notation within the prefixes
-    number = float(text.split()[0])
-    assert 1 <= number < 1000, text  # the prefix suits the rounded value
+    number = float(text.split()[0].replace(",", ""))
+    capped = {"m": "km", "s": "s"}.get(unit) == text.split()[1]  # lengths in km at most, times in seconds
+    assert 1 <= number and (number < 1000 or capped), text  # the prefix suits the rounded value
     back = parse_quantity(text, UNITS[unit][0]) / (3600.0 if unit == "Wh" else 1.0)  # energy is read in joules
     assert math.isclose(back, value, rel_tol=0.5 * 10 ** (1 - digits) * (1 + 1e-9)), (value, text, back)
 
 
-@given(magnitudes, st.sampled_from(["W", "B/s", "bit/s", "FLOP/s", "s"]))
+@given(magnitudes, st.sampled_from(["W", "B/s", "bit/s", "FLOP/s", "B", "Wh"]))
 def test_the_prefix_is_pints_compact_prefix_of_the_rounded_value(value, unit):
     """Pint's to_compact picks the same prefix once the value is rounded (it picks before rounding)."""
     from stargate.units import _registry
@@ -329,3 +330,33 @@ def test_catalog_show_bad_kind_is_one_line(cli):
     assert r.code == 2 and r.stderr.startswith("stargate: error: id: 'nope'")
     r = cli("catalog", "show", "money/default")
     assert r.code == 2 and r.stderr.startswith("stargate: error: kind: 'money' is not allowed; expected one of accelerators")
+
+
+# ---- errors echo the value as typed, and word the bound in the option's unit ----
+
+@pytest.mark.parametrize(("args", "typed", "expected"), [
+    (["design", "--accelerator", "h100", "--power", "2 TW"], "--power: '2 TW'", "a value of at most 1 TW"),
+    (["design", "--accelerator", "h100", "--power", "-5 GW"], "--power: '-5 GW'", "a number above 0"),
+    (["design", "--accelerator", "h100", "--budget", "$20T"], "--budget: '$20T'", "a value of at most $10.0T"),
+    (["design", "--accelerator", "h100", "--gpus", "8", "--scale-out", "100 Tbit/s"], "--scale-out: '100 Tbit/s'",
+     "a value of at most 25.6 Tbit/s"),
+    (["design", "--accelerator", "h100", "--gpus", "8", "--scale-out", "1 bit/s"], "--scale-out: '1 bit/s'",
+     "a value of at least 1 Gbit/s"),
+    (["fabric", "--gpus", "8", "--scale-out", "100 Mbit/s"], "--scale-out: '100 Mbit/s'", "a value of at least 1 Gbit/s"),
+    (["fabric", "--gpus", "1024", "--sites", "2", "--site-distance", "80000 km"], "--site-distance: '80000 km'",
+     "a value of at most 40,000 km"),
+    (["fabric", "--gpus", "1024", "--sites", "2", "--site-distance", "5 W"], "--site-distance: '5 W'", "meter"),
+    (["fabric", "--gpus", "1024", "--sites", "2", "--gradient", "2 EB"], "--gradient: '2 EB'", "a value of at most 1 EB"),
+])
+def test_quantity_errors_echo_as_typed_in_the_options_unit(cli, args, typed, expected):
+    r = cli(*args)
+    assert r.code == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith(f"stargate: error: {typed} is not allowed; expected "), r.stderr
+    assert expected in r.stderr, r.stderr
+
+
+def test_quantities_take_thousands_separators():
+    assert parse_quantity("1,200 MW", "power") == 1.2e9
+    assert parse_quantity("40,000 km", "length") == 4e7
+    with pytest.raises(InputError):
+        parse_quantity("1,20 MW", "power")

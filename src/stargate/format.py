@@ -21,12 +21,14 @@ from __future__ import annotations
 import math
 
 __all__ = [
-    "format_count", "format_days", "format_percent", "format_quantity", "format_scaled_count", "format_usd",
+    "format_bound", "format_count", "format_days", "format_percent", "format_quantity", "format_scaled_count", "format_usd",
     "round_significant",
 ]
 
 _SI_PREFIXES = ((24, "Y"), (21, "Z"), (18, "E"), (15, "P"), (12, "T"), (9, "G"), (6, "M"), (3, "k"), (0, ""),
                 (-3, "m"), (-6, "µ"), (-9, "n"), (-12, "p"))
+_LARGEST_PREFIX = {"m": 3, "s": 0}
+"""Units read in one prefix at most: distances in km (``40,000 km``, not ``40 Mm``), times in seconds."""
 _COUNT_SCALES = ((12, "T"), (9, "B"), (6, "M"), (3, "k"))
 """Scale letters of counts: the same letters :func:`stargate.units.parse_count` reads (B is 10^9)."""
 _USD_SCALES = tuple(reversed(_COUNT_SCALES))
@@ -64,7 +66,8 @@ def format_quantity(value: float, unit: str, digits: int = 3) -> str:
     """Format an SI float with the SI prefix that suits it, rounded to ``digits`` significant digits.
 
     The prefix is chosen after rounding, so an exact power of 1000 takes the larger prefix
-    (``1 GW``, not ``1000 MW``). Values outside the prefixes (below 1 p, above 1000 Y) print
+    (``1 GW``, not ``1000 MW``). Lengths take at most ``k`` and times no prefix above one
+    (``40,000 km``, ``3,600 s``). Values outside the prefixes (below 1 p, above 1000 Y) print
     in scientific notation with the bare unit.
 
     Parameters
@@ -85,13 +88,13 @@ def format_quantity(value: float, unit: str, digits: int = 3) -> str:
     --------
     >>> [format_quantity(w, "W") for w in (1e9, 999.9999e6, 320e6, 2634.0, 0.0)]
     ['1 GW', '1 GW', '320 MW', '2.63 kW', '0 W']
-    >>> format_quantity(3.35e12, "B/s"), format_quantity(2.73e-6, "s")
-    ('3.35 TB/s', '2.73 µs')
+    >>> format_quantity(3.35e12, "B/s"), format_quantity(2.73e-6, "s"), format_quantity(4e7, "m")
+    ('3.35 TB/s', '2.73 µs', '40,000 km')
     """
     rounded = round_significant(value, digits)
     if rounded == 0 or not math.isfinite(rounded):
         return f"{rounded:g} {unit}"
-    exponent = _exponent(rounded)
+    exponent = min(_exponent(rounded), _LARGEST_PREFIX.get(unit, 24) + 2)
     for power, prefix in _SI_PREFIXES:
         if power <= exponent < power + 3:
             return f"{_mantissa(rounded / 10.0**power, digits)} {prefix}{unit}"
@@ -189,3 +192,34 @@ def format_percent(fraction: float, decimals: int = 0) -> str:
     '42.4%'
     """
     return f"{100 * fraction:.{decimals}f}%"
+
+
+# Unit of an SI float by the suffix of its field's name (the project's naming rule), for errors and tables.
+_UNIT_BY_SUFFIX = (("_bits_per_s", "bit/s"), ("_bytes_per_s", "B/s"), ("_flops", "FLOP/s"), ("_bytes", "B"),
+                   ("_w", "W"), ("_m", "m"), ("_s", "s"))
+
+
+def format_bound(value: float, field: str) -> str:
+    """A figure of field ``field`` in its unit, as read from the field's name (``power_w``: W;
+    ``budget_usd``: dollars; ``distance_m``: m, ...); a plain number, thousands separated, for a
+    name without a unit. Errors use it to word a bound as the user would type it.
+
+    Examples
+    --------
+    >>> format_bound(1e12, "power_w"), format_bound(1e13, "budget_usd"), format_bound(4e7, "distance_m")
+    ('1 TW', '$10.0T', '40,000 km')
+    >>> format_bound(25.6e12, "scale_out_bits_per_s"), format_bound(30_000_000, "gpus")
+    ('25.6 Tbit/s', '30,000,000')
+    >>> format_bound(0.0, "power_w")
+    '0'
+    """
+    if value == 0:
+        return "0"
+    if field.endswith("_usd"):
+        return format_usd(value)
+    for suffix, unit in _UNIT_BY_SUFFIX:
+        if field.endswith(suffix):
+            return format_quantity(value, unit)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"

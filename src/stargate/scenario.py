@@ -22,6 +22,7 @@ from stargate.inputs import (
     MAX_SCALE_OUT_BITS_PER_S,
     MAX_SEQ_LEN,
     MAX_USD,
+    MIN_SCALE_OUT_BITS_PER_S,
     allowed_text,
 )
 from stargate.units import Bits_per_s, Count, SeqLen, Watts, parse_usd
@@ -76,7 +77,7 @@ class DesignRequest(BaseModel):
     """Scale-out topology."""
     pod_gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)] | None = None
     """Non-blocking pod size of the scale-out fabric; ``taper`` applies above the pods."""
-    scale_out_bits_per_s: Annotated[Bits_per_s, Field(le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
+    scale_out_bits_per_s: Annotated[Bits_per_s, Field(ge=MIN_SCALE_OUT_BITS_PER_S, le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
     """Scale-out line rate per GPU instead of the accelerator's usual one (bit/s; Microsoft's
     Fairwater gives each GB200 800 Gbit/s where NVIDIA's NVL72 reference has 400)."""
     taper: Annotated[float, Field(ge=1.0, le=64.0)] = 1.0

@@ -58,7 +58,7 @@ def _registry() -> Any:
 MAX_QUANTITY_CHARS = 64
 """Longest quantity string read; anything longer is refused before it is parsed."""
 
-_NUMBER = r"[+-]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d{1,4})?"
+_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d{1,4})?"
 _TERM = r"[^\W\d]+(?:\s*(?:\^|\*\*)\s*-?\d)?"
 _QUANTITY = re.compile(rf"\s*(?P<number>{_NUMBER})\s*(?P<unit>{_TERM}(?:\s*[/*·]\s*{_TERM}|\s+{_TERM})*)?\s*")
 
@@ -126,7 +126,7 @@ def _parse_string(text: str, unit: str, example: str, field: str) -> float:
     match = _QUANTITY.fullmatch(text)
     if match is None:
         raise InputError(field, text, f"a finite '<number> <unit>' like '{example}' (no arithmetic)")
-    number = float(match["number"])
+    number = float(match["number"].replace(",", ""))
     if match["unit"] is None:
         return number
     import pint

@@ -36,7 +36,7 @@ from stargate.fabric.gear import (
     span_m,
 )
 from stargate.fabric.topology import Clos, clos
-from stargate.inputs import INPUT_CONFIG, MAX_GPUS, MAX_SCALE_OUT_BITS_PER_S
+from stargate.inputs import INPUT_CONFIG, MAX_GPUS, MAX_SCALE_OUT_BITS_PER_S, MIN_SCALE_OUT_BITS_PER_S
 from stargate.units import Bits_per_s, Count
 
 __all__ = ["FabricDesign", "FabricPlan", "FabricRequest", "design_fabric", "plan_fabric"]
@@ -82,7 +82,7 @@ class FabricRequest(BaseModel):
     the accelerator's first year."""
     floor_plan: str = "default"
     """Floor plan id (rack size, rows, cable slack)."""
-    scale_out_bits_per_s: Annotated[Bits_per_s, Field(le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
+    scale_out_bits_per_s: Annotated[Bits_per_s, Field(ge=MIN_SCALE_OUT_BITS_PER_S, le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
     """Scale-out line rate per GPU instead of the accelerator's usual one (bit/s; Microsoft's
     Fairwater gives each GB200 800 Gbit/s where NVIDIA's NVL72 reference has 400)."""
     sharp: bool = False
