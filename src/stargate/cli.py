@@ -70,7 +70,7 @@ _DESIGN_OPTIONS = {
 @app.command()
 def design(
     accelerator: Annotated[str, typer.Option(help="Accelerator id or alias (see `stargate catalog list accelerators`).")],
-    gpus: Annotated[str | None, typer.Option(help="Size by number of accelerators.", metavar="<int>")] = None,
+    gpus: Annotated[str | None, typer.Option(help="Size by number of accelerators: 100000, 100k, 1e5.", metavar="<int>")] = None,
     budget: Annotated[str | None, typer.Option(help="Size by capital budget in USD: 100e9, '$100B'.")] = None,
     power: Annotated[str | None, typer.Option(help="Size by facility power cap: '5 GW', '300 MW'.")] = None,
     fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
@@ -201,7 +201,7 @@ def report(
 
 @app.command()
 def fabric(
-    gpus: Annotated[str, typer.Option(help="Accelerators on the fabric.", metavar="<int>")],
+    gpus: Annotated[str, typer.Option(help="Accelerators on the fabric: 49152, 49,152, 100k.", metavar="<int>")],
     fabric: Annotated[Fabric, typer.Option(help="Fabric family.")] = Fabric.INFINIBAND,
     accelerator: Annotated[str, typer.Option(help="Accelerator id or alias: sets the per-GPU rate.")] = "h100",
     topology: Annotated[Topology, typer.Option(help="Rail-optimized Clos or classic fat-tree.")] = Topology.RAIL_OPTIMIZED,
@@ -211,7 +211,7 @@ def fabric(
     switch: Annotated[str | None, typer.Option(help="Switch id; default: the cheapest of the family's switches.")] = None,
     tiers: Annotated[str | None, typer.Option(help="Force the number of tiers.", metavar="<int>")] = None,
     pod_gpus: Annotated[
-        str | None, typer.Option(help="GPUs of a non-blocking pod; the tier above is tapered.", metavar="<int>")] = None,
+        str | None, typer.Option(help="GPUs of a non-blocking pod (24k); the tier above is tapered.", metavar="<int>")] = None,
     taper: Annotated[str | None, typer.Option(help="Down/up ratio above each pod (with --pod-gpus; Meta: 7).")] = None,
     year: Annotated[str | None, typer.Option(
         help="Year the fabric is built: the switches on sale by then (default: the accelerator's first year).",
@@ -282,9 +282,9 @@ _FABRIC_OPTIONS = {
 def train_cmd(
     model: Annotated[str, typer.Option(help="Model preset name or path to a Hugging Face config.json.")],
     accelerator: Annotated[str, typer.Option(help="Accelerator id or alias.")],
-    gpus: Annotated[str, typer.Option(help="Accelerators the job uses.", metavar="<int>")],
-    seq_len: Annotated[str, typer.Option(help="Sequence length (tokens).", metavar="<int>")],
-    global_batch: Annotated[str, typer.Option(help="Global batch (sequences).", metavar="<int>")],
+    gpus: Annotated[str, typer.Option(help="Accelerators the job uses: 16384, 16k, 1e5.", metavar="<int>")],
+    seq_len: Annotated[str, typer.Option(help="Sequence length (tokens); here k is 1,024: 8k = 8192.", metavar="<int>")],
+    global_batch: Annotated[str, typer.Option(help="Global batch (sequences): 2048, 2k.", metavar="<int>")],
     precision: Annotated[str, typer.Option(help="bf16, fp16, fp8, mxfp8 or nvfp4.")] = "bf16",
     fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
     framework: Annotated[str | None, typer.Option(
@@ -305,7 +305,7 @@ def train_cmd(
     mbs: Annotated[str | None, typer.Option(help="Micro-batch size (sequences).", metavar="<int>")] = None,
     recompute: Annotated[str | None, typer.Option(help="none, selective or full.")] = None,
     sharding: Annotated[str | None, typer.Option(help="none, zero1, zero2 or zero3.")] = None,
-    tokens: Annotated[str | None, typer.Option(help="Token budget to train (default: 20 per parameter).")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Token budget to train: 15T, 1.5e13 (default: 20 per parameter).")] = None,
     top_k: Annotated[str, typer.Option(help="Plans to report.", metavar="<int>")] = "3",
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
