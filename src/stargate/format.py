@@ -21,7 +21,15 @@ from __future__ import annotations
 import math
 
 __all__ = [
-    "format_bound", "format_count", "format_days", "format_percent", "format_quantity", "format_scaled_count", "format_usd",
+    "format_bound",
+    "format_carbon_t",
+    "format_count",
+    "format_days",
+    "format_energy_mwh",
+    "format_percent",
+    "format_quantity",
+    "format_scaled_count",
+    "format_usd",
     "round_significant",
 ]
 
@@ -179,6 +187,28 @@ def format_days(days: float, decimals: int = 1) -> str:
     """
     text = f"{days:,.{decimals}f}"
     return f"{text} day" if text in ("1", "1." + "0" * decimals) else f"{text} days"
+
+
+def format_energy_mwh(mwh: float) -> str:
+    """Energy given in MWh (the project's energy unit) as watt-hours with an SI prefix.
+
+    Examples
+    --------
+    >>> format_energy_mwh(2.32e6), format_energy_mwh(39_200.0)
+    ('2.32 TWh', '39.2 GWh')
+    """
+    return format_quantity(1e6 * mwh, "Wh")
+
+
+def format_carbon_t(tonnes: float) -> str:
+    """Emissions in tonnes of CO2-equivalent with an SI prefix.
+
+    Examples
+    --------
+    >>> format_carbon_t(850_000.0), format_carbon_t(4.38e6)
+    ('850 kt CO2e', '4.38 Mt CO2e')
+    """
+    return format_quantity(tonnes, "t") + " CO2e"
 
 
 def format_percent(fraction: float, decimals: int = 0) -> str:

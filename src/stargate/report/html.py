@@ -11,7 +11,16 @@ from functools import cache
 from typing import Any
 
 from stargate.catalog import Catalog
-from stargate.format import format_count, format_days, format_percent, format_quantity, format_scaled_count, format_usd
+from stargate.format import (
+    format_carbon_t,
+    format_count,
+    format_days,
+    format_energy_mwh,
+    format_percent,
+    format_quantity,
+    format_scaled_count,
+    format_usd,
+)
 from stargate.report.charts import plan_charts
 from stargate.report.terminal import fabric_summary
 
@@ -78,8 +87,8 @@ def phase_rows() -> list[tuple[str, Any]]:
          + _band(p.get("largest_model_params_range"), format_scaled_count)),
         ("GPT-4-class (2e25 FLOP)", lambda p: _opt(p["gpt4_class_days"], format_days)
          + _band(p.get("gpt4_class_days_range"), format_days)),
-        ("energy per year", lambda p: format_quantity(1e6 * p["energy_mwh_per_year"], "Wh")),
-        ("carbon per year", lambda p: format_quantity(p["carbon_t_per_year"], "t") + " CO2e"),
+        ("energy per year", lambda p: format_energy_mwh(p["energy_mwh_per_year"])),
+        ("carbon per year", lambda p: format_carbon_t(p["carbon_t_per_year"])),
     ]
 
 

@@ -10,7 +10,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from stargate.errors import clip
-from stargate.format import format_count, format_days, format_percent, format_quantity, format_scaled_count, format_usd
+from stargate.format import (
+    format_carbon_t,
+    format_count,
+    format_days,
+    format_energy_mwh,
+    format_percent,
+    format_quantity,
+    format_scaled_count,
+    format_usd,
+)
 
 __all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"]
 
@@ -93,7 +102,7 @@ def render_design(d: Any) -> None:
     drawn = "" if peak_it >= d.it_power_w * (1 - 1e-9) else f" (drawn at the measured training peak: {format_quantity(peak_it, 'W')})"
     c.print(f"power: IT {format_quantity(d.it_power_w, 'W')}{drawn} × design PUE {d.pue:.2f} = facility "
             f"{format_quantity(d.facility_power_w, 'W')}; energy at annual PUE {d.annual_pue:.2f} "
-            f"{_energy(d.energy_mwh_per_year)}/yr from {d.energy_source}, {_carbon(d.carbon_t_per_year)}/yr")
+            f"{format_energy_mwh(d.energy_mwh_per_year)}/yr from {d.energy_source}, {format_carbon_t(d.carbon_t_per_year)}/yr")
     peak = d.peak_flops_per_s.get("bf16", d.peak_flops_per_s.get("fp16", 0.0))
     c.print(f"peak (dense 16-bit): {format_quantity(peak, 'FLOP/s')}")
     c.print(_breakdown("IT power", d.it_power_breakdown_w, lambda v: format_quantity(v, "W"), d.it_power_w))
@@ -158,8 +167,8 @@ def render_plan(plan: Any) -> None:
         "  synthetic share": lambda p: _opt(p.data, lambda v: f"{100 * v['synthetic_tokens'] / v['tokens_needed']:.0f}% of tokens"),
         "GPT-4-class (2e25 FLOP)": lambda p: _opt(p.gpt4_class_days, format_days),
         "  days P10–P90": lambda p: _opt(p.gpt4_class_days_range, lambda r: f"{r['p10']:,.1f}–{format_days(r['p90'])}"),
-        "energy per year": lambda p: f"{_energy(p.energy_mwh_per_year)}, {format_usd(p.energy_cost_usd_per_year)}",
-        "carbon per year": lambda p: _carbon(p.carbon_t_per_year),
+        "energy per year": lambda p: f"{format_energy_mwh(p.energy_mwh_per_year)}, {format_usd(p.energy_cost_usd_per_year)}",
+        "carbon per year": lambda p: format_carbon_t(p.carbon_t_per_year),
         "reported": lambda p: _reported(p.reported),
     }
     print_labelled(c, [f"{p.name} ({p.year})" for p in plan.phases],
@@ -176,16 +185,6 @@ def render_plan(plan: Any) -> None:
     c.print("[dim]assumptions: " + "; ".join(plan.assumptions) + "[/]")
     c.print("[dim]P10–P90: from the cross-validated residuals of comparable published runs (measured / predicted "
             "tokens/s per GPU, leave-one-source-out), applied to the reference model's throughput[/]")
-
-
-def _energy(mwh: float) -> str:
-    """Energy in MWh as watt-hours with an SI prefix (``2.32 TWh``)."""
-    return format_quantity(1e6 * mwh, "Wh")
-
-
-def _carbon(tonnes: float) -> str:
-    """Emissions in tonnes with an SI prefix (``850 kt CO2e``)."""
-    return format_quantity(tonnes, "t") + " CO2e"
 
 
 def _reported(r: dict[str, Any] | None) -> str:
