@@ -252,6 +252,8 @@ def test_validate_prints_the_summary_first_and_one_line_per_row(cli, monkeypatch
     body = [x for x in rows if x.split() and x.split()[0] in {str(row["run_id"]) for row in report["rows"]}]
     assert len(body) == len(report["rows"])  # every row, each on one line
     assert len(lines) <= len(report["rows"]) + 60 and max(map(len, lines)) <= 80
+    for name in [*report["summary"]["by_source"], *report["summary"]["by_accelerator"]]:  # labels whole
+        assert any(re.match(rf"│ {re.escape(name)}\s+│", line) for line in lines), name
     for row in report["rows"][:20]:
         if row["error"] is not None:
             line = next(x for x in body if x.split()[0] == str(row["run_id"]))

@@ -71,21 +71,21 @@ MIN_CELL_WIDTH = 14
 """Narrowest a value column of a labelled table may get before its columns are split over more tables."""
 
 
-def print_labelled(c: Console, headers: list[str], rows: dict[str, list[str]]) -> None:
+def print_labelled(c: Console, headers: list[str], rows: dict[str, list[str]], min_cell: int = MIN_CELL_WIDTH) -> None:
     """Print rows of ``label: one cell per column`` so that every label stays whole in any width.
 
     The label column never wraps; the value columns wrap instead, and where the console is too narrow
-    for every column at :data:`MIN_CELL_WIDTH` characters, the columns go over several tables of the
-    same rows (at 80 columns, a five-phase plan prints as two tables).
+    for every column at ``min_cell`` characters, the columns go over several tables of the same rows
+    (at 80 columns, a five-phase plan prints as two tables).
     """
     label_width = max(map(len, rows), default=0)
-    per_table = max(1, (c.width - label_width - 4) // (MIN_CELL_WIDTH + 3))
+    per_table = max(1, (c.width - label_width - 4) // (min_cell + 3))
     for first in range(0, len(headers), per_table):
         cols = range(first, min(first + per_table, len(headers)))
         t = Table(show_header=True)
         t.add_column("", style="dim", no_wrap=True, min_width=label_width)
         for i in cols:
-            t.add_column(headers[i], justify="right", overflow="fold", min_width=min(MIN_CELL_WIDTH, c.width // 4))
+            t.add_column(headers[i], justify="right", overflow="fold", min_width=min(min_cell, c.width // 4))
         for label, cells in rows.items():
             t.add_row(label, *(cells[i] for i in cols))
         c.print(t)
@@ -352,7 +352,7 @@ def render_validation(report: dict[str, Any], rows: bool = False) -> None:
                     f"p90 {format_percent(o['p90_abs_error'], 1)}, max {format_percent(o['max_abs_error'], 1)}, "
                     f"mean {100 * o['mean_error']:+.1f}%[/]")
     for key in ("by_source", "by_accelerator"):
-        c.print(_error_table(key, s.get(key, {}), cv.get(key, {}) if cv else None, report.get("cv_by", "")))
+        _print_error_table(c, key, s.get(key, {}), cv.get(key, {}) if cv else None, report.get("cv_by", ""))
     c.print(_validation_rows(report["rows"], bool(cv), rows, c.width))
     if not rows:
         c.print("[dim]defaults taken and reasons for skipped rows: --rows (or --json)[/]")
@@ -448,24 +448,23 @@ def _figure(value: float, unit: str) -> str:
     return f"{value:,.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
 
 
-def _error_table(key: str, stats: dict[str, Any], cv: dict[str, Any] | None, cv_by: str) -> Table:
+def _print_error_table(c: Console, key: str, stats: dict[str, Any], cv: dict[str, Any] | None, cv_by: str) -> None:
     """Error statistics by source or accelerator; cross-validated columns beside them when given."""
     title = key.replace("_", " ") + (f" (in-sample | leave-one-{cv_by}-out)" if cv is not None else "")
-    tab = Table(title=title, title_justify="left")
-    cols = ["", "rows", "median |err|", "p90 |err|", "max |err|", "mean err"]
+    cols = ["rows", "median |err|", "p90 |err|", "max |err|", "mean err"]
     if cv is not None:
         cols += ["CV median |err|", "CV p90 |err|", "CV mean err"]
-    for col in cols:
-        tab.add_column(col, justify="right" if col else "left")
+    rows = {}
     for name, st in stats.items():
-        cells = [name, str(st["rows"]), f"{100 * st['median_abs_error']:.1f}%", f"{100 * st['p90_abs_error']:.1f}%",
-                 f"{100 * st['max_abs_error']:.1f}%", f"{100 * st['mean_error']:+.1f}%"]
+        cells = [str(st["rows"]), format_percent(st["median_abs_error"], 1), format_percent(st["p90_abs_error"], 1),
+                 format_percent(st["max_abs_error"], 1), f"{100 * st['mean_error']:+.1f}%"]
         if cv is not None:
             h = cv.get(name)
-            cells += ([f"{100 * h['median_abs_error']:.1f}%", f"{100 * h['p90_abs_error']:.1f}%",
+            cells += ([format_percent(h["median_abs_error"], 1), format_percent(h["p90_abs_error"], 1),
                        f"{100 * h['mean_error']:+.1f}%"] if h else ["", "", ""])
-        tab.add_row(*cells)
-    return tab
+        rows[name] = cells
+    c.print(title)
+    print_labelled(c, cols, rows, min_cell=7)
 
 
 def render_rows(rows: list[dict[str, Any]]) -> None:
