@@ -361,3 +361,23 @@ def test_quantities_take_thousands_separators():
     assert parse_quantity("40,000 km", "length") == 4e7
     with pytest.raises(InputError):
         parse_quantity("1,20 MW", "power")
+
+
+def test_a_one_gigawatt_phase_reads_1_gw_in_the_plan_and_the_report(tmp_path, cli, monkeypatch):
+    """The plan table and the HTML report (the dashboard renders the same cells) print 1 GW."""
+    monkeypatch.setenv("COLUMNS", "120")
+    scenario = tmp_path / "gw.yaml"
+    scenario.write_text("name: gw\nphases:\n  - {name: P1, year: 2025, accelerator: gb200, power_w: 1 GW}\n")
+    plan = cli("plan", str(scenario), "--json").json()
+    assert 0.99e9 < plan["phases"][0]["facility_power_w"] <= 1e9
+    text = cli("plan", str(scenario))
+    assert re.search(r"facility power\s+│\s+1 GW\s+│", text.stdout), text.stdout
+    assert "e+" not in text.stdout and "1000 MW" not in text.stdout
+    from stargate.catalog import Catalog
+    from stargate.report.html import phase_rows, render_report, summary_cards
+
+    cells = {label: cell(plan["phases"][0]) for label, cell in phase_rows()}
+    assert cells["facility power"] == "1 GW"
+    assert ("facility power", "1 GW") in summary_cards(plan)
+    html = render_report(plan, Catalog.load())
+    assert ">1 GW<" in html and "e+03" not in html
