@@ -96,7 +96,7 @@ def test_report_shows_the_world_model_rows(browser, tmp_path, cli):
     share = 100 * d["capex_breakdown_usd"]["network"] / d["capex_usd"]
     for needle in ("network share of capex", f"{share:.1f}%", "PUE design / annual",
                    f"{d['design_pue']:.2f} / {d['annual_pue']:.2f}", d["network"]["switch"],
-                   f"{p5['facility_power_w'] / p5['gpus']:,.0f} W", "cost of capital per GPU-hour",
+                   f"{p5['facility_power_w'] / p5['gpus'] / 1e3:.3g} kW", "cost of capital per GPU-hour",
                    f"{p5['jobs']:,} × {p5['job_gpus']:,}", p5["reliability"]["strategy"]):
         assert needle in text, needle
     assert errors == []

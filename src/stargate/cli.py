@@ -82,7 +82,7 @@ _DESIGN_OPTIONS = {
 @app.command()
 def design(
     accelerator: Annotated[str, typer.Option(help="Accelerator id or alias (see `stargate catalog list accelerators`).")],
-    gpus: Annotated[str | None, typer.Option(help="Size by number of accelerators.", metavar="<int>")] = None,
+    gpus: Annotated[str | None, typer.Option(help="Size by number of accelerators: 100000, 100k, 1e5.", metavar="<int>")] = None,
     budget: Annotated[str | None, typer.Option(help="Size by capital budget in USD: 100e9, '$100B'.")] = None,
     power: Annotated[str | None, typer.Option(help="Size by facility power cap: '5 GW', '300 MW'.")] = None,
     fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
@@ -269,7 +269,7 @@ def report(
 
 @app.command()
 def fabric(
-    gpus: Annotated[str, typer.Option(help="Accelerators on the fabric.", metavar="<int>")],
+    gpus: Annotated[str, typer.Option(help="Accelerators on the fabric: 49152, 49,152, 100k.", metavar="<int>")],
     fabric: Annotated[Fabric, typer.Option(help="Fabric family.")] = Fabric.INFINIBAND,
     accelerator: Annotated[str, typer.Option(help="Accelerator id or alias: sets the per-GPU rate.")] = "h100",
     topology: Annotated[Topology, typer.Option(help="Rail-optimized Clos or classic fat-tree.")] = Topology.RAIL_OPTIMIZED,
@@ -279,7 +279,7 @@ def fabric(
     switch: Annotated[str | None, typer.Option(help="Switch id; default: the cheapest of the family's switches.")] = None,
     tiers: Annotated[str | None, typer.Option(help="Force the number of tiers.", metavar="<int>")] = None,
     pod_gpus: Annotated[
-        str | None, typer.Option(help="GPUs of a non-blocking pod; the tier above is tapered.", metavar="<int>")] = None,
+        str | None, typer.Option(help="GPUs of a non-blocking pod (24k); the tier above is tapered.", metavar="<int>")] = None,
     taper: Annotated[str | None, typer.Option(help="Down/up ratio above each pod (with --pod-gpus; Meta: 7).")] = None,
     year: Annotated[str | None, typer.Option(
         help="Year the fabric is built: the switches on sale by then (default: the accelerator's first year).",
@@ -353,9 +353,9 @@ _FABRIC_OPTIONS = {
 def train_cmd(
     model: Annotated[str, typer.Option(help="Model preset name or path to a Hugging Face config.json.")],
     accelerator: Annotated[str, typer.Option(help="Accelerator id or alias.")],
-    gpus: Annotated[str, typer.Option(help="Accelerators the job uses.", metavar="<int>")],
-    seq_len: Annotated[str, typer.Option(help="Sequence length (tokens).", metavar="<int>")],
-    global_batch: Annotated[str, typer.Option(help="Global batch (sequences).", metavar="<int>")],
+    gpus: Annotated[str, typer.Option(help="Accelerators the job uses: 16384, 16k, 1e5.", metavar="<int>")],
+    seq_len: Annotated[str, typer.Option(help="Sequence length (tokens); here k is 1,024: 8k = 8192.", metavar="<int>")],
+    global_batch: Annotated[str, typer.Option(help="Global batch (sequences): 2048, 2k.", metavar="<int>")],
     precision: Annotated[str, typer.Option(help="bf16, fp16, fp8, mxfp8 or nvfp4.")] = "bf16",
     fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
     framework: Annotated[str | None, typer.Option(
@@ -376,7 +376,7 @@ def train_cmd(
     mbs: Annotated[str | None, typer.Option(help="Micro-batch size (sequences).", metavar="<int>")] = None,
     recompute: Annotated[str | None, typer.Option(help="none, selective or full.")] = None,
     sharding: Annotated[str | None, typer.Option(help="none, zero1, zero2 or zero3.")] = None,
-    tokens: Annotated[str | None, typer.Option(help="Token budget to train (default: 20 per parameter).")] = None,
+    tokens: Annotated[str | None, typer.Option(help="Token budget to train: 15T, 1.5e13 (default: 20 per parameter).")] = None,
     top_k: Annotated[str, typer.Option(help="Plans to report.", metavar="<int>")] = "3",
     use_subset: Annotated[bool, typer.Option(
         "--use-subset", help="When no plan uses every GPU, run on the largest subset one fits on and report the idle "
@@ -428,6 +428,7 @@ def validate_cmd(
     cv: Annotated[str | None, typer.Option(
         "--cv", help="Also refit without each source (or accelerator generation) and predict it: source or generation.",
         metavar="source|generation")] = None,
+    full_rows: Annotated[bool, typer.Option("--rows", help="The full per-row table: defaults taken, skip reasons, bands, sources.")] = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -444,7 +445,7 @@ def validate_cmd(
     if out is not None:
         check_writable(out, "--out")
     if _is_clusters(runs):
-        return _validate_clusters(runs, out, cv, Catalog.load(catalog), as_json)
+        return _validate_clusters(runs, out, cv, Catalog.load(catalog), as_json, full_rows)
     rows, cat = read_runs(runs), Catalog.load(catalog)
     results = validate_runs(rows, cat)
     if out is not None:
@@ -454,7 +455,7 @@ def validate_cmd(
         bar, tick = _fits_bar(f"cross-validation by {cv}", show=sys.stderr.isatty() or not as_json)
         with bar:
             report = add_cross_validation(report, rows, cv, cat, tick)
-    _emit(report, as_json, render_validation)
+    _emit(report, as_json, lambda r: render_validation(r, full_rows))
 
 
 def _is_clusters(path: Path) -> bool:
@@ -473,7 +474,7 @@ def _is_clusters(path: Path) -> bool:
     return is_clusters_file(header)
 
 
-def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, as_json: bool) -> None:
+def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, as_json: bool, full_rows: bool = False) -> None:
     """Reproduce every row of a clusters file and report ours against the published band."""
     from stargate.errors import InputError
     from stargate.references.clusters import read_clusters
@@ -486,7 +487,7 @@ def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, a
     report = {"kind": "clusters", "rows": checks, "summary": {"rows": len(checks), "inside": sum(c["inside"] for c in checks)}}
     if out is not None:
         _write_rows_csv(checks, out)
-    _emit(report, as_json, render_clusters)
+    _emit(report, as_json, lambda r: render_clusters(r, full_rows))
 
 
 def _fits_bar(title: str, show: bool) -> tuple[Any, Any]:
@@ -714,7 +715,7 @@ def catalog_list(
     from stargate.report.terminal import render_catalog_list
 
     cat = Catalog.load(catalog)
-    kinds = [kind] if kind else list(KINDS)
+    kinds = [Catalog.kind(kind)] if kind else list(KINDS)
     listing = {k: [e.model_dump(mode="json") for e in cat.entries(k)] for k in kinds}
     for s in listing.get("systems", []):  # a system without a year of its own ships with its accelerator
         s["year"] = s["year"] or cat.accelerator(s["accelerator"]).year
@@ -723,7 +724,8 @@ def catalog_list(
 
 @catalog_app.command("show")
 def catalog_show(
-    entry_id: Annotated[str, typer.Argument(metavar="ID", help="Entry id (or accelerator alias).")],
+    entry_id: Annotated[str, typer.Argument(
+        metavar="[KIND/]ID", help="Entry id or accelerator alias; KIND/ID for an id several sections use (finance/default).")],
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -732,7 +734,8 @@ def catalog_show(
     from stargate.report.terminal import render_entry
 
     kind, entry = Catalog.load(catalog).find(entry_id)
-    _emit({"kind": kind, **entry.model_dump(mode="json")}, as_json, render_entry)
+    # "section" names the catalog section even where an entry has a "kind" field of its own (media, energy sources)
+    _emit({"kind": kind, **entry.model_dump(mode="json"), "section": kind}, as_json, render_entry)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ import yaml
 from pydantic import ConfigDict
 
 from stargate.errors import InputError, short_repr
+from stargate.format import format_bound
 
 __all__ = [
     "INPUT_CONFIG", "MAX_BATCH", "MAX_CATALOG_INT", "MAX_CATALOG_NUMBER", "MAX_FILE_BYTES", "MAX_GPUS", "MAX_PARALLEL",
@@ -58,6 +59,9 @@ MAX_USD = 1e13
 """Largest budget: $10 trillion."""
 MAX_POWER_W = 1e12
 """Largest power cap: 1 TW (30M accelerators draw tens of GW)."""
+MIN_SCALE_OUT_BITS_PER_S = 1e9
+"""Least scale-out bandwidth one GPU may be given (bit/s): 1 Gbit/s, 25x below the slowest catalog part's
+(TPU v3, 25 Gbit/s); below it a fabric would share one switch port among thousands of GPUs."""
 MAX_SCALE_OUT_BITS_PER_S = 25.6e12
 """Most scale-out bandwidth one GPU may be given (bit/s): eight 3.2T NICs, past any part announced."""
 MAX_CATALOG_NUMBER = 1e20
@@ -265,11 +269,10 @@ def _num(x: Any) -> str:
     return f"{x:,}" if isinstance(x, int) else f"{x:,.6g}"
 
 
+_BOUNDS = {"greater_than": ("gt", "above"), "greater_than_equal": ("ge", "of at least"), "less_than": ("lt", "below"),
+           "less_than_equal": ("le", "of at most")}
+"""Pydantic's bound errors: the bound's key and how "expected a number ..." words it."""
 _ALLOWED = {
-    "greater_than": lambda c: f"a number above {_num(c['gt'])}",
-    "greater_than_equal": lambda c: f"a number of at least {_num(c['ge'])}",
-    "less_than": lambda c: f"a number below {_num(c['lt'])}",
-    "less_than_equal": lambda c: f"a number of at most {_num(c['le'])}",
     "finite_number": lambda c: "a finite number",
     "int_parsing": lambda c: "a whole number",
     "int_from_float": lambda c: "a whole number",
@@ -292,6 +295,8 @@ def allowed_text(err: Any) -> str:
     --------
     >>> allowed_text({"type": "less_than_equal", "ctx": {"le": 10_000_000}, "msg": ""})
     'a number of at most 10,000,000'
+    >>> allowed_text({"type": "less_than_equal", "loc": ("power_w",), "ctx": {"le": 1e12}, "msg": ""})
+    'a value of at most 1 TW'
     >>> allowed_text({"type": "string_pattern_mismatch", "ctx": {"pattern": "^(none|full)$"}, "msg": ""})
     'one of none, full'
     """
@@ -300,6 +305,11 @@ def allowed_text(err: Any) -> str:
     cause = ctx.get("error")
     if isinstance(cause, InputError):  # a validator raised the project's own error: its own words
         return str(cause.allowed)
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        field = str((err.get("loc") or ("",))[-1])
+        bound = format_bound(ctx[key], field)
+        return f"a number {words} {bound}" if bound == _num(ctx[key]) else f"a value {words} {bound}"
     if kind in _ALLOWED:
         return _ALLOWED[kind](ctx)
     if kind == "string_pattern_mismatch":

@@ -22,9 +22,10 @@ from stargate.inputs import (
     MAX_SCALE_OUT_BITS_PER_S,
     MAX_SEQ_LEN,
     MAX_USD,
+    MIN_SCALE_OUT_BITS_PER_S,
     allowed_text,
 )
-from stargate.units import Bits_per_s, Watts, parse_usd
+from stargate.units import Bits_per_s, Count, SeqLen, Watts, parse_usd
 
 if TYPE_CHECKING:
     from stargate.catalog import Catalog
@@ -62,7 +63,7 @@ class DesignRequest(BaseModel):
 
     accelerator: str
     """Accelerator id or alias from the catalog (``gb200``, ``h100-sxm-80g``)."""
-    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
+    gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)] | None = None
     """Size by accelerator count (rounded up to whole systems)."""
     budget_usd: Usd | None = None
     """Size by capital budget: the largest whole-system cluster whose capex fits (USD)."""
@@ -74,9 +75,9 @@ class DesignRequest(BaseModel):
     """Scale-out network family."""
     topology: Topology = Topology.RAIL_OPTIMIZED
     """Scale-out topology."""
-    pod_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
+    pod_gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)] | None = None
     """Non-blocking pod size of the scale-out fabric; ``taper`` applies above the pods."""
-    scale_out_bits_per_s: Annotated[Bits_per_s, Field(le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
+    scale_out_bits_per_s: Annotated[Bits_per_s, Field(ge=MIN_SCALE_OUT_BITS_PER_S, le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
     """Scale-out line rate per GPU instead of the accelerator's usual one (bit/s; Microsoft's
     Fairwater gives each GB200 800 Gbit/s where NVIDIA's NVL72 reference has 400)."""
     taper: Annotated[float, Field(ge=1.0, le=64.0)] = 1.0
@@ -160,9 +161,9 @@ class Phase(DesignRequest):
     """Fibre route between adjacent sites (m)."""
     model: str = "llama3.1-405b"
     """Frontier-scale model on which the phase's MFU is predicted (preset or config.json)."""
-    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] = 8192
+    seq_len: Annotated[SeqLen, Field(gt=0, le=MAX_SEQ_LEN)] = 8192
     """Sequence length of that training run."""
-    global_batch: Annotated[int, Field(gt=0, le=MAX_BATCH)] = 2048
+    global_batch: Annotated[Count, Field(gt=0, le=MAX_BATCH)] = 2048
     """Global batch (sequences) of that training run."""
     precision: str = Field("bf16", pattern=r"^(bf16|fp16|fp8|mxfp8|nvfp4)$")
     """Matmul precision of that training run."""

@@ -1,5 +1,10 @@
 """Quantities at the edges: parse ``"5 GW"``, ``"400 Gbit/s"``, ``"80 GiB"`` into SI floats.
 
+Counts (accelerators, tokens, sequence lengths, batches) are read here too, by
+:func:`parse_count`: ``"100k"``, ``"1.5M"``, ``"15T"``, ``"1e5"``, ``"49,152"``. Formatting
+for output lives in :mod:`stargate.format` (re-exported here as :func:`format_quantity` and
+:func:`format_usd`).
+
 Inside Stargate every quantity is a plain float in SI base units, and the name says the unit
 (``power_w``, ``hbm_bytes``). Pint is used only here, to read what people type and to print
 what they read. Its unit registry takes about 0.4 s to build, so it is built on first use:
@@ -20,6 +25,12 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, ValidationInfo
 
 from stargate.errors import InputError
+from stargate.format import format_quantity, format_usd
+
+__all__ = [
+    "DIMENSIONS", "MAX_QUANTITY_CHARS", "Bits_per_s", "Bytes", "Bytes_per_s", "Count", "Flop_per_s", "SeqLen",
+    "TokenCount", "Watts", "format_quantity", "format_usd", "parse_count", "parse_quantity", "parse_usd",
+]
 
 # Dimension name -> (pint unit the SI float is expressed in, example shown in errors).
 DIMENSIONS: dict[str, tuple[str, str]] = {
@@ -47,7 +58,7 @@ def _registry() -> Any:
 MAX_QUANTITY_CHARS = 64
 """Longest quantity string read; anything longer is refused before it is parsed."""
 
-_NUMBER = r"[+-]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d{1,4})?"
+_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d{1,4})?"
 _TERM = r"[^\W\d]+(?:\s*(?:\^|\*\*)\s*-?\d)?"
 _QUANTITY = re.compile(rf"\s*(?P<number>{_NUMBER})\s*(?P<unit>{_TERM}(?:\s*[/*·]\s*{_TERM}|\s+{_TERM})*)?\s*")
 
@@ -115,7 +126,7 @@ def _parse_string(text: str, unit: str, example: str, field: str) -> float:
     match = _QUANTITY.fullmatch(text)
     if match is None:
         raise InputError(field, text, f"a finite '<number> <unit>' like '{example}' (no arithmetic)")
-    number = float(match["number"])
+    number = float(match["number"].replace(",", ""))
     if match["unit"] is None:
         return number
     import pint
@@ -128,39 +139,6 @@ def _parse_string(text: str, unit: str, example: str, field: str) -> float:
     except Exception:  # noqa: BLE001 - pint raises many kinds of errors for unknown units
         raise InputError(field, text, f"a quantity like '{example}' with a known unit") from None
     return number * float(factor)
-
-
-def format_quantity(value: float, unit: str, digits: int = 3) -> str:
-    """Format an SI float with an SI prefix: ``format_quantity(5e9, "W")`` gives ``'5 GW'``.
-
-    Examples
-    --------
-    >>> format_quantity(5e9, "W")
-    '5 GW'
-    >>> format_quantity(40800.0, "W")
-    '40.8 kW'
-    """
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g} {unit}"
-    prefixes = [(1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, "")]
-    for scale, prefix in prefixes:
-        if abs(value) >= scale:
-            return f"{value / scale:.{digits}g} {prefix}{unit}"
-    return f"{value:.{digits}g} {unit}"
-
-
-def format_usd(value: float) -> str:
-    """Format dollars with a short scale word.
-
-    Examples
-    --------
-    >>> format_usd(1.234e11)
-    '$123.4B'
-    """
-    for scale, word in [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")]:
-        if abs(value) >= scale:
-            return f"${value / scale:,.1f}{word}"
-    return f"${value:,.2f}"
 
 
 def _si(dimension: str) -> BeforeValidator:
@@ -214,3 +192,93 @@ def parse_usd(value: Any, field: str = "budget_usd") -> float:
     if not math.isfinite(out):
         raise InputError(field, value, allowed)
     return out
+
+
+_COUNT_SCALE = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12,
+                "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_BINARY = {"k": "Ki", "K": "Ki", "M": "Mi", "G": "Gi", "B": "Gi", "T": "Ti"}
+_COUNT = re.compile(r"(?a)\s*(?:(?P<grouped>\d{1,3}(?:,\d{3})+)|(?P<number>\d+(?:\.\d+)?|\.\d+)"
+                    r"(?:[eE]\+?(?P<exp>\d{1,2}))?)\s*(?P<scale>[KMGT]i|[kKMGBT])?\s*")
+COUNT_EXAMPLES = "49152, 49,152, 100k, 1.5M, 15T or 1e5"
+"""What a count may look like, as error messages word it."""
+
+
+def parse_count(value: Any, field: str = "value", binary_k: bool = False) -> int:
+    """Read a count: a whole number, or a string with thousands separators, an exponent or a scale letter.
+
+    ``k``/``K`` is a thousand, ``M`` a million, ``B`` or ``G`` a billion (10^9), ``T`` a trillion;
+    ``Ki``, ``Mi``, ``Gi``, ``Ti`` are powers of 1024. Sequence lengths follow their own field's
+    convention (an "8k context" is 8,192 tokens), so with ``binary_k`` the plain letters are powers
+    of 1024 too. Thousands separators are commas in groups of three (``49,152``; ``1,5`` is refused
+    as ambiguous). The number may have a decimal point when the scale makes it whole (``1.5M``);
+    an exponent has at most two digits and takes no scale letter (``1e5``, not ``1e5k``). Nothing
+    else is read: no sign, no arithmetic (``10**5``), no ``nan`` or ``inf``, no letters between digits
+    (``1k1``). Bounds (at least 1, at most the field's maximum) are the caller's.
+
+    Parameters
+    ----------
+    value : int, float or str
+        What the user gave; a float must be whole.
+    field : str
+        Name reported in the error.
+    binary_k : bool
+        Read ``k``, ``M``, ``G``/``B``, ``T`` as powers of 1024 (sequence lengths).
+
+    Returns
+    -------
+    int
+        The count.
+
+    Raises
+    ------
+    InputError
+        If the value is not a whole count written as above.
+
+    Examples
+    --------
+    >>> [parse_count(x) for x in ("100k", "1e5", "15T", "1.5M", "49,152", 49152, 1.0e5)]
+    [100000, 100000, 15000000000000, 1500000, 49152, 49152, 100000]
+    >>> parse_count("8k", "seq_len", binary_k=True), parse_count("128Ki")
+    (8192, 131072)
+    >>> parse_count("1k1", "--gpus")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: --gpus: '1k1' is not allowed; expected a whole number like 49152, 49,152, 100k, 1.5M, 15T or 1e5
+    """
+    allowed = f"a whole number like {COUNT_EXAMPLES}"
+    if isinstance(value, bool):
+        raise InputError(field, value, allowed)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise InputError(field, value, allowed)
+        return int(value)
+    if not isinstance(value, str) or len(value) > MAX_QUANTITY_CHARS:
+        raise InputError(field, value, allowed)
+    match = _COUNT.fullmatch(value)
+    if match is None or (match["exp"] and match["scale"]):
+        raise InputError(field, value, allowed)
+    from decimal import Decimal
+
+    number = Decimal((match["grouped"] or match["number"]).replace(",", "")).scaleb(int(match["exp"] or 0))
+    letter = match["scale"] or ""
+    scale = _COUNT_SCALE[_BINARY.get(letter, letter) if binary_k else letter]
+    count = number * scale
+    if count != count.to_integral_value():
+        raise InputError(field, value, f"a whole number (it is {count.normalize():f}); like {COUNT_EXAMPLES}")
+    return int(count)
+
+
+def _count(binary_k: bool = False, as_float: bool = False) -> BeforeValidator:
+    def convert(value: Any, info: ValidationInfo) -> int | float:
+        count = parse_count(value, info.field_name or "value", binary_k)
+        return float(count) if as_float else count
+
+    return BeforeValidator(convert)
+
+
+# Pydantic field types of counts, written as a number or a string such as "100k" (bounds at the use site).
+Count = Annotated[int, _count()]
+SeqLen = Annotated[int, _count(binary_k=True)]
+TokenCount = Annotated[float, _count(as_float=True)]

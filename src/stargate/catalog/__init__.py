@@ -83,9 +83,7 @@ class Catalog:
 
     def entries(self, kind: str) -> tuple[Entry, ...]:
         """All entries of one section (``accelerators``, ``systems``, ...)."""
-        if kind not in KINDS:
-            raise InputError("kind", kind, f"one of {', '.join(KINDS)}")
-        return tuple(self._by_kind[kind].values())
+        return tuple(self._by_kind[self.kind(kind)].values())
 
     def get(self, kind: str, name: str, field: str | None = None) -> Entry:
         """Entry ``name`` (id, or alias for accelerators) of section ``kind``."""
@@ -101,16 +99,49 @@ class Catalog:
         raise InputError(field or kind, name, f"a known id; {hint}see `stargate catalog list {kind}`")
 
     def find(self, name: str) -> tuple[str, Entry]:
-        """Look ``name`` up in every section; returns ``(kind, entry)``."""
+        """Look ``name`` up: ``KIND/ID`` (``finance/default``) in that section, a bare id in every section;
+        returns ``(kind, entry)``. A bare id that several sections use is refused with the ``KIND/ID`` to write.
+
+        Examples
+        --------
+        >>> Catalog.load().find("finance/default")[0]
+        'finance'
+        >>> Catalog.load().find("h100")[1].id
+        'h100-sxm-80g'
+        """
+        if "/" in str(name):
+            kind, _, key = str(name).partition("/")
+            return (k := self.kind(kind)), self.get(k, key.strip(), "id")
+        found = []
         for kind in KINDS:
             try:
-                return kind, self.get(kind, name)
+                found.append((kind, self.get(kind, name)))
             except InputError:
                 continue
+        if len(found) == 1:
+            return found[0]
+        if found:
+            paths = ", ".join(f"{kind}/{e.id}" for kind, e in found)
+            raise InputError("id", name, f"KIND/ID: '{name}' is an id in {len(found)} sections ({paths})")
         everything = [i for kind in KINDS for i in self._by_kind[kind]] + list(self._aliases)
         near = difflib.get_close_matches(str(name).lower(), everything, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(near)}? " if near else ""
         raise InputError("id", name, f"an id in the catalog; {hint}see `stargate catalog list`")
+
+    @staticmethod
+    def kind(name: str) -> str:
+        """The section ``name`` means: a section's name, singular or plural, ``-`` or ``_``.
+
+        Examples
+        --------
+        >>> Catalog.kind("energy-source"), Catalog.kind("wan"), Catalog.kind("floor_plan")
+        ('energy_sources', 'wan', 'floor_plans')
+        """
+        key = str(name).strip().lower().replace("-", "_")
+        for kind in KINDS:
+            if key in (kind, kind.removesuffix("s"), kind + "s"):
+                return kind
+        raise InputError("kind", name, f"one of {', '.join(KINDS)}")
 
     def accelerator(self, name: str) -> Accelerator:
         """Accelerator by id or alias."""

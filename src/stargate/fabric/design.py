@@ -36,8 +36,8 @@ from stargate.fabric.gear import (
     span_m,
 )
 from stargate.fabric.topology import Clos, clos
-from stargate.inputs import INPUT_CONFIG, MAX_GPUS, MAX_SCALE_OUT_BITS_PER_S
-from stargate.units import Bits_per_s
+from stargate.inputs import INPUT_CONFIG, MAX_GPUS, MAX_SCALE_OUT_BITS_PER_S, MIN_SCALE_OUT_BITS_PER_S
+from stargate.units import Bits_per_s, Count
 
 __all__ = ["FabricDesign", "FabricPlan", "FabricRequest", "design_fabric", "plan_fabric"]
 
@@ -55,7 +55,7 @@ class FabricRequest(BaseModel):
 
     model_config = _CONFIG
 
-    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)]
+    gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)]
     """Accelerators on the fabric."""
     fabric: Fabric = Fabric.INFINIBAND
     """Fabric family."""
@@ -73,7 +73,7 @@ class FabricRequest(BaseModel):
     """Switch id; default: the cheapest of the fabric family's switches at equal bandwidth."""
     tiers: Annotated[int, Field(ge=1, le=6)] | None = None
     """Force the number of tiers; default: the fewest the radix allows."""
-    pod_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
+    pod_gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)] | None = None
     """GPUs of a non-blocking pod; the tier above the pods is tapered by ``taper``."""
     taper: Annotated[float, Field(ge=1.0, le=64.0)] = 1.0
     """Down/up ratio of the uplinks above each pod (Meta's 24k clusters: 7); needs ``pod_gpus``."""
@@ -82,7 +82,7 @@ class FabricRequest(BaseModel):
     the accelerator's first year."""
     floor_plan: str = "default"
     """Floor plan id (rack size, rows, cable slack)."""
-    scale_out_bits_per_s: Annotated[Bits_per_s, Field(le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
+    scale_out_bits_per_s: Annotated[Bits_per_s, Field(ge=MIN_SCALE_OUT_BITS_PER_S, le=MAX_SCALE_OUT_BITS_PER_S)] | None = None
     """Scale-out line rate per GPU instead of the accelerator's usual one (bit/s; Microsoft's
     Fairwater gives each GB200 800 Gbit/s where NVIDIA's NVL72 reference has 400)."""
     sharp: bool = False

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from plotly.colors import qualitative
 
+from stargate.format import format_quantity, format_usd
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 
 __all__ = ["plan_charts"]
@@ -44,10 +45,10 @@ def _stacked(plan: dict[str, Any], key: str, title: str, unit: str, scale: float
          "y": [p["design"][key][part] / scale for p in plan["phases"]],
          "hovertemplate": f"%{{x}}<br>{part.replace('_', ' ')}: %{{y:,.3g}} {unit} (%{{percent:.1%}})<extra></extra>"}
         for part in parts]
-    totals = [sum(p["design"][key].values()) / scale for p in plan["phases"]]
+    totals = [format_usd(sum(p["design"][key].values())) for p in plan["phases"]]  # both stacks are in USD
     data.append({"type": "scatter", "mode": "text", "x": names, "y": [100.0] * len(names), "showlegend": False,
-                 "text": [f"{t:,.3g}" for t in totals], "textposition": "top center", "hoverinfo": "skip"})
-    return {"data": data, "layout": _layout(f"{title} (total above each bar, {unit})", barmode="stack",
+                 "text": totals, "textposition": "top center", "hoverinfo": "skip"})
+    return {"data": data, "layout": _layout(f"{title} (total above each bar)", barmode="stack",
                                             barnorm="percent",
                                             yaxis={"title": {"text": "share of the phase's total (%)"},
                                                    "range": [0, 112], "ticksuffix": "%"})}
@@ -155,7 +156,7 @@ def roadmap_chart(plan: dict[str, Any]) -> Fig:
                       "y": [p["gpus"] for p in ph], "text": [p["name"].split(":")[0] for p in ph],
                       "textposition": "top center",
                       "marker": {"size": (10 + 40 * np.sqrt(power / power.max())).tolist()},
-                      "hovertext": [f"{p['accelerator']}, ${p['capex_usd'] / 1e9:.1f}B, {p['facility_power_w'] / 1e6:,.0f} MW"
+                      "hovertext": [f"{p['accelerator']}, {format_usd(p['capex_usd'])}, {format_quantity(p['facility_power_w'], 'W')}"
                                     for p in ph]}],
             "layout": _layout("Roadmap: GPUs per phase (size: facility power)",
                               yaxis={"type": "log", "title": {"text": "GPUs (log)"}}, xaxis={"title": {"text": "year"}})}

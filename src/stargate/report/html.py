@@ -10,10 +10,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from stargate import format as fmt
 from stargate.catalog import Catalog
 from stargate.report.charts import plan_charts
 from stargate.report.terminal import fabric_summary
-from stargate.units import format_quantity, format_usd
 
 __all__ = ["environment", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
 
@@ -44,57 +44,59 @@ def _band(r: dict[str, float] | None, fmt: Any) -> str:
 
 
 def _pct(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "—"
+    return fmt.format_percent(part / whole, 1) if whole else "—"
 
 
 def phase_rows() -> list[tuple[str, Any]]:
     """Rows of the phases table: label and a cell function of a phase dict."""
     return [
         ("accelerator", lambda p: p["accelerator"]),
-        ("GPUs", lambda p: f"{p['gpus']:,}"),
-        ("racks", lambda p: f"{p['design']['racks']:,} × {p['design']['kw_per_rack']:.0f} kW"),
+        ("GPUs", lambda p: fmt.format_count(p["gpus"])),
+        ("racks", lambda p: f"{fmt.format_count(p['design']['racks'])} × "
+                            f"{fmt.format_quantity(1e3 * p['design']['kw_per_rack'], 'W')}"),
         ("cooling", lambda p: p["design"]["cooling"].replace("_", " ")),
-        ("facility power", lambda p: format_quantity(p["facility_power_w"], "W")),
-        ("facility power per GPU", lambda p: f"{p['facility_power_w'] / p['gpus']:,.0f} W"),
+        ("facility power", lambda p: fmt.format_quantity(p["facility_power_w"], "W")),
+        ("facility power per GPU", lambda p: fmt.format_quantity(p["facility_power_w"] / p["gpus"], "W")),
         ("PUE design / annual", lambda p: f"{p['design']['design_pue']:.2f} / {p['design']['annual_pue']:.2f}"),
-        ("capex", lambda p: format_usd(p["capex_usd"])),
+        ("capex", lambda p: fmt.format_usd(p["capex_usd"])),
         ("network share of capex", lambda p: _pct(p["design"]["capex_breakdown_usd"]["network"], p["capex_usd"])),
         ("fabric", lambda p: fabric_summary(p["design"].get("network") or {})),
-        ("power infrastructure", lambda p: format_usd(p["design"]["capex_breakdown_usd"]["power_infrastructure"])
+        ("power infrastructure", lambda p: fmt.format_usd(p["design"]["capex_breakdown_usd"]["power_infrastructure"])
          + " (" + _pct(p["design"]["capex_breakdown_usd"]["power_infrastructure"], p["capex_usd"]) + ")"),
         ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"),
         ("cost of capital per GPU-hour", lambda p: f"${p['design']['tco_breakdown_usd_per_gpu_hour'].get('capital_cost', 0.0):.2f}"
          f" at {100 * p['design'].get('wacc_per_year', 0.0):.0f}%/y"),
-        ("peak (dense 16-bit)", lambda p: format_quantity(p["peak_flops"], "FLOP/s")),
-        ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{100 * v:.0f}% ({p['reference_model']})")
-         + _band(p.get("mfu_range"), lambda v: f"{100 * v:.0f}%")),
+        ("peak (dense 16-bit)", lambda p: fmt.format_quantity(p["peak_flops"], "FLOP/s")),
+        ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{fmt.format_percent(v)} ({p['reference_model']})")
+         + _band(p.get("mfu_range"), fmt.format_percent)),
         ("parallel plan", lambda p: _opt(p["reference_job"], lambda j: " ".join(
             f"{k}{j['parallelism'][k]}" for k in ("tp", "pp", "cp", "ep", "dp")) + f", {j['step_time_s']:.2f} s/step")),
         ("jobs × GPUs", lambda p: f"{p.get('jobs', 1):,} × {p.get('job_gpus', p['gpus']):,}"),
-        ("goodput", lambda p: f"{100 * p['goodput']:.0f}%" + _opt(p.get("reliability"), lambda r: f" ({r['strategy']})")),
+        ("goodput", lambda p: fmt.format_percent(p["goodput"]) + _opt(p.get("reliability"), lambda r: f" ({r['strategy']})")),
         ("restart / warm spares", lambda p: _opt(p.get("reliability"), lambda r: (
-            f"{r['restart_s']:,.0f} s / {100 * r['spare_fraction']:.1f}% of GPUs"))),
-        ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{v / 1e12:.2f}T params")
-         + _band(p.get("largest_model_params_range"), lambda v: f"{v / 1e12:.2f}T")),
-        ("GPT-4-class days", lambda p: _opt(p["gpt4_class_days"], lambda v: f"{v:,.1f}")
-         + _band(p.get("gpt4_class_days_range"), lambda v: f"{v:,.1f}")),
-        ("energy per year", lambda p: f"{p['energy_mwh_per_year'] / 1e6:.2f} TWh"),
-        ("carbon per year", lambda p: f"{p['carbon_t_per_year'] / 1e6:.2f} Mt CO2e"),
+            f"{fmt.format_quantity(r['restart_s'], 's')} / {fmt.format_percent(r['spare_fraction'], 1)} of GPUs"))),
+        ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{fmt.format_scaled_count(v)} params")
+         + _band(p.get("largest_model_params_range"), fmt.format_scaled_count)),
+        ("GPT-4-class (2e25 FLOP)", lambda p: _opt(p["gpt4_class_days"], fmt.format_days)
+         + _band(p.get("gpt4_class_days_range"), fmt.format_days)),
+        ("energy per year", lambda p: fmt.format_energy_mwh(p["energy_mwh_per_year"])),
+        ("carbon per year", lambda p: fmt.format_carbon_t(p["carbon_t_per_year"])),
     ]
 
 
 def summary_cards(plan: dict[str, Any]) -> list[tuple[str, str]]:
     """Headline figures of a plan."""
     t = plan["totals"]
-    cards = [("phases", str(len(plan["phases"]))), ("GPUs", f"{int(t['gpus']):,}"), ("capex", format_usd(t["capex_usd"])),
-             ("facility power", format_quantity(t["facility_power_w"], "W")),
-             ("peak (16-bit)", format_quantity(t["peak_flops"], "FLOP/s")),
-             ("opex per year", format_usd(t["opex_usd_per_year"]))]
+    cards = [("phases", str(len(plan["phases"]))), ("GPUs", fmt.format_count(t["gpus"])),
+             ("capex", fmt.format_usd(t["capex_usd"])),
+             ("facility power", fmt.format_quantity(t["facility_power_w"], "W")),
+             ("peak (16-bit)", fmt.format_quantity(t["peak_flops"], "FLOP/s")),
+             ("opex per year", fmt.format_usd(t["opex_usd_per_year"]))]
     if "reported_capex_usd" in t:
-        cards.append(("reported capex", format_usd(t["reported_capex_usd"])))
+        cards.append(("reported capex", fmt.format_usd(t["reported_capex_usd"])))
     largest = [p["largest_model_params"] for p in plan["phases"] if p["largest_model_params"]]
     if largest:
-        cards.append(("largest trainable model", f"{max(largest) / 1e12:.2f}T params"))
+        cards.append(("largest trainable model", f"{fmt.format_scaled_count(max(largest))} params"))
     return cards
 
 

@@ -10,7 +10,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from stargate.errors import clip
-from stargate.units import format_quantity, format_usd
+from stargate.format import (
+    format_carbon_t,
+    format_count,
+    format_days,
+    format_energy_mwh,
+    format_percent,
+    format_quantity,
+    format_scaled_count,
+    format_usd,
+)
 
 __all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"]
 
@@ -58,19 +67,42 @@ def _breakdown(title: str, parts: dict[str, float], fmt: Any, total: float) -> T
     return t
 
 
+MIN_CELL_WIDTH = 14
+"""Narrowest a value column of a labelled table may get before its columns are split over more tables."""
+
+
+def print_labelled(c: Console, headers: list[str], rows: dict[str, list[str]], min_cell: int = MIN_CELL_WIDTH) -> None:
+    """Print rows of ``label: one cell per column`` so that every label stays whole in any width.
+
+    The label column never wraps; the value columns wrap instead, and where the console is too narrow
+    for every column at ``min_cell`` characters, the columns go over several tables of the same rows
+    (at 80 columns, a five-phase plan prints as two tables).
+    """
+    label_width = max(map(len, rows), default=0)
+    per_table = max(1, (c.width - label_width - 4) // (min_cell + 3))
+    for first in range(0, len(headers), per_table):
+        cols = range(first, min(first + per_table, len(headers)))
+        t = Table(show_header=True)
+        t.add_column("", style="dim", no_wrap=True, min_width=label_width)
+        for i in cols:
+            t.add_column(headers[i], justify="right", overflow="fold", min_width=min(min_cell, c.width // 4))
+        for label, cells in rows.items():
+            t.add_row(label, *(cells[i] for i in cols))
+        c.print(t)
+
+
 def render_design(d: Any) -> None:
     """Print a cluster design: counts, density, cooling, power, capex, opex, TCO."""
     d = _safe(d)
     c = _console()
     c.print(f"[bold]{d.gpus:,} × {d.accelerator}[/] in {d.systems:,} {d.system} systems, "
-            f"{d.racks:,} racks ({d.systems_per_rack} per rack, {d.kw_per_rack:.1f} kW per rack)")
+            f"{d.racks:,} racks ({d.systems_per_rack} per rack, {format_quantity(1e3 * d.kw_per_rack, 'W')} per rack)")
     c.print(f"cooling: {d.cooling_reason}")
     peak_it = d.peak_it_power_w
     drawn = "" if peak_it >= d.it_power_w * (1 - 1e-9) else f" (drawn at the measured training peak: {format_quantity(peak_it, 'W')})"
     c.print(f"power: IT {format_quantity(d.it_power_w, 'W')}{drawn} × design PUE {d.pue:.2f} = facility "
             f"{format_quantity(d.facility_power_w, 'W')}; energy at annual PUE {d.annual_pue:.2f} "
-            f"{d.energy_mwh_per_year / 1e6:.2f} TWh/yr "
-            f"from {d.energy_source}, {d.carbon_t_per_year / 1e6:.2f} Mt CO2e/yr")
+            f"{format_energy_mwh(d.energy_mwh_per_year)}/yr from {d.energy_source}, {format_carbon_t(d.carbon_t_per_year)}/yr")
     peak = d.peak_flops_per_s.get("bf16", d.peak_flops_per_s.get("fp16", 0.0))
     c.print(f"peak (dense 16-bit): {format_quantity(peak, 'FLOP/s')}")
     c.print(_breakdown("IT power", d.it_power_breakdown_w, lambda v: format_quantity(v, "W"), d.it_power_w))
@@ -102,17 +134,13 @@ def render_plan(plan: Any) -> None:
     plan = _safe(plan)
     c = _console()
     c.print(f"[bold]Scenario {plan.scenario}[/]: {plan.description}")
-    t = Table(show_header=True)
-    t.add_column("", style="dim")
-    for p in plan.phases:
-        t.add_column(f"{p.name} ({p.year})", justify="right")
     rows = {
         "accelerator": lambda p: p.accelerator,
         "GPUs": lambda p: f"{p.gpus:,}",
-        "racks": lambda p: f"{p.design.racks:,} × {p.design.kw_per_rack:.0f} kW",
+        "racks": lambda p: f"{p.design.racks:,} × {format_quantity(1e3 * p.design.kw_per_rack, 'W')}",
         "cooling": lambda p: p.design.cooling,
         "facility power": lambda p: format_quantity(p.facility_power_w, "W"),
-        "  per GPU": lambda p: f"{p.facility_power_w / p.gpus:,.0f} W",
+        "  per GPU": lambda p: format_quantity(p.facility_power_w / p.gpus, "W"),
         "  PUE design / annual": lambda p: f"{p.design.design_pue:.2f} / {p.design.annual_pue:.2f}",
         "capex": lambda p: format_usd(p.capex_usd),
         "  accelerators": lambda p: _share(p.design.capex_breakdown_usd["accelerators"], p.capex_usd),
@@ -124,28 +152,29 @@ def render_plan(plan: Any) -> None:
         "  cost of capital": lambda p: (f"${p.design.tco_breakdown_usd_per_gpu_hour.get('capital_cost', 0.0):.2f} "
                                         f"at {100 * p.design.wacc_per_year:.0f}%/y"),
         "peak (dense 16-bit)": lambda p: format_quantity(p.peak_flops, "FLOP/s"),
-        "MFU (reference model)": lambda p: _opt(p.mfu, lambda v: f"{100 * v:.0f}% ({p.reference_model})"),
-        "  MFU P10–P90": lambda p: _opt(p.mfu_range, lambda r: f"{100 * r['p10']:.0f}–{100 * r['p90']:.0f}%"),
+        "MFU (reference model)": lambda p: _opt(p.mfu, lambda v: f"{format_percent(v)} ({p.reference_model})"),
+        "  MFU P10–P90": lambda p: _opt(p.mfu_range, lambda r: f"{100 * r['p10']:.0f}–{format_percent(r['p90'])}"),
         "jobs × GPUs": lambda p: f"{p.jobs:,} × {p.job_gpus:,}",
         "interruptions per day": lambda p: f"{p.reliability['interruptions_per_day']:,.1f} per job",
-        "goodput": lambda p: f"{100 * p.goodput:.0f}% {p.reliability['strategy']}",
+        "goodput": lambda p: f"{format_percent(p.goodput)} {p.reliability['strategy']}",
         "  restart / spares": lambda p: (f"{p.reliability['restart_s']:,.0f} s / "
                                          f"{100 * p.reliability['spare_fraction']:.1f}%"),
-        "largest model": lambda p: _opt(p.largest_model_params, lambda v: f"{v / 1e12:.2f}T params in {p.training_days:g} d"),
-        "  size P10–P90": lambda p: _opt(p.largest_model_params_range, lambda r: f"{r['p10'] / 1e12:.2f}–{r['p90'] / 1e12:.2f}T"),
-        "  on tokens": lambda p: _opt(p.largest_model_tokens, lambda v: f"{v / 1e12:.0f}T"),
+        "largest model": lambda p: _opt(p.largest_model_params, lambda v: f"{format_scaled_count(v)} params in "
+                                        f"{format_days(p.training_days, 0)}"),
+        "  size P10–P90": lambda p: _opt(p.largest_model_params_range, lambda r: f"{format_scaled_count(r['p10'])}–"
+                                         f"{format_scaled_count(r['p90'])}"),
+        "  on tokens": lambda p: _opt(p.largest_model_tokens, format_scaled_count),
         "  synthetic share": lambda p: _opt(p.data, lambda v: f"{100 * v['synthetic_tokens'] / v['tokens_needed']:.0f}% of tokens"),
-        "GPT-4-class (2e25 FLOP)": lambda p: _opt(p.gpt4_class_days, lambda v: f"{v:,.1f} days"),
-        "  days P10–P90": lambda p: _opt(p.gpt4_class_days_range, lambda r: f"{r['p10']:,.1f}–{r['p90']:,.1f} days"),
-        "energy per year": lambda p: f"{p.energy_mwh_per_year / 1e6:.2f} TWh, {format_usd(p.energy_cost_usd_per_year)}",
-        "carbon per year": lambda p: f"{p.carbon_t_per_year / 1e6:.2f} Mt CO2e",
+        "GPT-4-class (2e25 FLOP)": lambda p: _opt(p.gpt4_class_days, format_days),
+        "  days P10–P90": lambda p: _opt(p.gpt4_class_days_range, lambda r: f"{r['p10']:,.1f}–{format_days(r['p90'])}"),
+        "energy per year": lambda p: f"{format_energy_mwh(p.energy_mwh_per_year)}, {format_usd(p.energy_cost_usd_per_year)}",
+        "carbon per year": lambda p: format_carbon_t(p.carbon_t_per_year),
         "reported": lambda p: _reported(p.reported),
     }
-    for label, cell in rows.items():
-        t.add_row(label, *(cell(p) for p in plan.phases))
-    c.print(t)
+    print_labelled(c, [f"{p.name} ({p.year})" for p in plan.phases],
+                   {label: [cell(p) for p in plan.phases] for label, cell in rows.items()})
     tot = plan.totals
-    line = (f"totals: {int(tot['gpus']):,} GPUs, capex {format_usd(tot['capex_usd'])}, facility power "
+    line = (f"totals: {format_count(tot['gpus'])} GPUs, capex {format_usd(tot['capex_usd'])}, facility power "
             f"{format_quantity(tot['facility_power_w'], 'W')}, opex {format_usd(tot['opex_usd_per_year'])}/yr")
     if "reported_capex_usd" in tot:
         line += f"; reported {format_usd(tot['reported_capex_usd'])} ({tot['reported_capex_source']})"
@@ -165,14 +194,14 @@ def _reported(r: dict[str, Any] | None) -> str:
     if r.get("capex_usd"):
         parts.append(format_usd(r["capex_usd"]))
     if r.get("gpus"):
-        parts.append(f"{r['gpus']:,.0f} GPUs")
+        parts.append(f"{format_count(r['gpus'])} GPUs")
     if r.get("power_w"):
         parts.append(format_quantity(r["power_w"], "W"))
     return ", ".join(parts) or "—"
 
 
 def _share(part: float, total: float) -> str:
-    return f"{format_usd(part)} ({100 * part / total:.0f}%)"
+    return f"{format_usd(part)} ({format_percent(part / total)})"
 
 
 def render_catalog_list(listing: dict[str, list[dict[str, Any]]]) -> None:
@@ -196,11 +225,12 @@ def render_catalog_list(listing: dict[str, list[dict[str, Any]]]) -> None:
 def render_entry(entry: dict[str, Any]) -> None:
     """Print every field of one catalog entry."""
     entry = _safe(entry)
-    t = Table(title=f"{entry['kind']}: {entry['id']}", title_justify="left", show_header=False)
-    t.add_column(style="bold")
+    section = entry.get("section", entry["kind"])
+    t = Table(title=f"{section}: {entry['id']}", title_justify="left", show_header=False)
+    t.add_column(style="bold", no_wrap=True)
     t.add_column(overflow="fold")
     for key, value in entry.items():
-        if key in ("kind", "id"):
+        if key in ("section", "id") or (key == "kind" and value == section):
             continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
@@ -220,29 +250,24 @@ def render_fabric(report: dict[str, Any]) -> None:
     d0 = designs[0]
     c.print(f"[bold]{d0['gpus']:,} × {d0['accelerator']}[/], {d0['topology']}, "
             f"{d0['planes']} plane(s) at {d0['link_bits_per_s'] / 1e9:g} Gbit/s")
-    t = Table(show_header=True)
-    t.add_column("", style="dim")
-    for d in designs:
-        t.add_column(f"{d['fabric']} ({d['switch']}, {d['switch_radix']} ports)", justify="right")
     rows = {
         "tiers": lambda d: str(d["tiers"]),
         "switches by tier": lambda d: " + ".join(f"{s:,}" for s in d["switches_by_tier"]) + f" = {d['switches']:,}",
         "links by tier": lambda d: " / ".join(f"{x:,}" for x in d["links_by_tier"]),
         "media by tier": lambda d: " / ".join(d["media_by_tier"]),
-        "link length by tier": lambda d: " / ".join(f"{x:.0f} m" for x in d["link_length_m_by_tier"]),
+        "link length by tier": lambda d: " / ".join(format_quantity(x, "m") for x in d["link_length_m_by_tier"]),
         "NICs": lambda d: f"{d['nics']:,} × {d['nic']}",
         "transceivers": lambda d: f"{d['transceivers']:,}",
         "cables and fibres": lambda d: f"{d['cables']:,}",
         "capex": lambda d: f"{format_usd(d['fabric_capex_usd'])} ({format_usd(d['capex_usd_per_gpu'])}/GPU)",
-        "power": lambda d: f"{format_quantity(d['fabric_power_w'], 'W')} ({d['power_w_per_gpu']:.0f} W/GPU)",
+        "power": lambda d: f"{format_quantity(d['fabric_power_w'], 'W')} ({format_quantity(d['power_w_per_gpu'], 'W')}/GPU)",
         "bisection": lambda d: format_quantity(d["bisection_bw_bytes_per_s"], "B/s"),
-        "worst-case latency": lambda d: f"{d['worst_case_latency_s'] * 1e6:.2f} µs ({d['worst_case_switch_hops']} switches)",
+        "worst-case latency": lambda d: f"{format_quantity(d['worst_case_latency_s'], 's')} ({d['worst_case_switch_hops']} switches)",
     }
     for key in designs[0]["collectives_s"]:
-        rows[key.replace("_", " ")] = lambda d, k=key: f"{d['collectives_s'][k] * 1e3:.2f} ms"
-    for label, cell in rows.items():
-        t.add_row(label, *(cell(d) for d in designs))
-    c.print(t)
+        rows[key.replace("_", " ")] = lambda d, k=key: format_quantity(d["collectives_s"][k], "s")
+    print_labelled(c, [f"{d['fabric']} ({d['switch']}, {d['switch_radix']} ports)" for d in designs],
+                   {label: [cell(d) for d in designs] for label, cell in rows.items()})
     su = d0["scale_up"]
     c.print(f"scale-up: {su['tech']}, {int(su['domain_gpus'])} GPUs per domain, "
             f"{format_quantity(su['bw_bytes_per_s_per_direction'], 'B/s')} per GPU per direction")
@@ -252,8 +277,8 @@ def render_fabric(report: dict[str, Any]) -> None:
             link = ms["link"]
             c.print(f"{d['fabric']}: {ms['sites']} sites of {ms['gpus_per_site']:,} GPUs "
                     f"({ms['data_parallel']:,} replicas of {ms['model_parallel']} GPUs), "
-                    f"{link['distance_m'] / 1e3:.0f} km apart over {link['wavelengths']} × {link['optic']} "
-                    f"({format_quantity(link['capacity_bits_per_s'], 'bit/s')}, {link['latency_s'] * 1e3:.2f} ms): "
+                    f"{format_quantity(link['distance_m'], 'm')} apart over {link['wavelengths']} × {link['optic']} "
+                    f"({format_quantity(link['capacity_bits_per_s'], 'bit/s')}, {format_quantity(link['latency_s'], 's')}): "
                     f"gradient all-reduce of {format_quantity(ms['gradient_bytes'], 'B')} takes {ms['all_reduce_across_sites_s']:.2f} s "
                     f"vs {ms['all_reduce_one_site_s']:.2f} s in one site (+{ms['added_step_time_s']:.2f} s per step); "
                     f"links {format_usd(ms['links_capex_usd'])}")
@@ -267,7 +292,8 @@ def render_train(out: dict[str, Any]) -> None:
     c = _console()
     idle = out.get("idle_gpus", 0)
     used = f"{out['gpus_used']:,} of {out['gpus']:,} ({idle:,} idle)" if idle else f"{out['gpus']:,}"
-    c.print(f"[bold]{out['model']}[/] ({out['params_total'] / 1e9:.1f}B parameters, {out['params_active'] / 1e9:.1f}B active) "
+    c.print(f"[bold]{out['model']}[/] ({format_scaled_count(out['params_total'])} parameters, "
+            f"{format_scaled_count(out['params_active'])} active) "
             f"on {used} × {out['accelerator']}, {out['seq_len']:,}-token sequences, batch {out['global_batch']:,}, "
             f"{out['precision']}" + (f", {out['framework']}" if out.get("framework") else ""))
     s = out["search"]
@@ -293,7 +319,8 @@ def render_train(out: dict[str, Any]) -> None:
         c.print(_train_alternatives(out))
     t = out["time_to_train"]
     days = f" ({t['days_range']['p10']:.1f}–{t['days_range']['p90']:.1f})" if t.get("days_range") else ""
-    c.print(f"{t['tokens']:.3g} tokens ({t['tokens_basis']}): {t['days']:.1f} days{days}, {t['gpu_hours']:,.0f} GPU-hours, "
+    c.print(f"{format_scaled_count(t['tokens'])} tokens ({t['tokens_basis']}): {format_days(t['days'])}{days}, "
+            f"{format_count(t['gpu_hours'])} GPU-hours, "
             f"{format_usd(t['cost_usd'])} at ${t['tco_usd_per_gpu_hour']:.2f} per GPU-hour (TCO)")
     c.print(f"[dim]MFU: {out['definitions']['mfu']}[/]")
     c.print(f"[dim]calibration: {out['calibration']}[/]")
@@ -334,51 +361,101 @@ def _train_ranges(out: dict[str, Any]) -> str:
             f"[dim](P10–P90 of cross-validated residuals{cls})[/]")
 
 
-def render_validation(report: dict[str, Any]) -> None:
-    """Print per-row predictions, then error by source and accelerator, then the overall figures; with
-    cross-validation (``cross_validated``), its figures beside the in-sample ones."""
+def render_validation(report: dict[str, Any], rows: bool = False) -> None:
+    """Print the summary first (row counts, overall error, error by source and by accelerator), then one
+    line per row; with ``rows``, the full per-row table (defaults taken, why a row was skipped).
+    With cross-validation (``cross_validated``), its figures beside the in-sample ones."""
     report = _safe(report)
     c = _console()
     cv = report.get("cross_validated")
-    t = Table(title="Rows", title_justify="left")
-    for col in ("run", "source", "accelerator", "measured tok/s/GPU", "predicted", "error", *(("CV error",) if cv else ()),
-                "defaults taken / skipped"):
-        t.add_column(col, overflow="fold")
-    for r in report["rows"]:
-        measured = f"{r['measured_tokens_per_s_per_gpu']:,.0f}" if r["measured_tokens_per_s_per_gpu"] is not None else ""
-        pred = f"{r['predicted_tokens_per_s_per_gpu']:,.0f}" if r["predicted_tokens_per_s_per_gpu"] is not None else ""
-        err = f"{100 * r['error']:+.1f}%" if r["error"] is not None else ""
-        cv_err = (f"{100 * r['cv_error']:+.1f}%" if r.get("cv_error") is not None else "",) if cv else ()
-        t.add_row(r["run_id"], r["source_id"], r["accelerator"], measured, pred, err, *cv_err,
-                  r["skipped"] or "; ".join(r["defaults"]))
-    c.print(t)
     s = report["summary"]
-    for key in ("by_source", "by_accelerator"):
-        c.print(_error_table(key, s.get(key, {}), cv.get(key, {}) if cv else None, report.get("cv_by", "")))
     c.print(f"predicted {s['predicted']} rows, skipped {s['skipped']}; with a measurement {s['with_measurement']}")
     for label, summary in (("in-sample", s), *(((f"leave-one-{report.get('cv_by')}-out", cv),) if cv else ())):
         o = summary.get("overall")
         if o:
-            c.print(f"[bold]tokens/s per GPU, {label}: median |error| {100 * o['median_abs_error']:.1f}%, "
-                    f"p90 {100 * o['p90_abs_error']:.1f}%, max {100 * o['max_abs_error']:.1f}%, "
+            c.print(f"[bold]tokens/s per GPU, {label}: median |error| {format_percent(o['median_abs_error'], 1)}, "
+                    f"p90 {format_percent(o['p90_abs_error'], 1)}, max {format_percent(o['max_abs_error'], 1)}, "
                     f"mean {100 * o['mean_error']:+.1f}%[/]")
+    for key in ("by_source", "by_accelerator"):
+        _print_error_table(c, key, s.get(key, {}), cv.get(key, {}) if cv else None, report.get("cv_by", ""))
+    c.print(_validation_rows(report["rows"], bool(cv), rows, c.width))
+    if not rows:
+        c.print("[dim]defaults taken and reasons for skipped rows: --rows (or --json)[/]")
 
 
-def render_clusters(report: dict[str, Any]) -> None:
-    """Print every reference cluster row: ours against the published figure and its band, and the source."""
+def _validation_rows(rows: list[dict[str, Any]], cv: bool, full: bool, width: int) -> Table:
+    """Per-row predictions: one line each, or (``full``) with the defaults taken and the reasons for skips."""
+    cols = ["run", "source", "accelerator", "measured", "predicted", "error", *(("CV error",) if cv else ())]
+    cells_by_row = []
+    for r in rows:
+        measured = r["measured_tokens_per_s_per_gpu"]
+        pred = r["predicted_tokens_per_s_per_gpu"]
+        cells = [r["run_id"], r["source_id"], r["accelerator"], "" if measured is None else format_count(measured),
+                 "skipped" if pred is None else format_count(pred), "" if r["error"] is None else f"{100 * r['error']:+.1f}%"]
+        if cv:
+            cells.append(f"{100 * r['cv_error']:+.1f}%" if r.get("cv_error") is not None else "")
+        if full:
+            cells.append(r["skipped"] or "; ".join(r["defaults"]))
+        cells_by_row.append(cells)
+    title = "Rows: tokens/s per GPU"
+    if not full:
+        return one_line_table(title, cols, cells_by_row, flexible=1, width=width, left=3)
+    t = Table(title=title, title_justify="left")
+    for i, col in enumerate([*cols, "defaults taken / skipped"]):
+        t.add_column(col, justify="left" if i < 3 or col.startswith("defaults") else "right", overflow="fold")
+    for cells in cells_by_row:
+        t.add_row(*cells)
+    return t
+
+
+def one_line_table(title: str, headers: list[str], rows: list[list[str]], flexible: int, width: int, left: int) -> Table:
+    """A borderless table of one line per row that fits ``width``: every column as wide as its widest cell but
+    column ``flexible``, which takes the rest and ends long cells with an ellipsis; the first ``left``
+    columns are left-aligned, the rest right-aligned (figures)."""
+    from rich.text import Text
+
+    widths = [max([len(h)] + [Text.from_markup(r[i]).cell_len for r in rows]) for i, h in enumerate(headers)]
+    widths[flexible] = max(8, min(widths[flexible], width - sum(widths) + widths[flexible] - 2 * (len(headers) - 1)))
+    t = Table(title=title, title_justify="left", box=None, pad_edge=False, show_edge=False)
+    for i, h in enumerate(headers):
+        t.add_column(h, justify="left" if i < left else "right", no_wrap=True, overflow="ellipsis", width=widths[i])
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
+def render_clusters(report: dict[str, Any], rows: bool = False) -> None:
+    """Print how many reference checks land inside their published band, then one line per check (ours,
+    published, inside or not); with ``rows``, the full table with each band and its source."""
     report = _safe(report)
     c = _console()
-    t = Table(title="Reference clusters: ours vs published", title_justify="left")
-    for col in ("row", "what", "metric", "variant", "ours", "published", "band", "", "source (full in --json)"):
-        t.add_column(col, overflow="fold", justify="right" if col in ("ours", "published", "band") else "left")
-    for r in report["rows"]:
-        unit = r["unit"]
-        band = f"{_figure(r['low'], unit)}–{_figure(r['high'], unit)}"
-        t.add_row(r["ref_id"], r["what"], r["metric"], r["variant"], _figure(r["ours"], unit), _figure(r["published"], unit),
-                  band, "[green]inside[/]" if r["inside"] else "[red]outside[/]", f"{clip(r['source'].split(';')[0], 48)} ({r['date']})")
-    c.print(t)
     s = report["summary"]
     c.print(f"[bold]{s['inside']} of {s['rows']} checks inside their published band[/]")
+    title = "Reference clusters: ours vs published"
+    cols = ["row", "what", *(["metric"] if rows else []), "variant", "ours", "published", *(["band"] if rows else []), "",
+            *(["source (full in --json)"] if rows else [])]
+    lines = []
+    for r in report["rows"]:
+        unit = r["unit"]
+        cells = [r["ref_id"], r["what"], *([r["metric"]] if rows else []), r["variant"], _figure(r["ours"], unit),
+                 _figure(r["published"], unit)]
+        if rows:
+            cells.append(f"{_figure(r['low'], unit)}–{_figure(r['high'], unit)}")
+        cells.append("[green]inside[/]" if r["inside"] else "[red]outside[/]")
+        if rows:
+            cells.append(f"{clip(r['source'].split(';')[0], 48)} ({r['date']})")
+        lines.append(cells)
+    if rows:
+        t = Table(title=title, title_justify="left")
+        for col in cols:
+            t.add_column(col, overflow="fold", justify="right" if col in ("ours", "published", "band") else "left")
+        for cells in lines:
+            t.add_row(*cells)
+    else:
+        t = one_line_table(title, cols, lines, flexible=1, width=c.width, left=3)
+    c.print(t)
+    if not rows:
+        c.print("[dim]bands and sources: --rows (or --json)[/]")
 
 
 def _figure(value: float, unit: str) -> str:
@@ -386,9 +463,9 @@ def _figure(value: float, unit: str) -> str:
     if unit in ("W", "USD"):
         return format_usd(value) if unit == "USD" else format_quantity(value, "W")
     if unit == "fraction":
-        return f"{100 * value:.1f}%"
+        return format_percent(value, 1)
     if unit == "count":
-        return f"{value:,.0f}"
+        return format_count(value)
     if unit == "ratio":
         return f"{value:.2f}"
     if unit.startswith("USD/"):
@@ -396,24 +473,23 @@ def _figure(value: float, unit: str) -> str:
     return f"{value:,.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
 
 
-def _error_table(key: str, stats: dict[str, Any], cv: dict[str, Any] | None, cv_by: str) -> Table:
+def _print_error_table(c: Console, key: str, stats: dict[str, Any], cv: dict[str, Any] | None, cv_by: str) -> None:
     """Error statistics by source or accelerator; cross-validated columns beside them when given."""
     title = key.replace("_", " ") + (f" (in-sample | leave-one-{cv_by}-out)" if cv is not None else "")
-    tab = Table(title=title, title_justify="left")
-    cols = ["", "rows", "median |err|", "p90 |err|", "max |err|", "mean err"]
+    cols = ["rows", "median |err|", "p90 |err|", "max |err|", "mean err"]
     if cv is not None:
         cols += ["CV median |err|", "CV p90 |err|", "CV mean err"]
-    for col in cols:
-        tab.add_column(col, justify="right" if col else "left")
+    rows = {}
     for name, st in stats.items():
-        cells = [name, str(st["rows"]), f"{100 * st['median_abs_error']:.1f}%", f"{100 * st['p90_abs_error']:.1f}%",
-                 f"{100 * st['max_abs_error']:.1f}%", f"{100 * st['mean_error']:+.1f}%"]
+        cells = [str(st["rows"]), format_percent(st["median_abs_error"], 1), format_percent(st["p90_abs_error"], 1),
+                 format_percent(st["max_abs_error"], 1), f"{100 * st['mean_error']:+.1f}%"]
         if cv is not None:
             h = cv.get(name)
-            cells += ([f"{100 * h['median_abs_error']:.1f}%", f"{100 * h['p90_abs_error']:.1f}%",
+            cells += ([format_percent(h["median_abs_error"], 1), format_percent(h["p90_abs_error"], 1),
                        f"{100 * h['mean_error']:+.1f}%"] if h else ["", "", ""])
-        tab.add_row(*cells)
-    return tab
+        rows[name] = cells
+    c.print(title)
+    print_labelled(c, cols, rows, min_cell=7)
 
 
 def render_rows(rows: list[dict[str, Any]]) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stargate.errors import InputError
+from stargate.units import parse_count
 
 __all__ = ["AXES", "SweepSpec", "design_ids", "points"]
 
@@ -51,6 +52,8 @@ AXES: dict[str, Any] = {
 SIZING = ("gpus", "budget_usd", "power_w")
 NUMERIC = {"gpus", "budget_usd", "power_w", "seq_len", "global_batch", "training_days", "training_tokens", "sites",
            "site_distance_m"}
+COUNTS = {"gpus", "seq_len", "global_batch", "training_tokens", "sites"}
+"""Fields whose values may be written as counts with a scale letter (``100k``, ``8k``, ``15T``)."""
 MAX_POINTS = 10**10
 """Largest sweep, even with ``--yes``."""
 MAX_CHUNKS = 10**7
@@ -106,7 +109,7 @@ class SweepSpec(BaseModel):
                 raise ValueError(f"unknown axis '{key}'; known: {', '.join(AXES)}")
             if isinstance(values, list) and not values:
                 raise ValueError(f"axis '{key}' is empty")
-        return axes
+        return {k: [_count(k, v) for v in vs] if isinstance(vs, list) else vs for k, vs in axes.items()}
 
     @field_validator("fixed")
     @classmethod
@@ -114,7 +117,7 @@ class SweepSpec(BaseModel):
         for key in fixed:
             if key not in AXES:
                 raise ValueError(f"unknown fixed field '{key}'; known: {', '.join(AXES)}")
-        return fixed
+        return {k: _count(k, v) for k, v in fixed.items()}
 
     def values(self) -> dict[str, list[Any]]:
         """Each axis's values, in order."""
@@ -178,6 +181,18 @@ def points(spec: SweepSpec, start: int, stop: int) -> dict[str, np.ndarray]:
         if value is not None:
             out[key] = np.full(n, value, dtype=object if not _numeric(key) else float)
     return {k: out[k] for k in AXES if k in out}
+
+
+def _count(key: str, value: Any) -> Any:
+    """A count field's text (``"100k"``, ``"15T"``) as its number, read as the CLI reads it; any other
+    value as given, for :func:`~stargate.sweep.values.check_values` to check and name."""
+    if key not in COUNTS or not isinstance(value, str):
+        return value
+    try:
+        count = parse_count(value, key, binary_k=key == "seq_len")
+    except InputError:
+        return value
+    return float(count) if key == "training_tokens" else count
 
 
 def _numeric(key: str) -> bool:

@@ -15,6 +15,7 @@ from stargate.fabric.design import FabricPlan, FabricRequest, plan_fabric
 from stargate.inputs import INPUT_CONFIG, MAX_BATCH, MAX_GPUS, MAX_SEQ_LEN
 from stargate.kernels import KernelSource, kernel_source
 from stargate.training.model import ModelSpec
+from stargate.units import Count, SeqLen
 
 __all__ = ["PRECISIONS", "TrainingContext", "Workload", "resolve_context"]
 
@@ -30,11 +31,11 @@ class Workload(BaseModel):
 
     accelerator: str
     """Accelerator id or alias."""
-    gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)]
+    gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)]
     """Accelerators the job uses."""
-    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)]
+    seq_len: Annotated[SeqLen, Field(gt=0, le=MAX_SEQ_LEN)]
     """Training sequence length (tokens)."""
-    global_batch: Annotated[int, Field(gt=0, le=MAX_BATCH)]
+    global_batch: Annotated[Count, Field(gt=0, le=MAX_BATCH)]
     """Sequences per optimizer step."""
     precision: str = Field("bf16", pattern=r"^(bf16|fp16|fp8|mxfp8|nvfp4)$")
     """Number format of the matrix multiplications."""

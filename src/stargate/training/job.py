@@ -22,6 +22,7 @@ from stargate.training.interval import Band, band_for, mfu_ceiling
 from stargate.training.presets import load_model
 from stargate.training.rules import framework_rules, pipeline_split
 from stargate.training.search import UsableCounts, nothing_allowed, search, usable_counts
+from stargate.units import TokenCount
 
 __all__ = ["MFU_DEFINITION", "TrainRequest", "train"]
 
@@ -52,7 +53,7 @@ class TrainRequest(BaseModel):
     mbs: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
     recompute: str | None = Field(None, pattern=r"^(none|selective|full)$")
     sharding: str | None = Field(None, pattern=r"^(none|zero1|zero2|zero3)$")
-    tokens: Annotated[float, Field(gt=0, le=MAX_TOKENS)] | None = None
+    tokens: Annotated[TokenCount, Field(gt=0, le=MAX_TOKENS)] | None = None
     """Token budget to train; default: 20 per active parameter (Chinchilla)."""
     top_k: Annotated[int, Field(ge=1, le=20)] = 3
     """How many of the fastest plans to report."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from stargate.enums import Cooling, Fabric, Topology
+from stargate.errors import InputError
 from stargate.inputs import MAX_BATCH, MAX_PARALLEL, MAX_USD
+from stargate.units import parse_count
 
 __all__ = ["BODY_CONFIG", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody", "PriceFields",
            "TrainBody", "TrainFields"]
@@ -35,8 +37,32 @@ Quantity = Annotated[str, Field(min_length=1, max_length=64)]
 Preset = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 """A model preset name (config files are never read from requests)."""
 Degree = Annotated[int, Field(gt=0, le=MAX_PARALLEL)]
-Gpus = Annotated[int, Field(gt=0, le=MAX_GPUS)]
 Count = Annotated[str, Field(min_length=1, max_length=32)]
+"""A count as text, read by :func:`stargate.units.parse_count` (``"100k"``, ``"49,152"``, ``"1e5"``)."""
+
+
+def _count_at_most(limit: int, binary_k: bool = False) -> AfterValidator:
+    """A count given as text read like the CLI's, and held to the same bound as a number."""
+
+    def read(value: int | str, info: ValidationInfo) -> int:
+        if isinstance(value, int):
+            return value
+        count = parse_count(value, info.field_name or "value", binary_k)
+        if not 0 < count <= limit:
+            raise InputError(info.field_name or "value", value, f"a whole number from 1 to {limit:,}")
+        return count
+
+    return AfterValidator(read)
+
+
+Gpus = Annotated[Annotated[int, Field(gt=0, le=MAX_GPUS)] | Count, _count_at_most(MAX_GPUS)]
+"""Accelerators: a number, or text such as ``"100k"``."""
+MAX_BODY_BATCH = min(MAX_BATCH, 10_000_000)
+"""Largest global batch a request may ask for (sequences)."""
+SeqLen = Annotated[Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] | Count, _count_at_most(MAX_SEQ_LEN, True)]
+"""Sequence length (tokens): a number, or text such as ``"8k"`` (8,192: k is 1,024 for sequence lengths)."""
+Batch = Annotated[Annotated[int, Field(gt=0, le=MAX_BODY_BATCH)] | Count, _count_at_most(MAX_BODY_BATCH)]
+"""Global batch (sequences): a number, or text such as ``"2k"``."""
 """A count as typed (``"2048"``, ``"8k"``): read by the core's own validation, which names the field."""
 Usd = Annotated[float, Field(gt=0, le=MAX_USD)] | Quantity
 """US dollars, as a number or a string such as ``"$10B"`` or ``"30k"`` (read by :func:`stargate.units.parse_usd`)."""
@@ -79,7 +105,7 @@ class DesignBody(DesignFields):
     model_config = BODY_CONFIG
 
     accelerator: Id
-    gpus: Gpus | Count | None = None
+    gpus: Gpus | None = None
     """Accelerators, as a number or as typed (``"100k"`` where the core reads count suffixes)."""
     budget: Usd | None = None
     """US dollars, as a number or a string such as ``"$10B"``."""
@@ -159,11 +185,11 @@ class TrainBody(TrainFields):
     """Model preset name (config files are never read from requests)."""
     accelerator: Id
     """Accelerator id or alias."""
-    gpus: Gpus | Count
+    gpus: Gpus
     """Accelerators the job uses."""
-    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] | Count = 8192
+    seq_len: SeqLen = 8192
     """Sequence length (tokens)."""
-    global_batch: Annotated[int, Field(gt=0, le=min(MAX_BATCH, 10_000_000))] | Count = 2048
+    global_batch: Batch = 2048
     """Global batch (sequences)."""
     precision: Annotated[str, Field(max_length=16)] = "bf16"
     """``bf16``, ``fp16``, ``fp8``, ``mxfp8`` or ``nvfp4``."""
@@ -188,9 +214,9 @@ class DashboardBody(DesignFields, TrainFields):
     """Model preset the phase trains."""
     year: Annotated[int, Field(ge=2000, le=2100)] = 2027
     """Year the phase comes online."""
-    seq_len: Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] | Count = 8192
+    seq_len: SeqLen = 8192
     """Sequence length (tokens)."""
-    global_batch: Annotated[int, Field(gt=0, le=min(MAX_BATCH, 10_000_000))] | Count = 2048
+    global_batch: Batch = 2048
     """Global batch of the phase's training run (sequences); jobs take at most a frontier batch each."""
     precision: Annotated[str, Field(max_length=16)] = "bf16"
     """``bf16``, ``fp16``, ``fp8``, ``mxfp8`` or ``nvfp4``."""
