@@ -27,7 +27,7 @@ from stargate.errors import InputError, short_repr
 
 __all__ = [
     "INPUT_CONFIG", "MAX_BATCH", "MAX_CATALOG_INT", "MAX_CATALOG_NUMBER", "MAX_FILE_BYTES", "MAX_GPUS", "MAX_PARALLEL",
-    "MAX_POWER_W", "MAX_SEQ_LEN", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "check_writable", "load_yaml", "read_text_file", "short_repr",
+    "MAX_POWER_W", "MAX_SEQ_LEN", "MAX_SITE_DISTANCE_M", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "check_writable", "load_yaml", "read_text_file", "short_repr",
     "write_text_atomic",
 ]
 
@@ -60,6 +60,9 @@ MAX_POWER_W = 1e12
 """Largest power cap: 1 TW (30M accelerators draw tens of GW)."""
 MAX_SCALE_OUT_BITS_PER_S = 25.6e12
 """Most scale-out bandwidth one GPU may be given (bit/s): eight 3.2T NICs, past any part announced."""
+MAX_SITE_DISTANCE_M = 20_000e3
+"""Longest fibre route between two adjacent sites (m): 20,000 km, about half the Earth's
+circumference (20,004 km along the equator), the farthest apart two places on its surface lie."""
 MAX_CATALOG_NUMBER = 1e20
 """Largest magnitude of any number in a catalog entry (the largest shipped is 1.5e16 FLOP/s)."""
 MAX_CATALOG_INT = 1_000_000_000

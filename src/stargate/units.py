@@ -178,6 +178,19 @@ Bits_per_s = Annotated[float, _si("bits_per_s"), Field(gt=0)]
 Flop_per_s = Annotated[float, _si("flop_per_s"), Field(gt=0)]
 
 
+def _site_distance(value: Any) -> float:
+    from stargate.inputs import MAX_SITE_DISTANCE_M
+
+    metres = parse_quantity(value, "length", "site_distance")
+    if not 0 < metres <= MAX_SITE_DISTANCE_M:
+        raise InputError("site_distance", value, f"a fibre route longer than 0 and at most {MAX_SITE_DISTANCE_M / 1e3:,.0f} km")
+    return metres
+
+
+SiteDistance = Annotated[float, BeforeValidator(_site_distance)]
+"""Fibre route between two sites (m), written as metres or a length string (``"1500 km"``)."""
+
+
 _USD_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from stargate.catalog import Catalog
 from stargate.report.charts import plan_charts
+from stargate.report.sites import site_rows
 from stargate.report.terminal import fabric_summary
 from stargate.units import format_quantity, format_usd
 
@@ -47,8 +48,18 @@ def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "—"
 
 
-def phase_rows() -> list[tuple[str, Any]]:
-    """Rows of the phases table: label and a cell function of a phase dict."""
+def phase_rows(plan: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
+    """Rows of the phases table: label and a cell function of a phase dict; with ``plan``, the
+    multi-site rows too when one of its phases spans several sites."""
+    rows = _phase_rows()
+    if plan and any(p.get("multisite") for p in plan["phases"]):
+        at = next(i for i, (label, _) in enumerate(rows) if label == "power infrastructure") + 1
+        rows[at:at] = [(label.strip(), lambda p, f=cell, first=i == 0: f(p["multisite"]) if p.get("multisite")
+                        else ("one site" if first else "—")) for i, (label, cell) in enumerate(site_rows())]
+    return rows
+
+
+def _phase_rows() -> list[tuple[str, Any]]:
     return [
         ("accelerator", lambda p: p["accelerator"]),
         ("GPUs", lambda p: f"{p['gpus']:,}"),
@@ -143,7 +154,7 @@ def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any]
 
     warnings = [f"{p['name']}: {w}" for p in plan["phases"] for w in p["warnings"]]
     return environment().get_template("report.html").render(
-        plan=plan, rows=phase_rows(), cards=summary_cards(plan),
+        plan=plan, rows=phase_rows(plan), cards=summary_cards(plan),
         charts=plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog)),
         sources=used_sources(plan, catalog), warnings=warnings, version=__version__,
         plotly_tag=f"<script>{plotly_js()}</script>",

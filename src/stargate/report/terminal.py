@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from stargate.errors import clip
+from stargate.report.sites import link_parts, link_summary, percent, route_summary, site_rows
 from stargate.units import format_quantity, format_usd
 
 __all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"]
@@ -120,6 +121,7 @@ def render_plan(plan: Any) -> None:
         "  fabric": lambda p: fabric_summary(p.design.network),
         "  facility": lambda p: _share(p.design.capex_breakdown_usd["facility"], p.capex_usd),
         "  power infrastructure": lambda p: _share(p.design.capex_breakdown_usd["power_infrastructure"], p.capex_usd),
+        **_site_rows(plan.phases),
         "TCO per GPU-hour": lambda p: f"${p.design.tco_usd_per_gpu_hour:.2f}",
         "  cost of capital": lambda p: (f"${p.design.tco_breakdown_usd_per_gpu_hour.get('capital_cost', 0.0):.2f} "
                                         f"at {100 * p.design.wacc_per_year:.0f}%/y"),
@@ -156,6 +158,14 @@ def render_plan(plan: Any) -> None:
     c.print("[dim]assumptions: " + "; ".join(plan.assumptions) + "[/]")
     c.print("[dim]P10–P90: from the cross-validated residuals of comparable published runs (measured / predicted "
             "tokens/s per GPU, leave-one-source-out), applied to the reference model's throughput[/]")
+
+
+def _site_rows(phases: Any) -> dict[str, Any]:
+    """The multi-site rows (sites, links, their cost, added step time), when a phase spans sites."""
+    if not any(p.multisite for p in phases):
+        return {}
+    return {label: (lambda p, f=cell, first=i == 0: f(p.multisite) if p.multisite else ("one site" if first else "—"))
+            for i, (label, cell) in enumerate(site_rows())}
 
 
 def _reported(r: dict[str, Any] | None) -> str:
@@ -250,13 +260,16 @@ def render_fabric(report: dict[str, Any]) -> None:
         ms = d.get("multisite")
         if ms:
             link = ms["link"]
+            one = ms["all_reduce_one_site_s"]
+            added = f" = {percent(ms['added_step_time_s'] / one)} of the one-site all-reduce" if one > 0 else ""
             c.print(f"{d['fabric']}: {ms['sites']} sites of {ms['gpus_per_site']:,} GPUs "
                     f"({ms['data_parallel']:,} replicas of {ms['model_parallel']} GPUs), "
-                    f"{link['distance_m'] / 1e3:.0f} km apart over {link['wavelengths']} × {link['optic']} "
-                    f"({format_quantity(link['capacity_bits_per_s'], 'bit/s')}, {link['latency_s'] * 1e3:.2f} ms): "
+                    f"{link['distance_m'] / 1e3:,.0f} km apart; {ms['links']} link(s) of {link_summary(link)}, "
+                    f"{route_summary(link)}, {link['latency_s'] * 1e3:.2f} ms one way: "
                     f"gradient all-reduce of {format_quantity(ms['gradient_bytes'], 'B')} takes {ms['all_reduce_across_sites_s']:.2f} s "
-                    f"vs {ms['all_reduce_one_site_s']:.2f} s in one site (+{ms['added_step_time_s']:.2f} s per step); "
-                    f"links {format_usd(ms['links_capex_usd'])}")
+                    f"vs {one:.2f} s in one site (+{ms['added_step_time_s']:.2f} s per step{added}); "
+                    f"links {format_usd(ms['links_capex_usd'])} ({percent(ms['links_capex_usd'] / d['fabric_capex_usd'])} "
+                    f"of the fabric's capex: {link_parts(link)})")
     for note in d0.get("notes", []):
         c.print(f"[dim]note: {note}[/]")
 
