@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -208,9 +209,12 @@ def _usd(value: Any, field: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        usd = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise InputError(field, value, "a number of US dollars") from None
+        usd = math.nan
+    if not math.isfinite(usd):
+        raise InputError(field, value, "a finite number of US dollars")
+    return usd
 
 
 def _validate(raw: dict[str, list[Any]], origin: str) -> CatalogData:
