@@ -12,7 +12,7 @@ from typing import Any
 
 from stargate.catalog import Catalog
 from stargate.report.charts import plan_charts
-from stargate.report.sites import site_rows
+from stargate.report.sites import phase_site_rows
 from stargate.report.terminal import fabric_summary
 from stargate.units import format_quantity, format_usd
 
@@ -54,8 +54,7 @@ def phase_rows(plan: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
     rows = _phase_rows()
     if plan and any(p.get("multisite") for p in plan["phases"]):
         at = next(i for i, (label, _) in enumerate(rows) if label == "power infrastructure") + 1
-        rows[at:at] = [(label.strip(), lambda p, f=cell, first=i == 0: f(p["multisite"]) if p.get("multisite")
-                        else ("one site" if first else "—")) for i, (label, cell) in enumerate(site_rows())]
+        rows[at:at] = [(label.strip(), cell) for label, cell in phase_site_rows(lambda p: p.get("multisite"))]
     return rows
 
 

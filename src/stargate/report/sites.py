@@ -11,7 +11,7 @@ from typing import Any
 
 from stargate.units import format_quantity, format_usd
 
-__all__ = ["link_parts", "link_summary", "percent", "route_summary", "site_rows"]
+__all__ = ["link_parts", "link_summary", "percent", "phase_site_rows", "route_summary", "site_rows"]
 
 
 def percent(fraction: float) -> str:
@@ -101,3 +101,22 @@ def site_rows() -> list[tuple[str, Callable[[dict[str, Any]], str]]]:
         ("  link latency", lambda ms: f"{ms['link']['latency_s'] * 1e3:,.2f} ms one way"),
         ("  added step time", _added),
     ]
+
+
+def phase_site_rows(multisite_of: Callable[[Any], dict[str, Any] | None]) -> list[tuple[str, Callable[[Any], str]]]:
+    """:func:`site_rows` over phases: ``multisite_of(phase)`` gives a phase's ``multisite`` dict,
+    and a phase on one site reads ``one site``, then dashes.
+
+    Examples
+    --------
+    >>> rows = phase_site_rows(lambda p: p.get("multisite"))
+    >>> [cell({"multisite": None}) for _, cell in rows][:2]
+    ['one site', '—']
+    """
+    def cell(show: Callable[[dict[str, Any]], str], first: bool) -> Callable[[Any], str]:
+        def shown(phase: Any) -> str:
+            ms = multisite_of(phase)
+            return show(ms) if ms else ("one site" if first else "—")
+        return shown
+
+    return [(label, cell(show, i == 0)) for i, (label, show) in enumerate(site_rows())]

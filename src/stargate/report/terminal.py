@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from stargate.errors import clip
-from stargate.report.sites import link_parts, link_summary, percent, route_summary, site_rows
+from stargate.report.sites import link_parts, link_summary, percent, phase_site_rows, route_summary
 from stargate.units import format_quantity, format_usd
 
 __all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"]
@@ -164,8 +164,7 @@ def _site_rows(phases: Any) -> dict[str, Any]:
     """The multi-site rows (sites, links, their cost, added step time), when a phase spans sites."""
     if not any(p.multisite for p in phases):
         return {}
-    return {label: (lambda p, f=cell, first=i == 0: f(p.multisite) if p.multisite else ("one site" if first else "—"))
-            for i, (label, cell) in enumerate(site_rows())}
+    return dict(phase_site_rows(lambda p: p.multisite))
 
 
 def _reported(r: dict[str, Any] | None) -> str:
