@@ -212,3 +212,18 @@ def test_scenario_refuses_a_route_past_20000_km_echoing_it_as_typed(tmp_path, cl
     line = r.stderr.strip()
     assert "\n" not in line and "site_distance_m" in line and "20,000 km" in line
     assert typed in line and "000000.0" not in line  # as typed, never re-expressed in metres
+
+
+def test_a_budget_that_buys_a_system_but_not_the_system_and_the_links_is_refused(tmp_path, cli):
+    """$8M buys one GB200 NVL72 with its building ($5.4M) in one site, but not with two sites'
+    100 km link ($3.8M) on top: the error says both."""
+    body = "name: s\nphases:\n  - {name: p, year: 2025, accelerator: gb200, budget_usd: 8e6%s}\n"
+    one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
+    one.write_text(body % "")
+    two.write_text(body % ", sites: 2, site_distance_m: 100 km")
+    assert cli("plan", str(one)).code == 0
+    r = cli("plan", str(two))
+    assert r.code == 2 and r.stdout == ""
+    line = r.stderr.strip()
+    assert "\n" not in line and "phase 'p'.budget_usd" in line and "8000000" in line
+    assert "gb200-nvl72" in line and "plus the links between its sites ($3.8M)" in line

@@ -211,6 +211,8 @@ def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
     try:
         d = design_cluster(phase.model_copy(update={"budget_usd": phase.budget_usd - links_usd}), catalog)
     except InputError as e:
+        if e.field != "budget_usd":
+            raise
         raise InputError(field, phase.budget_usd, f"{e.allowed} plus the links between its sites ({format_usd(links_usd)})") from None
     note = (f"budget {format_usd(phase.budget_usd)} less the links between the {phase.sites} sites "
             f"({format_usd(links_usd)}): {format_usd(phase.budget_usd - links_usd)} for the sites themselves")
