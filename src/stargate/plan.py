@@ -94,6 +94,12 @@ class PhasePlan(BaseModel):
     energy_cost_usd_per_year: float
     carbon_t_per_year: float
     multisite: dict[str, Any] | None
+    """For a phase over several sites (None for one): ``sites``, ``gpus_per_site``, ``link`` (one
+    link: ``distance_m``, ``fiber_pairs``, ``optic``, ``wavelengths``, ``capacity_bits_per_s``,
+    ``latency_s``, ``amplifier_sites``, ``regenerator_sites``, ``regenerators``, ``capex_usd``,
+    ``capex_breakdown_usd``), ``links``, ``links_capex_usd``, ``links_capex_fraction`` (of the
+    phase's capex), ``sites_per_job``, ``step_time_s`` (a job's step in one site),
+    ``added_step_time_s``, ``added_step_time_fraction`` (of that step) and ``slowdown``."""
     energy_mix: list[tuple[str, float]]
     reported: dict[str, Any] | None
     warnings: list[str]

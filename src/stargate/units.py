@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, ValidationInfo
 
 from stargate.errors import InputError
+from stargate.inputs import MAX_SITE_DISTANCE_M
 
 # Dimension name -> (pint unit the SI float is expressed in, example shown in errors).
 DIMENSIONS: dict[str, tuple[str, str]] = {
@@ -178,16 +179,23 @@ Bits_per_s = Annotated[float, _si("bits_per_s"), Field(gt=0)]
 Flop_per_s = Annotated[float, _si("flop_per_s"), Field(gt=0)]
 
 
-def _site_distance(value: Any) -> float:
-    from stargate.inputs import MAX_SITE_DISTANCE_M
+def site_distance_m(value: Any) -> float:
+    """A fibre route between two sites in metres, from metres or a length string; InputError
+    (echoing ``value``) unless it is longer than 0 and at most
+    :data:`~stargate.inputs.MAX_SITE_DISTANCE_M`.
 
+    Examples
+    --------
+    >>> site_distance_m("1500 km")
+    1500000.0
+    """
     metres = parse_quantity(value, "length", "site_distance")
     if not 0 < metres <= MAX_SITE_DISTANCE_M:
         raise InputError("site_distance", value, f"a fibre route longer than 0 and at most {MAX_SITE_DISTANCE_M / 1e3:,.0f} km")
     return metres
 
 
-SiteDistance = Annotated[float, BeforeValidator(_site_distance)]
+SiteDistance = Annotated[float, BeforeValidator(site_distance_m)]
 """Fibre route between two sites (m), written as metres or a length string (``"1500 km"``)."""
 
 

@@ -5,12 +5,14 @@ DWDM channels (the fibre's usable spectrum over the optic's channel spacing) at 
 optic's rate, so its capacity is fibres x wavelengths x rate (x link efficiency). In-line
 amplifiers stand every span along the route (80 km by default); past the optic's reach every
 wavelength is regenerated (received and sent again by two optics back to back), so a link of any
-length up to :data:`~stargate.inputs.MAX_SITE_DISTANCE_M` can be built and priced. Light in fibre
-takes about 5 microseconds per km. A data-parallel gradient all-reduce across sites is hierarchical, as synchronous training
-across sites must do: reduce-scatter inside each site, all-reduce of every shard across the
-sites, all-gather inside each site. In the collective model that is one more, outermost level
-whose per-rank bandwidth is the link capacity shared by every GPU of the site (all the
-data-parallel groups reduce at once).
+length up to :data:`~stargate.inputs.MAX_SITE_DISTANCE_M` can be built and priced. Light in
+fibre takes about 5 microseconds per km.
+
+A data-parallel gradient all-reduce across sites is hierarchical, as synchronous training across
+sites must do: reduce-scatter inside each site, all-reduce of every shard across the sites,
+all-gather inside each site. In the collective model that is one more, outermost level whose
+per-rank bandwidth is the link capacity shared by every GPU of the site (all the data-parallel
+groups reduce at once).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from stargate.catalog.schema import WanDefaults, WanOptic
 from stargate.errors import InputError
 from stargate.fabric.collectives import Level, collective_time
 from stargate.fabric.design import FabricPlan
-from stargate.inputs import INPUT_CONFIG, MAX_GPUS, MAX_SITE_DISTANCE_M
-from stargate.units import SiteDistance
+from stargate.inputs import INPUT_CONFIG, MAX_GPUS
+from stargate.units import SiteDistance, site_distance_m
 
 __all__ = ["SITE_FIBER_PAIRS", "MultiSite", "SiteLink", "cross_site_level", "multisite", "ring_links", "site_link"]
 
@@ -103,10 +105,7 @@ def site_link(distance_m: float, fiber_pairs: int, catalog: Catalog, optic: str 
     >>> far.amplifier_sites  # an amplifier every 80 km: 19 spans
     18
     """
-    if not distance_m > 0:
-        raise InputError("site_distance", distance_m, "a positive distance like '100 km'")
-    if distance_m > MAX_SITE_DISTANCE_M:
-        raise InputError("site_distance", distance_m, f"a route of at most {MAX_SITE_DISTANCE_M / 1e3:,.0f} km")
+    distance_m = site_distance_m(distance_m)
     if fiber_pairs < 1:
         raise InputError("fiber_pairs", fiber_pairs, "at least one fibre pair")
     wan: WanDefaults = catalog.get("wan", "default", "wan")  # type: ignore[assignment]

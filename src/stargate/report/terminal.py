@@ -260,15 +260,16 @@ def render_fabric(report: dict[str, Any]) -> None:
         if ms:
             link = ms["link"]
             one = ms["all_reduce_one_site_s"]
-            added = f" = {percent(ms['added_step_time_s'] / one)} of the one-site all-reduce" if one > 0 else ""
+            added = f" = {percent(max(ms['added_step_time_s'], 0.0) / one)} of the one-site all-reduce" if one > 0 else ""
+            fabric_usd = d["fabric_capex_usd"]
+            share = f"{percent(ms['links_capex_usd'] / fabric_usd)} of the fabric's capex: " if fabric_usd > 0 else ""
             c.print(f"{d['fabric']}: {ms['sites']} sites of {ms['gpus_per_site']:,} GPUs "
                     f"({ms['data_parallel']:,} replicas of {ms['model_parallel']} GPUs), "
                     f"{link['distance_m'] / 1e3:,.0f} km apart; {ms['links']} link(s) of {link_summary(link)}, "
                     f"{route_summary(link)}, {link['latency_s'] * 1e3:.2f} ms one way: "
                     f"gradient all-reduce of {format_quantity(ms['gradient_bytes'], 'B')} takes {ms['all_reduce_across_sites_s']:.2f} s "
                     f"vs {one:.2f} s in one site (+{ms['added_step_time_s']:.2f} s per step{added}); "
-                    f"links {format_usd(ms['links_capex_usd'])} ({percent(ms['links_capex_usd'] / d['fabric_capex_usd'])} "
-                    f"of the fabric's capex: {link_parts(link)})")
+                    f"links {format_usd(ms['links_capex_usd'])} ({share}{link_parts(link)})")
     for note in d0.get("notes", []):
         c.print(f"[dim]note: {note}[/]")
 
