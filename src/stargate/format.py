@@ -29,6 +29,7 @@ __all__ = [
     "format_percent",
     "format_quantity",
     "format_scaled_count",
+    "format_share",
     "format_usd",
     "round_significant",
 ]
@@ -209,6 +210,18 @@ def format_carbon_t(tonnes: float) -> str:
     ('850 kt CO2e', '4.38 Mt CO2e')
     """
     return format_quantity(tonnes, "t") + " CO2e"
+
+
+def format_share(fraction: float) -> str:
+    """A share as a percentage with the digits a small share needs.
+
+    Examples
+    --------
+    >>> format_share(0.4712), format_share(0.032), format_share(0.000218)
+    ('47.1%', '3.2%', '0.022%')
+    """
+    pct = 100 * fraction
+    return f"{pct:.1f}%" if pct >= 0.1 or pct == 0 else f"{pct:.2g}%"
 
 
 def format_percent(fraction: float, decimals: int = 0) -> str:

@@ -28,7 +28,7 @@ from stargate.format import format_bound
 
 __all__ = [
     "INPUT_CONFIG", "MAX_BATCH", "MAX_CATALOG_INT", "MAX_CATALOG_NUMBER", "MAX_FILE_BYTES", "MAX_GPUS", "MAX_PARALLEL",
-    "MAX_POWER_W", "MAX_SEQ_LEN", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "check_writable", "load_yaml", "read_text_file", "short_repr",
+    "MAX_POWER_W", "MAX_SEQ_LEN", "MAX_SITE_DISTANCE_M", "MAX_TOKENS", "MAX_USD", "MAX_YAML_BYTES", "MAX_YAML_NODES", "allowed_text", "check_writable", "load_yaml", "read_text_file", "short_repr",
     "write_bytes_atomic", "write_text_atomic",
 ]
 
@@ -64,6 +64,9 @@ MIN_SCALE_OUT_BITS_PER_S = 1e9
 (TPU v3, 25 Gbit/s); below it a fabric would share one switch port among thousands of GPUs."""
 MAX_SCALE_OUT_BITS_PER_S = 25.6e12
 """Most scale-out bandwidth one GPU may be given (bit/s): eight 3.2T NICs, past any part announced."""
+MAX_SITE_DISTANCE_M = 20_000e3
+"""Longest fibre route between two adjacent sites (m): 20,000 km, about half the Earth's
+circumference (20,004 km along the equator), the farthest apart two places on its surface lie."""
 MAX_CATALOG_NUMBER = 1e20
 """Largest magnitude of any number in a catalog entry (the largest shipped is 1.5e16 FLOP/s)."""
 MAX_CATALOG_INT = 1_000_000_000

@@ -23,6 +23,7 @@ from stargate.catalog import Catalog
 from stargate.cluster.design import ClusterDesign, design_cluster
 from stargate.economics.energy import lead_time_warnings
 from stargate.errors import InputError
+from stargate.fabric.multisite import SITE_FIBER_PAIRS, ring_links, site_link
 from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
 from stargate.reference import job_layout, job_shape, reference_job, site_cost
 from stargate.reliability.failures import interruptions
@@ -32,6 +33,7 @@ from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 from stargate.scenario import Phase, Scenario, check_availability, validate
 from stargate.training.interval import Band, band_for, mfu_ceiling
+from stargate.units import format_usd
 
 __all__ = ["GPT4_CLASS_FLOPS", "PhasePlan", "Plan", "builtin_scenario", "job_shape", "load_scenario", "run_plan"]
 
@@ -92,6 +94,12 @@ class PhasePlan(BaseModel):
     energy_cost_usd_per_year: float
     carbon_t_per_year: float
     multisite: dict[str, Any] | None
+    """For a phase over several sites (None for one): ``sites``, ``gpus_per_site``, ``link`` (one
+    link: ``distance_m``, ``fiber_pairs``, ``optic``, ``wavelengths``, ``capacity_bits_per_s``,
+    ``latency_s``, ``amplifier_sites``, ``regenerator_sites``, ``regenerators``, ``capex_usd``,
+    ``capex_breakdown_usd``), ``links``, ``links_capex_usd``, ``links_capex_fraction`` (of the
+    phase's capex), ``sites_per_job``, ``step_time_s`` (a job's step in one site),
+    ``added_step_time_s``, ``added_step_time_fraction`` (of that step) and ``slowdown``."""
     energy_mix: list[tuple[str, float]]
     reported: dict[str, Any] | None
     warnings: list[str]
@@ -144,12 +152,13 @@ def _validated(data: Any, origin: str) -> Scenario:
         raise InputError(field, e.value, e.allowed) from None
 
 
-def _multisite(phase: Phase, gpus: int, layout: Any, model: Any, step_s: float, catalog: Catalog) -> dict[str, Any] | None:
+def _multisite(phase: Phase, gpus: int, layout: Any, model: Any, step_s: float | None, catalog: Catalog) -> dict[str, Any] | None:
     """Links between a multi-site phase's sites, and what they cost its jobs' steps.
 
     The links are priced for the whole phase. A job that fits in one site runs there (the phase's
     jobs are placed site by site) and pays nothing per step; a job larger than a site spans as few
-    sites as hold it, and its gradient all-reduce crosses their links every step.
+    sites as hold it, and its gradient all-reduce crosses their links every step. ``step_s`` is the
+    job's step in one site (None when the model fits no plan: no step, no slowdown).
     """
     if phase.sites <= 1:
         return None
@@ -158,13 +167,15 @@ def _multisite(phase: Phase, gpus: int, layout: Any, model: Any, step_s: float, 
     spans = min(phase.sites, -(-layout.gpus * phase.sites // gpus))  # sites one job needs: ceil(job / site)
     ms["sites_per_job"] = spans
     if spans <= 1:
-        ms["added_step_time_s"], ms["slowdown"] = 0.0, 1.0
-        return ms
-    if spans < phase.sites:
+        ms["added_step_time_s"] = 0.0
+    elif spans < phase.sites:
         job = site_cost(phase.accelerator, phase.fabric, layout.gpus, spans, phase.site_distance_m, model.params_total,
                         catalog)
         ms["added_step_time_s"] = job.added_step_time_s
-    ms["slowdown"] = step_s / (step_s + max(ms["added_step_time_s"], 0.0))
+    added = max(ms["added_step_time_s"], 0.0)
+    ms["step_time_s"] = step_s
+    ms["added_step_time_fraction"] = added / step_s if step_s else None
+    ms["slowdown"] = step_s / (step_s + added) if step_s else None
     return ms
 
 
@@ -189,8 +200,34 @@ def _reliability(phase: Phase, d: ClusterDesign, train: dict[str, Any] | None, l
                 "spare_fraction": share, "strategies": each}
 
 
+def _links_capex_usd(phase: Phase, catalog: Catalog) -> float:
+    """Capex of the fibre links between a multi-site phase's sites (0 for one site)."""
+    if phase.sites <= 1:
+        return 0.0
+    return ring_links(phase.sites) * site_link(phase.site_distance_m, SITE_FIBER_PAIRS, catalog).capex_usd
+
+
+def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
+    """The phase's cluster; a budget pays for the links between its sites first, the sites get the rest."""
+    if not links_usd or phase.budget_usd is None:
+        return design_cluster(phase, catalog)
+    field = f"scenario: phase '{phase.name}'.budget_usd"
+    if links_usd >= phase.budget_usd:
+        raise InputError(field, phase.budget_usd, f"more than the links between its sites cost ({format_usd(links_usd)})")
+    try:
+        d = design_cluster(phase.model_copy(update={"budget_usd": phase.budget_usd - links_usd}), catalog)
+    except InputError as e:
+        if e.field != "budget_usd":
+            raise
+        raise InputError(field, phase.budget_usd, f"{e.allowed} plus the links between its sites ({format_usd(links_usd)})") from None
+    note = (f"budget {format_usd(phase.budget_usd)} less the links between the {phase.sites} sites "
+            f"({format_usd(links_usd)}): {format_usd(phase.budget_usd - links_usd)} for the sites themselves")
+    return d.model_copy(update={"notes": [*d.notes, note]})
+
+
 def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> PhasePlan:
-    d = design_cluster(phase, catalog)
+    links_usd = _links_capex_usd(phase, catalog)
+    d = _design(phase, links_usd, catalog)
     acc = catalog.accelerator(d.accelerator)
     peak = d.gpus * acc.peak_16bit_flops_per_s
     spares = spare_gpus(d.gpus, acc.scale_up_domain, catalog, phase.hot_spare_fraction)
@@ -203,7 +240,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
                                  phase.precision, phase.fabric, phase.topology, catalog, phase.scale_out_bits_per_s)
     warnings = lead_time_warnings(phase.mix, phase.year, scenario.decided_year, catalog)
     gp, reliability = _reliability(phase, d, train, layout, spares, model.params_total, catalog)
-    ms = _multisite(phase, d.gpus, layout, model, train["step_time_s"], catalog) if train else None
+    ms = _multisite(phase, d.gpus, layout, model, train["step_time_s"] if train else None, catalog)
     mfu = train["mfu"] * (ms["slowdown"] if ms else 1.0) if train else None
     if train is None:
         warnings.append(f"{model.name} fits no parallel plan on {d.gpus:,} × {acc.id}: no MFU, no trainable-model figures")
@@ -225,7 +262,9 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
     if band is not None and mfu:  # no range past the chip's best measured GEMM rate
         band = band.capped(mfu_ceiling(d.accelerator, phase.precision, None, catalog) / mfu)
     ranges = _ranges(band, mfu, usable, gpt4, law) if band else {}
-    capex = d.capex_usd + (ms["links_capex_usd"] if ms else 0.0)  # the links between sites are part of the phase
+    capex = d.capex_usd + links_usd  # the links between sites are part of the phase
+    if ms:
+        ms["links_capex_fraction"] = links_usd / capex
     energy = d.energy_mwh_per_year
     price = d.opex_breakdown_usd_per_year["energy"]
     return PhasePlan(

@@ -151,7 +151,8 @@ def site_cost(accelerator: str, fabric: Fabric | str, gpus: int, sites: int, dis
     """What spreading the job over ``sites`` sites costs a 16-bit gradient of ``params`` parameters."""
     from stargate.fabric.design import FabricRequest, plan_fabric
     from stargate.fabric.multisite import MultiSiteRequest, multisite
+    from stargate.scenario import validate
 
     plan = plan_fabric(FabricRequest(gpus=gpus, fabric=fabric, accelerator=accelerator), catalog)
-    req = MultiSiteRequest(sites=sites, distance_m=distance_m, gradient_bytes=2.0 * params)
+    req = validate(MultiSiteRequest, {"sites": sites, "distance_m": distance_m, "gradient_bytes": 2.0 * params})
     return multisite(req, gpus, plan, catalog)

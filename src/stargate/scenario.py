@@ -25,7 +25,7 @@ from stargate.inputs import (
     MIN_SCALE_OUT_BITS_PER_S,
     allowed_text,
 )
-from stargate.units import Bits_per_s, Count, SeqLen, Watts, parse_usd
+from stargate.units import Bits_per_s, Count, SeqLen, SiteDistance, Watts, parse_usd
 
 if TYPE_CHECKING:
     from stargate.catalog import Catalog
@@ -157,8 +157,8 @@ class Phase(DesignRequest):
     """Where the phase is built."""
     sites: Annotated[int, Field(ge=1, le=64)] = 1
     """Sites one training job spans (joined in a ring of fibre links)."""
-    site_distance_m: Annotated[float, Field(gt=0, le=40_000e3)] = 100e3
-    """Fibre route between adjacent sites (m)."""
+    site_distance_m: SiteDistance = 100e3
+    """Fibre route between adjacent sites (m; or a length such as ``"1500 km"``)."""
     model: str = "llama3.1-405b"
     """Frontier-scale model on which the phase's MFU is predicted (preset or config.json)."""
     seq_len: Annotated[SeqLen, Field(gt=0, le=MAX_SEQ_LEN)] = 8192

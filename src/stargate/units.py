@@ -26,9 +26,10 @@ from pydantic import BeforeValidator, Field, ValidationInfo
 
 from stargate.errors import InputError
 from stargate.format import format_quantity, format_usd
+from stargate.inputs import MAX_SITE_DISTANCE_M
 
 __all__ = [
-    "DIMENSIONS", "MAX_QUANTITY_CHARS", "Bits_per_s", "Bytes", "Bytes_per_s", "Count", "Flop_per_s", "SeqLen",
+    "DIMENSIONS", "MAX_QUANTITY_CHARS", "Bits_per_s", "Bytes", "Bytes_per_s", "Count", "Flop_per_s", "SeqLen", "SiteDistance",
     "TokenCount", "Watts", "format_quantity", "format_usd", "parse_count", "parse_quantity", "parse_usd",
 ]
 
@@ -154,6 +155,26 @@ Bytes = Annotated[float, _si("bytes"), Field(gt=0)]
 Bytes_per_s = Annotated[float, _si("bytes_per_s"), Field(gt=0)]
 Bits_per_s = Annotated[float, _si("bits_per_s"), Field(gt=0)]
 Flop_per_s = Annotated[float, _si("flop_per_s"), Field(gt=0)]
+
+
+def site_distance_m(value: Any) -> float:
+    """A fibre route between two sites in metres, from metres or a length string; InputError
+    (echoing ``value``) unless it is longer than 0 and at most
+    :data:`~stargate.inputs.MAX_SITE_DISTANCE_M`.
+
+    Examples
+    --------
+    >>> site_distance_m("1500 km")
+    1500000.0
+    """
+    metres = parse_quantity(value, "length", "site_distance")
+    if not 0 < metres <= MAX_SITE_DISTANCE_M:
+        raise InputError("site_distance", value, f"a fibre route longer than 0 and at most {MAX_SITE_DISTANCE_M / 1e3:,.0f} km")
+    return metres
+
+
+SiteDistance = Annotated[float, BeforeValidator(site_distance_m)]
+"""Fibre route between two sites (m), written as metres or a length string (``"1500 km"``)."""
 
 
 _USD_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}

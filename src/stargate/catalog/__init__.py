@@ -9,7 +9,9 @@ suggest the nearest ids when a name is unknown.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -191,6 +193,8 @@ def _merge(base: CatalogData, user: Any, origin: str) -> CatalogData:
     if unknown:
         raise InputError(f"{origin}: section", unknown[0], f"one of {', '.join(KINDS)}")
     raw: dict[str, list[Any]] = {k: [e.model_dump() for e in getattr(base, k)] for k in KINDS}
+    for system in raw["systems"]:
+        del system["price_usd"]  # derived again from the chips and the rest, either of which the file may change
     for section, entries in user.items():
         if not isinstance(entries, list):
             raise InputError(f"{origin}: {section}", type(entries).__name__, "a list of entries")
@@ -200,14 +204,64 @@ def _merge(base: CatalogData, user: Any, origin: str) -> CatalogData:
                 raise InputError(f"{origin}: {section}[{n}]", entry, "a mapping with an 'id' field")
             key = str(entry["id"])
             if key in index:
-                raw[section][index[key]] = {**raw[section][index[key]], **entry}
+                merged = {**raw[section][index[key]], **entry}
+                if section == "systems" and "price_usd" in entry and "rest_of_system_usd" not in entry:
+                    del merged["rest_of_system_usd"]  # a whole price given: the rest follows from it
+                raw[section][index[key]] = merged
             else:
                 index[key] = len(raw[section])
                 raw[section].append(entry)
     return _validate(raw, origin)
 
 
+def _price_systems(raw: dict[str, list[Any]], origin: str) -> None:
+    """Give every system (raw mappings, in place) both its whole price and the rest of it.
+
+    A system's ``price_usd`` is its accelerators at their price plus ``rest_of_system_usd``;
+    given one, the other is derived; given both, they must agree. Entries too malformed to
+    price are left as they are, for the schema to name what is wrong.
+    """
+    chips: dict[str, float] = {}
+    for acc in raw.get("accelerators") or []:
+        with contextlib.suppress(KeyError, TypeError, ValueError, OverflowError):
+            chips[str(acc["id"])] = float(acc["price_usd"])
+    for system in raw.get("systems") or []:
+        if not isinstance(system, dict):
+            continue
+        where = f"{origin}: systems[id={system.get('id')}]"
+        price, rest = system.get("price_usd"), system.get("rest_of_system_usd")
+        whole, part = _usd(price, f"{where}.price_usd"), _usd(rest, f"{where}.rest_of_system_usd")
+        try:
+            chip, count = chips[str(system["accelerator"])], int(system["gpus_per_system"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        field = f"{where}.price_usd"
+        if whole is None and part is not None:
+            system["price_usd"] = count * chip + part
+        elif whole is not None and part is None:
+            if whole < count * chip:
+                raise InputError(field, price, f"at least the price of its {count} accelerators (${count * chip:,.0f})")
+            system["rest_of_system_usd"] = whole - count * chip
+        elif whole is not None and part is not None and abs(whole - (count * chip + part)) > 0.005:
+            raise InputError(field, price, f"its {count} accelerators plus rest_of_system_usd "
+                                           f"(${count * chip + part:,.2f}), or only one of the two")
+
+
+def _usd(value: Any, field: str) -> float | None:
+    """A price as a float (None if absent); anything else is the user's one-line error."""
+    if value is None:
+        return None
+    try:
+        usd = float(value)
+    except (TypeError, ValueError, OverflowError):
+        usd = math.nan
+    if not math.isfinite(usd):
+        raise InputError(field, value, "a finite number of US dollars")
+    return usd
+
+
 def _validate(raw: dict[str, list[Any]], origin: str) -> CatalogData:
+    _price_systems(raw, origin)
     try:
         data = CatalogData.model_validate(raw)
     except ValidationError as e:
@@ -263,10 +317,4 @@ def _check_references(data: CatalogData, origin: str) -> None:
             raise InputError(
                 f"{origin}: systems[id={s.id}].power_max_w", s.power_max_w,
                 f"at least its {s.gpus_per_system} accelerators at TDP ({s.gpus_per_system * acc.tdp_w:,.0f} W)",
-            )
-        chips = s.gpus_per_system * acc.price_usd
-        if s.price_usd < chips:
-            raise InputError(
-                f"{origin}: systems[id={s.id}].price_usd", s.price_usd,
-                f"at least the price of its {s.gpus_per_system} accelerators (${chips:,.0f})",
             )

@@ -140,6 +140,13 @@ class System(Priced):
     """Least capable cooling technology the system supports."""
     year: int | None = Field(None, ge=2010, le=2040)
     """Year of first volume shipments of the system; default: its accelerator's year."""
+    rest_of_system_usd: Annotated[float, Field(ge=0)]
+    """Price of everything in the system but its accelerators (USD): CPUs, memory, boards,
+    NVLink switches, chassis, in-rack power and cooling parts."""
+    price_usd: Positive
+    """Price of the whole system (USD): its accelerators at their catalog price plus
+    ``rest_of_system_usd``. The catalog derives it, so a new chip price re-prices the system; a
+    file may give it instead of ``rest_of_system_usd``, which is then the price less the chips."""
 
     @model_validator(mode="after")
     def _typical_below_max(self) -> System:
@@ -410,7 +417,8 @@ class WanOptic(Priced):
     rate_bits_per_s: Bits_per_s
     """Line rate of one wavelength (bit/s)."""
     reach_m: Annotated[float, Field(gt=0)]
-    """Longest unregenerated span (m)."""
+    """Longest amplified route the optic's signal crosses without regeneration (m); a longer link
+    regenerates every wavelength (two optics back to back) at least every ``reach_m``."""
     power_w: Annotated[float, Field(ge=0)]
     """Power of one end (W)."""
     channel_spacing_hz: Annotated[float, Field(gt=0)]
@@ -424,8 +432,15 @@ class WanDefaults(Entry):
     """Usable DWDM spectrum of one fibre pair (Hz): channels = spectrum / channel spacing."""
     fiber_pair_usd_per_m: Annotated[float, Field(ge=0)]
     """Cost of one fibre pair per metre of route, built or leased for the life of the link (USD/m)."""
-    line_system_usd_per_m: Annotated[float, Field(ge=0)]
-    """Amplifiers, ROADMs and shelves per metre of route per fibre pair (USD/m)."""
+    amplifier_spacing_m: Annotated[float, Field(gt=0)]
+    """Longest fibre span between amplifiers (m): a route of ``d`` metres has
+    ``ceil(d / spacing) - 1`` in-line amplifier (ILA) sites."""
+    amplifier_usd_per_fiber_pair: Annotated[float, Field(ge=0)]
+    """One in-line amplifier site's cost per fibre pair it amplifies, both directions, its share
+    of the hut included (USD)."""
+    regenerator_latency_s: Annotated[float, Field(ge=0)] = 0.0
+    """Latency one optical-electrical-optical regeneration adds: a receiver's and a transmitter's
+    DSP and FEC (s)."""
     propagation_s_per_m: Annotated[float, Field(gt=0)]
     """Propagation delay in fibre (s/m): about 5 microseconds per km."""
     latency_s: Annotated[float, Field(ge=0)]

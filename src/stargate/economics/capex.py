@@ -83,7 +83,7 @@ def capex_usd(
     chips = gpus * accelerator.price_usd
     return Capex(
         accelerators=chips,
-        rest_of_servers=n_systems * system.price_usd - chips,
+        rest_of_servers=n_systems * system.rest_of_system_usd,
         network=network_usd,
         storage=gpus * storage_usd_per_gpu,
         facility=it_power_w * cooling.build_cost_usd_per_w * (1.0 + owner_costs_fraction),

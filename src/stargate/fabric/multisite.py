@@ -2,12 +2,17 @@
 
 Sites stand in a ring (two sites: one link); each link is ``fiber_pairs`` fibre pairs of
 DWDM channels (the fibre's usable spectrum over the optic's channel spacing) at a coherent
-optic's rate, so its capacity is fibres x wavelengths x rate (x link efficiency). Light in fibre takes about 5 microseconds per
-km. A data-parallel gradient all-reduce across sites is hierarchical, as synchronous training
-across sites must do: reduce-scatter inside each site, all-reduce of every shard across the
-sites, all-gather inside each site. In the collective model that is one more, outermost level
-whose per-rank bandwidth is the link capacity shared by every GPU of the site (all the
-data-parallel groups reduce at once).
+optic's rate, so its capacity is fibres x wavelengths x rate (x link efficiency). In-line
+amplifiers stand every span along the route (80 km by default); past the optic's reach every
+wavelength is regenerated (received and sent again by two optics back to back), so a link of any
+length up to :data:`~stargate.inputs.MAX_SITE_DISTANCE_M` can be built and priced. Light in
+fibre takes about 5 microseconds per km.
+
+A data-parallel gradient all-reduce across sites is hierarchical, as synchronous training across
+sites must do: reduce-scatter inside each site, all-reduce of every shard across the sites,
+all-gather inside each site. In the collective model that is one more, outermost level whose
+per-rank bandwidth is the link capacity shared by every GPU of the site (all the data-parallel
+groups reduce at once).
 """
 
 from __future__ import annotations
@@ -23,62 +28,105 @@ from stargate.errors import InputError
 from stargate.fabric.collectives import Level, collective_time
 from stargate.fabric.design import FabricPlan
 from stargate.inputs import INPUT_CONFIG, MAX_GPUS
+from stargate.units import SiteDistance, site_distance_m
 
-__all__ = ["MultiSite", "SiteLink", "cross_site_level", "multisite", "site_link"]
+__all__ = ["SITE_FIBER_PAIRS", "MultiSite", "SiteLink", "cross_site_level", "multisite", "ring_links", "site_link"]
+
+SITE_FIBER_PAIRS = 4
+"""Fibre pairs of a link between sites unless a request says otherwise."""
 
 
 class SiteLink(BaseModel):
-    """A link between two adjacent sites."""
+    """A link between two adjacent sites: its optics, fibre, amplifiers and regenerators."""
 
     model_config = ConfigDict(frozen=True)
 
     distance_m: float
     fiber_pairs: int
     optic: str
+    optic_reach_m: float
+    """Longest route the optic's signal crosses without regeneration (m)."""
     wavelengths: int
     capacity_bits_per_s: float
     latency_s: float
+    """One-way latency: propagation over the route plus each regeneration's DSPs (s)."""
+    amplifier_sites: int
+    """In-line amplifier (ILA) sites along the route; each amplifies every fibre pair."""
+    regenerator_sites: int
+    """Sites along the route where every wavelength is regenerated (0 within the optic's reach)."""
+    regenerators: int
+    """Regenerators: one per wavelength per regeneration site, each two optics back to back."""
     capex_usd: float
     capex_breakdown_usd: dict[str, float]
+    """``optics`` (both ends), ``fiber``, ``line_system`` (the in-line amplifiers) and ``regenerators``."""
     power_w: float
+    """Power of the optics at both ends, drawn at the sites (W); amplifiers and regenerators draw
+    along the route."""
+
+
+def _spans(distance_m: float, span_m: float) -> int:
+    """Spans of at most ``span_m`` that cover ``distance_m`` (one part in 1e12 of slack for rounding)."""
+    return max(math.ceil(distance_m / span_m * (1.0 - 1e-12)), 1)
+
+
+def _link_with(chosen: WanOptic, distance_m: float, fiber_pairs: int, wan: WanDefaults) -> SiteLink:
+    """The link ``chosen`` makes over ``distance_m``: every count and cost in closed form."""
+    waves = fiber_pairs * int(wan.spectrum_hz_per_fiber_pair // chosen.channel_spacing_hz)
+    amplifier_sites = _spans(distance_m, wan.amplifier_spacing_m) - 1
+    regen_sites = _spans(distance_m, chosen.reach_m) - 1
+    capex = {
+        "optics": 2 * waves * chosen.price_usd,
+        "fiber": fiber_pairs * distance_m * wan.fiber_pair_usd_per_m,
+        "line_system": amplifier_sites * fiber_pairs * wan.amplifier_usd_per_fiber_pair,
+        "regenerators": regen_sites * waves * 2 * chosen.price_usd,
+    }
+    return SiteLink(
+        distance_m=distance_m, fiber_pairs=fiber_pairs, optic=chosen.id, optic_reach_m=chosen.reach_m,
+        wavelengths=waves, capacity_bits_per_s=waves * chosen.rate_bits_per_s,
+        latency_s=distance_m * wan.propagation_s_per_m + regen_sites * wan.regenerator_latency_s,
+        amplifier_sites=amplifier_sites, regenerator_sites=regen_sites, regenerators=regen_sites * waves,
+        capex_usd=sum(capex.values()), capex_breakdown_usd=capex, power_w=2 * waves * chosen.power_w,
+    )
 
 
 def site_link(distance_m: float, fiber_pairs: int, catalog: Catalog, optic: str | None = None) -> SiteLink:
     """Capacity, latency, cost and power of a DWDM link of ``distance_m`` metres.
+
+    The fibre pairs are lit across their spectrum with the optic that gives the lowest link cost
+    per bit/s (or ``optic``); amplifiers stand every ``amplifier_spacing_m`` and, past the
+    optic's reach, every wavelength is regenerated.
 
     Examples
     --------
     >>> link = site_link(100e3, 4, Catalog.load())
     >>> round(link.latency_s * 1e6)  # 100 km of fibre
     490
+    >>> far = site_link(1_500e3, 4, Catalog.load())
+    >>> far.amplifier_sites  # an amplifier every 80 km: 19 spans
+    18
     """
-    if not distance_m > 0:
-        raise InputError("site_distance", distance_m, "a positive distance like '100 km'")
+    distance_m = site_distance_m(distance_m)
     if fiber_pairs < 1:
         raise InputError("fiber_pairs", fiber_pairs, "at least one fibre pair")
     wan: WanDefaults = catalog.get("wan", "default", "wan")  # type: ignore[assignment]
-    usable = [o for o in catalog.entries("wan_optics") if o.reach_m >= distance_m]  # type: ignore[attr-defined]
-    if optic:
-        chosen: WanOptic = catalog.get("wan_optics", optic, "optic")  # type: ignore[assignment]
-        if chosen.reach_m < distance_m:
-            raise InputError("optic", optic, f"an optic that reaches {distance_m / 1e3:.0f} km")
-    elif not usable:
-        raise InputError("site_distance", distance_m, "a distance some catalog WAN optic reaches")
-    else:  # cheapest per bit/s among those that reach
-        chosen = min(usable, key=lambda o: o.price_usd / o.rate_bits_per_s)  # type: ignore[attr-defined,assignment]
-    if chosen.channel_spacing_hz > wan.spectrum_hz_per_fiber_pair:
-        raise InputError("optic", chosen.id, "an optic whose channel fits the fibre's spectrum")
-    waves = fiber_pairs * int(wan.spectrum_hz_per_fiber_pair // chosen.channel_spacing_hz)
-    capex = {
-        "optics": 2 * waves * chosen.price_usd,
-        "fiber": fiber_pairs * distance_m * wan.fiber_pair_usd_per_m,
-        "line_system": fiber_pairs * distance_m * wan.line_system_usd_per_m,
-    }
-    return SiteLink(
-        distance_m=distance_m, fiber_pairs=fiber_pairs, optic=chosen.id, wavelengths=waves,
-        capacity_bits_per_s=waves * chosen.rate_bits_per_s, latency_s=distance_m * wan.propagation_s_per_m,
-        capex_usd=sum(capex.values()), capex_breakdown_usd=capex, power_w=2 * waves * chosen.power_w,
-    )
+    optics: list[WanOptic] = ([catalog.get("wan_optics", optic, "optic")] if optic  # type: ignore[list-item]
+                              else list(catalog.entries("wan_optics")))  # type: ignore[arg-type]
+    fits = [o for o in optics if o.channel_spacing_hz <= wan.spectrum_hz_per_fiber_pair]
+    if not fits:
+        raise InputError("optic", optics[0].id if optics else optic, "an optic whose channel fits the fibre's spectrum")
+    links = [_link_with(o, distance_m, fiber_pairs, wan) for o in fits]
+    return min(links, key=lambda link: link.capex_usd / link.capacity_bits_per_s)
+
+
+def ring_links(sites: int) -> int:
+    """Links of a ring of ``sites`` sites: one between two sites, else one per site.
+
+    Examples
+    --------
+    >>> ring_links(2), ring_links(3)
+    (1, 3)
+    """
+    return sites if sites > 2 else 1
 
 
 def cross_site_level(link: SiteLink, sites: int, ranks_per_site: int, catalog: Catalog) -> Level:
@@ -114,16 +162,16 @@ class MultiSiteRequest(BaseModel):
 
     sites: Annotated[int, Field(ge=2, le=64)]
     """Number of sites the job spans, joined in a ring."""
-    distance_m: Annotated[float, Field(gt=0, le=40_000e3)]
-    """Fibre route length between adjacent sites (m)."""
-    fiber_pairs: Annotated[int, Field(ge=1, le=100_000)] = 4
+    distance_m: SiteDistance
+    """Fibre route length between adjacent sites (m; or a length such as ``"1500 km"``)."""
+    fiber_pairs: Annotated[int, Field(ge=1, le=100_000)] = SITE_FIBER_PAIRS
     """Fibre pairs per link."""
     gradient_bytes: Annotated[float, Field(gt=0, le=1e18)]
     """Gradient of one model replica (bytes), all-reduced across data-parallel replicas every step."""
     model_parallel: Annotated[int, Field(ge=1, le=MAX_GPUS)] | None = None
     """GPUs one replica is split over (tensor x pipeline); default: one scale-up domain."""
     optic: str | None = None
-    """WAN optic id; default: the cheapest per bit/s that reaches."""
+    """WAN optic id; default: the one whose link costs least per bit/s."""
 
 
 def multisite(request: MultiSiteRequest, gpus: int, plan: FabricPlan, catalog: Catalog) -> MultiSite:
@@ -157,7 +205,7 @@ def multisite(request: MultiSiteRequest, gpus: int, plan: FabricPlan, catalog: C
     across = [*inner, cross_site_level(link, request.sites, per_site, catalog)]
     t_multi, _ = collective_time("all_reduce", shard, across)
     t_one, _ = collective_time("all_reduce", shard, one_site)
-    links = request.sites if request.sites > 2 else 1
+    links = ring_links(request.sites)
     return MultiSite(
         sites=request.sites, gpus_per_site=per_site, model_parallel=mp, data_parallel=dp, link=link, links=links,
         gradient_bytes=request.gradient_bytes, all_reduce_one_site_s=float(t_one),

@@ -31,7 +31,7 @@ def fabric_report(raw: dict[str, Any], catalog: Catalog, compare: bool = False, 
     if sites:
         ms = validate(MultiSiteRequest, {
             "sites": sites["sites"], "fiber_pairs": sites["fiber_pairs"],
-            "distance_m": parse_quantity(sites["distance"], "length", "site_distance"),
+            "distance_m": sites["distance"],
             "gradient_bytes": parse_quantity(sites["gradient"], "bytes", "gradient_bytes"),
             **({"model_parallel": sites["model_parallel"]} if sites.get("model_parallel") else {}),
         })

@@ -13,6 +13,7 @@ from typing import Any
 from stargate import format as fmt
 from stargate.catalog import Catalog
 from stargate.report.charts import plan_charts
+from stargate.report.sites import phase_site_rows
 from stargate.report.terminal import fabric_summary
 
 __all__ = ["environment", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
@@ -47,8 +48,17 @@ def _pct(part: float, whole: float) -> str:
     return fmt.format_percent(part / whole, 1) if whole else "—"
 
 
-def phase_rows() -> list[tuple[str, Any]]:
-    """Rows of the phases table: label and a cell function of a phase dict."""
+def phase_rows(plan: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
+    """Rows of the phases table: label and a cell function of a phase dict; with ``plan``, the
+    multi-site rows too when one of its phases spans several sites."""
+    rows = _phase_rows()
+    if plan and any(p.get("multisite") for p in plan["phases"]):
+        at = next(i for i, (label, _) in enumerate(rows) if label == "power infrastructure") + 1
+        rows[at:at] = [(label.strip(), cell) for label, cell in phase_site_rows(lambda p: p.get("multisite"))]
+    return rows
+
+
+def _phase_rows() -> list[tuple[str, Any]]:
     return [
         ("accelerator", lambda p: p["accelerator"]),
         ("GPUs", lambda p: fmt.format_count(p["gpus"])),
@@ -151,7 +161,7 @@ def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any]
     return environment().get_template("report.html").render(
         comparison=comparison, compare_header=header, compare_rows=rows,
         compare_legend=legend(comparison) if comparison is not None else [],
-        plan=plan, rows=phase_rows(), cards=summary_cards(plan),
+        plan=plan, rows=phase_rows(plan), cards=summary_cards(plan),
         charts=plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog)),
         sources=used_sources(plan, catalog), warnings=warnings, version=__version__,
         plotly_tag=f"<script>{plotly_js()}</script>",

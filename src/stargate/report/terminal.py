@@ -18,8 +18,10 @@ from stargate.format import (
     format_percent,
     format_quantity,
     format_scaled_count,
+    format_share,
     format_usd,
 )
+from stargate.report.sites import link_parts, link_summary, phase_site_rows, route_summary
 
 __all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"]
 
@@ -148,6 +150,7 @@ def render_plan(plan: Any) -> None:
         "  fabric": lambda p: fabric_summary(p.design.network),
         "  facility": lambda p: _share(p.design.capex_breakdown_usd["facility"], p.capex_usd),
         "  power infrastructure": lambda p: _share(p.design.capex_breakdown_usd["power_infrastructure"], p.capex_usd),
+        **_site_rows(plan.phases),
         "TCO per GPU-hour": lambda p: f"${p.design.tco_usd_per_gpu_hour:.2f}",
         "  cost of capital": lambda p: (f"${p.design.tco_breakdown_usd_per_gpu_hour.get('capital_cost', 0.0):.2f} "
                                         f"at {100 * p.design.wacc_per_year:.0f}%/y"),
@@ -185,6 +188,13 @@ def render_plan(plan: Any) -> None:
     c.print("[dim]assumptions: " + "; ".join(plan.assumptions) + "[/]")
     c.print("[dim]P10–P90: from the cross-validated residuals of comparable published runs (measured / predicted "
             "tokens/s per GPU, leave-one-source-out), applied to the reference model's throughput[/]")
+
+
+def _site_rows(phases: Any) -> dict[str, Any]:
+    """The multi-site rows (sites, links, their cost, added step time), when a phase spans sites."""
+    if not any(p.multisite for p in phases):
+        return {}
+    return dict(phase_site_rows(lambda p: p.multisite))
 
 
 def _reported(r: dict[str, Any] | None) -> str:
@@ -275,13 +285,17 @@ def render_fabric(report: dict[str, Any]) -> None:
         ms = d.get("multisite")
         if ms:
             link = ms["link"]
+            one = ms["all_reduce_one_site_s"]
+            added = f" = {format_share(max(ms['added_step_time_s'], 0.0) / one)} of the one-site all-reduce" if one > 0 else ""
+            fabric_usd = d["fabric_capex_usd"]
+            share = f"{format_share(ms['links_capex_usd'] / fabric_usd)} of the fabric's capex: " if fabric_usd > 0 else ""
             c.print(f"{d['fabric']}: {ms['sites']} sites of {ms['gpus_per_site']:,} GPUs "
                     f"({ms['data_parallel']:,} replicas of {ms['model_parallel']} GPUs), "
-                    f"{format_quantity(link['distance_m'], 'm')} apart over {link['wavelengths']} × {link['optic']} "
-                    f"({format_quantity(link['capacity_bits_per_s'], 'bit/s')}, {format_quantity(link['latency_s'], 's')}): "
+                    f"{format_quantity(link['distance_m'], 'm')} apart; {ms['links']} link(s) of {link_summary(link)}, "
+                    f"{route_summary(link)}, {format_quantity(link['latency_s'], 's')} one way: "
                     f"gradient all-reduce of {format_quantity(ms['gradient_bytes'], 'B')} takes {ms['all_reduce_across_sites_s']:.2f} s "
-                    f"vs {ms['all_reduce_one_site_s']:.2f} s in one site (+{ms['added_step_time_s']:.2f} s per step); "
-                    f"links {format_usd(ms['links_capex_usd'])}")
+                    f"vs {one:.2f} s in one site (+{ms['added_step_time_s']:.2f} s per step{added}); "
+                    f"links {format_usd(ms['links_capex_usd'])} ({share}{link_parts(link)})")
     for note in d0.get("notes", []):
         c.print(f"[dim]note: {note}[/]")
 
