@@ -463,8 +463,8 @@ def _front_cells(front: Any, columns: list[str], per_group: int) -> list[list[st
 def render_front(front: Any, per_group: int = 25) -> None:
     """Print the Pareto fronts of a sweep: one row per design, its group first, numbers readable.
 
-    Numbers never wrap; on a narrow terminal the group column folds and the design id is cut to
-    its first 8 digits, marked with an ellipsis (``--json`` and ``--out`` carry the whole id).
+    Numbers never wrap; on a terminal too narrow for every column the design id is left out
+    (``--json`` and ``--out`` carry it, with every other column).
     """
     import textwrap
 
@@ -473,24 +473,27 @@ def render_front(front: Any, per_group: int = 25) -> None:
         c.print(f"(no design on a front: {front.considered:,} designs considered)")
         return
     shown = [o.lstrip("-") for o in front.objectives]
-    extra = ["accelerator", "fabric", "gpus_built", "model"]
-    columns = ["design_id", *shown, *(k for k in extra if k not in shown and k not in front.group_by)]
+    columns = front.shown_columns()
     cells = _safe(_front_cells(front, columns, per_group))
-    widths = [max(len(r[j]) for r in cells) for j in range(1, len(columns) + 1)]
     names = [k.removesuffix("_usd").removesuffix("_w").removesuffix("_s").replace("_", " ") for k in columns]
+    widths = [max(len(r[j + 1]) for r in cells) for j in range(len(columns))]
     headers = [textwrap.fill(n + (" (max)" if f"-{k}" in front.objectives else ""), max(w, *map(len, n.split())))
                for n, k, w in zip(names, columns, widths, strict=True)]
-    fixed = sum(max(w, *(len(x) for x in h.splitlines())) + 1 for w, h in zip(widths, headers, strict=True))
-    cut = fixed + (12 if front.group_by else 0) > c.width and widths[0] > 9
+    needed = [max(w, *(len(x) for x in h.splitlines())) + 1 for w, h in zip(widths, headers, strict=True)]
+    group_width = max(len(r[0]) for r in cells) if front.group_by else 0
+    skip_id = sum(needed) + group_width > c.width
     t = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
     if front.group_by:
-        t.add_column(textwrap.fill(" · ".join(front.group_by).replace("_", " "), 12), overflow="fold", ratio=1)
+        t.add_column(textwrap.fill(" · ".join(front.group_by).replace("_", " "), max(12, group_width)), overflow="fold")
     for k, h in zip(columns, headers, strict=True):
-        t.add_column(h, justify="right" if k in shown or k == "gpus_built" else "left", no_wrap=True)
+        if not (skip_id and k == "design_id"):
+            t.add_column(h, justify="right" if k in shown or k == "gpus_built" else "left", no_wrap=True)
     for r in cells:
-        ident = r[1][:8] + "…" if cut and not r[1].startswith("...") else r[1]
-        t.add_row(*(r[:1] if front.group_by else []), ident, *r[2:])
+        more = r[1].startswith("... ")  # a group's "... N more" line
+        rest = [r[1], *r[3:]] if skip_id and more else r[2:] if skip_id else r[1:]
+        t.add_row(*(r[:1] if front.group_by else []), *rest, style="dim" if more else None)
     c.print(t)
     fronts = f"{front.groups:,} fronts (by {', '.join(front.group_by)})" if front.group_by else "one front"
     c.print(f"{len(front.rows):,} non-dominated designs on {fronts}, of {front.considered:,} designs feasible, "
-            f"meeting the constraints and the filter; --json or --out for every column", style="dim")
+            f"meeting the constraints and the filter; --json or --out for every column"
+            + (" (design ids too)" if skip_id else ""), style="dim")

@@ -12,13 +12,14 @@
 - on a true/false column (``fits``) the value is ``true`` or ``false``.
 
 The text is never evaluated: it is split into conditions, each column is checked against the
-results' columns, and each value is read into a number, a name or a truth value that reaches
-DuckDB as a bound parameter, never as SQL. ``--group-by`` is a comma-separated list of columns,
+results' columns, each value is read into a number, a name or a truth value, and the conditions
+are applied to an Arrow table by pyarrow's compute functions (no SQL is written from them). ``--group-by`` is a comma-separated list of columns,
 or ``none``. Bad input is an :class:`~stargate.errors.InputError` naming the condition as typed.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from stargate.errors import InputError, clip
 
 __all__ = ["MAX_ALTERNATIVES", "MAX_CONDITIONS", "MAX_GROUP_COLUMNS", "MAX_TEXT_CHARS", "Condition", "column_kind",
-           "parse_group_by", "parse_where", "where_sql"]
+           "parse_group_by", "parse_where", "where_mask"]
 
 MAX_TEXT_CHARS = 2_000
 """Longest ``--where`` or ``--group-by`` text accepted."""
@@ -38,6 +39,7 @@ MAX_GROUP_COLUMNS = 8
 """Most columns one ``--group-by`` may name."""
 
 _TERM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*(<=|>=|!=|==|=|<|>)\s*(\S(?:.*\S)?)\s*", re.DOTALL)
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
 _WHERE_ALLOWED = ("conditions COLUMN OP VALUE separated by commas, OP one of = != < <= > >=, "
                   "e.g. 'accelerator=gb200|gb300,gpus_built>=100000'")
 _UNITS = (("_usd", "usd"), ("_w", "power"), ("_s", "time"), ("_m", "length"))
@@ -89,7 +91,6 @@ def _read_value(column: str, kind: str, text: str, term: str) -> Any:
         return text.lower() == "true"
     if kind == "text":
         return text
-    from stargate.sweep.values import _number
     from stargate.units import parse_quantity, parse_usd
 
     dimension = next((d for suffix, d in _UNITS if column.endswith(suffix)), None)
@@ -98,7 +99,9 @@ def _read_value(column: str, kind: str, text: str, term: str) -> Any:
             return parse_usd(text, "where")
         if dimension is not None:
             return parse_quantity(text, dimension, "where")
-        return _number("where", text)
+        if not _NUMBER.fullmatch(text) or not math.isfinite(float(text)):
+            raise InputError("where", text, "a finite number")
+        return float(text)
     except InputError as e:
         unit = {"usd": " or dollars like '$50B'", "power": " or a power like '1 GW'", "time": " or a time like '90 days'",
                 "length": " or a length like '200 km'"}.get(dimension or "", "")
@@ -145,24 +148,34 @@ def parse_where(text: str | None, types: dict[str, str]) -> list[Condition]:
     return [_condition(t, types) for t in terms]
 
 
-def where_sql(conditions: list[Condition]) -> tuple[str, list[Any]]:
-    """SQL for ``conditions`` (joined by AND, columns quoted, every value a ``?`` parameter) and its parameters.
+def where_mask(table: Any, conditions: list[Condition]) -> Any:
+    """Which rows of the Arrow ``table`` meet every condition (a boolean array; null where a value is null).
 
     Examples
     --------
-    >>> where_sql([Condition("model", "!=", ("a", "b"), ""), Condition("mfu", ">", (0.4,), "")])
-    ('"model" NOT IN (?, ?) AND "mfu" > ?', ['a', 'b', 0.4])
+    >>> import pyarrow as pa
+    >>> t = pa.table({"model": ["a", "b", "c", None], "mfu": [0.3, 0.5, 0.6, 0.7]})
+    >>> where_mask(t, [Condition("model", "!=", ("a", "b"), ""), Condition("mfu", ">", (0.4,), "")]).to_pylist()
+    [False, False, True, None]
     """
-    parts: list[str] = []
-    params: list[Any] = []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    compare = {"=": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater,
+               ">=": pc.greater_equal}
+    mask = pa.array([True] * table.num_rows) if not conditions else None
     for c in conditions:
-        column = '"' + c.column.replace('"', '""') + '"'
-        if c.op in ("=", "!=") and len(c.values) > 1:
-            parts.append(f"{column} {'NOT IN' if c.op == '!=' else 'IN'} ({', '.join('?' * len(c.values))})")
+        column = table.column(c.column)
+        if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+            column = pc.cast(column, pa.float64())  # values are floats: 12456 and 1.5 compare alike
+        if len(c.values) > 1:
+            hit = pc.is_in(column, value_set=pa.array(c.values, type=column.type))
+            hit = pc.if_else(pc.is_null(column), None, hit)  # as SQL: null is in no list, nor out of it
+            one = pc.invert(hit) if c.op == "!=" else hit
         else:
-            parts.append(f"{column} {c.op} ?")
-        params.extend(c.values)
-    return " AND ".join(parts), params
+            one = compare[c.op](column, pa.scalar(c.values[0], type=column.type))
+        mask = one if mask is None else pc.and_kleene(mask, one)
+    return mask
 
 
 def parse_group_by(text: str | None, types: dict[str, str]) -> list[str] | None:

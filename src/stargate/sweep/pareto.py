@@ -7,9 +7,9 @@ the token budget, when the sweep varies them (``--group-by`` changes it; ``none`
 
 The non-dominated test is moocore's ``is_nondominated`` (compiled: the O(n log n) dimension sweep
 for up to three objectives, Kung-Luccio-Preparata's O(n log^(k-2) n) beyond); exact duplicates keep
-their first occurrence only. Only the columns needed are read (the objectives, the group columns,
-``design_id``), filtered by DuckDB with bound parameters (:mod:`stargate.sweep.filters`); whole rows
-are read for the designs on a front only. On the 1,010,880-point example the fronts by model and
+their first occurrence only. From the store only the columns needed are read (the objectives, the
+filter's and the group's columns, ``design_id``), filtered with pyarrow (:mod:`stargate.sweep.filters`:
+no SQL is written from the user's text), and whole rows are read for the designs on a front only. On the 1,010,880-point example the fronts by model and
 token budget take about 1 s (``benchmarks/bench_sweep_pareto.py``).
 """
 
@@ -23,10 +23,21 @@ from typing import Any
 import numpy as np
 
 from stargate.errors import InputError, clip
-from stargate.sweep.filters import column_kind, parse_group_by, parse_where, where_sql
+from stargate.sweep.filters import column_kind, parse_group_by, parse_where
 
-__all__ = ["DEFAULT_GROUP_BY", "MAX_GROUPS", "MAX_OBJECTIVES", "Front", "front_of", "grouped_pareto_mask",
-           "open_front", "pareto_front", "pareto_mask", "parse_objectives"]
+__all__ = [
+    "DEFAULT_GROUP_BY",
+    "MAX_GROUPS",
+    "MAX_OBJECTIVES",
+    "Front",
+    "arrow_types",
+    "front_of",
+    "grouped_pareto_mask",
+    "open_front",
+    "pareto_front",
+    "pareto_mask",
+    "parse_objectives",
+]
 
 MAX_OBJECTIVES = 16
 """Most objectives a front may have."""
@@ -34,8 +45,6 @@ MAX_GROUPS = 10_000
 """Most groups (fronts) one grouping may make."""
 DEFAULT_GROUP_BY = ("model", "training_tokens")
 """Columns grouped by when no grouping is given: those of them that take more than one value."""
-MAX_DISTINCT_CHECKED = 10_000
-"""Most distinct values of a text column a ``--where`` value is checked against."""
 
 Tick = Callable[[str, int, int], None]
 """A progress callback: ``tick(what, done, total)``."""
@@ -134,6 +143,18 @@ class Front:
     sizes: dict[str, int] = field(default_factory=dict)
     """Designs considered in each group, by its label."""
 
+    def shown_columns(self) -> list[str]:
+        """The columns a table of the fronts shows beside the group: the id, the objectives, what was built.
+
+        Examples
+        --------
+        >>> Front([], ["capex_usd", "-mfu"], ["model"], 0, 0).shown_columns()
+        ['design_id', 'capex_usd', 'mfu', 'accelerator', 'fabric', 'gpus_built']
+        """
+        shown = [o.lstrip("-") for o in self.objectives]
+        extra = ("accelerator", "fabric", "gpus_built", "model")
+        return ["design_id", *shown, *(k for k in extra if k not in shown and k not in self.group_by)]
+
 
 def _arrow(rel: Any) -> Any:
     return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.fetch_arrow_table()
@@ -141,6 +162,27 @@ def _arrow(rel: Any) -> Any:
 
 def _quote(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
+
+
+def arrow_types(schema: Any) -> dict[str, str]:
+    """Column name -> type name, as DuckDB names them, of an Arrow schema's columns.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> arrow_types(pa.schema([("a", pa.int64()), ("b", pa.float64()), ("c", pa.string()), ("d", pa.bool_())]))
+    {'a': 'BIGINT', 'b': 'DOUBLE', 'c': 'VARCHAR', 'd': 'BOOLEAN'}
+    """
+    import pyarrow as pa
+
+    def name(t: Any) -> str:
+        if pa.types.is_boolean(t):
+            return "BOOLEAN"
+        if pa.types.is_integer(t):
+            return "BIGINT"
+        return "DOUBLE" if pa.types.is_floating(t) else "VARCHAR"
+
+    return {f.name: name(f.type) for f in schema}
 
 
 def _label(value: Any) -> str:
@@ -158,41 +200,39 @@ def _label(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _group_codes(table: Any, columns: list[str]) -> np.ndarray:
-    """Dense group codes of the rows of ``table``, numbered in the sorted order of their values (nulls last)."""
+def _group_codes(table: Any, columns: list[str], n: int) -> np.ndarray:
+    """Dense group codes of the ``n`` rows of ``table``, numbered in the sorted order of their values (nulls last)."""
     import pyarrow.compute as pc
 
-    code = np.zeros(table.num_rows, dtype=np.int64)
+    code = np.zeros(n, dtype=np.int64)
+    span = 1  # codes are below span
     for col in columns:
         enc = pc.dictionary_encode(table.column(col).combine_chunks())
         k = len(enc.dictionary)
         rank = np.full(k + 1, k, dtype=np.int64)
         rank[np.asarray(pc.sort_indices(enc.dictionary))] = np.arange(k)
         idx = enc.indices.fill_null(k).to_numpy(zero_copy_only=False).astype(np.int64)
-        code = np.unique(code * (k + 1) + rank[idx], return_inverse=True)[1].reshape(-1)
-    return code
+        code, span = code * (k + 1) + rank[idx], span * (k + 1)
+        if span > max(4 * len(code), 1 << 20):  # keep codes small: renumber densely
+            code = np.unique(code, return_inverse=True)[1].reshape(-1)
+            span = int(code.max()) + 1 if len(code) else 1
+    present = np.zeros(span, dtype=bool)
+    present[code] = True
+    return (np.cumsum(present) - 1)[code]  # dense, in the same order
 
 
-def _check_text_values(con: Any, relation: str, conditions: list[Any], types: dict[str, str]) -> None:
+def _check_text_values(table: Any, conditions: list[Any], types: dict[str, str]) -> None:
     """A text condition's values must be values of its column: a typo is an error, not an empty front."""
+    import pyarrow.compute as pc
+
     for c in conditions:
         if column_kind(types[c.column]) != "text":
             continue
-        known = {r[0] for r in con.sql(f"SELECT DISTINCT {_quote(c.column)} FROM {relation} "
-                                       f"LIMIT {MAX_DISTINCT_CHECKED + 1}").fetchall()}
-        if len(known) > MAX_DISTINCT_CHECKED:
-            continue
+        known = set(pc.unique(table.column(c.column)).to_pylist())
         for v in c.values:
             if v not in known:
                 listed = ", ".join(sorted(str(k) for k in known if k is not None))
                 raise InputError("where", c.text, f"values of {c.column} in this sweep: {clip(listed, 300)}")
-
-
-def _read(con: Any, relation: str, columns: list[str], conditions: list[Any]) -> Any:
-    sql, params = where_sql(conditions)
-    select = ", ".join(_quote(c) for c in columns)
-    query = f"SELECT {select} FROM {relation} WHERE meets_constraints" + (f" AND {sql}" if sql else "")
-    return _arrow(con.sql(query, params=params) if params else con.sql(query))
 
 
 def _chosen_groups(table: Any, group_by: list[str] | None, types: dict[str, str]) -> list[str]:
@@ -203,55 +243,67 @@ def _chosen_groups(table: Any, group_by: list[str] | None, types: dict[str, str]
     return [c for c in DEFAULT_GROUP_BY if c in types and pc.count_distinct(table.column(c), mode="all").as_py() > 1]
 
 
-def _whole_rows(con: Any, relation: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Whole result rows by ``design_id`` (the front's designs only)."""
-    if not ids:
-        return {}
-    t = _arrow(con.sql(f"SELECT * FROM {relation} WHERE design_id IN (SELECT unnest(?::VARCHAR[]))", params=[ids]))
-    cols = t.to_pydict()  # column-wise, then zipped: twice as fast as to_pylist
-    rows = [dict(zip(cols, r, strict=True)) for r in zip(*cols.values(), strict=True)]
-    return {r["design_id"]: r for r in rows}
+def _considered(table: Any, columns: list[str], conditions: list[Any], signs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows meeting the constraints and the conditions, with every objective finite: their indices
+    in ``table`` and their objective values (signed: every objective minimised)."""
+    import pyarrow.compute as pc
+
+    from stargate.sweep.filters import where_mask
+
+    mask = table.column("meets_constraints")
+    if conditions:
+        mask = pc.and_kleene(mask, where_mask(table, conditions))
+    mask = mask.fill_null(False)
+    sel = pc.indices_nonzero(mask).to_numpy(zero_copy_only=False).astype(np.int64)
+    raw = np.empty((len(sel), len(columns)))
+    for j, c in enumerate(columns):
+        raw[:, j] = table.column(c).filter(mask).to_numpy(zero_copy_only=False)
+    ok = np.isfinite(raw).all(axis=1)
+    return sel[ok], raw[ok] * signs
 
 
-def front_of(con: Any, objectives: list[str], where: str | None = None, group_by: str | None = None,
-             relation: str = "results", tick: Tick | None = None) -> Front:
-    """The Pareto fronts of the result rows in ``relation`` on ``con`` (a DuckDB connection).
+def _rows(table: Any, indices: np.ndarray) -> list[dict[str, Any]]:
+    cols = table.take(indices).to_pydict()  # column-wise, then zipped: twice as fast as to_pylist
+    return [dict(zip(cols, r, strict=True)) for r in zip(*cols.values(), strict=True)]
+
+
+def front_of(table: Any, objectives: list[str], where: str | None = None, group_by: str | None = None,
+             tick: Tick | None = None, whole_rows: Callable[[list[str]], list[dict[str, Any]]] | None = None) -> Front:
+    """The Pareto fronts of a sweep's result rows, held in the Arrow ``table``.
 
     Rows that are feasible and meet the sweep's constraints and the ``where`` filter are kept;
     rows where an objective is null or not finite are left out; each group's front is its
     non-dominated rows. ``group_by`` ``None`` groups by the :data:`DEFAULT_GROUP_BY` columns that
-    vary; ``"none"`` makes one front. Bad input raises :class:`~stargate.errors.InputError` naming
-    ``objectives``, ``where`` or ``group_by``.
+    vary; ``"none"`` makes one front. The rows returned are the table's own, or, when the table
+    holds only some columns, what ``whole_rows`` returns for their ``design_id`` (in that order).
+    Bad input raises :class:`~stargate.errors.InputError` naming ``objectives``, ``where`` or ``group_by``.
     """
-    types = {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {relation}").fetchall()}
+    types = arrow_types(table.schema)
     columns = _check_objectives(list(objectives), types)
     conditions = parse_where(where, types)
-    groups_given = parse_group_by(group_by, types)
-    _check_text_values(con, relation, conditions, types)
-    if tick is not None:
-        tick("reading", 0, 1)
-    wanted = [c for c in DEFAULT_GROUP_BY if c in types] if groups_given is None else groups_given
-    table = _read(con, relation, list(dict.fromkeys(["design_id", *columns, *wanted])), conditions)
+    chosen = parse_group_by(group_by, types)
+    _check_text_values(table, conditions, types)
     signs = np.array([-1.0 if str(o).startswith("-") else 1.0 for o in objectives])
-    raw = np.column_stack([table.column(c).to_numpy(zero_copy_only=False).astype(float) for c in columns]) \
-        if table.num_rows else np.empty((0, len(columns)))
-    ok = np.flatnonzero(np.isfinite(raw).all(axis=1))
-    table, raw = table.take(ok), raw[ok]
-    chosen = _chosen_groups(table, groups_given, types)
-    codes = _group_codes(table, chosen)
+    sel, values = _considered(table, columns, conditions, signs)
+    groups = table.select(_chosen_groups(table, chosen, types) if chosen is None else chosen).take(sel)
+    codes = _group_codes(groups, groups.column_names, len(sel))
     n_groups = int(codes.max()) + 1 if len(codes) else 0
     if n_groups > MAX_GROUPS:
-        raise InputError("group_by", ",".join(chosen), f"a grouping into at most {MAX_GROUPS:,} groups "
-                                                       f"(this one makes {n_groups:,})")
-    idx = np.flatnonzero(grouped_pareto_mask(raw * signs, codes, tick))
-    idx = idx[np.lexsort((raw[idx, 0], codes[idx]))]
+        raise InputError("group_by", ",".join(groups.column_names), f"a grouping into at most {MAX_GROUPS:,} "
+                                                                   f"groups (this one makes {n_groups:,})")
+    idx = np.flatnonzero(grouped_pareto_mask(values, codes, tick))
+    idx = idx[np.lexsort((values[idx, 0] * signs[0], codes[idx]))]
     firsts = np.unique(codes, return_index=True)[1]
-    labels = [", ".join(f"{c}={_label(table.column(c)[int(i)].as_py())}" for c in chosen) or "all" for i in firsts]
+    labels = [", ".join(f"{c}={_label(groups.column(c)[int(i)].as_py())}" for c in groups.column_names) or "all"
+              for i in firsts]
+    if whole_rows is None:
+        rows = _rows(table, sel[idx])
+    else:
+        rows = whole_rows(table.column("design_id").take(sel[idx]).to_pylist())
+    for r, g in zip(rows, codes[idx].tolist(), strict=True):
+        r["group"] = labels[g]
     sizes = np.bincount(codes, minlength=n_groups)
-    ids = table.column("design_id").take(idx).to_pylist()
-    whole = _whole_rows(con, relation, ids)
-    rows = [{**whole[d], "group": labels[g]} for d, g in zip(ids, codes[idx].tolist(), strict=True)]
-    return Front(rows, list(objectives), chosen, n_groups, len(raw),
+    return Front(rows, list(objectives), groups.column_names, n_groups, len(sel),
                  {labels[g]: int(sizes[g]) for g in range(n_groups)})
 
 
@@ -266,13 +318,32 @@ def pareto_front(results: Path, objectives: list[str], where: str | None = None,
 
 def open_front(results: Path, objectives: list[str], where: str | None = None, group_by: str | None = None,
                tick: Tick | None = None) -> Front:
-    """:func:`front_of` on the verified results in the directory ``results``."""
+    """:func:`front_of` on the verified results in the directory ``results``, reading only the
+    columns it needs, and whole rows for the designs on a front only."""
     from stargate.sweep.store import connect
 
     if tick is not None:
         tick("verifying chunks", 0, 1)
     con = connect(results)
     try:
-        return front_of(con, objectives, where, group_by, tick=tick)
+        types = {r[0]: str(r[1]) for r in con.execute("DESCRIBE results").fetchall()}
+        columns = _check_objectives(list(objectives), types)
+        wanted = [c.column for c in parse_where(where, types)]
+        grouping = parse_group_by(group_by, types)
+        wanted += [c for c in DEFAULT_GROUP_BY if c in types] if grouping is None else grouping
+        if tick is not None:
+            tick("reading", 0, 1)
+        needed = list(dict.fromkeys(["design_id", "meets_constraints", *columns, *wanted]))
+        table = _arrow(con.sql(f"SELECT {', '.join(map(_quote, needed))} FROM results"))
+
+        def whole_rows(ids: list[str]) -> list[dict[str, Any]]:
+            if not ids:
+                return []
+            query = "SELECT * FROM results WHERE design_id IN (SELECT unnest(?::VARCHAR[]))"
+            found = _arrow(con.sql(query, params=[ids]))
+            by_id = {r["design_id"]: r for r in _rows(found, np.arange(found.num_rows))}
+            return [dict(by_id[i]) for i in ids]
+
+        return front_of(table, objectives, where, group_by, tick, whole_rows)
     finally:
         con.close()

@@ -188,6 +188,8 @@ def create_app(sweep_dir: Path | None = None, host: str | None = None, workers: 
             yield
         finally:
             pool.close()
+            if app.state.pareto_pool is not None:
+                app.state.pareto_pool.close()
 
     app = FastAPI(title="Stargate", version=__import__("stargate").__version__, lifespan=lifespan,
                   description="Planner and simulator for AI supercomputers: design, fabric, training and plan API.")
