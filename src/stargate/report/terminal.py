@@ -12,7 +12,8 @@ from rich.table import Table
 from stargate.errors import clip
 from stargate.units import format_quantity, format_usd
 
-__all__ = ["render_catalog_list", "render_design", "render_entry", "render_front", "render_plan", "result_cell"]
+__all__ = ["render_catalog_list", "render_design", "render_entry", "render_front", "render_plan", "result_cell",
+           "result_title"]
 
 
 def _console() -> Console:
@@ -443,6 +444,17 @@ def result_cell(column: str, value: Any) -> str:
     return f"{value:,.4g}"
 
 
+def result_title(column: str) -> str:
+    """A result column's name for a table's header: words, without the unit the cells carry.
+
+    Examples
+    --------
+    >>> result_title("time_to_train_s"), result_title("capex_usd"), result_title("gpus_built")
+    ('time to train', 'capex', 'gpus built')
+    """
+    return column.removesuffix("_usd").removesuffix("_w").removesuffix("_s").replace("_", " ")
+
+
 def _front_cells(front: Any, columns: list[str], per_group: int) -> list[list[str]]:
     """The text table's cells: the group, then ``columns``; at most ``per_group`` designs of each group."""
     rows: list[list[str]] = []
@@ -475,7 +487,7 @@ def render_front(front: Any, per_group: int = 25) -> None:
     shown = [o.lstrip("-") for o in front.objectives]
     columns = front.shown_columns()
     cells = _safe(_front_cells(front, columns, per_group))
-    names = [k.removesuffix("_usd").removesuffix("_w").removesuffix("_s").replace("_", " ") for k in columns]
+    names = [result_title(k) for k in columns]
     widths = [max(len(r[j + 1]) for r in cells) for j in range(len(columns))]
     headers = [textwrap.fill(n + (" (max)" if f"-{k}" in front.objectives else ""), max(w, *map(len, n.split())))
                for n, k, w in zip(names, columns, widths, strict=True)]

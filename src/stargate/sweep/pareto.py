@@ -90,7 +90,8 @@ def grouped_pareto_mask(values: np.ndarray, groups: np.ndarray, tick: Tick | Non
     keep = np.zeros(len(values), dtype=bool)
     if len(values) == 0:
         return keep
-    order = np.argsort(groups, kind="stable")  # stable: the first of duplicates stays first
+    small = groups.astype(np.int16) if groups.max() < 2**15 else groups  # 16-bit keys: numpy's radix sort
+    order = np.argsort(small, kind="stable")  # stable: the first of duplicates stays first
     segments = np.split(order, np.flatnonzero(np.diff(groups[order])) + 1)
     every = max(1, len(segments) // 100)
     for i, seg in enumerate(segments):
@@ -254,7 +255,7 @@ def _considered(table: Any, columns: list[str], conditions: list[Any], signs: np
     if conditions:
         mask = pc.and_kleene(mask, where_mask(table, conditions))
     mask = mask.fill_null(False)
-    sel = pc.indices_nonzero(mask).to_numpy(zero_copy_only=False).astype(np.int64)
+    sel = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
     raw = np.empty((len(sel), len(columns)))
     for j, c in enumerate(columns):
         raw[:, j] = table.column(c).filter(mask).to_numpy(zero_copy_only=False)
@@ -268,14 +269,15 @@ def _rows(table: Any, indices: np.ndarray) -> list[dict[str, Any]]:
 
 
 def front_of(table: Any, objectives: list[str], where: str | None = None, group_by: str | None = None,
-             tick: Tick | None = None, whole_rows: Callable[[list[str]], list[dict[str, Any]]] | None = None) -> Front:
+             tick: Tick | None = None, whole_rows: Callable[[list[str]], Any] | None = None) -> Front:
     """The Pareto fronts of a sweep's result rows, held in the Arrow ``table``.
 
     Rows that are feasible and meet the sweep's constraints and the ``where`` filter are kept;
     rows where an objective is null or not finite are left out; each group's front is its
     non-dominated rows. ``group_by`` ``None`` groups by the :data:`DEFAULT_GROUP_BY` columns that
     vary; ``"none"`` makes one front. The rows returned are the table's own, or, when the table
-    holds only some columns, what ``whole_rows`` returns for their ``design_id`` (in that order).
+    holds only some columns, those of the Arrow table ``whole_rows`` returns for their ``design_id``
+    (in that order).
     Bad input raises :class:`~stargate.errors.InputError` naming ``objectives``, ``where`` or ``group_by``.
     """
     types = arrow_types(table.schema)
@@ -299,7 +301,8 @@ def front_of(table: Any, objectives: list[str], where: str | None = None, group_
     if whole_rows is None:
         rows = _rows(table, sel[idx])
     else:
-        rows = whole_rows(table.column("design_id").take(sel[idx]).to_pylist())
+        ids = table.column("design_id").take(sel[idx]).to_pylist()
+        rows = _rows(whole_rows(ids), np.arange(len(ids))) if ids else []
     for r, g in zip(rows, codes[idx].tolist(), strict=True):
         r["group"] = labels[g]
     sizes = np.bincount(codes, minlength=n_groups)
@@ -336,13 +339,11 @@ def open_front(results: Path, objectives: list[str], where: str | None = None, g
         needed = list(dict.fromkeys(["design_id", "meets_constraints", *columns, *wanted]))
         table = _arrow(con.sql(f"SELECT {', '.join(map(_quote, needed))} FROM results"))
 
-        def whole_rows(ids: list[str]) -> list[dict[str, Any]]:
-            if not ids:
-                return []
+        def whole_rows(ids: list[str]) -> Any:
             query = "SELECT * FROM results WHERE design_id IN (SELECT unnest(?::VARCHAR[]))"
             found = _arrow(con.sql(query, params=[ids]))
-            by_id = {r["design_id"]: r for r in _rows(found, np.arange(found.num_rows))}
-            return [dict(by_id[i]) for i in ids]
+            at = {d: i for i, d in enumerate(found.column("design_id").to_pylist())}
+            return found.take(np.array([at[d] for d in ids], dtype=np.int64))
 
         return front_of(table, objectives, where, group_by, tick, whole_rows)
     finally:

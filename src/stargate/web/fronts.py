@@ -57,7 +57,7 @@ def _loaded(sweep_dir: Path, fingerprint: str) -> tuple[Any, dict[str, Any]]:
     _LOADED.pop(key, None)
     con = connect(sweep_dir)
     try:
-        table = _arrow(con.sql("SELECT * FROM results"))
+        table = _arrow(con.sql("SELECT * FROM results")).combine_chunks()  # one chunk per column: fast takes
     finally:
         con.close()
     _LOADED[key] = (fingerprint, table, _spec(sweep_dir))
@@ -77,7 +77,9 @@ def _axis(column: str, values: list[float]) -> tuple[float, dict[str, Any]]:
         unit = " (W)"
     positive = [v for v in values if v is not None and v > 0]
     log = len(positive) == len(values) and bool(values) and max(positive) > 20 * min(positive)
-    name = column.removesuffix("_usd").removesuffix("_w").removesuffix("_s").replace("_", " ")
+    from stargate.report.terminal import result_title
+
+    name = result_title(column)
     return scale, {"title": {"text": name + unit}, "type": "log" if log else "linear"}
 
 
@@ -143,9 +145,12 @@ def fronts_page(sweep_dir: Path, fingerprint: str, objectives: str | None, group
     except InputError as e:
         if e.field not in REQUEST_FIELDS:
             raise
-        context.update(error=str(e), controls=_controls(types, spec, chosen.split(","), [], where or ""))
+        asked = [] if group_by is None or group_by.strip().lower() == "none" else [g.strip() for g in group_by.split(",")]
+        context.update(error=str(e), controls=_controls(types, spec, chosen.split(","), asked, where or ""))
         return {"status": 422, "html": environment().get_template("pareto.html").render(**context)}
+    from stargate.report.terminal import result_title
+
     context.update(front=front, figure=_figure(front), groups=_groups(front),
-                   columns=front.shown_columns(), controls=_controls(types, spec, front.objectives, front.group_by,
+                   columns=front.shown_columns(), titles=[result_title(k) for k in front.shown_columns()], controls=_controls(types, spec, front.objectives, front.group_by,
                                                                      where or ""))
     return {"status": 200, "html": environment().get_template("pareto.html").render(**context)}

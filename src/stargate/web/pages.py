@@ -25,7 +25,7 @@ from stargate.errors import InputError, clip
 from stargate.sweep.filters import MAX_TEXT_CHARS
 from stargate.web import tasks
 from stargate.web.safety import ErrorMessage
-from stargate.web.work import MAX_SECONDS, Memo, WorkerPool
+from stargate.web.work import Memo, WorkerPool
 
 __all__ = ["PARETO_SECONDS", "add_pages", "builtin_scenarios", "sweep_fingerprint"]
 
@@ -108,7 +108,7 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
         # One worker holds the sweep in memory (loaded once per sweep state); each choice is computed once.
         try:
             answer = await pareto_pages.get((key, objectives, group_by, where), tasks.pareto_page, sweep_dir, key,
-                                            objectives, group_by, where, seconds=PARETO_SECONDS, limit=MAX_SECONDS)
+                                            objectives, group_by, where, seconds=PARETO_SECONDS, limit=PARETO_SECONDS)
         except InputError as e:  # damaged or foreign results: the server's state, not the request's fault
             raise HTTPException(status_code=503, detail=f"the sweep's results cannot be shown: {e}") from None
         page = json.loads(answer)
