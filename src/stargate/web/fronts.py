@@ -83,6 +83,17 @@ def _axis(column: str, values: list[float]) -> tuple[float, dict[str, Any]]:
     return scale, {"title": {"text": name + unit}, "type": "log" if log else "linear"}
 
 
+def _titles(front: Any) -> dict[str, str]:
+    """Each group's label (as in the JSON) -> its title, readable: ``model llama3.1-70b · training tokens 15 T``."""
+    from stargate.report.terminal import result_cell, result_title
+
+    firsts: dict[str, dict[str, Any]] = {}
+    for r in front.rows:
+        firsts.setdefault(r["group"], r)
+    return {label: " · ".join(f"{result_title(c)} {result_cell(c, r.get(c))}" for c in front.group_by) or "all designs"
+            for label, r in firsts.items()}
+
+
 def _figure(front: Any) -> dict[str, Any]:
     """A scatter of the first two objectives (one objective: against the design's rank), a trace per group."""
     x_col = front.objectives[0].lstrip("-")
@@ -90,14 +101,15 @@ def _figure(front: Any) -> dict[str, Any]:
     xs, x_axis = _axis(x_col, [r[x_col] for r in front.rows])
     ys, y_axis = _axis(y_col, [r[y_col] for r in front.rows]) if y_col else (1.0, {"title": {"text": "rank"}})
     traces = []
+    titles = _titles(front)
     for label in front.sizes:
         rows = [r for r in front.rows if r["group"] == label]
         if rows:
-            traces.append({"type": "scatter", "mode": "markers", "name": label, "marker": {"size": 8},
+            traces.append({"type": "scatter", "mode": "markers", "name": titles[label], "marker": {"size": 8},
                            "x": [r[x_col] * xs for r in rows],
                            "y": [r[y_col] * ys for r in rows] if y_col else list(range(1, len(rows) + 1)),
                            "text": [f"{r['design_id']} {r.get('accelerator')} {r.get('fabric')}" for r in rows]})
-    return {"data": traces, "layout": {"height": 460, "margin": {"t": 30}, "legend": {"orientation": "h"},
+    return {"data": traces, "layout": {"height": 500, "margin": {"t": 30}, "legend": {"orientation": "h", "y": -0.2},
                                        "xaxis": x_axis, "yaxis": y_axis}}
 
 
@@ -106,12 +118,14 @@ def _groups(front: Any) -> list[dict[str, Any]]:
     from stargate.report.terminal import result_cell
 
     columns = front.shown_columns()
+    titles = _titles(front)
     out = []
     for label, considered in front.sizes.items():
         rows = [r for r in front.rows if r["group"] == label]
         if rows:
             cells = [[result_cell(k, r.get(k)) for k in columns] for r in rows[:MAX_ROWS_PER_GROUP]]
-            out.append({"label": label, "considered": considered, "count": len(rows), "rows": cells})
+            out.append({"label": label, "title": titles[label], "considered": considered, "count": len(rows),
+                        "rows": cells})
     return out
 
 
