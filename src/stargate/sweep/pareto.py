@@ -237,6 +237,7 @@ def _check_text_values(table: Any, conditions: list[Any], types: dict[str, str])
 
 
 def _chosen_groups(table: Any, group_by: list[str] | None, types: dict[str, str]) -> list[str]:
+    """The columns to group by: those given, else those of :data:`DEFAULT_GROUP_BY` that take several values."""
     if group_by is not None:
         return group_by
     import pyarrow.compute as pc
@@ -287,7 +288,7 @@ def front_of(table: Any, objectives: list[str], where: str | None = None, group_
     _check_text_values(table, conditions, types)
     signs = np.array([-1.0 if str(o).startswith("-") else 1.0 for o in objectives])
     sel, values = _considered(table, columns, conditions, signs)
-    groups = table.select(_chosen_groups(table, chosen, types) if chosen is None else chosen).take(sel)
+    groups = table.select(_chosen_groups(table, chosen, types)).take(sel)
     codes = _group_codes(groups, groups.column_names, len(sel))
     n_groups = int(codes.max()) + 1 if len(codes) else 0
     if n_groups > MAX_GROUPS:
