@@ -288,17 +288,16 @@ def front_of(table: Any, objectives: list[str], where: str | None = None, group_
     _check_text_values(table, conditions, types)
     signs = np.array([-1.0 if str(o).startswith("-") else 1.0 for o in objectives])
     sel, values = _considered(table, columns, conditions, signs)
-    groups = table.select(_chosen_groups(table, chosen, types)).take(sel)
-    codes = _group_codes(groups, groups.column_names, len(sel))
+    names = _chosen_groups(table, chosen, types)
+    codes = np.unique(_group_codes(table, names, table.num_rows)[sel], return_inverse=True)[1].reshape(-1)
     n_groups = int(codes.max()) + 1 if len(codes) else 0
     if n_groups > MAX_GROUPS:
-        raise InputError("group_by", ",".join(groups.column_names), f"a grouping into at most {MAX_GROUPS:,} "
-                                                                   f"groups (this one makes {n_groups:,})")
+        raise InputError("group_by", ",".join(names), f"a grouping into at most {MAX_GROUPS:,} groups "
+                                                      f"(this one makes {n_groups:,})")
     idx = np.flatnonzero(grouped_pareto_mask(values, codes, tick))
     idx = idx[np.lexsort((values[idx, 0] * signs[0], codes[idx]))]
-    firsts = np.unique(codes, return_index=True)[1]
-    labels = [", ".join(f"{c}={_label(groups.column(c)[int(i)].as_py())}" for c in groups.column_names) or "all"
-              for i in firsts]
+    firsts = sel[np.unique(codes, return_index=True)[1]]
+    labels = [", ".join(f"{c}={_label(table.column(c)[int(i)].as_py())}" for c in names) or "all" for i in firsts]
     if whole_rows is None:
         rows = _rows(table, sel[idx])
     else:
@@ -307,7 +306,7 @@ def front_of(table: Any, objectives: list[str], where: str | None = None, group_
     for r, g in zip(rows, codes[idx].tolist(), strict=True):
         r["group"] = labels[g]
     sizes = np.bincount(codes, minlength=n_groups)
-    return Front(rows, list(objectives), groups.column_names, n_groups, len(sel),
+    return Front(rows, list(objectives), names, n_groups, len(sel),
                  {labels[g]: int(sizes[g]) for g in range(n_groups)})
 
 
