@@ -184,6 +184,7 @@ def create_app(sweep_dir: Path | None = None, host: str | None = None, workers: 
         from stargate.training.presets import preset_names
 
         Catalog.load(), preset_names()  # loaded before the first request, not in the event loop during one
+        app.state.pareto_warm()  # the sweep read into the /pareto page's worker now, not on its first request
         try:
             yield
         finally:

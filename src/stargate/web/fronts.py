@@ -5,11 +5,11 @@ three texts as ``stargate pareto`` (``--objectives``, ``--group-by``, ``--where`
 :mod:`stargate.sweep.filters`) and answers a page with form controls for them, a chart of the
 first two objectives with one trace per group, and one table per group.
 
-The page is built in a worker process of its own (:mod:`stargate.web.work`). The first request
-reads the sweep's verified results into that worker's memory as an Arrow table (about 400 MB for
-the million-design example), kept while the sweep's files do not change
-(:func:`~stargate.web.pages.sweep_fingerprint`); later requests compute from it, so a new choice of
-objectives on a million-design sweep is answered in well under a second.
+The page is built in a worker process of its own (:mod:`stargate.web.work`). When the server
+starts, and on the first request after the sweep's files change
+(:func:`~stargate.web.pages.sweep_fingerprint`), that worker reads the sweep's verified results into
+its memory as an Arrow table (about 400 MB for the million-design example); requests compute from
+it, so a new choice of objectives on a million-design sweep is answered in well under a second.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from stargate.errors import InputError
 
-__all__ = ["DEFAULT_OBJECTIVES", "MAX_ROWS_PER_GROUP", "REQUEST_FIELDS", "fronts_page"]
+__all__ = ["DEFAULT_OBJECTIVES", "MAX_ROWS_PER_GROUP", "REQUEST_FIELDS", "fronts_page", "loaded"]
 
 DEFAULT_OBJECTIVES = ("capex_usd", "time_to_train_s", "facility_power_w")
 """Objectives shown when neither the URL nor the sweep's spec names any."""
@@ -44,7 +44,7 @@ def _spec(sweep_dir: Path) -> dict[str, Any]:
     return {}
 
 
-def _loaded(sweep_dir: Path, fingerprint: str) -> tuple[Any, dict[str, Any]]:
+def loaded(sweep_dir: Path, fingerprint: str) -> tuple[Any, dict[str, Any]]:
     """The sweep's verified results as an Arrow table, and its spec; read once per state of the
     sweep's files (the previous state's copy is dropped first)."""
     from stargate.sweep.pareto import _arrow
@@ -150,7 +150,7 @@ def fronts_page(sweep_dir: Path, fingerprint: str, objectives: str | None, group
     from stargate.report.html import environment
     from stargate.sweep.pareto import arrow_types, front_of, parse_objectives
 
-    table, spec = _loaded(sweep_dir, fingerprint)
+    table, spec = loaded(sweep_dir, fingerprint)
     types = arrow_types(table.schema)
     chosen = objectives if objectives is not None else ",".join(spec.get("objectives") or DEFAULT_OBJECTIVES)
     context: dict[str, Any] = {"name": str(spec.get("name") or sweep_dir.name), "error": None, "front": None}

@@ -76,6 +76,12 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
     scenarios = Memo(pool, max_keys=len(builtin_scenarios()))
     fronts = WorkerPool(1) if sweep_dir is not None else None  # one process keeps the sweep loaded
     app.state.pareto_pool = fronts
+
+    def warm() -> None:
+        if fronts is not None and sweep_dir is not None:
+            fronts.submit(tasks.pareto_load, sweep_dir, sweep_fingerprint(sweep_dir), seconds=PARETO_SECONDS)
+
+    app.state.pareto_warm = warm
     pareto_pages = Memo(fronts or pool, max_keys=64)
 
     @cache

@@ -15,7 +15,7 @@ from stargate.catalog import Catalog
 from stargate.errors import InputError
 from stargate.web.bodies import MAX_GPUS, DashboardBody, DesignBody, FabricBody, TrainBody
 
-__all__ = ["builtin_plan", "dashboard", "design", "fabric", "pareto_page", "scenario_page",
+__all__ = ["builtin_plan", "dashboard", "design", "fabric", "pareto_load", "pareto_page", "scenario_page",
            "train"]
 
 def builtin_plan() -> dict[str, Any]:
@@ -104,6 +104,13 @@ def scenario_page(name: str) -> str:
     html = render_report(run_plan(builtin_scenario(name), cat).model_dump(mode="json"), cat)
     # The app serves Plotly.js itself: swap the inline copy for a reference (a 3.5 MB page becomes 0.1 MB).
     return html.replace(f"<script>{plotly_js()}</script>", '<script src="/static/plotly.min.js"></script>')
+
+
+def pareto_load(sweep_dir: Path, fingerprint: str) -> dict[str, Any]:
+    """Read the sweep in ``sweep_dir`` into this worker's memory for the ``/pareto`` page; its row count."""
+    from stargate.web.fronts import loaded
+
+    return {"rows": loaded(sweep_dir, fingerprint)[0].num_rows}
 
 
 def pareto_page(sweep_dir: Path, fingerprint: str, objectives: str | None = None, group_by: str | None = None,
