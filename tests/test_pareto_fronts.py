@@ -115,7 +115,8 @@ def test_text_table_is_readable_and_csv_has_the_group(cli, models, tmp_path):
     out = tmp_path / "front.csv"
     r = cli("pareto", str(models), "--out", str(out))
     assert r.code == 0 and r.stderr == ""
-    for text in ("model", "training", "capex", " MW", " days", "$", "llama3.1-405b", "fronts (by model, training_tokens)"):
+    for text in ("model", "training", "capex", " MW", " days", "$", "llama3.1-405b",
+                 "fronts (by model, training_tokens)"):
         assert text in r.stdout, text
     assert "e+" not in r.stdout  # no raw floats
     with out.open() as f:
@@ -195,7 +196,8 @@ def test_pareto_page_choices_errors_and_dashboard_link(models):
         assert by_chip.status_code == 200 and by_chip.text.count('class="front"') == 2
         assert "accelerator gb200" in by_chip.text and '<option value="mfu" selected>' in by_chip.text
         filtered = c.get("/pareto", params={"where": "accelerator=h100", "group_by": "none"})
-        assert filtered.status_code == 200 and filtered.text.count('class="front"') == 1 and ">gb200<" not in filtered.text
+        assert filtered.status_code == 200 and filtered.text.count('class="front"') == 1
+        assert ">gb200<" not in filtered.text
         bad = c.get("/pareto", params={"where": "colour=red"})
         assert bad.status_code == 422 and "where: &#39;colour=red&#39; is not allowed" in bad.text
         assert c.get("/pareto", params={"where": "x" * 5000}).status_code == 422

@@ -418,8 +418,10 @@ def result_cell(column: str, value: Any) -> str:
 
     Examples
     --------
-    >>> result_cell("capex_usd", 1.23e10), result_cell("facility_power_w", 1.2e9), result_cell("time_to_train_s", 3905280.0)
-    ('$12.3B', '1.2 GW', '45.2 days')
+    >>> result_cell("capex_usd", 1.23e10), result_cell("facility_power_w", 1.2e9)
+    ('$12.3B', '1.2 GW')
+    >>> result_cell("time_to_train_s", 3905280.0)
+    '45.2 days'
     >>> result_cell("gpus_built", 120000), result_cell("mfu", 0.412), result_cell("training_tokens", 1.5e13)
     ('120,000', '41.2%', '15 T')
     """
@@ -496,7 +498,8 @@ def render_front(front: Any, per_group: int = 25) -> None:
     skip_id = sum(needed) + group_width > c.width
     t = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
     if front.group_by:
-        t.add_column(textwrap.fill(" · ".join(front.group_by).replace("_", " "), max(12, group_width)), overflow="fold")
+        title = textwrap.fill(" · ".join(front.group_by).replace("_", " "), max(12, group_width))
+        t.add_column(title, overflow="fold")
     for k, h in zip(columns, headers, strict=True):
         if not (skip_id and k == "design_id"):
             t.add_column(h, justify="right" if k in shown or k == "gpus_built" else "left", no_wrap=True)

@@ -13,8 +13,9 @@
 
 The text is never evaluated: it is split into conditions, each column is checked against the
 results' columns, each value is read into a number, a name or a truth value, and the conditions
-are applied to an Arrow table by pyarrow's compute functions (no SQL is written from them). ``--group-by`` is a comma-separated list of columns,
-or ``none``. Bad input is an :class:`~stargate.errors.InputError` naming the condition as typed.
+are applied to an Arrow table by pyarrow's compute functions (no SQL is written from them).
+``--group-by`` is a comma-separated list of columns, or ``none``. Bad input is an
+:class:`~stargate.errors.InputError` naming the condition as typed.
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ def _read_value(column: str, kind: str, text: str, term: str) -> Any:
             raise InputError("where", text, "a finite number")
         return float(text)
     except InputError as e:
-        unit = {"usd": " or dollars like '$50B'", "power": " or a power like '1 GW'", "time": " or a time like '90 days'",
-                "length": " or a length like '200 km'"}.get(dimension or "", "")
+        unit = {"usd": " or dollars like '$50B'", "power": " or a power like '1 GW'",
+                "time": " or a time like '90 days'", "length": " or a length like '200 km'"}.get(dimension or "", "")
         raise InputError("where", term, f"a finite number{unit} for {column}") from e
 
 

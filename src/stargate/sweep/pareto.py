@@ -9,8 +9,9 @@ The non-dominated test is moocore's ``is_nondominated`` (compiled: the O(n log n
 for up to three objectives, Kung-Luccio-Preparata's O(n log^(k-2) n) beyond); exact duplicates keep
 their first occurrence only. From the store only the columns needed are read (the objectives, the
 filter's and the group's columns, ``design_id``), filtered with pyarrow (:mod:`stargate.sweep.filters`:
-no SQL is written from the user's text), and whole rows are read for the designs on a front only. On the 1,010,880-point example the fronts by model and
-token budget take about 1 s (``benchmarks/bench_sweep_pareto.py``).
+no SQL is written from the user's text), and whole rows are read for the designs on a front only.
+On the 1,010,880-point example the fronts by model and token budget take about 1.2 s of CPU in a
+fresh process, imports included (``benchmarks/bench_sweep_pareto.py --dir DIR``).
 """
 
 from __future__ import annotations
@@ -245,7 +246,8 @@ def _chosen_groups(table: Any, group_by: list[str] | None, types: dict[str, str]
     return [c for c in DEFAULT_GROUP_BY if c in types and pc.count_distinct(table.column(c), mode="all").as_py() > 1]
 
 
-def _considered(table: Any, columns: list[str], conditions: list[Any], signs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _considered(table: Any, columns: list[str], conditions: list[Any],
+                signs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows meeting the constraints and the conditions, with every objective finite: their indices
     in ``table`` and their objective values (signed: every objective minimised)."""
     import pyarrow.compute as pc

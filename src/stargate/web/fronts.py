@@ -159,12 +159,14 @@ def fronts_page(sweep_dir: Path, fingerprint: str, objectives: str | None, group
     except InputError as e:
         if e.field not in REQUEST_FIELDS:
             raise
-        asked = [] if group_by is None or group_by.strip().lower() == "none" else [g.strip() for g in group_by.split(",")]
+        given = group_by is not None and group_by.strip().lower() != "none"
+        asked = [g.strip() for g in group_by.split(",")] if given and group_by else []
         context.update(error=str(e), controls=_controls(types, spec, chosen.split(","), asked, where or ""))
         return {"status": 422, "html": environment().get_template("pareto.html").render(**context)}
     from stargate.report.terminal import result_title
 
-    context.update(front=front, figure=_figure(front), groups=_groups(front),
-                   columns=front.shown_columns(), titles=[result_title(k) for k in front.shown_columns()], controls=_controls(types, spec, front.objectives, front.group_by,
-                                                                     where or ""))
+    columns = front.shown_columns()
+    context.update(front=front, figure=_figure(front), groups=_groups(front), columns=columns,
+                   titles=[result_title(k) for k in columns],
+                   controls=_controls(types, spec, front.objectives, front.group_by, where or ""))
     return {"status": 200, "html": environment().get_template("pareto.html").render(**context)}

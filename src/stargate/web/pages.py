@@ -74,7 +74,8 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
     from stargate.training.presets import preset_names
 
     scenarios = Memo(pool, max_keys=len(builtin_scenarios()))
-    fronts = WorkerPool(1) if sweep_dir is not None else None  # one process keeps the sweep loaded
+    # One process keeps the sweep loaded; a request may wait for it to finish loading.
+    fronts = WorkerPool(1, max_wait_seconds=PARETO_SECONDS) if sweep_dir is not None else None
     app.state.pareto_pool = fronts
 
     def warm() -> None:
@@ -104,8 +105,8 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
 
     @app.get("/pareto", response_class=HTMLResponse, responses={**_NOT_FOUND, 422: {"description": "A bad choice"}})
     async def pareto(
-        objectives: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS, description="As `stargate pareto --objectives`.")] = None,
-        group_by: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS, description="As `--group-by`; `none`: one front.")] = None,
+        objectives: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS, description="As `--objectives`.")] = None,
+        group_by: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS, description="As `--group-by`.")] = None,
         where: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS, description="As `--where`.")] = None,
     ) -> HTMLResponse:
         if sweep_dir is None or fronts is None:
