@@ -1,12 +1,18 @@
-"""Time of the Pareto front of a sweep whose every design is on the front (the slow case).
+"""Time of Pareto fronts: a synthetic front where every design is on it, or a real sweep's directory.
 
-Target (issue 10): ``GET /pareto`` on a 30,000-design front took 15 s; ``pareto_front`` on 30,000
-designs, all non-dominated, in well under 1 s. The benchmark writes a synthetic results directory
-(the real result schema, the three default objectives on the plane x + y + z = 1, so that no design
-dominates another), then times ``pareto_front`` and, for comparison, the row-at-a-time algorithm
-it replaced (kept below as ``_old_mask``).
+Synthetic (the slow case for the dominance test): a results directory with the real schema and the
+objectives on the plane x + y + z = 1, so that no design dominates another; times ``pareto_front``
+and, with ``--old``, the row-at-a-time algorithm of before (kept below as ``_old_mask``).
 
-Run: ``python benchmarks/bench_sweep_pareto.py [--rows 30000] [--objectives 3] [--old]``.
+Real (``--dir DIR``, e.g. the 1,010,880-point ``examples/sweep-large.yaml`` built with
+``stargate sweep examples/sweep-large.yaml --out DIR --processes 4``): times the command
+``stargate pareto DIR`` end to end (a fresh process each time, imports included; the front grouped by
+model and token budget), wall and CPU, and the ``/pareto`` page of ``stargate serve --sweep DIR``:
+the first request (which loads the sweep into the page's worker) and then requests for other
+objectives, groupings and filters.
+
+Run: ``python benchmarks/bench_sweep_pareto.py [--rows 30000] [--objectives 3] [--old]`` or
+``python benchmarks/bench_sweep_pareto.py --dir DIR [--repeat 5] [--no-web]``.
 """
 
 from __future__ import annotations
@@ -68,12 +74,64 @@ def write_results(out: Path, rows: int, objectives: list[str], seed: int = 0) ->
         write_chunk(out, i, table.slice(start, 5000), spec_json)
 
 
+def time_cli(results: Path, repeat: int) -> None:
+    """``stargate pareto DIR`` in a fresh process, ``repeat`` times: wall and CPU seconds."""
+    import resource
+    import statistics
+    import subprocess
+    import sys
+
+    walls, cpus = [], []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        r = subprocess.run([sys.executable, "-m", "stargate", "pareto", str(results), "--json"], capture_output=True,
+                           check=True)
+        walls.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    rows = json.loads(r.stdout)
+    print(f"stargate pareto {results.name}: {len(rows):,} designs on {len({x['group'] for x in rows})} fronts; "
+          f"wall min {min(walls):.2f} s, median {statistics.median(walls):.2f} s; "
+          f"CPU median {statistics.median(cpus):.2f} s ({repeat} runs)")
+
+
+def time_web(results: Path) -> None:
+    """The ``/pareto`` page: the first request, then other choices (each computed once, so each is new)."""
+    import sys
+
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from web_server import running_server
+
+    choices = [{}, {"objectives": "capex_usd,-mfu", "group_by": "accelerator"},
+               {"objectives": "capex_usd,time_to_train_s", "group_by": "model,seq_len", "where": "fabric=ethernet"},
+               {"objectives": "capex_usd,time_to_train_s,facility_power_w", "where": "gpus_built>=100000"},
+               {"objectives": "tco_usd_per_gpu_hour,-tokens_per_s_per_gpu", "group_by": "none"},
+               {"objectives": "capex_usd,time_to_train_s,facility_power_w,-goodput"}]
+    with running_server("--sweep", str(results)) as url, httpx.Client(base_url=url, timeout=300) as c:
+        for params in choices:
+            t = time.perf_counter()
+            r = c.get("/pareto", params=params)
+            print(f"  GET /pareto {params or '(defaults)'}: {r.status_code}, {len(r.content) / 1e3:,.0f} kB, "
+                  f"{time.perf_counter() - t:.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=30_000)
     ap.add_argument("--objectives", type=int, default=3, choices=[2, 3, 4])
     ap.add_argument("--old", action="store_true", help="also time the algorithm this replaced")
+    ap.add_argument("--dir", type=Path, help="a sweep's results directory: time the command and the page on it")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--no-web", action="store_true", help="with --dir: the command only")
     args = ap.parse_args()
+    if args.dir is not None:
+        time_cli(args.dir, args.repeat)
+        if not args.no_web:
+            time_web(args.dir)
+        return
     from stargate.sweep.pareto import pareto_front, pareto_mask
 
     objectives = ["capex_usd", "time_to_train_s", "facility_power_w", "opex_usd_per_year"][: args.objectives]
@@ -83,7 +141,7 @@ def main() -> None:
         times = []
         for _ in range(3):  # the first call also pays for importing DuckDB and pyarrow's compute
             t = time.perf_counter()
-            front = pareto_front(out, objectives)
+            front = pareto_front(out, objectives, group_by="none")  # the dominance test on one front
             times.append(time.perf_counter() - t)
     values = np.random.default_rng(0).dirichlet(np.ones(len(objectives)), args.rows)
     t = time.perf_counter()

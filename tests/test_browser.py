@@ -100,3 +100,46 @@ def test_report_shows_the_world_model_rows(browser, tmp_path, cli):
                    f"{p5['jobs']:,} × {p5['job_gpus']:,}", p5["reliability"]["strategy"]):
         assert needle in text, needle
     assert errors == []
+
+
+def test_pareto_page_changes_objectives_groups_and_filter(browser, tmp_path, cli):
+    """The /pareto page: picking another objective, grouping and filter reloads with them in the
+    URL and redraws the fronts; the page links back to the dashboard."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: models\naxes:\n  accelerator: [h100, gb200]\n  fabric: [infiniband, ethernet]\n"
+                    "  budget_usd: {start: 1.0e+9, stop: 3.0e+10, num: 4, scale: log}\n"
+                    "  model: [llama3.1-8b, llama3.1-70b]\nconstraints: ['facility_power_w <= 5e9', fits]\n")
+    assert cli("sweep", str(spec), "--out", str(tmp_path / "r")).code == 0
+    with running_server("--sweep", str(tmp_path / "r")) as url:
+        page, errors = _page(browser)
+        page.goto(url + "/pareto", timeout=60_000)
+        page.wait_for_selector("#chart-pareto .main-svg")
+        assert page.locator("table.front").count() == 2  # a front per model
+        assert page.locator("h3.group-title").all_inner_texts() == ["model llama3.1-70b", "model llama3.1-8b"]
+        header = page.locator("table.front").first.locator("th").all_inner_texts()
+        assert "time to train" in header
+        page.select_option("#objective-2", "mfu")
+        page.wait_for_url("**objectives=capex_usd%2Cmfu%2C**")
+        page.select_option("#direction-2", "max")
+        page.wait_for_url("**objectives=capex_usd%2C-mfu**")
+        page.wait_for_selector("#chart-pareto .main-svg")
+        header = page.locator("table.front").first.locator("th").all_inner_texts()
+        assert "mfu" in header and "time to train" not in header
+        page.check('input.group[value="accelerator"]')
+        page.wait_for_url("**group_by=accelerator%2Cmodel**")
+        assert page.locator("table.front").count() == 4  # model x accelerator
+        page.uncheck('input.group[value="model"]')
+        page.wait_for_url("**group_by=accelerator**")
+        page.fill("#where", "accelerator=gb200")
+        page.click("#go")
+        page.wait_for_url("**where=accelerator%3Dgb200**")
+        assert page.locator("h3.group-title").all_inner_texts() == ["accelerator gb200"]
+        page.fill("#where", "colour=red")
+        page.click("#go")
+        page.wait_for_url("**where=colour%3Dred**")
+        assert "colour=red" in page.inner_text("#error")
+        assert all("422" in e for e in errors)
+        page.screenshot(path=str(tmp_path / "pareto.png"), full_page=True)
+        page.click("#dashboard-link")
+        page.wait_for_url(url + "/")
+        assert "Stargate" in page.title()

@@ -88,12 +88,15 @@ def test_pareto_front_is_non_dominated(cli, tmp_path):
     out = tmp_path / "r"
     cli("sweep", str(SMALL), "--out", str(out))
     csv_out = tmp_path / "front.csv"
-    front = cli("pareto", str(out), "--objectives", "capex_usd,time_to_train_s", "--out", str(csv_out), "--json").json()
-    assert front and csv_out.exists()
-    pts = np.array([[r["capex_usd"], r["time_to_train_s"]] for r in front])
-    for i, p in enumerate(pts):
-        others = np.delete(pts, i, axis=0)
-        assert not np.any(np.all(others <= p, axis=1) & np.any(others < p, axis=1))
+    for group_by in ("none", "model"):  # one front; one front per model (the default on this sweep)
+        front = cli("pareto", str(out), "--objectives", "capex_usd,time_to_train_s", "--group-by", group_by,
+                    "--out", str(csv_out), "--json").json()
+        assert front and csv_out.exists()
+        for group in {r["group"] for r in front}:
+            pts = np.array([[r["capex_usd"], r["time_to_train_s"]] for r in front if r["group"] == group])
+            for i, p in enumerate(pts):
+                others = np.delete(pts, i, axis=0)
+                assert not np.any(np.all(others <= p, axis=1) & np.any(others < p, axis=1))
 
 
 def test_pareto_mask_brute_force():

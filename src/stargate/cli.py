@@ -614,25 +614,53 @@ def query(
 def pareto(
     results: Annotated[Path, typer.Argument(metavar="DIR", help="Sweep results directory.")],
     objectives: Annotated[str, typer.Option(help="Columns to minimise, comma-separated; prefix - to maximise.")] = "capex_usd,time_to_train_s,facility_power_w",
+    where: Annotated[str | None, typer.Option(
+        "--where", help="Keep designs meeting COLUMN OP VALUE conditions, comma-separated: "
+                        "'accelerator=gb200|gb300,gpus_built>=100000,capex_usd<$50B'.")] = None,
+    group_by: Annotated[str | None, typer.Option(
+        "--group-by", help="One front per value of these columns, comma-separated, or 'none'; "
+                           "default: model and training_tokens when the sweep varies them.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the front to this CSV.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The non-dominated designs of a sweep (feasible ones that meet its constraints)."""
+    """The non-dominated designs of a sweep (feasible ones that meet its constraints), one front per group."""
     from stargate.errors import InputError
-    from stargate.report.terminal import render_rows
-    from stargate.sweep.pareto import pareto_front, parse_objectives
+    from stargate.report.terminal import render_front
+    from stargate.sweep.pareto import open_front, parse_objectives
     from stargate.sweep.query import json_rows
 
+    options = {"objectives": "--objectives", "where": "--where", "group_by": "--group-by"}
+    bar, tick = _steps_bar("pareto", show=not as_json)
     try:
         objs = parse_objectives(objectives)
-        front = pareto_front(results, objs)
+        front = open_front(results, objs, where, group_by, tick)
     except InputError as e:
-        raise InputError("--objectives" if e.field == "objectives" else e.field, e.value, e.allowed) from None
+        raise InputError(options.get(e.field, e.field), e.value, e.allowed) from None
+    finally:
+        if bar.live.is_started:
+            bar.stop()
     if out is not None:
-        _write_rows_csv(front, out)
-    keep = ["design_id", *(o.lstrip("-") for o in objs), "accelerator", "fabric", "gpus_built", "model"]
-    _emit(json_rows(front) if as_json else front, as_json,
-          lambda rs: render_rows([{k: r.get(k) for k in keep if k in r} for r in rs]))
+        _write_rows_csv(front.rows, out)
+    _emit(json_rows(front.rows) if as_json else front, as_json, render_front)
+
+
+def _steps_bar(title: str, show: bool) -> tuple[Any, Any]:
+    """A transient progress bar on a terminal's stderr, shown once work starts, and its ``tick(what, done, total)``."""
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = _stderr_console()
+    show = show and console.is_terminal  # transient: on a pipe or a file it would only leave a blank line
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=console, disable=not show, transient=True)
+    task = bar.add_task(escape(title), total=None)
+
+    def tick(what: str, done: int, total: int) -> None:
+        if show and not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total, description=escape(f"{title}: {what}"))
+
+    return bar, tick
 
 
 def _write_rows_csv(rows: list[dict[str, Any]], out: Path) -> None:

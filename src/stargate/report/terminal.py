@@ -23,7 +23,8 @@ from stargate.format import (
 )
 from stargate.report.sites import link_parts, link_summary, phase_site_rows, route_summary
 
-__all__ = ["render_catalog_list", "render_design", "render_entry", "render_plan"]
+__all__ = ["render_catalog_list", "render_design", "render_entry", "render_front", "render_plan", "result_cell",
+           "result_title"]
 
 
 def _console() -> Console:
@@ -521,3 +522,108 @@ def render_rows(rows: list[dict[str, Any]]) -> None:
     c.print(t)
     if len(rows) > 200:
         c.print(f"... {len(rows) - 200} more rows (use --json for all)")
+
+
+_COUNTS = ("gpus", "seq_len", "global_batch", "sites")
+_SCALED = ("training_tokens", "training_tokens_used", "largest_model_params")
+
+
+def result_cell(column: str, value: Any) -> str:
+    """A sweep result's value, readable, by its column's name: dollars, watts, days, counts, shares.
+
+    Examples
+    --------
+    >>> result_cell("capex_usd", 1.23e10), result_cell("facility_power_w", 1.2e9)
+    ('$12.3B', '1.2 GW')
+    >>> result_cell("time_to_train_s", 3905280.0)
+    '45.2 days'
+    >>> result_cell("gpus_built", 120000), result_cell("mfu", 0.412), result_cell("training_tokens", 1.5e13)
+    ('120,000', '41.2%', '15 T')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, int) or column in _COUNTS:
+        return _figure(value, "count")
+    units = (("time_to_train_s", "days"), ("training_days", "days"), ("_usd_per_gpu_hour", "USD/GPU-hour"),
+             ("_usd", "USD"), ("_w", "W"), ("_s", "s"), ("kw_per_rack", "kW"), ("mfu", "fraction"),
+             ("goodput", "fraction"), ("_mwh_per_year", "MWh/yr"), ("_t_per_year", "t/yr"))
+    if column.endswith("_usd_per_year"):
+        return format_usd(value) + "/yr"
+    if column.endswith("_m"):
+        return format_quantity(value, "m")
+    if column in _SCALED:
+        return format_quantity(value, "").strip()
+    for suffix, unit in units:
+        if column.endswith(suffix):
+            return _figure(value / 86400 if column == "time_to_train_s" else value, unit)
+    return f"{value:,.4g}"
+
+
+def result_title(column: str) -> str:
+    """A result column's name for a table's header: words, without the unit the cells carry.
+
+    Examples
+    --------
+    >>> result_title("time_to_train_s"), result_title("capex_usd"), result_title("gpus_built")
+    ('time to train', 'capex', 'gpus built')
+    """
+    return column.removesuffix("_usd").removesuffix("_w").removesuffix("_s").replace("_", " ")
+
+
+def _front_cells(front: Any, columns: list[str], per_group: int) -> list[list[str]]:
+    """The text table's cells: the group, then ``columns``; at most ``per_group`` designs of each group."""
+    rows: list[list[str]] = []
+    counts: dict[str, int] = {}
+    for r in front.rows:
+        counts[r["group"]] = counts.get(r["group"], 0) + 1
+    seen: dict[str, int] = {}
+    for r in front.rows:
+        n = seen[r["group"]] = seen.get(r["group"], 0) + 1
+        group = " · ".join(result_cell(g, r.get(g)) for g in front.group_by)
+        if n <= per_group:
+            rows.append([group, *(result_cell(k, r.get(k)) for k in columns)])
+        elif n == per_group + 1:
+            rows.append([group, f"... {counts[r['group']] - per_group} more", *([""] * (len(columns) - 1))])
+    return rows
+
+
+def render_front(front: Any, per_group: int = 25) -> None:
+    """Print the Pareto fronts of a sweep: one row per design, its group first, numbers readable.
+
+    Numbers never wrap; on a terminal too narrow for every column the design id is left out
+    (``--json`` and ``--out`` carry it, with every other column).
+    """
+    import textwrap
+
+    c = _console()
+    if not front.rows:
+        c.print(f"(no design on a front: {front.considered:,} designs considered)")
+        return
+    shown = [o.lstrip("-") for o in front.objectives]
+    columns = front.shown_columns()
+    cells = _safe(_front_cells(front, columns, per_group))
+    names = [result_title(k) for k in columns]
+    widths = [max(len(r[j + 1]) for r in cells) for j in range(len(columns))]
+    headers = [textwrap.fill(n + (" (max)" if f"-{k}" in front.objectives else ""), max(w, *map(len, n.split())))
+               for n, k, w in zip(names, columns, widths, strict=True)]
+    needed = [max(w, *(len(x) for x in h.splitlines())) + 1 for w, h in zip(widths, headers, strict=True)]
+    group_width = max(len(r[0]) for r in cells) if front.group_by else 0
+    skip_id = sum(needed) + group_width > c.width
+    t = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
+    if front.group_by:
+        title = textwrap.fill(" · ".join(front.group_by).replace("_", " "), max(12, group_width))
+        t.add_column(title, overflow="fold")
+    for k, h in zip(columns, headers, strict=True):
+        if not (skip_id and k == "design_id"):
+            t.add_column(h, justify="right" if k in shown or k == "gpus_built" else "left", no_wrap=True)
+    for r in cells:
+        more = r[1].startswith("... ")  # a group's "... N more" line
+        rest = [r[1], *r[3:]] if skip_id and more else r[2:] if skip_id else r[1:]
+        t.add_row(*(r[:1] if front.group_by else []), *rest, style="dim" if more else None)
+    c.print(t)
+    fronts = f"{front.groups:,} fronts (by {', '.join(front.group_by)})" if front.group_by else "one front"
+    c.print(f"{len(front.rows):,} non-dominated designs on {fronts}, of {front.considered:,} designs feasible, "
+            f"meeting the constraints and the filter; --json or --out for every column"
+            + (" (design ids too)" if skip_id else ""), style="dim")

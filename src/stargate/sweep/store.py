@@ -141,7 +141,8 @@ def connect(out: Path) -> Any:
         raise InputError("DIR", str(out), "a sweep results directory with chunk-*.parquet files")
     files = ", ".join(_sql_text(str(p.resolve())) for _, p in sorted(good.items()))
     con = duckdb.connect()
-    for stmt in ("SET temp_directory=''", "SET allowed_directories=[]", f"SET allowed_paths=[{files}]",
+    for stmt in ("SET temp_directory=''", "SET enable_progress_bar=false", "SET allowed_directories=[]",
+                 f"SET allowed_paths=[{files}]",
                  f"CREATE VIEW results AS SELECT * FROM read_parquet([{files}])",
                  "SET enable_external_access=false", "SET lock_configuration=true"):
         con.execute(stmt)

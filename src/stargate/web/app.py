@@ -190,10 +190,13 @@ def create_app(sweep_dir: Path | None = None, host: str | None = None, workers: 
         from stargate.training.presets import preset_names
 
         Catalog.load(), preset_names()  # loaded before the first request, not in the event loop during one
+        app.state.pareto_warm()  # the sweep read into the /pareto page's worker now, not on its first request
         try:
             yield
         finally:
             pool.close()
+            if app.state.pareto_pool is not None:
+                app.state.pareto_pool.close()
 
     # Swagger UI and ReDoc from the fastapi-offline package's files, served here: /docs works offline.
     app = FastAPIOffline(title="Stargate", version=__import__("stargate").__version__, lifespan=lifespan,

@@ -1,34 +1,38 @@
 """HTML pages of the web app: the dashboard, built-in scenarios, a sweep's Pareto front, Plotly.js.
 
-The scenario pages and the Pareto page are computed once, in a worker process, and then served
-from memory; the Pareto page again only when the sweep's files change (a resumed sweep).
+The scenario pages are computed once, in a worker process, and then served from memory. The Pareto
+page (:mod:`stargate.web.fronts`) is computed in a worker of its own, which keeps the sweep's results
+in memory while the sweep's files do not change; each choice of objectives, grouping and filter is
+computed once and then served from memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from stargate.catalog import Catalog
 from stargate.enums import Cooling
 from stargate.errors import InputError, clip
+from stargate.sweep.filters import MAX_TEXT_CHARS
 from stargate.web import tasks
 from stargate.web.safety import ErrorMessage
-from stargate.web.work import MAX_SECONDS, Memo, WorkerPool
+from stargate.web.work import Memo, WorkerPool
 
 __all__ = ["PARETO_SECONDS", "add_pages", "builtin_scenarios", "sweep_fingerprint"]
 
 PARETO_SECONDS = 120.0
-"""Most compute time the Pareto page of a sweep may take (once per sweep state)."""
+"""Most compute time the Pareto page of a sweep may take (the first request of a sweep state loads it)."""
 MAX_FINGERPRINT_FILES = 100_000
 _JSON_ERROR = {"application/json": {"schema": ErrorMessage.model_json_schema()}}
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -82,7 +86,16 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
     from stargate.training.presets import preset_names
 
     scenarios = Memo(pool, max_keys=len(builtin_scenarios()))
-    pareto_pages = Memo(pool, max_keys=2)
+    # One process keeps the sweep loaded; a request may wait for it to finish loading.
+    fronts = WorkerPool(1, max_wait_seconds=PARETO_SECONDS) if sweep_dir is not None else None
+    app.state.pareto_pool = fronts
+
+    def warm() -> None:
+        if fronts is not None and sweep_dir is not None:
+            fronts.submit(tasks.pareto_load, sweep_dir, sweep_fingerprint(sweep_dir), seconds=PARETO_SECONDS)
+
+    app.state.pareto_warm = warm
+    pareto_pages = Memo(fronts or pool, max_keys=64)
 
     @cache
     def dashboard_page() -> str:
@@ -107,16 +120,23 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
                                                         f"built-in: {', '.join(builtin_scenarios())}")
         return await scenarios.get(name, tasks.scenario_page, name)
 
-    @app.get("/pareto", response_class=HTMLResponse, responses=_NOT_FOUND)
-    async def pareto() -> str:
-        if sweep_dir is None:
+    @app.get("/pareto", response_class=HTMLResponse, responses={**_NOT_FOUND, 422: {"description": "A bad choice"}})
+    async def pareto(
+        objectives: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS, description="As `--objectives`.")] = None,
+        group_by: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS, description="As `--group-by`.")] = None,
+        where: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS, description="As `--where`.")] = None,
+    ) -> HTMLResponse:
+        if sweep_dir is None or fronts is None:
             raise HTTPException(status_code=404, detail="no sweep: start the server with `stargate serve --sweep DIR`")
         key = await anyio.to_thread.run_sync(sweep_fingerprint, sweep_dir)
-        # Computed once per sweep state; a request waits a while, then gets a 503 while it finishes.
+        # One worker holds the sweep in memory (loaded once per sweep state); each choice is computed once.
         try:
-            return await pareto_pages.get(key, tasks.pareto_page, sweep_dir, seconds=PARETO_SECONDS, limit=MAX_SECONDS)
+            answer = await pareto_pages.get((key, objectives, group_by, where), tasks.pareto_page, sweep_dir, key,
+                                            objectives, group_by, where, seconds=PARETO_SECONDS, limit=PARETO_SECONDS)
         except InputError as e:  # damaged or foreign results: the server's state, not the request's fault
             raise HTTPException(status_code=503, detail=f"the sweep's results cannot be shown: {e}") from None
+        page = json.loads(answer)
+        return HTMLResponse(page["html"], status_code=page["status"])
 
     # The dashboard's script and style sheet (package files, fixed at start-up; no request names a file).
     app.mount("/static/app", StaticFiles(directory=str(resources.files("stargate.web") / "static")), name="static-app")

@@ -8,7 +8,6 @@ fixed when the server starts.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,8 @@ from stargate.web.bodies import (
     TrainFields,
 )
 
-__all__ = ["PARETO_OBJECTIVES", "builtin_plan", "dashboard", "dashboard_cards", "design", "fabric", "pareto_page",
-           "priced_catalog", "scenario_page", "train"]
-
-PARETO_OBJECTIVES = ["capex_usd", "time_to_train_s", "facility_power_w"]
-
+__all__ = ["builtin_plan", "dashboard", "dashboard_cards", "design", "fabric", "pareto_load",
+           "pareto_page", "priced_catalog", "scenario_page", "train"]
 
 def builtin_plan() -> dict[str, Any]:
     """The built-in scenario's plan, exactly as ``stargate plan --json``."""
@@ -242,28 +238,16 @@ def scenario_page(name: str) -> str:
     return html.replace(f"<script>{plotly_js()}</script>", '<script src="/static/plotly.min.js"></script>')
 
 
-def pareto_page(sweep_dir: Path) -> str:
-    """The Pareto-front page of the sweep in ``sweep_dir`` (capex, days to train, facility power)."""
-    from stargate.report.html import environment
-    from stargate.sweep.pareto import pareto_front
+def pareto_load(sweep_dir: Path, fingerprint: str) -> dict[str, Any]:
+    """Read the sweep in ``sweep_dir`` into this worker's memory for the ``/pareto`` page; its row count."""
+    from stargate.web.fronts import loaded
 
-    objectives = PARETO_OBJECTIVES
-    front = pareto_front(sweep_dir, objectives)
-    columns = ["design_id", *objectives, "accelerator", "fabric", "gpus_built", "model"]
-    figure = {"data": [{"type": "scatter", "mode": "markers", "x": [r["capex_usd"] for r in front],
-                        "y": [r["time_to_train_s"] / 86400 for r in front],
-                        "text": [f"{r['accelerator']} {r['fabric']} {r['model']}" for r in front],
-                        "marker": {"size": 9, "color": [r["facility_power_w"] / 1e6 for r in front],
-                                   "colorscale": "Viridis", "colorbar": {"title": {"text": "MW"}}}}],
-              "layout": {"title": {"text": "Capex vs days to train (colour: facility power)"}, "height": 460,
-                         "xaxis": {"type": "log", "title": {"text": "capex (USD)"}},
-                         "yaxis": {"type": "log", "title": {"text": "days to train"}}}}
-    name = sweep_dir.name
-    spec = sweep_dir / "spec.json"
-    if spec.is_file() and spec.stat().st_size < 1 << 20:
-        try:
-            name = str(json.loads(spec.read_text(encoding="utf-8")).get("name", name))
-        except (ValueError, AttributeError, UnicodeDecodeError):
-            pass  # the page's title only; the store checks the spec itself
-    return environment().get_template("pareto.html").render(
-        name=name, rows=front, columns=columns, objectives=objectives, figure=figure)
+    return {"rows": loaded(sweep_dir, fingerprint)[0].num_rows}
+
+
+def pareto_page(sweep_dir: Path, fingerprint: str, objectives: str | None = None, group_by: str | None = None,
+                where: str | None = None) -> dict[str, Any]:
+    """The ``/pareto`` page of the sweep in ``sweep_dir`` (:func:`stargate.web.fronts.fronts_page`)."""
+    from stargate.web.fronts import fronts_page
+
+    return fronts_page(sweep_dir, fingerprint, objectives, group_by, where)
