@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -212,6 +213,11 @@ def render_entry(entry: dict[str, Any]) -> None:
     _console().print(t)
 
 
+def _collective_ms(key: str) -> Callable[[dict[str, Any]], str]:
+    """The cell of one collective's time in a fabric column (ms)."""
+    return lambda d: f"{d['collectives_s'][key] * 1e3:.2f} ms"
+
+
 def render_fabric(report: dict[str, Any]) -> None:
     """Print one fabric, or InfiniBand and Ethernet side by side."""
     report = _safe(report)
@@ -224,7 +230,7 @@ def render_fabric(report: dict[str, Any]) -> None:
     t.add_column("", style="dim")
     for d in designs:
         t.add_column(f"{d['fabric']} ({d['switch']}, {d['switch_radix']} ports)", justify="right")
-    rows = {
+    rows: dict[str, Callable[[dict[str, Any]], str]] = {
         "tiers": lambda d: str(d["tiers"]),
         "switches by tier": lambda d: " + ".join(f"{s:,}" for s in d["switches_by_tier"]) + f" = {d['switches']:,}",
         "links by tier": lambda d: " / ".join(f"{x:,}" for x in d["links_by_tier"]),
@@ -239,7 +245,7 @@ def render_fabric(report: dict[str, Any]) -> None:
         "worst-case latency": lambda d: f"{d['worst_case_latency_s'] * 1e6:.2f} µs ({d['worst_case_switch_hops']} switches)",
     }
     for key in designs[0]["collectives_s"]:
-        rows[key.replace("_", " ")] = lambda d, k=key: f"{d['collectives_s'][k] * 1e3:.2f} ms"
+        rows[key.replace("_", " ")] = _collective_ms(key)
     for label, cell in rows.items():
         t.add_row(label, *(cell(d) for d in designs))
     c.print(t)
