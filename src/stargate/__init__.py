@@ -4,7 +4,13 @@ The core (catalog, cluster, economics, ...) is pure: typed, frozen inputs in, ty
 with named, additive breakdowns out, no I/O. The shells (CLI, reports) are thin.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("stargate")
+    """The installed distribution's version (``pyproject.toml`` is its one source)."""
+except PackageNotFoundError:  # a source tree run without installing it
+    __version__ = "0+unknown"
 
 _API = ("compare", "design", "fabric", "plan", "query", "sweep", "to_pandas", "train")
 

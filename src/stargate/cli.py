@@ -522,6 +522,9 @@ def sweep(
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate a design-space sweep into Parquet files (resumable; damaged or foreign chunks are recomputed)."""
+    _require("'stargate sweep'", "sweep")
+    if scheduler is not None or dask_local is not None:
+        _require("--scheduler" if scheduler is not None else "--dask-local", "dask")
     from rich.markup import escape
     from rich.progress import (
         BarColumn,
@@ -590,6 +593,13 @@ def _sweep_backend(processes: str | None, scheduler: str | None, dask_local: str
     return procs, workers
 
 
+def _require(what: str, extra: str) -> None:
+    """Exit with one line naming the extra when ``what`` needs one that is not installed."""
+    from stargate.extras import require
+
+    require(what, extra)
+
+
 def _stderr_console() -> Any:
     from rich.console import Console
 
@@ -603,6 +613,7 @@ def query(
     as_json: JsonOpt = False,
 ) -> None:
     """Run DuckDB SQL over a sweep's verified results (table `results`); it reads no other file."""
+    _require("'stargate query'", "sweep")
     from stargate.report.terminal import render_rows
     from stargate.sweep.query import json_rows, run_query
 
@@ -624,6 +635,7 @@ def pareto(
     as_json: JsonOpt = False,
 ) -> None:
     """The non-dominated designs of a sweep (feasible ones that meet its constraints), one front per group."""
+    _require("'stargate pareto'", "sweep")
     from stargate.errors import InputError
     from stargate.report.terminal import render_front
     from stargate.sweep.pareto import open_front, parse_objectives
@@ -719,6 +731,9 @@ def serve(
     sweep: Annotated[Path | None, typer.Option(help="A sweep results directory for the /pareto page.")] = None,
 ) -> None:
     """Serve the web dashboard and the JSON API (http://127.0.0.1:8000/)."""
+    _require("'stargate serve'", "web")
+    if sweep is not None:
+        _require("--sweep", "sweep")
     from stargate.web.server import bind, run_server
 
     if sweep is not None:
@@ -729,6 +744,22 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"Stargate dashboard on http://{shown}:{port}/ (API docs at /docs)", err=True)
     run_server(sock, host, sweep)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="scenario or catalog (an overlay for --catalog).")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write it to this file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of a scenario or catalog file, for an editor's completion and checks."""
+    from stargate.inputs import write_text_atomic
+    from stargate.schemas import schema_text
+
+    text = schema_text(kind)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(output, text, "--output")
 
 
 @catalog_app.command("list")

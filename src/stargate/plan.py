@@ -250,7 +250,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
         mfu *= (layout.jobs * layout.gpus + spares) / d.gpus
     usable = peak * mfu * gp.goodput * phase.training_days * 86400 if mfu else None
     n = tokens = lossv = data = gpt4 = None
-    if usable:
+    if usable and mfu:
         n, tokens = (float(x) for x in compute_optimal(usable, law))
         lossv = float(loss(n, tokens, law))
         need = data_need(tokens, usable, generator_params=n)
@@ -261,7 +261,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
     band = band_for(catalog, model.moe is not None, phase.precision) if usable else None
     if band is not None and mfu:  # no range past the chip's best measured GEMM rate
         band = band.capped(mfu_ceiling(d.accelerator, phase.precision, None, catalog) / mfu)
-    ranges = _ranges(band, mfu, usable, gpt4, law) if band else {}
+    ranges = _ranges(band, mfu, usable, gpt4, law) if band and mfu and usable and gpt4 else {}
     capex = d.capex_usd + links_usd  # the links between sites are part of the phase
     if ms:
         ms["links_capex_fraction"] = links_usd / capex

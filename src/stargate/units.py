@@ -50,7 +50,7 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
 def _registry() -> Any:
     import pint
 
-    ureg = pint.UnitRegistry()
+    ureg: pint.UnitRegistry = pint.UnitRegistry()
     ureg.define("flop = [flop] = FLOP")
     ureg.define("flops = flop / second = FLOPS")
     return ureg

@@ -16,6 +16,7 @@ and an integer bisection find it exactly in O(log n) evaluations of the closed f
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -176,6 +177,7 @@ def systems_for(r: Resolved) -> int:
     req = r.request
     if req.gpus is not None:
         return math.ceil(req.gpus / r.system.gpus_per_system)
+    fmt: Callable[[float], str]
     if req.budget_usd is not None:
         field, limit, fmt = "budget_usd", req.budget_usd, format_usd
     else:

@@ -54,7 +54,7 @@ class Level:
 
 
 def _size(levels: tuple[Level, ...]) -> Any:
-    p = 1
+    p: Any = 1
     for lv in levels:
         p = p * np.asarray(lv.members, dtype=float)
     return p
@@ -62,7 +62,8 @@ def _size(levels: tuple[Level, ...]) -> Any:
 
 def _ring_bw(levels: tuple[Level, ...]) -> Any:
     """Bottleneck per-rank bandwidth of a ring laid out level by level."""
-    below, best = 1.0, np.inf
+    below: Any = 1.0  # float, then an array once a level's members are
+    best: Any = np.inf
     for lv in levels:
         m = np.asarray(lv.members, dtype=float)
         # A level with one member is not crossed: it does not limit the ring.
@@ -74,7 +75,7 @@ def _ring_bw(levels: tuple[Level, ...]) -> Any:
 def _steps_latency(levels: tuple[Level, ...], ring: bool) -> Any:
     """Latency of one pass: ring steps at the slowest crossed level, or tree depth per level."""
     if ring:
-        worst = 0.0
+        worst: Any = 0.0
         for lv in levels:
             worst = np.maximum(worst, np.where(np.asarray(lv.members) > 1, lv.latency_s, 0.0))
         return (_size(levels) - 1) * worst

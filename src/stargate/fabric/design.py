@@ -225,7 +225,7 @@ def plan_fabric(request: FabricRequest, catalog: Catalog) -> FabricPlan:
 
     acc = rated_accelerator(request, catalog)
     rate = acc.scale_out_bw_bits_per_s
-    options: list[tuple[float, int, FabricPlan]] = []
+    options: list[tuple[float, int, int, FabricPlan]] = []  # (capex, shared ports, planes, plan)
     error: InputError | None = None
     for switch in _candidate_switches(request, catalog, acc):
         for planes in [request.planes] if request.planes else [1, 2, 3, 4, 6, 8]:
@@ -243,15 +243,15 @@ def plan_fabric(request: FabricRequest, catalog: Catalog) -> FabricPlan:
     # A port per GPU per plane at exactly its share of the rate first; ports shared by several
     # GPUs (or several per GPU) only where no switch runs that speed.
     options.sort(key=lambda o: (o[1], round(o[0], -3), o[2], o[3].switch.id))
-    options = [o[:1] + o[2:] for o in options if o[1] == options[0][1]]
-    usd, _, best = options[0]
+    options = [o for o in options if o[1] == options[0][1]]
+    usd, _, _, best = options[0]
     notes = []
     if len(options) > 1:
         runner = options[1]
         notes.append(
             f"chosen by cost among {len(options)} designs at {rate / 1e9:g} Gbit/s per GPU: {best.switch.id}, "
             f"{best.planes} plane(s) at {best.link_bits_per_s / 1e9:g}G, {best.plane.tiers} tiers, ${usd / request.gpus:,.0f}/GPU; "
-            f"next {runner[2].switch.id}, {runner[1]} plane(s), {runner[2].plane.tiers} tiers, ${runner[0] / request.gpus:,.0f}/GPU")
+            f"next {runner[3].switch.id}, {runner[2]} plane(s), {runner[3].plane.tiers} tiers, ${runner[0] / request.gpus:,.0f}/GPU")
     if request.pod_gpus is not None and request.pod_gpus < request.gpus:
         flat = plan_fabric(request.model_copy(update={"pod_gpus": None, "taper": 1.0}), catalog)
         flat_usd = capex_and_power(flat)[0]

@@ -21,6 +21,8 @@ achieved KV-read bandwidth is interpolated in log2 over batch, KV tokens, head c
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from stargate.catalog import Catalog
@@ -90,7 +92,7 @@ def _by_head_dim(dims: np.ndarray, grids: tuple[PairGrid, ...], head_dim: np.nda
     if np.ndim(w) == 0:  # one head dim for every query: at most two tables
         v0 = grids[int(i0)](*coords)
         return v0 if w == 0 else (1.0 - w) * v0 + w * grids[int(i1)](*coords)
-    out = 0.0
+    out: Any = 0.0  # an array after the first table
     for j in np.unique(np.concatenate([i0.ravel(), i1.ravel()])):
         value = grids[j](*coords)
         out = out + (np.where(i0 == j, 1.0 - w, 0.0) + np.where(i1 == j, w, 0.0)) * value

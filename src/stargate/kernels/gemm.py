@@ -20,7 +20,7 @@ import numpy as np
 from stargate.catalog import Catalog
 from stargate.kernels import tables
 from stargate.kernels.grid import memoize_scalars, positive, result
-from stargate.kernels.source import PRECISION, resolve
+from stargate.kernels.source import PRECISION, KernelSource, resolve
 
 __all__ = ["OPERAND_BYTES", "gemm_efficiency", "gemm_flops", "gemm_time_s", "gemm_train_time_s"]
 
@@ -39,7 +39,7 @@ def gemm_flops(m, n, k) -> np.ndarray:
     return 2.0 * np.asarray(m, dtype=float) * np.asarray(n, dtype=float) * np.asarray(k, dtype=float)
 
 
-def _time(chip: str, dtype: str, m, n, k, catalog: Catalog | None) -> tuple[np.ndarray, object, str]:
+def _time(chip: str, dtype: str, m, n, k, catalog: Catalog | None) -> tuple[np.ndarray, KernelSource, str]:
     src = resolve(chip, catalog)
     dtype = tables.dtype_name("dtype", dtype, tables.GEMM_DTYPES)
     grid = tables.gemm(src.chip, dtype)

@@ -71,7 +71,7 @@ class Grid:
         terms = [((i0 * st, 1.0 - w), (i1 * st, w))
                  for ax, c, st in zip(self.axes, log2_coords, self.strides, strict=True)
                  for i0, i1, w in (bracket(ax, c),)]
-        corners = terms[0]
+        corners: list[tuple[Any, Any]] = list(terms[0])
         for axis in terms[1:]:  # combine axis by axis: offsets add, weights multiply
             corners = [(o + oa, wt * wa) for o, wt in corners for oa, wa in axis]
         out = 0.0

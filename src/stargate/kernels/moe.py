@@ -83,7 +83,7 @@ def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, e
     return table is not None and _config(hidden, inter, topk, experts, tp, ep) in table["index"]
 
 
-def _grouped_gemm_s(chip: str, dtype: str, tokens: np.ndarray, cfg: tuple[int, ...]) -> np.ndarray:
+def _grouped_gemm_s(chip: str, dtype: str, tokens: np.ndarray, cfg: tuple[int, ...]) -> float | np.ndarray:
     """Grouped-GEMM equivalent on ``chip`` (a measured chip name): the ``active`` local experts that
     receive tokens, ``m_e`` tokens each, as one GEMM of ``m_e`` rows against their weights side by
     side — gate+up ``(m_e, active·2·inter/tp, hidden)`` and down ``(m_e, active·hidden, inter/tp)``:
@@ -114,7 +114,7 @@ def _ratios(chip: str, dtype: str) -> tuple[str, np.ndarray, np.ndarray, np.ndar
     tokens = table["tokens"]
     ratio = np.empty(table["log2"].shape)
     for i, cfg in enumerate(table["configs"].tolist()):
-        measured = moe_flops(tokens, *cfg[:3], cfg[4], cfg[5]) / (np.exp2(table["log2"][i]) * 1e12)
+        measured = moe_flops(tokens, cfg[0], cfg[1], cfg[2], cfg[4], cfg[5]) / (np.exp2(table["log2"][i]) * 1e12)
         ratio[i] = np.log2(measured / _grouped_gemm_s(chip, dtype, tokens, tuple(cfg)))
     return chip, _features(table["configs"]), np.log2(tokens), ratio
 
@@ -132,6 +132,8 @@ def _power_law(chip: str, dtype: str, distribution: str, tokens: np.ndarray, ep:
         table = tables.moe(c, d)
         if table is not None and distribution in table["power_laws"]:
             break
+    if table is None:  # the shipped tables always hold H100's bf16 power laws
+        raise RuntimeError(f"the kernel tables have no MoE {distribution} routing")
     eps, factor = table["power_laws"][distribution]
     e0, e1, we = bracket(np.log2(eps.astype(float)), np.log2(float(ep)))
     t0, t1, wt = bracket(np.log2(table["tokens"]), np.log2(tokens))
@@ -179,8 +181,8 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
     cfg = _config(hidden, inter, topk, experts, tp, ep)
     table = tables.moe(src.chip, dtype)
     row = table["index"].get(cfg) if table is not None else None
-    flop = moe_flops(tok, *cfg[:3], cfg[4], cfg[5])
-    if row is not None:
+    flop = moe_flops(tok, cfg[0], cfg[1], cfg[2], cfg[4], cfg[5])
+    if table is not None and row is not None:
         t = flop / (np.exp2(np.interp(np.log2(tok), np.log2(table["tokens"]), table["log2"][row])) * 1e12)
     else:
         tables.gemm(src.chip, dtype)  # a dtype without GEMMs on this chip is an error, as for gemm_time_s

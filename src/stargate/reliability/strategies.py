@@ -154,7 +154,8 @@ def evaluate(rec: Recovery, gpus: int, params: float, catalog: Catalog, *, stora
         tau = daly_interval(delta, mtbf)
         parts = _daly_parts(tau, delta, stall, mtbf)
     keep = 1.0 - spare_fraction
-    bd = GoodputBreakdown(*(p * keep for p in parts), spare_fraction)
+    good, lost, stalled, writing = (p * keep for p in parts)
+    bd = GoodputBreakdown(good, lost, stalled, writing, spare_fraction)
     domain = {"gpu": 1, "node": min(domain_gpus, 8), "nvlink-domain": domain_gpus, "replica": replica_gpus}
     return StrategyResult(rec.id, rec.name, rec.failure_domain, domain[rec.failure_domain], bd.goodput, bd, stall,
                           ckpt, delta, tau, mtbf, spare_fraction)

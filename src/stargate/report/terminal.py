@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -253,6 +254,11 @@ def render_entry(entry: dict[str, Any]) -> None:
     _console().print(t)
 
 
+def _collective_time(key: str) -> Callable[[dict[str, Any]], str]:
+    """The cell of one collective's time in a fabric column."""
+    return lambda d: format_quantity(d["collectives_s"][key], "s")
+
+
 def render_fabric(report: dict[str, Any]) -> None:
     """Print one fabric, or InfiniBand and Ethernet side by side."""
     report = _safe(report)
@@ -261,7 +267,7 @@ def render_fabric(report: dict[str, Any]) -> None:
     d0 = designs[0]
     c.print(f"[bold]{d0['gpus']:,} × {d0['accelerator']}[/], {d0['topology']}, "
             f"{d0['planes']} plane(s) at {d0['link_bits_per_s'] / 1e9:g} Gbit/s")
-    rows = {
+    rows: dict[str, Callable[[dict[str, Any]], str]] = {
         "tiers": lambda d: str(d["tiers"]),
         "switches by tier": lambda d: " + ".join(f"{s:,}" for s in d["switches_by_tier"]) + f" = {d['switches']:,}",
         "links by tier": lambda d: " / ".join(f"{x:,}" for x in d["links_by_tier"]),
@@ -276,7 +282,7 @@ def render_fabric(report: dict[str, Any]) -> None:
         "worst-case latency": lambda d: f"{format_quantity(d['worst_case_latency_s'], 's')} ({d['worst_case_switch_hops']} switches)",
     }
     for key in designs[0]["collectives_s"]:
-        rows[key.replace("_", " ")] = lambda d, k=key: format_quantity(d["collectives_s"][k], "s")
+        rows[key.replace("_", " ")] = _collective_time(key)
     print_labelled(c, [f"{d['fabric']} ({d['switch']}, {d['switch_radix']} ports)" for d in designs],
                    {label: [cell(d) for d in designs] for label, cell in rows.items()})
     su = d0["scale_up"]

@@ -60,8 +60,8 @@ def _number(field: str, value: Any) -> float:
 
 def _allowed(key: str) -> str:
     if key in INT_BOUNDS:
-        lo, hi = INT_BOUNDS[key]
-        return f"a whole number from {lo:,} to {hi:,}"
+        first, last = INT_BOUNDS[key]
+        return f"a whole number from {first:,} to {last:,}"
     lo, hi, unit = FLOAT_BOUNDS[key]
     low = "0" if lo == -1.0 else "above 0"
     return f"a number of {unit} from {low} to {hi:g}"
@@ -70,8 +70,8 @@ def _allowed(key: str) -> str:
 def _numeric(field: str, key: str, value: Any, ranged: bool = False) -> float:
     x = _number(field, value)
     if key in INT_BOUNDS:
-        lo, hi = INT_BOUNDS[key]
-        if not lo <= x <= hi or (not ranged and x != int(x)):
+        first, last = INT_BOUNDS[key]
+        if not first <= x <= last or (not ranged and x != int(x)):
             raise InputError(field, value, _allowed(key))
         return x
     lo, hi, _ = FLOAT_BOUNDS[key]

@@ -92,7 +92,7 @@ class ComputeTimes:
         return self.gemm + self.attention + self.experts + self.memory_bound + self.overhead
 
 
-def _gemm(ctx: TrainingContext, dtype: str, m: np.ndarray, n: Any, k: Any) -> tuple[np.ndarray, np.ndarray]:
+def _gemm(ctx: TrainingContext, dtype: str, m: np.ndarray, n: Any, k: Any) -> tuple[float | np.ndarray, float | np.ndarray]:
     """(forward + backward, forward) seconds; a chip without this dtype's table borrows the 16-bit one
     scaled by the ratio of dense peaks."""
     chip, cat = ctx.accelerator.id, ctx.catalog

@@ -275,7 +275,8 @@ def activation_bytes_per_token_layer(
     norms = 2 * (att["norm_in"] + att["norm_out"])  # both norms' inputs and outputs
     attn_rest = att["q"] + att["k"] + att["v"] + att["out"] + att["latent"]
 
-    def per_layer(ffn_sharded: float, act_out: float, mla_drop: float, op_sac: float) -> np.ndarray:
+    def per_layer(ffn_sharded: float | np.ndarray, act_out: float | np.ndarray, mla_drop: float | np.ndarray,
+                  op_sac: float | np.ndarray) -> np.ndarray:
         """Stored bytes: norms shard with SP only; everything else shards over TP."""
         norm_part = np.where(sp, norms / tp, norms)
         if prof.sp_saves_gathered:  # the gathered inputs of the column-parallel GEMMs, whole
@@ -419,7 +420,7 @@ def memory_per_gpu(
                                                             prec, framework)
     working = np.where(plans.recompute == 2, ((1 - moe_frac) * full_layer + moe_frac * full_moe) * tokens, 0.0)
     tp_ub = np.where((tp > 1) & sp, prof.tp_comm_buffers * tokens * h * 2.0, 0.0)
-    a2a = 0.0
+    a2a: float | np.ndarray = 0.0
     if model.moe is not None:
         a2a = np.where(ep > 1, 2.0 * tokens / np.where(sp, tp, 1.0) * model.moe.top_k * h * 2.0, 0.0)
     root_first = model.vocab_size * h / tp + np.where(pp == 1, (model.embedding_params - model.vocab_size * h) / tp, 0.0)

@@ -48,7 +48,7 @@ __all__ = ["SearchResult", "UsableCounts", "candidate_plans", "nothing_allowed",
 _I = np.int64
 
 
-def _grid(*axes: np.ndarray) -> list[np.ndarray]:
+def _grid(*axes: np.ndarray | list[int]) -> list[np.ndarray]:
     mesh = np.meshgrid(*(np.asarray(a, dtype=_I) for a in axes), indexing="ij")
     return [m.ravel() for m in mesh]
 

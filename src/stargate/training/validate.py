@@ -310,7 +310,8 @@ def _predict_or_skip(row: dict[str, str], catalog: Catalog) -> RowResult:
     try:
         return predict_row(row, catalog)
     except (ValueError, ArithmeticError, TypeError) as err:  # a malformed row: a bad number, an unknown name
-        res = RowResult(*(clip(str(row.get(k) or ""), 80) for k in ("run_id", "source_id", "accelerator", "model")))
+        run_id, source_id, accelerator, model = (clip(str(row.get(k) or ""), 80) for k in ("run_id", "source_id", "accelerator", "model"))
+        res = RowResult(run_id, source_id, accelerator, model)
         res.skipped = f"bad row: {_reason(err)}"
         return res
 
