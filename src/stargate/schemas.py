@@ -63,6 +63,10 @@ def _bounds(node: Any) -> Any:
     return out
 
 
+_SYSTEM_PRICES = ("rest_of_system_usd", "price_usd")
+"""A system file entry gives one of these (:class:`stargate.catalog.schema.System`)."""
+
+
 def _model(kind: str) -> type[BaseModel]:
     from stargate.catalog.schema import CatalogData
     from stargate.scenario import Scenario
@@ -84,6 +88,10 @@ def model_schema(kind: str) -> dict[str, Any]:
     if kind not in SCHEMA_KINDS:
         raise InputError("KIND", kind, " or ".join(SCHEMA_KINDS))
     schema: dict[str, Any] = _bounds(_model(kind).model_json_schema(schema_generator=_FileSchema))
+    system = schema.get("$defs", {}).get("System")
+    if system is not None:  # a file prices a system by its rest or its whole price; the catalog derives the other
+        system["required"] = [f for f in system["required"] if f not in _SYSTEM_PRICES]
+        system["anyOf"] = [{"required": [f]} for f in _SYSTEM_PRICES]
     return schema
 
 
