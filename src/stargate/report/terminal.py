@@ -545,11 +545,15 @@ def result_cell(column: str, value: Any) -> str:
     '45.2 days'
     >>> result_cell("gpus_built", 120000), result_cell("mfu", 0.412), result_cell("training_tokens", 1.5e13)
     ('120,000', '41.2%', '15 T')
+    >>> result_cell("training_tokens", 0.0)
+    '20/param'
     """
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value).lower() if isinstance(value, bool) else str(value)
+    if column == "training_tokens" and value == 0:  # a sweep's 0: the Chinchilla 20 per active parameter
+        return "20/param"
     if isinstance(value, int) or column in _COUNTS:
         return _figure(value, "count")
     units = (("time_to_train_s", "days"), ("training_days", "days"), ("_usd_per_gpu_hour", "USD/GPU-hour"),
