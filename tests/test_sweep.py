@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from stargate.format import format_quantity, format_usd
 from stargate.sweep.engine import run_sweep
 from stargate.sweep.pareto import pareto_mask
 from stargate.sweep.spec import SweepSpec, design_ids, points
@@ -37,6 +38,12 @@ def test_small_example_sweep_and_query(cli, tmp_path):
     assert b"stargate.spec" in meta and b"stargate.versions" in meta
     rows = cli("query", str(out), "SELECT count(*) AS n FROM results WHERE feasible", "--json").json()
     assert rows[0]["n"] > 0
+    # The text table reads like the rest of the tool: dollars and watts by the column's name, no exponents.
+    sql = "SELECT max(capex_usd) AS capex_usd, max(facility_power_w) AS facility_power_w, sum(capex_usd) AS s FROM results"
+    top = cli("query", str(out), sql, "--json").json()[0]
+    text = cli("query", str(out), sql).stdout
+    assert format_usd(top["capex_usd"]) in text and format_quantity(top["facility_power_w"], "W") in text
+    assert "e+" not in text
     again = cli("sweep", str(SMALL), "--out", str(out), "--json").json()
     assert again["computed"] == 0 and again["skipped"] == counts["chunks"]
 

@@ -524,7 +524,7 @@ def render_rows(rows: list[dict[str, Any]]) -> None:
     for k in rows[0]:
         t.add_column(k, overflow="fold")
     for r in rows[:200]:
-        t.add_row(*("" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in r.values()))
+        t.add_row(*(result_cell(k, v) for k, v in r.items()))
     c.print(t)
     if len(rows) > 200:
         c.print(f"... {len(rows) - 200} more rows (use --json for all)")
@@ -547,6 +547,8 @@ def result_cell(column: str, value: Any) -> str:
     ('120,000', '41.2%', '15 T')
     >>> result_cell("training_tokens", 0.0)
     '20/param'
+    >>> result_cell("c", 5.641e10), result_cell("ratio", 0.1234)  # a column of no known unit
+    ('56.4B', '0.1234')
     """
     if value is None:
         return ""
@@ -568,7 +570,7 @@ def result_cell(column: str, value: Any) -> str:
     for suffix, unit in units:
         if column.endswith(suffix):
             return _figure(value / 86400 if column == "time_to_train_s" else value, unit)
-    return f"{value:,.4g}"
+    return format_scaled_count(value) if abs(value) >= 1e4 else f"{value:,.4g}"  # no exponent for large figures
 
 
 def result_title(column: str) -> str:
