@@ -275,3 +275,16 @@ def test_points_the_model_refuses_are_infeasible_rows_not_a_crash(tmp_path):
         refused = r["precision"] == "nvfp4" or (r["sites"] > 1 and r["site_distance_m"] > 1e6)
         assert r["feasible"] == (not refused) and r["meets_constraints"] == (not refused)
         assert ("nvfp4" in r["reason"] or "sites" in r["reason"]) if refused else r["reason"] == ""
+
+
+def test_count_axis_range_ends_take_scale_letters(cli, tmp_path):
+    """`gpus: {start: 10k, stop: 100k}` reads as 10,000..100,000, as a listed `100k` does; an
+    unreadable end is named as the user wrote it."""
+    spec = SweepSpec(name="t", axes={"accelerator": ["h100"], "gpus": {"start": "10k", "stop": "100k", "num": 3, "scale": "log"}})
+    assert spec.values()["gpus"] == pytest.approx([1e4, 10**4.5, 1e5])  # a log range, by hand
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: t\naxes:\n  accelerator: [h100]\n  gpus: {start: 10q, stop: 1M, num: 3}\n")
+    r = cli("sweep", str(bad), "--out", str(tmp_path / "r"))
+    assert r.code == 2 and r.stderr.count("\n") == 1
+    assert "axes.gpus.start: '10q' is not allowed" in r.stderr
+    assert not (tmp_path / "r").exists()

@@ -229,6 +229,8 @@ def validate(model: type[M], data: Any, origin: str = "") -> M:
         if origin:
             loc = f"{origin}: {loc}"
         cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, InputError) and cause.field.startswith(f"{loc.rsplit(': ', 1)[-1]}."):
+            loc = f"{origin}: {cause.field}" if origin else cause.field  # a validator named the field inside
         value = cause.value if isinstance(cause, InputError) else err.get("input")
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if v is not None}

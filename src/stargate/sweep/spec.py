@@ -99,6 +99,15 @@ class SweepSpec(BaseModel):
     max_points: Annotated[int, Field(ge=1)] = 2_000_000
     """Size limit: a larger sweep needs ``--yes``."""
 
+    @field_validator("axes", mode="before")
+    @classmethod
+    def _range_counts(cls, axes: Any) -> Any:
+        """A count axis's range ends read like its listed values (``{start: 10k, stop: 1M}``)."""
+        if not isinstance(axes, dict):
+            return axes
+        return {k: {**v, **{e: _range_end(k, e, v[e]) for e in ("start", "stop") if e in v}} if isinstance(v, dict) else v
+                for k, v in axes.items()}
+
     @field_validator("axes")
     @classmethod
     def _axes(cls, axes: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +202,18 @@ def _count(key: str, value: Any) -> Any:
     except InputError:
         return value
     return float(count) if key == "training_tokens" else count
+
+
+def _range_end(key: str, end: str, value: Any) -> Any:
+    """A range end of a count axis given as text, read as a count (``"10k"``); an unreadable one is
+    an error naming ``axes.KEY.END``, as the listed values' errors name theirs."""
+    if key not in COUNTS or not isinstance(value, str):
+        return value
+    try:
+        count = parse_count(value, f"axes.{key}.{end}", binary_k=key == "seq_len")
+    except InputError as e:
+        raise InputError(f"axes.{key}.{end}", value, e.allowed) from None
+    return float(count)
 
 
 def _numeric(key: str) -> bool:
