@@ -227,3 +227,16 @@ def test_a_budget_that_buys_a_system_but_not_the_system_and_the_links_is_refused
     line = r.stderr.strip()
     assert "\n" not in line and "phase 'p'.budget_usd" in line and "8000000" in line
     assert "gb200-nvl72" in line and "plus the links between its sites ($3.8M)" in line
+
+
+def test_site_counts_take_scale_letters_as_other_counts_do(cli):
+    """`--fiber-pairs 1k` is 1,000 pairs, read by the one count parser; a bad or too large one is named."""
+    args = ("fabric", "--gpus", "100k", "--accelerator", "gb200", "--fabric", "ethernet", "--sites", "2",
+            "--site-distance", "1500 km", "--model-parallel", "72")
+    r = cli(*args, "--fiber-pairs", "1k", "--json")
+    assert r.code == 0, r.stderr
+    assert r.json()["multisite"]["link"]["fiber_pairs"] == 1000
+    assert "1,000 fibre pairs" in cli(*args, "--fiber-pairs", "1k").stdout
+    for bad, why in (("1x", "a whole number like"), ("200k", "at most 100,000")):
+        e = cli(*args, "--fiber-pairs", bad)
+        assert e.code == 2 and e.stderr.startswith(f"stargate: error: --fiber-pairs: '{bad}'") and why in e.stderr

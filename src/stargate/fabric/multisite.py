@@ -28,7 +28,7 @@ from stargate.errors import InputError
 from stargate.fabric.collectives import Level, collective_time
 from stargate.fabric.design import FabricPlan
 from stargate.inputs import INPUT_CONFIG, MAX_GPUS
-from stargate.units import SiteDistance, site_distance_m
+from stargate.units import Count, SiteDistance, site_distance_m
 
 __all__ = ["SITE_FIBER_PAIRS", "MultiSite", "SiteLink", "cross_site_level", "multisite", "ring_links", "site_link"]
 
@@ -160,15 +160,15 @@ class MultiSiteRequest(BaseModel):
 
     model_config = INPUT_CONFIG
 
-    sites: Annotated[int, Field(ge=2, le=64)]
+    sites: Annotated[Count, Field(ge=2, le=64)]
     """Number of sites the job spans, joined in a ring."""
     distance_m: SiteDistance
     """Fibre route length between adjacent sites (m; or a length such as ``"1500 km"``)."""
-    fiber_pairs: Annotated[int, Field(ge=1, le=100_000)] = SITE_FIBER_PAIRS
+    fiber_pairs: Annotated[Count, Field(ge=1, le=100_000)] = SITE_FIBER_PAIRS
     """Fibre pairs per link."""
     gradient_bytes: Annotated[float, Field(gt=0, le=1e18)]
     """Gradient of one model replica (bytes), all-reduced across data-parallel replicas every step."""
-    model_parallel: Annotated[int, Field(ge=1, le=MAX_GPUS)] | None = None
+    model_parallel: Annotated[Count, Field(ge=1, le=MAX_GPUS)] | None = None
     """GPUs one replica is split over (tensor x pipeline); default: one scale-up domain."""
     optic: str | None = None
     """WAN optic id; default: the one whose link costs least per bit/s."""

@@ -22,8 +22,8 @@ def link_summary(link: dict[str, Any]) -> str:
     >>> link_summary({"fiber_pairs": 4, "wavelengths": 256, "optic": "400zr-plus", "capacity_bits_per_s": 102.4e12})
     '4 fibre pairs, 256 × 400zr-plus (102 Tbit/s)'
     """
-    pairs = f"{link['fiber_pairs']} fibre pair{'s' if link['fiber_pairs'] != 1 else ''}"
-    return (f"{pairs}, {link['wavelengths']} × {link['optic']} "
+    pairs = f"{link['fiber_pairs']:,} fibre pair{'s' if link['fiber_pairs'] != 1 else ''}"
+    return (f"{pairs}, {link['wavelengths']:,} × {link['optic']} "
             f"({format_quantity(link['capacity_bits_per_s'], 'bit/s')})")
 
 
