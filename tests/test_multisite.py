@@ -240,3 +240,26 @@ def test_site_counts_take_scale_letters_as_other_counts_do(cli):
     for bad, why in (("1x", "a whole number like"), ("200k", "at most 100,000")):
         e = cli(*args, "--fiber-pairs", bad)
         assert e.code == 2 and e.stderr.startswith(f"stargate: error: --fiber-pairs: '{bad}'") and why in e.stderr
+
+
+def test_a_phase_sets_the_fibre_pairs_of_its_site_links(tmp_path, cli):
+    """`site_fiber_pairs` in a scenario phase prices and carries that many pairs per link (a ring of
+    3 sites has 3 links); the default stays 4; a bound past 100,000 is refused, named as written."""
+    from stargate.catalog import Catalog
+    from stargate.fabric.multisite import site_link
+
+    def phase(extra: str) -> str:
+        return ("name: ms\nphases:\n  - {name: P, year: 2028, accelerator: rubin-288g, budget_usd: 100e9, "
+                f"fabric: ethernet, sites: 3, site_distance_m: 1500 km{extra}}}\n")
+
+    cat = Catalog.load()
+    for extra, pairs in (("", 4), (", site_fiber_pairs: 16", 16)):
+        path = tmp_path / f"ms{pairs}.yaml"
+        path.write_text(phase(extra))
+        ms = cli("plan", str(path), "--json").json()["phases"][0]["multisite"]
+        assert ms["link"]["fiber_pairs"] == pairs
+        assert ms["links_capex_usd"] == pytest.approx(3 * site_link(1.5e6, pairs, cat).capex_usd)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(phase(", site_fiber_pairs: 1e9"))
+    r = cli("plan", str(bad))
+    assert r.code == 2 and "site_fiber_pairs: '1e9' is not allowed" in r.stderr and r.stderr.count("\n") == 1

@@ -126,3 +126,14 @@ def test_top_k_alternatives_in_text_with_near_ties(cli):
     assert any(a["near_tie"] for a in d["alternatives"])  # this job has near-ties to show
     one = cli(*args[:-1], "1").stdout
     assert "Fastest plans" not in one
+
+
+def test_parallel_degrees_are_read_by_the_one_count_parser(cli):
+    """`--dp 3.2e1` is 32, as `--gpus 1e5` is 100,000; a degree that is no count is named as typed."""
+    base = ("train", "--model", "llama3.1-70b", "--accelerator", "h100", "--gpus", "1024", "--seq-len", "8k",
+            "--global-batch", "1024", "--tp", "8", "--pp", "4", "--json")
+    plain, written = cli(*base, "--dp", "32").json(), cli(*base, "--dp", "3.2e1").json()
+    assert plain["parallelism"]["dp"] == written["parallelism"]["dp"] == 32
+    for bad, why in (("8x", "a whole number like"), ("2M", "at most 1,000,000")):
+        r = cli(*base[:-1], "--dp", bad)
+        assert r.code == 2 and r.stderr.startswith(f"stargate: error: --dp: '{bad}'") and why in r.stderr

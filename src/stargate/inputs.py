@@ -62,6 +62,10 @@ MAX_POWER_W = 1e12
 MIN_SCALE_OUT_BITS_PER_S = 1e9
 """Least scale-out bandwidth one GPU may be given (bit/s): 1 Gbit/s, 25x below the slowest catalog part's
 (TPU v3, 25 Gbit/s); below it a fabric would share one switch port among thousands of GPUs."""
+SITE_FIBER_PAIRS = 4
+"""Fibre pairs of a link between sites unless a request or a phase says otherwise."""
+MAX_SITE_FIBER_PAIRS = 100_000
+"""Most fibre pairs one link between sites may have."""
 MAX_SCALE_OUT_BITS_PER_S = 25.6e12
 """Most scale-out bandwidth one GPU may be given (bit/s): eight 3.2T NICs, past any part announced."""
 MAX_SITE_DISTANCE_M = 20_000e3

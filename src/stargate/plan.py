@@ -23,7 +23,7 @@ from stargate.catalog import Catalog
 from stargate.cluster.design import ClusterDesign, design_cluster
 from stargate.economics.energy import lead_time_warnings
 from stargate.errors import InputError
-from stargate.fabric.multisite import SITE_FIBER_PAIRS, ring_links, site_link
+from stargate.fabric.multisite import ring_links, site_link
 from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
 from stargate.reference import job_layout, job_shape, reference_job, site_cost
 from stargate.reliability.failures import interruptions
@@ -163,14 +163,14 @@ def _multisite(phase: Phase, gpus: int, layout: Any, model: Any, step_s: float |
     if phase.sites <= 1:
         return None
     ms = site_cost(phase.accelerator, phase.fabric, gpus, phase.sites, phase.site_distance_m, model.params_total,
-                   catalog).model_dump(mode="json")
+                   catalog, phase.site_fiber_pairs).model_dump(mode="json")
     spans = min(phase.sites, -(-layout.gpus * phase.sites // gpus))  # sites one job needs: ceil(job / site)
     ms["sites_per_job"] = spans
     if spans <= 1:
         ms["added_step_time_s"] = 0.0
     elif spans < phase.sites:
         job = site_cost(phase.accelerator, phase.fabric, layout.gpus, spans, phase.site_distance_m, model.params_total,
-                        catalog)
+                        catalog, phase.site_fiber_pairs)
         ms["added_step_time_s"] = job.added_step_time_s
     added = max(ms["added_step_time_s"], 0.0)
     ms["step_time_s"] = step_s
@@ -204,7 +204,7 @@ def _links_capex_usd(phase: Phase, catalog: Catalog) -> float:
     """Capex of the fibre links between a multi-site phase's sites (0 for one site)."""
     if phase.sites <= 1:
         return 0.0
-    return ring_links(phase.sites) * site_link(phase.site_distance_m, SITE_FIBER_PAIRS, catalog).capex_usd
+    return ring_links(phase.sites) * site_link(phase.site_distance_m, phase.site_fiber_pairs, catalog).capex_usd
 
 
 def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:

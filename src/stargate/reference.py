@@ -23,6 +23,7 @@ from typing import Any
 
 from stargate.catalog import Catalog
 from stargate.enums import Fabric, Topology
+from stargate.inputs import SITE_FIBER_PAIRS
 from stargate.reliability.strategies import StrategyResult, best_strategy
 
 __all__ = ["BATCH_CAP_TOKENS", "GPUS_PER_SEQUENCE", "JobLayout", "job_goodput", "job_layout", "job_shape",
@@ -147,12 +148,14 @@ def job_goodput(gpus: int, params: float, catalog: Catalog, storage: str = "defa
 
 
 def site_cost(accelerator: str, fabric: Fabric | str, gpus: int, sites: int, distance_m: float, params: float,
-              catalog: Catalog) -> Any:
-    """What spreading the job over ``sites`` sites costs a 16-bit gradient of ``params`` parameters."""
+              catalog: Catalog, fiber_pairs: int = SITE_FIBER_PAIRS) -> Any:
+    """What spreading the job over ``sites`` sites, ``fiber_pairs`` fibre pairs per link, costs a
+    16-bit gradient of ``params`` parameters."""
     from stargate.fabric.design import FabricRequest, plan_fabric
     from stargate.fabric.multisite import MultiSiteRequest, multisite
     from stargate.scenario import validate
 
     plan = plan_fabric(FabricRequest(gpus=gpus, fabric=fabric, accelerator=accelerator), catalog)
-    req = validate(MultiSiteRequest, {"sites": sites, "distance_m": distance_m, "gradient_bytes": 2.0 * params})
+    req = validate(MultiSiteRequest, {"sites": sites, "distance_m": distance_m, "gradient_bytes": 2.0 * params,
+                                      "fiber_pairs": fiber_pairs})
     return multisite(req, gpus, plan, catalog)

@@ -21,8 +21,10 @@ from stargate.inputs import (
     MAX_POWER_W,
     MAX_SCALE_OUT_BITS_PER_S,
     MAX_SEQ_LEN,
+    MAX_SITE_FIBER_PAIRS,
     MAX_USD,
     MIN_SCALE_OUT_BITS_PER_S,
+    SITE_FIBER_PAIRS,
     allowed_text,
 )
 from stargate.units import Bits_per_s, Count, SeqLen, SiteDistance, Watts, parse_usd
@@ -159,6 +161,8 @@ class Phase(DesignRequest):
     """Sites one training job spans (joined in a ring of fibre links)."""
     site_distance_m: SiteDistance = 100e3
     """Fibre route between adjacent sites (m; or a length such as ``"1500 km"``)."""
+    site_fiber_pairs: Annotated[Count, Field(ge=1, le=MAX_SITE_FIBER_PAIRS)] = SITE_FIBER_PAIRS
+    """Fibre pairs of each link between the sites (``fabric --fiber-pairs`` for one fabric)."""
     model: str = "llama3.1-405b"
     """Frontier-scale model on which the phase's MFU is predicted (preset or config.json)."""
     seq_len: Annotated[SeqLen, Field(gt=0, le=MAX_SEQ_LEN)] = 8192

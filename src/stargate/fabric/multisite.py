@@ -27,13 +27,11 @@ from stargate.catalog.schema import WanDefaults, WanOptic
 from stargate.errors import InputError
 from stargate.fabric.collectives import Level, collective_time
 from stargate.fabric.design import FabricPlan
-from stargate.inputs import INPUT_CONFIG, MAX_GPUS
+from stargate.inputs import INPUT_CONFIG, MAX_GPUS, MAX_SITE_FIBER_PAIRS, SITE_FIBER_PAIRS
 from stargate.units import Count, SiteDistance, site_distance_m
 
 __all__ = ["SITE_FIBER_PAIRS", "MultiSite", "SiteLink", "cross_site_level", "multisite", "ring_links", "site_link"]
 
-SITE_FIBER_PAIRS = 4
-"""Fibre pairs of a link between sites unless a request says otherwise."""
 
 
 class SiteLink(BaseModel):
@@ -164,7 +162,7 @@ class MultiSiteRequest(BaseModel):
     """Number of sites the job spans, joined in a ring."""
     distance_m: SiteDistance
     """Fibre route length between adjacent sites (m; or a length such as ``"1500 km"``)."""
-    fiber_pairs: Annotated[Count, Field(ge=1, le=100_000)] = SITE_FIBER_PAIRS
+    fiber_pairs: Annotated[Count, Field(ge=1, le=MAX_SITE_FIBER_PAIRS)] = SITE_FIBER_PAIRS
     """Fibre pairs per link."""
     gradient_bytes: Annotated[float, Field(gt=0, le=1e18)]
     """Gradient of one model replica (bytes), all-reduced across data-parallel replicas every step."""

@@ -22,7 +22,7 @@ from stargate.training.interval import Band, band_for, mfu_ceiling
 from stargate.training.presets import load_model
 from stargate.training.rules import framework_rules, pipeline_split
 from stargate.training.search import UsableCounts, nothing_allowed, search, usable_counts
-from stargate.units import TokenCount
+from stargate.units import Count, TokenCount
 
 __all__ = ["MFU_DEFINITION", "TrainRequest", "train"]
 
@@ -44,13 +44,20 @@ class TrainRequest(BaseModel):
     """Preset name or path to a Hugging Face config.json."""
     workload: Workload
     """Accelerator, GPU count, sequence length, global batch, precision, fabric."""
-    tp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
-    pp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
-    dp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
-    cp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
-    ep: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
-    vp: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
-    mbs: Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    tp: Annotated[Count, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    """Tensor-parallel degree (searched if left out)."""
+    pp: Annotated[Count, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    """Pipeline-parallel degree."""
+    dp: Annotated[Count, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    """Data-parallel degree."""
+    cp: Annotated[Count, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    """Context-parallel degree."""
+    ep: Annotated[Count, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    """Expert-parallel degree."""
+    vp: Annotated[Count, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    """Virtual pipeline stages per rank."""
+    mbs: Annotated[Count, Field(gt=0, le=MAX_PARALLEL)] | None = None
+    """Micro-batch size (sequences)."""
     recompute: str | None = Field(None, pattern=r"^(none|selective|full)$")
     sharding: str | None = Field(None, pattern=r"^(none|zero1|zero2|zero3)$")
     tokens: Annotated[TokenCount, Field(gt=0, le=MAX_TOKENS)] | None = None

@@ -36,7 +36,6 @@ Quantity = Annotated[str, Field(min_length=1, max_length=64)]
 """A quantity string, ``<number> <unit>`` (``"5 GW"``, ``"$10B"``); parsed by :mod:`stargate.units`."""
 Preset = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 """A model preset name (config files are never read from requests)."""
-Degree = Annotated[int, Field(gt=0, le=MAX_PARALLEL)]
 Count = Annotated[str, Field(min_length=1, max_length=32)]
 """A count as text, read by :func:`stargate.units.parse_count` (``"100k"``, ``"49,152"``, ``"1e5"``)."""
 
@@ -56,6 +55,8 @@ def _count_at_most(limit: int, binary_k: bool = False) -> AfterValidator:
 
 
 Gpus = Annotated[Annotated[int, Field(gt=0, le=MAX_GPUS)] | Count, _count_at_most(MAX_GPUS)]
+Degree = Annotated[Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | Count, _count_at_most(MAX_PARALLEL)]
+"""A parallel degree: a number, or text such as ``"8"`` or ``"1e1"``."""
 """Accelerators: a number, or text such as ``"100k"``."""
 MAX_BODY_BATCH = min(MAX_BATCH, 10_000_000)
 """Largest global batch a request may ask for (sequences)."""
