@@ -35,6 +35,8 @@ CatalogOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print the answer as one CSV table on stdout (docs/export.md).")]
+ScaleOutOpt = Annotated[str | None, typer.Option(
+    help="Scale-out rate per GPU instead of the accelerator's: '800 Gbit/s' (Microsoft's Fairwater GB200).")]
 
 
 def _version(value: bool) -> None:
@@ -99,8 +101,7 @@ def design(
     year: Annotated[str | None, typer.Option(
         help="Year the cluster is built: its parts must ship by then; the network uses the switches on sale.",
         metavar="<int>")] = None,
-    scale_out: Annotated[str | None, typer.Option(
-        help="Scale-out rate per GPU instead of the accelerator's: '800 Gbit/s' (Microsoft's Fairwater GB200).")] = None,
+    scale_out: ScaleOutOpt = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
@@ -284,8 +285,7 @@ def fabric(
     year: Annotated[str | None, typer.Option(
         help="Year the fabric is built: the switches on sale by then (default: the accelerator's first year).",
         metavar="<int>")] = None,
-    scale_out: Annotated[str | None, typer.Option(
-        help="Scale-out rate per GPU instead of the accelerator's: '800 Gbit/s' (Microsoft's Fairwater GB200).")] = None,
+    scale_out: ScaleOutOpt = None,
     compare: Annotated[bool, typer.Option("--compare", help="InfiniBand and Ethernet side by side.")] = False,
     sharp: Annotated[bool, typer.Option("--sharp", help="In-network reduction (SHARP/NVLS) where the switches have it.")] = False,
     sites: Annotated[str | None, typer.Option(help="Spread the job over this many sites.", metavar="<int>")] = None,
@@ -676,19 +676,13 @@ def _steps_bar(title: str, show: bool) -> tuple[Any, Any]:
 
 
 def _write_rows_csv(rows: list[dict[str, Any]], out: Path) -> None:
-    """Rows of equal keys as a CSV file (nothing written for no rows); an unwritable path is bad input."""
-    import csv
+    """Rows of equal keys as a CSV file (empty for no rows), through the one CSV writer and an atomic
+    write; an unwritable path is bad input."""
+    from stargate.inputs import write_text_atomic
+    from stargate.report.export import csv_text
 
-    from stargate.errors import InputError
-
-    try:
-        with out.open("w", newline="", encoding="utf-8") as f:
-            if rows:
-                w = csv.DictWriter(f, fieldnames=list(rows[0]))
-                w.writeheader()
-                w.writerows(rows)
-    except OSError as e:
-        raise InputError("--out", str(out), f"a writable file path ({e.strerror})") from None
+    table = [list(rows[0]), *(list(r.values()) for r in rows)] if rows else []
+    write_text_atomic(out, csv_text(table), "--out")
 
 
 @app.command(name="compare")

@@ -280,12 +280,11 @@ def design_cluster(request: DesignRequest, catalog: Catalog | None = None) -> Cl
     notes = []
     if request.gpus is not None and gpus != request.gpus:
         notes.append(f"{request.gpus} GPUs rounded up to {n} whole {r.system.id} systems ({gpus} GPUs)")
+    fp = _fabric_plan(r.fabric, gpus, r.catalog)
     notes.append(
         f"network: {request.topology.value} {request.fabric.value} fabric at "
-        f"{(request.scale_out_bits_per_s or acc.scale_out_bw_bits_per_s) / 1e9:.0f} Gbit/s per GPU "
-        "(see `stargate fabric` for its parts)"
+        f"{fp.accelerator.scale_out_bw_bits_per_s / 1e9:.0f} Gbit/s per GPU (see `stargate fabric` for its parts)"
     )
-    fp = _fabric_plan(r.fabric, gpus, r.catalog)
     notes += list(fp.notes)  # which design, and why
     network = {"switch": fp.switch.id, "planes": fp.planes, "link_bits_per_s": fp.link_bits_per_s,
                "tiers": fp.plane.tiers, "taper": max(fp.plane.oversubscription, default=1.0),
