@@ -209,11 +209,7 @@ def _range_end(key: str, end: str, value: Any) -> Any:
     an error naming ``axes.KEY.END``, as the listed values' errors name theirs."""
     if key not in COUNTS or not isinstance(value, str):
         return value
-    try:
-        count = parse_count(value, f"axes.{key}.{end}", binary_k=key == "seq_len")
-    except InputError as e:
-        raise InputError(f"axes.{key}.{end}", value, e.allowed) from None
-    return float(count)
+    return float(parse_count(value, f"axes.{key}.{end}", binary_k=key == "seq_len"))
 
 
 def _numeric(key: str) -> bool:

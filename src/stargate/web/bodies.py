@@ -55,16 +55,15 @@ def _count_at_most(limit: int, binary_k: bool = False) -> AfterValidator:
 
 
 Gpus = Annotated[Annotated[int, Field(gt=0, le=MAX_GPUS)] | Count, _count_at_most(MAX_GPUS)]
+"""Accelerators: a number, or text such as ``"100k"``."""
 Degree = Annotated[Annotated[int, Field(gt=0, le=MAX_PARALLEL)] | Count, _count_at_most(MAX_PARALLEL)]
 """A parallel degree: a number, or text such as ``"8"`` or ``"1e1"``."""
-"""Accelerators: a number, or text such as ``"100k"``."""
 MAX_BODY_BATCH = min(MAX_BATCH, 10_000_000)
 """Largest global batch a request may ask for (sequences)."""
 SeqLen = Annotated[Annotated[int, Field(gt=0, le=MAX_SEQ_LEN)] | Count, _count_at_most(MAX_SEQ_LEN, True)]
 """Sequence length (tokens): a number, or text such as ``"8k"`` (8,192: k is 1,024 for sequence lengths)."""
 Batch = Annotated[Annotated[int, Field(gt=0, le=MAX_BODY_BATCH)] | Count, _count_at_most(MAX_BODY_BATCH)]
 """Global batch (sequences): a number, or text such as ``"2k"``."""
-"""A count as typed (``"2048"``, ``"8k"``): read by the core's own validation, which names the field."""
 Usd = Annotated[float, Field(gt=0, le=MAX_USD)] | Quantity
 """US dollars, as a number or a string such as ``"$10B"`` or ``"30k"`` (read by :func:`stargate.units.parse_usd`)."""
 
