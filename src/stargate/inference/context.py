@@ -1,0 +1,101 @@
+"""What a serving estimate needs, resolved once: model, chip, formats, network and calibration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from stargate import kernels
+from stargate.catalog import Catalog
+from stargate.catalog.schema import Accelerator
+from stargate.enums import Precision
+from stargate.errors import InputError
+from stargate.inference.kv import KV_BYTES
+from stargate.inference.request import ServingRequest
+from stargate.kernels import KernelSource, kernel_source
+from stargate.training.model import ModelSpec
+
+__all__ = ["ServingContext", "calibration", "resolve_serving"]
+
+_GEMM = {"bf16": "bf16", "fp8": "fp8", "fp4": "nvfp4"}
+_PEAK = {"bf16": Precision.BF16, "fp8": Precision.FP8, "fp4": Precision.FP4}
+
+
+@lru_cache(maxsize=1)
+def calibration() -> dict[str, Any]:
+    """The serving model's fitted constants (``calibration.yaml``, documented in ``docs/calibration.md``)."""
+    text = resources.files("stargate.inference").joinpath("calibration.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+@dataclass(frozen=True)
+class ServingContext:
+    """Resolved inputs of the serving model."""
+
+    model: ModelSpec
+    request: ServingRequest
+    accelerator: Accelerator
+    kernel_source: KernelSource
+    catalog: Catalog
+    gemm_dtype: str
+    """Measured GEMM and MoE table the linear layers run at."""
+    kv_dtype: str
+    attention_dtype: str
+    """Prefill attention math: fp8 with an fp8 KV cache and low-precision weights, else bf16."""
+    kv_bytes: float
+    stream_bw_bytes_per_s: float
+    peak_16bit_flops_per_s: float
+    hbm_usable_bytes: float
+    scale_up_domain: int
+    scale_up_bytes_per_s: float
+    """One-way scale-up bandwidth per GPU."""
+    scale_out_bytes_per_s: float
+    collective_library: str
+    step_overhead_s: float
+    """Fixed time of one engine iteration (scheduling, sampling, launches) for the request's framework."""
+    mla_efficiency: float
+    memory_reserve_bytes: float
+    """HBM kept free of weights and KV cache (activations, workspaces, the engine's own reserve)."""
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the chip's kernel times were measured on it (not borrowed)."""
+        return self.kernel_source.measured
+
+
+def resolve_serving(model: ModelSpec, request: ServingRequest, catalog: Catalog | None = None) -> ServingContext:
+    """Look up everything the serving estimate needs for ``model`` under ``request``.
+
+    Examples
+    --------
+    >>> from stargate.training.presets import preset
+    >>> ctx = resolve_serving(preset("llama3.1-8b"), ServingRequest(accelerator="h100", gpus=1,
+    ...                       input_tokens=512, output_tokens=128))
+    >>> ctx.gemm_dtype, ctx.kv_dtype, ctx.calibrated
+    ('fp8', 'fp8', True)
+    """
+    cat = catalog or Catalog.load()
+    acc = cat.accelerator(request.accelerator)
+    if _PEAK[request.precision] not in acc.peak_flops_per_s:
+        have = ", ".join(p for p, q in _PEAK.items() if q in acc.peak_flops_per_s)
+        raise InputError("precision", request.precision, f"a format {acc.id} has matrix units for ({have})")
+    cal = calibration()
+    kv = request.kv_cache_dtype
+    usable = acc.hbm_usable_bytes or acc.hbm_bytes
+    nic = request.scale_out_bits_per_s or acc.scale_out_bw_bits_per_s
+    return ServingContext(
+        model=model, request=request, accelerator=acc, kernel_source=kernel_source(acc.id, cat), catalog=cat,
+        gemm_dtype=_GEMM[request.precision], kv_dtype=kv,
+        attention_dtype="fp8" if kv == "fp8" and request.precision != "bf16" else "bf16",
+        kv_bytes=KV_BYTES[kv], stream_bw_bytes_per_s=kernels.stream_bw_bytes_per_s(acc.id, catalog=cat),
+        peak_16bit_flops_per_s=acc.peak_16bit_flops_per_s, hbm_usable_bytes=usable,
+        scale_up_domain=acc.scale_up_domain, scale_up_bytes_per_s=acc.scale_up_bw_bytes_per_s_bidir / 2.0,
+        scale_out_bytes_per_s=nic / 8.0, collective_library="trtllm" if request.framework == "trtllm" else "nccl",
+        step_overhead_s=float(cal["step_overhead_s"][request.framework]), mla_efficiency=float(cal["mla_efficiency"]),
+        memory_reserve_bytes=float(cal["memory_reserve_fraction"]) * usable + float(cal["memory_reserve_bytes"]),
+    )

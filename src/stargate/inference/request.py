@@ -1,0 +1,93 @@
+"""What a serving question asks: a model on N accelerators, a workload and its latency limits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, model_validator
+
+from stargate.enums import Fabric
+from stargate.inputs import INPUT_CONFIG, MAX_GPUS, MAX_SEQ_LEN
+from stargate.units import Count, parse_count
+
+__all__ = ["PRECISIONS", "ServingRequest"]
+
+PRECISIONS = ("bf16", "fp8", "fp4")
+"""Weight and activation formats of the served model's linear layers (``fp4``: NVFP4 on NVIDIA, MXFP4 on AMD)."""
+MAX_LATENCY_S = 3600.0
+"""Longest latency limit accepted (one hour)."""
+
+Latency = Annotated[float, Field(gt=0, le=MAX_LATENCY_S)]
+
+
+def _mean_tokens(value: object, info: ValidationInfo) -> float:
+    """A mean length: any finite number (294.45), or a count as a string (``"1k"``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return float(parse_count(value, info.field_name or "value"))
+
+
+MeanTokens = Annotated[float, BeforeValidator(_mean_tokens), Field(gt=0, le=MAX_SEQ_LEN)]
+
+
+class ServingRequest(BaseModel):
+    """One serving deployment to size: which model, on what, for which requests, under which limits.
+
+    Examples
+    --------
+    >>> r = ServingRequest(accelerator="h200", gpus=8, input_tokens=1024, output_tokens=1024, tpot_s=0.05)
+    >>> r.tpot_limit_s
+    0.05
+    >>> ServingRequest(accelerator="h200", gpus=8, input_tokens=1024, output_tokens=1024,
+    ...                tokens_per_user=50).tpot_limit_s
+    0.02
+    """
+
+    model_config = INPUT_CONFIG
+
+    accelerator: str
+    """Accelerator id or alias."""
+    gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)]
+    """Accelerators serving the model (all replicas together)."""
+    input_tokens: MeanTokens
+    """Mean prompt length (tokens)."""
+    output_tokens: MeanTokens
+    """Mean generated length (tokens)."""
+    ttft_s: Latency | None = None
+    """Limit on the time to first token (s, at the 99th percentile); none: no limit."""
+    tpot_s: Latency | None = None
+    """Limit on the time per output token after the first (s, at the 99th percentile); none: no limit."""
+    tokens_per_user: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    """Interactivity as output tokens per second each user sees (the inverse of a TPOT limit)."""
+    precision: Literal["bf16", "fp8", "fp4"] = "fp8"
+    """Format of the linear layers' weights and activations."""
+    kv_dtype: Literal["bf16", "fp8"] | None = None
+    """KV-cache format; default: fp8 when the weights are fp8 or fp4, else bf16."""
+    disaggregated: Literal["auto", "yes", "no"] = "auto"
+    """Prefill and decode on separate GPU pools (``yes``), on the same replicas (``no``), or whichever serves more (``auto``)."""
+    framework: Literal["trtllm", "vllm", "sglang", "other"] = "trtllm"
+    """Serving engine, whose measured per-step overhead applies (``docs/calibration.md``)."""
+    fabric: Fabric = Fabric.INFINIBAND
+    """Scale-out network family between scale-up domains."""
+    scale_out_bits_per_s: Annotated[float, Field(gt=0, le=1e15)] | None = None
+    """Override of the per-GPU NIC rate (bit/s); default: the accelerator's."""
+    max_replica_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
+    """Largest replica considered (GPUs); default: the whole deployment."""
+
+    @model_validator(mode="after")
+    def _one_interactivity(self) -> ServingRequest:
+        if self.tpot_s is not None and self.tokens_per_user is not None:
+            raise ValueError("give the interactivity once: tpot_s or tokens_per_user, not both")
+        return self
+
+    @property
+    def tpot_limit_s(self) -> float | None:
+        """The TPOT limit, from ``tpot_s`` or ``1 / tokens_per_user``."""
+        if self.tokens_per_user is not None:
+            return 1.0 / self.tokens_per_user
+        return self.tpot_s
+
+    @property
+    def kv_cache_dtype(self) -> str:
+        """KV-cache format in effect."""
+        return self.kv_dtype or ("bf16" if self.precision == "bf16" else "fp8")

@@ -1,0 +1,199 @@
+"""The serving search: every replica layout and batch at once, aggregated and disaggregated.
+
+Continuous batching (Orca, Yu et al. OSDI 2022; chunked prefill, Agrawal et al. 2024, Sarathi-Serve)
+in closed form. A replica of ``tp·pp`` GPUs keeps ``B`` sequences in flight, ``B/pp`` per stage.
+Each stage iteration generates ``B/pp`` tokens and so retires ``B/(pp·O)`` requests, whose prompts
+(``I`` tokens each) must be prefilled in the same iterations:
+
+- aggregated: ``t_iter = t_decode(B/pp) + B/(pp·O) · t_prefill_per_request``; TPOT = ``pp·t_iter``;
+  tokens/s per replica = ``B / TPOT``; TTFT = the prompt's prefill through all stages plus one iteration;
+- disaggregated (DistServe, Zhong et al. OSDI 2024; Splitwise, Patel et al. ISCA 2024): decode
+  replicas run ``t_iter = t_decode``; prefill replicas, sized to the request rate, send each prompt's
+  KV cache (``I`` tokens) over the scale-out network; per GPU the two pools combine harmonically:
+  ``1 / (1/decode tokens per GPU + 1/(O · prefill requests per GPU))``.
+
+A batch is feasible when weights plus the KV cache of ``B`` sequences of mean context ``I + O/2``
+(paged allocation) fit in HBM less the reserve. A point meets the limits when its mean TPOT and TTFT
+times the measured p99/mean ratios (``calibration.yaml``) are within them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stargate.errors import InputError
+from stargate.inference.context import ServingContext, calibration
+from stargate.inference.kv import kv_bytes_per_sequence, kv_split, weight_bytes_per_gpu
+from stargate.inference.step import Layouts, forward_s
+
+__all__ = ["Points", "layouts", "points"]
+
+_POW2 = 2.0 ** np.arange(0, 7)  # tp up to 64
+_PP = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+BATCHES = 2.0 ** np.arange(0, 15)
+"""Sequences in flight per replica: 1 ... 16,384."""
+
+
+def layouts(ctx: ServingContext) -> Layouts:
+    """Every replica layout that fits the deployment (before memory checks)."""
+    gpus = ctx.request.gpus
+    cap = min(gpus, ctx.request.max_replica_gpus or gpus)
+    moe = ctx.model.moe
+    rows = []
+    for tp in _POW2[_POW2 <= min(ctx.scale_up_domain, cap)]:
+        for pp in _PP[(_PP * tp <= cap) & (_PP <= ctx.model.n_layers)]:
+            if moe is None:
+                rows.append((tp, pp, 1.0, False))
+                continue
+            for ep in _POW2[(_POW2 <= tp) & (_POW2 <= moe.experts)]:
+                rows.append((tp, pp, ep, False))
+            if tp > 1 and tp <= moe.experts:
+                rows.append((tp, pp, tp, True))
+    a = np.array(rows, dtype=object)
+    return Layouts(a[:, 0].astype(float), a[:, 1].astype(float), a[:, 2].astype(float), a[:, 3].astype(bool))
+
+
+@dataclass(frozen=True)
+class Points:
+    """Candidate deployments (arrays of equal length): a decode layout and batch, with its prefill."""
+
+    layout: Layouts
+    batch: np.ndarray
+    """Sequences in flight per decode replica."""
+    disaggregated: np.ndarray
+    prefill_layout: Layouts
+    """Layout of the prefill replicas (the decode layout itself when aggregated)."""
+    tpot_s: np.ndarray
+    """Mean time per output token."""
+    ttft_s: np.ndarray
+    """Mean time to first token."""
+    tokens_per_s_per_gpu: np.ndarray
+    """Output tokens per second per GPU of the deployment (idle GPUs counted)."""
+    prefill_share: np.ndarray
+    """Share of the GPUs in prefill replicas (0 when aggregated)."""
+    kv_bytes_per_gpu: np.ndarray
+    weight_bytes_per_gpu: np.ndarray
+    decode_step_s: np.ndarray
+    prefill_s: np.ndarray
+    """Prefill time of one prompt batch through all stages."""
+    prefill_time_share: np.ndarray
+    """Share of the GPU time spent on prefill (the input tokens' share of the cost)."""
+
+    def take(self, idx: Any) -> Points:
+        """The points at ``idx``."""
+        kw = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return Points(**{k: (v.take(idx) if isinstance(v, Layouts) else v[idx]) for k, v in kw.items()})
+
+    @property
+    def tokens_per_s_per_user(self) -> np.ndarray:
+        """Output tokens per second each user sees, ``1 / TPOT``."""
+        return 1.0 / self.tpot_s
+
+
+def _prefill(ctx: ServingContext, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:
+    """Per-stage seconds of one prompt batch, and prompts in it (batches of ``prefill_chunk_tokens``)."""
+    prompt = float(ctx.request.input_tokens)
+    seqs = max(1.0, np.floor(float(calibration()["prefill_chunk_tokens"]) / prompt))
+    t = forward_s(ctx, lay, seqs * prompt, seqs, prompt_len=prompt).total
+    return t, np.full_like(t, seqs)
+
+
+def _fits(ctx: ServingContext, lay: Layouts, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    req = ctx.request
+    w = weight_bytes_per_gpu(ctx.model, req.precision, lay.tp, lay.pp, lay.ep, lay.adp) * np.ones_like(lay.tp)
+    seq = kv_bytes_per_sequence(ctx.model, req.input_tokens + req.output_tokens / 2.0, ctx.kv_dtype)
+    kv = batch * seq / (lay.pp * kv_split(ctx.model, lay.tp, lay.adp))
+    kv = np.where(lay.adp, kv / lay.tp, kv)
+    return w + kv <= ctx.hbm_usable_bytes - ctx.memory_reserve_bytes, kv, w
+
+
+def _grid(ctx: ServingContext) -> tuple[Layouts, np.ndarray]:
+    lay = layouts(ctx)
+    n, nb = len(lay.tp), len(BATCHES)
+    idx = np.repeat(np.arange(n), nb)
+    batch = np.tile(BATCHES, n)
+    lay = lay.take(idx)
+    keep = batch >= lay.pp * np.where(lay.adp, lay.tp, 1.0)  # every stage (and attention rank) has a sequence
+    return lay.take(keep), batch[keep]
+
+
+def points(ctx: ServingContext) -> Points:
+    """Every feasible deployment point: aggregated for all layouts and batches, disaggregated where allowed.
+
+    Raises
+    ------
+    InputError
+        When the model's weights do not fit on any layout of the deployment's GPUs.
+    """
+    req = ctx.request
+    lay, batch = _grid(ctx)
+    ok, kv, w = _fits(ctx, lay, batch)
+    if not ok.any():
+        raise InputError("gpus", req.gpus, f"enough {ctx.accelerator.id} GPUs to hold {ctx.model.name} in "
+                         f"{req.precision} with its KV cache (weights alone: {ctx.model.params_total * 1e-9:,.0f}B parameters)")
+    lay, batch, kv, w = lay.take(ok), batch[ok], kv[ok], w[ok]
+    per_stage = batch / lay.pp
+    t_dec = forward_s(ctx, lay, per_stage, per_stage, kv_len=req.input_tokens + req.output_tokens / 2.0).total
+    t_pf, pf_seqs = _prefill(ctx, lay)
+    t_first = forward_s(ctx, lay, req.input_tokens, 1.0, prompt_len=req.input_tokens).total  # one prompt alone
+    replicas = np.floor(req.gpus / lay.gpus)
+    use = replicas * lay.gpus / req.gpus
+    out: list[Points] = []
+    if req.disaggregated != "yes":
+        t_fill = per_stage / req.output_tokens * t_pf / pf_seqs
+        t_iter = t_dec + t_fill
+        tpot = lay.pp * t_iter
+        out.append(Points(lay, batch, np.zeros(len(batch), bool), lay, tpot, lay.pp * t_first + t_iter,
+                          batch / tpot / lay.gpus * use, np.zeros(len(batch)), kv, w, t_dec, lay.pp * t_pf,
+                          t_fill / t_iter))
+    if req.disaggregated != "no":
+        dis = _disaggregated(ctx, lay, batch, kv, w, t_dec, t_pf, pf_seqs)
+        if dis is not None:
+            out.append(dis)
+    if not out:
+        raise InputError("disaggregated", req.disaggregated, f"a split of {req.gpus} GPUs into a prefill and a decode "
+                         "pool that each hold the model, or 'no'")
+    return _concat(out)
+
+
+def _disaggregated(ctx: ServingContext, lay: Layouts, batch: np.ndarray, kv: np.ndarray, w: np.ndarray,
+                   t_dec: np.ndarray, t_pf: np.ndarray, pf_seqs: np.ndarray) -> Points | None:
+    req = ctx.request
+    # the prefill pool's layout: the most prompts per GPU-second among those that fit at batch 1 and meet the TTFT limit
+    ttft_pf = lay.pp * t_pf
+    rate = pf_seqs / t_pf / lay.gpus
+    limit = req.ttft_s / float(calibration()["ttft_p99_over_mean"]) if req.ttft_s else np.inf
+    good = ttft_pf <= limit
+    j = int(np.argmax(np.where(good, rate, -1.0))) if good.any() else int(np.argmin(ttft_pf))
+    pf = lay.take(np.array([j]))
+    room = lay.gpus + pf.gpus[0] <= req.gpus
+    if not room.any():
+        return None
+    lay, batch, kv, w, t_dec = lay.take(room), batch[room], kv[room], w[room], t_dec[room]
+    tpot = lay.pp * t_dec
+    dec_rate = batch / tpot / lay.gpus
+    pf_tokens = req.output_tokens * rate[j]
+    per_gpu = 1.0 / (1.0 / dec_rate + 1.0 / pf_tokens)
+    share = dec_rate / (dec_rate + pf_tokens)
+    kv_seq = kv_bytes_per_sequence(ctx.model, req.input_tokens, ctx.kv_dtype)
+    move = kv_seq / (ctx.scale_out_bytes_per_s * np.minimum(lay.gpus, pf.gpus[0]))
+    n = len(batch)
+    return Points(lay, batch, np.ones(n, bool), pf.take(np.zeros(n, int)), tpot, ttft_pf[j] + move, per_gpu, share,
+                  kv, w, t_dec, np.full(n, ttft_pf[j]), share)
+
+
+def _concat(parts: list[Points]) -> Points:
+    if len(parts) == 1:
+        return parts[0]
+    fields = Points.__dataclass_fields__
+    kw: dict[str, Any] = {}
+    for k in fields:
+        vals = [getattr(p, k) for p in parts]
+        if isinstance(vals[0], Layouts):
+            kw[k] = Layouts(*(np.concatenate([getattr(v, a) for v in vals]) for a in ("tp", "pp", "ep", "adp")))
+        else:
+            kw[k] = np.concatenate(vals)
+    return Points(**kw)
