@@ -61,6 +61,8 @@ class ServingContext:
     mla_efficiency: float
     memory_reserve_bytes: float
     """HBM kept free of weights and KV cache (activations, workspaces, the engine's own reserve)."""
+    constants: dict[str, Any]
+    """The fitted and measured constants in effect (``calibration.yaml``, or a refit's)."""
 
     @property
     def calibrated(self) -> bool:
@@ -68,8 +70,11 @@ class ServingContext:
         return self.kernel_source.measured
 
 
-def resolve_serving(model: ModelSpec, request: ServingRequest, catalog: Catalog | None = None) -> ServingContext:
+def resolve_serving(model: ModelSpec, request: ServingRequest, catalog: Catalog | None = None,
+                    constants: dict[str, Any] | None = None) -> ServingContext:
     """Look up everything the serving estimate needs for ``model`` under ``request``.
+
+    ``constants`` replaces entries of :func:`calibration` (a refit's values).
 
     Examples
     --------
@@ -84,7 +89,7 @@ def resolve_serving(model: ModelSpec, request: ServingRequest, catalog: Catalog 
     if _PEAK[request.precision] not in acc.peak_flops_per_s:
         have = ", ".join(p for p, q in _PEAK.items() if q in acc.peak_flops_per_s)
         raise InputError("precision", request.precision, f"a format {acc.id} has matrix units for ({have})")
-    cal = calibration()
+    cal = {**calibration(), **(constants or {})}
     kv = request.kv_cache_dtype
     usable = acc.hbm_usable_bytes or acc.hbm_bytes
     nic = request.scale_out_bits_per_s or acc.scale_out_bw_bits_per_s
@@ -98,4 +103,5 @@ def resolve_serving(model: ModelSpec, request: ServingRequest, catalog: Catalog 
         scale_out_bytes_per_s=nic / 8.0, collective_library="trtllm" if request.framework == "trtllm" else "nccl",
         step_overhead_s=float(cal["step_overhead_s"][request.framework]), mla_efficiency=float(cal["mla_efficiency"]),
         memory_reserve_bytes=float(cal["memory_reserve_fraction"]) * usable + float(cal["memory_reserve_bytes"]),
+        constants=cal,
     )

@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 
 from stargate.errors import InputError
-from stargate.inference.context import ServingContext, calibration
+from stargate.inference.context import ServingContext
 from stargate.inference.kv import kv_bytes_per_sequence, kv_split, weight_bytes_per_gpu
 from stargate.inference.step import Layouts, forward_s
 
-__all__ = ["Points", "layouts", "points"]
+__all__ = ["Points", "RawPoints", "layouts", "points", "raw_points"]
 
 _POW2 = 2.0 ** np.arange(0, 7)  # tp up to 64
 _PP = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
@@ -84,8 +84,11 @@ class Points:
 
     def take(self, idx: Any) -> Points:
         """The points at ``idx``."""
-        kw = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        return Points(**{k: (v.take(idx) if isinstance(v, Layouts) else v[idx]) for k, v in kw.items()})
+        kw: dict[str, Any] = {}
+        for k in self.__dataclass_fields__:
+            v = getattr(self, k)
+            kw[k] = v.take(idx) if isinstance(v, Layouts) else v[idx]
+        return Points(**kw)
 
     @property
     def tokens_per_s_per_user(self) -> np.ndarray:
@@ -93,21 +96,24 @@ class Points:
         return 1.0 / self.tpot_s
 
 
-def _prefill(ctx: ServingContext, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:
-    """Per-stage seconds of one prompt batch, and prompts in it (batches of ``prefill_chunk_tokens``)."""
-    prompt = float(ctx.request.input_tokens)
-    seqs = max(1.0, np.floor(float(calibration()["prefill_chunk_tokens"]) / prompt))
-    t = forward_s(ctx, lay, seqs * prompt, seqs, prompt_len=prompt).total
-    return t, np.full_like(t, seqs)
+@dataclass(frozen=True)
+class RawPoints:
+    """Every layout and batch with its memory and its forward times split into compute and communication.
 
+    Independent of the fitted constants, so that a refit re-assembles the points without re-timing kernels.
+    """
 
-def _fits(ctx: ServingContext, lay: Layouts, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    req = ctx.request
-    w = weight_bytes_per_gpu(ctx.model, req.precision, lay.tp, lay.pp, lay.ep, lay.adp) * np.ones_like(lay.tp)
-    seq = kv_bytes_per_sequence(ctx.model, req.input_tokens + req.output_tokens / 2.0, ctx.kv_dtype)
-    kv = batch * seq / (lay.pp * kv_split(ctx.model, lay.tp, lay.adp))
-    kv = np.where(lay.adp, kv / lay.tp, kv)
-    return w + kv <= ctx.hbm_usable_bytes - ctx.memory_reserve_bytes, kv, w
+    layout: Layouts
+    batch: np.ndarray
+    kv_bytes_per_gpu: np.ndarray
+    weight_bytes_per_gpu: np.ndarray
+    decode: tuple[np.ndarray, np.ndarray]
+    """One decode iteration of ``batch/pp`` sequences per stage: (compute, communication) seconds."""
+    prefill: tuple[np.ndarray, np.ndarray]
+    """One prompt batch per stage (``prefill_seqs`` prompts): (compute, communication) seconds."""
+    first: tuple[np.ndarray, np.ndarray]
+    """One prompt alone per stage: (compute, communication) seconds."""
+    prefill_seqs: float
 
 
 def _grid(ctx: ServingContext) -> tuple[Layouts, np.ndarray]:
@@ -120,27 +126,54 @@ def _grid(ctx: ServingContext) -> tuple[Layouts, np.ndarray]:
     return lay.take(keep), batch[keep]
 
 
-def points(ctx: ServingContext) -> Points:
+def _split(st: Any) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(st.compute, dtype=float), np.asarray(st.communication, dtype=float)
+
+
+def raw_points(ctx: ServingContext) -> RawPoints:
+    """Memory and forward times of every layout and batch (the expensive, constant-free part of :func:`points`)."""
+    req = ctx.request
+    lay, batch = _grid(ctx)
+    w = weight_bytes_per_gpu(ctx.model, req.precision, lay.tp, lay.pp, lay.ep, lay.adp) * np.ones_like(lay.tp)
+    seq = kv_bytes_per_sequence(ctx.model, req.input_tokens + req.output_tokens / 2.0, ctx.kv_dtype)
+    kv = batch * seq / (lay.pp * kv_split(ctx.model, lay.tp, lay.adp))
+    kv = np.where(lay.adp, kv / lay.tp, kv)
+    # no point is timed whose weights alone overflow the chip
+    keep = w < ctx.hbm_usable_bytes
+    lay, batch, kv, w = lay.take(keep), batch[keep], kv[keep], w[keep]
+    per_stage = batch / lay.pp
+    prompt = float(req.input_tokens)
+    seqs = float(max(1.0, np.floor(float(ctx.constants["prefill_chunk_tokens"]) / prompt)))
+    return RawPoints(
+        lay, batch, kv, w,
+        _split(forward_s(ctx, lay, per_stage, per_stage, kv_len=req.input_tokens + req.output_tokens / 2.0)),
+        _split(forward_s(ctx, lay, seqs * prompt, seqs, prompt_len=prompt)),
+        _split(forward_s(ctx, lay, prompt, 1.0, prompt_len=prompt)), seqs,
+    )
+
+
+def points(ctx: ServingContext, raw: RawPoints | None = None) -> Points:
     """Every feasible deployment point: aggregated for all layouts and batches, disaggregated where allowed.
+
+    ``raw`` (from :func:`raw_points`) is reused when given: only the constants of ``ctx`` are applied.
 
     Raises
     ------
     InputError
-        When the model's weights do not fit on any layout of the deployment's GPUs.
+        When the model's weights and KV cache fit on no layout of the deployment's GPUs.
     """
     req = ctx.request
-    lay, batch = _grid(ctx)
-    ok, kv, w = _fits(ctx, lay, batch)
+    raw = raw if raw is not None else raw_points(ctx)
+    ok = raw.weight_bytes_per_gpu + raw.kv_bytes_per_gpu <= ctx.hbm_usable_bytes - ctx.memory_reserve_bytes
     if not ok.any():
         raise InputError("gpus", req.gpus, f"enough {ctx.accelerator.id} GPUs to hold {ctx.model.name} in "
                          f"{req.precision} with its KV cache (weights alone: {ctx.model.params_total * 1e-9:,.0f}B parameters)")
-    lay, batch, kv, w = lay.take(ok), batch[ok], kv[ok], w[ok]
+    lay, batch, kv, w = raw.layout.take(ok), raw.batch[ok], raw.kv_bytes_per_gpu[ok], raw.weight_bytes_per_gpu[ok]
+    f, over = float(ctx.constants.get("compute_factor", 1.0)), ctx.step_overhead_s
+    t_dec, t_pf, t_first = ((c[ok] * f + m[ok] + over) for c, m in (raw.decode, raw.prefill, raw.first))
+    pf_seqs = np.full(len(batch), raw.prefill_seqs)
     per_stage = batch / lay.pp
-    t_dec = forward_s(ctx, lay, per_stage, per_stage, kv_len=req.input_tokens + req.output_tokens / 2.0).total
-    t_pf, pf_seqs = _prefill(ctx, lay)
-    t_first = forward_s(ctx, lay, req.input_tokens, 1.0, prompt_len=req.input_tokens).total  # one prompt alone
-    replicas = np.floor(req.gpus / lay.gpus)
-    use = replicas * lay.gpus / req.gpus
+    use = np.floor(req.gpus / lay.gpus) * lay.gpus / req.gpus
     out: list[Points] = []
     if req.disaggregated != "yes":
         t_fill = per_stage / req.output_tokens * t_pf / pf_seqs
@@ -165,7 +198,7 @@ def _disaggregated(ctx: ServingContext, lay: Layouts, batch: np.ndarray, kv: np.
     # the prefill pool's layout: the most prompts per GPU-second among those that fit at batch 1 and meet the TTFT limit
     ttft_pf = lay.pp * t_pf
     rate = pf_seqs / t_pf / lay.gpus
-    limit = req.ttft_s / float(calibration()["ttft_p99_over_mean"]) if req.ttft_s else np.inf
+    limit = req.ttft_s / float(ctx.constants["ttft_p99_over_mean"]) if req.ttft_s else np.inf
     good = ttft_pf <= limit
     j = int(np.argmax(np.where(good, rate, -1.0))) if good.any() else int(np.argmin(ttft_pf))
     pf = lay.take(np.array([j]))

@@ -82,7 +82,7 @@ class ServingResult:
     notes: tuple[str, ...] = ()
 
 
-def frontier(p: Points, ttft_limit_s: float | None = None) -> np.ndarray:
+def frontier(p: Points, ttft_limit_s: float | None = None, ctx: ServingContext | None = None) -> np.ndarray:
     """Indices of the Pareto-best points (most tokens/s per GPU for each tokens/s per user), fastest user first.
 
     Examples
@@ -95,9 +95,10 @@ def frontier(p: Points, ttft_limit_s: float | None = None) -> np.ndarray:
     >>> bool(np.all(np.diff(p.tokens_per_s_per_gpu[f]) > 0))  # slower users, more throughput
     True
     """
+    cal = ctx.constants if ctx is not None else calibration()
     ok = np.ones(len(p.batch), bool)
     if ttft_limit_s is not None:
-        ok &= p.ttft_s * float(calibration()["ttft_p99_over_mean"]) <= ttft_limit_s
+        ok &= p.ttft_s * float(cal["ttft_p99_over_mean"]) <= ttft_limit_s
     idx = np.flatnonzero(ok)
     order = idx[np.lexsort((-p.tokens_per_s_per_gpu[idx], -p.tokens_per_s_per_user[idx]))]
     best = -np.inf
@@ -109,9 +110,10 @@ def frontier(p: Points, ttft_limit_s: float | None = None) -> np.ndarray:
     return np.array(keep, dtype=int)
 
 
-def best_index(p: Points, ttft_limit_s: float | None, tpot_limit_s: float | None) -> tuple[int, bool]:
+def best_index(p: Points, ttft_limit_s: float | None, tpot_limit_s: float | None,
+               ctx: ServingContext | None = None) -> tuple[int, bool]:
     """The point with the most tokens/s per GPU among those meeting the limits (p99 = mean x measured ratio)."""
-    cal = calibration()
+    cal = ctx.constants if ctx is not None else calibration()
     ok = np.ones(len(p.batch), bool)
     if ttft_limit_s is not None:
         ok &= p.ttft_s * float(cal["ttft_p99_over_mean"]) <= ttft_limit_s
@@ -148,9 +150,9 @@ def serve(model: ModelSpec, request: ServingRequest, catalog: Catalog | None = N
     """
     ctx = resolve_serving(model, request, catalog)
     p = points(ctx)
-    i, met = best_index(p, request.ttft_s, request.tpot_limit_s)
-    cal = calibration()
-    f = frontier(p, request.ttft_s)
+    i, met = best_index(p, request.ttft_s, request.tpot_limit_s, ctx)
+    cal = ctx.constants
+    f = frontier(p, request.ttft_s, ctx)
     dep = _deployment(ctx, p, i)
     ctx_tokens = request.input_tokens + request.output_tokens / 2.0
     seq = kv_bytes_per_sequence(model, ctx_tokens, ctx.kv_dtype)

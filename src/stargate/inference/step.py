@@ -20,7 +20,8 @@ seconds by :mod:`stargate.kernels` at its real per-GPU shape):
   on the scale-up domain (measured collectives); a pipeline hop of ``m·h`` between stages.
 - **Memory-bound** passes (norms, residuals, activation, rotary): ``12·m·h`` 16-bit elements per layer.
 
-The output head (16-bit GEMM ``(tokens out, V/tp, h)``) runs on the last stage.
+The output head (16-bit GEMM ``(tokens out, V/tp, h)``) runs on the last stage. The engine's fixed
+time per iteration (scheduling, sampling, launches) is added by the search, not here.
 """
 
 from __future__ import annotations
@@ -74,7 +75,11 @@ class StepTime(Breakdown):
     experts: Any
     communication: Any
     memory_bound: Any
-    overhead: Any
+
+    @property
+    def compute(self) -> Any:
+        """Seconds on the chip's own units (everything but communication)."""
+        return self.gemm + self.attention + self.experts + self.memory_bound
 
 
 def _gemm(ctx: ServingContext, dtype: str, m: Any, n: Any, k: Any) -> Any:
@@ -148,7 +153,7 @@ def _communication(ctx: ServingContext, lay: Layouts, m: np.ndarray) -> Any:
         msg = np.maximum(m / lay.tp * mod.moe.top_k * h * ACT_BYTES, 1.0)
         a2a = kernels.collective_time_s(ctx.accelerator.id, "alltoall", msg, lay.tp, catalog=ctx.catalog)
         per_moe = np.where(lay.adp, 2.0 * a2a, 2.0 * ar)
-        layers = mod.moe_layers * per_moe + mod.dense_ffn_layers * per_layer_dense
+        layers: Any = mod.moe_layers * per_moe + mod.dense_ffn_layers * per_layer_dense
     else:
         layers = mod.n_layers * per_layer_dense
     cross = lay.tp * lay.pp > ctx.scale_up_domain
@@ -192,6 +197,5 @@ def forward_s(ctx: ServingContext, lay: Layouts, tokens: Any, seqs: Any, *, kv_l
         attn = _attention_prefill(ctx, np.where(lay.adp, s / lay.tp, s), tp_a, float(prompt_len or 1.0))
     experts = mod.moe_layers * _experts(ctx, lay, m) if mod.moe is not None else np.zeros_like(m)
     mem = mod.n_layers * kernels.memory_time_s(ctx.accelerator.id, 12.0 * m * h * ACT_BYTES, catalog=ctx.catalog)
-    return StepTime(gemm=(gemm - 0.0) / lay.pp + head, attention=attn / lay.pp, experts=experts / lay.pp,
-                    communication=_communication(ctx, lay, m), memory_bound=mem / lay.pp,
-                    overhead=np.full_like(m, ctx.step_overhead_s))
+    return StepTime(gemm=gemm / lay.pp + head, attention=attn / lay.pp, experts=experts / lay.pp,
+                    communication=_communication(ctx, lay, m), memory_bound=mem / lay.pp)
