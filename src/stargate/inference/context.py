@@ -16,7 +16,7 @@ from stargate.enums import Precision
 from stargate.errors import InputError
 from stargate.inference.kv import KV_BYTES
 from stargate.inference.request import ServingRequest
-from stargate.kernels import KernelSource, kernel_source
+from stargate.kernels import KernelSource, kernel_source, tables
 from stargate.training.model import ModelSpec
 
 __all__ = ["ServingContext", "calibration", "resolve_serving"]
@@ -46,6 +46,8 @@ class ServingContext:
     """Measured GEMM and MoE table the linear layers run at."""
     kv_dtype: str
     attention_dtype: str
+    kv_table: str
+    """Decode-attention table the KV cache is read at (its own dtype where measured)."""
     """Prefill attention math: fp8 with an fp8 KV cache and low-precision weights, else bf16."""
     kv_bytes: float
     stream_bw_bytes_per_s: float
@@ -63,6 +65,8 @@ class ServingContext:
     """HBM kept free of weights and KV cache (activations, workspaces, the engine's own reserve)."""
     constants: dict[str, Any]
     """The fitted and measured constants in effect (``calibration.yaml``, or a refit's)."""
+    notes: tuple[str, ...] = ()
+    """What was approximated (a format timed on another format's tables)."""
 
     @property
     def calibrated(self) -> bool:
@@ -86,22 +90,34 @@ def resolve_serving(model: ModelSpec, request: ServingRequest, catalog: Catalog 
     """
     cat = catalog or Catalog.load()
     acc = cat.accelerator(request.accelerator)
-    if _PEAK[request.precision] not in acc.peak_flops_per_s:
-        have = ", ".join(p for p, q in _PEAK.items() if q in acc.peak_flops_per_s)
+    def has(fmt: str) -> bool:  # 16-bit serving runs on the fp16 units of chips without bf16 (V100)
+        return _PEAK[fmt] in acc.peak_flops_per_s or (fmt == "bf16" and acc.peak_16bit_flops_per_s > 0)
+
+    if not has(request.precision):
+        have = ", ".join(p for p in _PEAK if has(p))
         raise InputError("precision", request.precision, f"a format {acc.id} has matrix units for ({have})")
     cal = {**calibration(), **(constants or {})}
+    src = kernel_source(acc.id, cat)
+    gemm, notes = _GEMM[request.precision], []
+    if gemm not in tables.dtypes(src.chip, "gemm"):
+        notes.append(f"{request.precision} GEMMs are timed as bf16: {src.chip} has no {gemm} measurements")
+        gemm = "bf16"
     kv = request.kv_cache_dtype
+    attn = "fp8" if kv == "fp8" and request.precision != "bf16" else "bf16"
+    attn = attn if attn in tables.dtypes(src.chip, "ctx") else "bf16"
+    kv_table = kv if kv in tables.dtypes(src.chip, "gen") else "bf16"
+    if kv_table != kv:
+        notes.append(f"the {kv} KV cache is timed as a bf16 cache ({src.chip} has no {kv} decode measurements)")
     usable = acc.hbm_usable_bytes or acc.hbm_bytes
     nic = request.scale_out_bits_per_s or acc.scale_out_bw_bits_per_s
     return ServingContext(
-        model=model, request=request, accelerator=acc, kernel_source=kernel_source(acc.id, cat), catalog=cat,
-        gemm_dtype=_GEMM[request.precision], kv_dtype=kv,
-        attention_dtype="fp8" if kv == "fp8" and request.precision != "bf16" else "bf16",
+        model=model, request=request, accelerator=acc, kernel_source=src, catalog=cat, gemm_dtype=gemm, kv_dtype=kv,
+        attention_dtype=attn, kv_table=kv_table,
         kv_bytes=KV_BYTES[kv], stream_bw_bytes_per_s=kernels.stream_bw_bytes_per_s(acc.id, catalog=cat),
         peak_16bit_flops_per_s=acc.peak_16bit_flops_per_s, hbm_usable_bytes=usable,
         scale_up_domain=acc.scale_up_domain, scale_up_bytes_per_s=acc.scale_up_bw_bytes_per_s_bidir / 2.0,
         scale_out_bytes_per_s=nic / 8.0, collective_library="trtllm" if request.framework == "trtllm" else "nccl",
         step_overhead_s=float(cal["step_overhead_s"][request.framework]), mla_efficiency=float(cal["mla_efficiency"]),
         memory_reserve_bytes=float(cal["memory_reserve_fraction"]) * usable + float(cal["memory_reserve_bytes"]),
-        constants=cal,
+        constants=cal, notes=tuple(notes),
     )

@@ -161,7 +161,7 @@ def serve(model: ModelSpec, request: ServingRequest, catalog: Catalog | None = N
     spread = float(lay.tp[i]) if lay.adp[i] else float(kv_split(model, lay.tp[i], False))
     per_replica = free * float(lay.pp[i]) * spread / seq
     tps = float(p.tokens_per_s_per_gpu[i]) * request.gpus
-    notes = [] if ctx.calibrated else [ctx.kernel_source.borrowed_from]
+    notes = ([] if ctx.calibrated else [ctx.kernel_source.borrowed_from]) + list(ctx.notes)
     if not met:
         notes.append("no deployment meets the latency limits; the fastest point per user is shown")
     return ServingResult(

@@ -118,11 +118,11 @@ def _attention_decode(ctx: ServingContext, m_a: Any, tp_a: Any, kv_len: Any) -> 
         return mod.n_layers * np.maximum(read, math)
     kvh = np.maximum(mod.kv_heads / tp_a, 1.0)
     full = mod.n_layers - mod.sliding_window_layers
-    t = full * kernels.decode_attention_time_s(ctx.accelerator.id, m_a, kv_len, heads, kvh, mod.dim, ctx.kv_dtype,
+    t = full * kernels.decode_attention_time_s(ctx.accelerator.id, m_a, kv_len, heads, kvh, mod.dim, ctx.kv_table,
                                                catalog=ctx.catalog)
     if mod.sliding_window_layers:
         t = t + mod.sliding_window_layers * kernels.decode_attention_time_s(
-            ctx.accelerator.id, m_a, kv_len, heads, kvh, mod.dim, ctx.kv_dtype, mod.sliding_window or 0,
+            ctx.accelerator.id, m_a, kv_len, heads, kvh, mod.dim, ctx.kv_table, mod.sliding_window or 0,
             catalog=ctx.catalog)
     return t
 

@@ -19,7 +19,7 @@ from stargate.inputs import load_yaml
 from stargate.kernels.grid import Grid, PairGrid
 
 __all__ = [
-    "ATTENTION_DTYPES", "GEMM_DTYPES", "KV_DTYPES", "MOE_DTYPES", "chips", "context", "gemm", "generation",
+    "ATTENTION_DTYPES", "GEMM_DTYPES", "KV_DTYPES", "MOE_DTYPES", "chips", "context", "dtypes", "gemm", "generation",
     "manifest", "measured_mask", "memory_curve", "moe", "nccl",
 ]
 
@@ -95,6 +95,20 @@ def _missing(chip: str, what: str, dtype: str, have: list[str], field: str = "dt
 
 
 @cache
+def dtypes(chip: str, kind: str) -> tuple[str, ...]:
+    """The dtypes measured on ``chip`` for ``kind``: ``gemm``, ``ctx`` (prefill attention) or ``gen`` (decode KV).
+
+    Examples
+    --------
+    >>> dtypes("a100_sxm", "gemm")
+    ('bf16',)
+    """
+    a = _arrays(chip)
+    if kind == "gemm":
+        return tuple(d for d in GEMM_DTYPES if f"gemm.{d}.log2" in a)
+    return tuple(d for d in KV_DTYPES if f"{kind}.{d}.head_dims" in a)
+
+
 def gemm(chip: str, dtype: str) -> Grid:
     """GEMM table of ``chip``: log2 TFLOP/s over (m, n, k)."""
     a = _arrays(chip)

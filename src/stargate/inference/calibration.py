@@ -1,0 +1,126 @@
+"""The few fitted constants of the serving model, their fit, and its leave-one-source-out check.
+
+Kernel times are measured (:mod:`stargate.kernels`); memory, KV cache and the search are closed-form.
+What is fitted on the trust-A rows of ``inference_runs.csv`` are the constants of :data:`PARAMS`, each a
+physical quantity with bounds, jointly by robust least squares (soft-L1) on ``log(predicted / measured)``
+tokens/s per GPU. Nothing is fitted per row, source or chip. :func:`cross_validate` refits without each
+source in turn and predicts the left-out rows with those constants.
+Needs scipy (``pip install 'stargate[calibrate]'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stargate.catalog import Catalog
+from stargate.errors import InputError, MissingExtra
+from stargate.inference.context import calibration
+from stargate.inference.validate import ServingRow, validate_serving
+
+__all__ = ["PARAMS", "Param", "constants_with", "cross_validate", "fit"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One fitted constant: its key in ``calibration.yaml`` (``a.b`` for nested), bounds and meaning."""
+
+    key: str
+    low: float
+    high: float
+    meaning: str
+
+
+PARAMS = (
+    Param("step_overhead_s.trtllm", 0.0, 0.02, "fixed time of one TensorRT-LLM iteration (scheduling, sampling, launches), s"),
+    Param("step_overhead_s.vllm", 0.0, 0.03, "fixed time of one vLLM / SGLang / other engine iteration, s"),
+    Param("compute_factor", 0.8, 2.0, "engine time over the isolated measured kernels' time (fusion gaps, imbalance, dequantization)"),
+)
+"""The fitted constants."""
+_SHARED = {"step_overhead_s.vllm": ("step_overhead_s.sglang", "step_overhead_s.other")}
+"""Constants that take the value of a fitted one (one overhead for the engines other than TensorRT-LLM)."""
+
+
+def constants_with(x: np.ndarray, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``base`` (the shipped constants) with :data:`PARAMS` set to ``x``.
+
+    Examples
+    --------
+    >>> c = constants_with(np.array([0.001, 0.002, 1.0]))
+    >>> c["step_overhead_s"]["trtllm"], c["step_overhead_s"]["sglang"], c["compute_factor"]
+    (0.001, 0.002, 1.0)
+    """
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in (base or calibration()).items()}
+    for p, v in zip(PARAMS, x, strict=True):
+        for key in (p.key, *_SHARED.get(p.key, ())):
+            head, _, tail = key.partition(".")
+            if tail:
+                out[head][tail] = float(v)
+            else:
+                out[head] = float(v)
+    return out
+
+
+def current() -> np.ndarray:
+    """The shipped values of :data:`PARAMS`."""
+    cal = calibration()
+    vals = []
+    for p in PARAMS:
+        head, _, tail = p.key.partition(".")
+        vals.append(float(cal[head][tail] if tail else cal[head]))
+    return np.array(vals)
+
+
+def _residuals(results: list[ServingRow]) -> np.ndarray:
+    out = []
+    for r in results:
+        if r.skipped or not np.isfinite(r.measured_tokens_per_s_per_gpu) or r.measured_tokens_per_s_per_gpu <= 0:
+            continue
+        pred = max(r.predicted_tokens_per_s_per_gpu, 0.05 * r.measured_tokens_per_s_per_gpu)
+        out.append(np.log(pred / r.measured_tokens_per_s_per_gpu))
+    return np.array(out)
+
+
+def fit(rows: list[dict[str, str]], catalog: Catalog | None = None, cache: dict[Any, Any] | None = None,
+        x0: np.ndarray | None = None) -> np.ndarray:
+    """Fit :data:`PARAMS` on ``rows`` (robust least squares on log errors); returns the values in order."""
+    try:
+        from scipy.optimize import least_squares
+    except ImportError:  # pragma: no cover - the calibrate extra
+        raise MissingExtra("--cv", "calibrate", "scipy") from None
+    if not rows:
+        raise InputError("runs", "0 rows", "at least one measured row to fit on")
+    cat = catalog or Catalog.load()
+    cache = {} if cache is None else cache
+    lo = np.array([p.low for p in PARAMS])
+    hi = np.array([p.high for p in PARAMS])
+    start = np.clip(current() if x0 is None else x0, lo, hi)
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return _residuals(validate_serving(rows, cat, constants_with(x), cache))
+
+    sol = least_squares(f, start, bounds=(lo, hi), loss="soft_l1", f_scale=0.1, diff_step=0.05, max_nfev=60)
+    return np.asarray(sol.x)
+
+
+def cross_validate(rows: list[dict[str, str]], catalog: Catalog | None = None,
+                   progress: Callable[[int, int, str], None] | None = None) -> list[ServingRow]:
+    """Each row predicted with constants refitted on the rows of the other sources (leave-one-source-out)."""
+    cat = catalog or Catalog.load()
+    cache: dict[Any, Any] = {}
+    groups = sorted({r.get("source_id", "") for r in rows})
+    out: dict[int, ServingRow] = {}
+    for n, g in enumerate(groups):
+        if progress is not None:
+            progress(n, len(groups), g)
+        train = [r for r in rows if r.get("source_id", "") != g and r.get("trust") == "A"]
+        held = [i for i, r in enumerate(rows) if r.get("source_id", "") == g]
+        x = fit(train, cat, cache) if train else current()
+        for i, res in zip(held, validate_serving([rows[i] for i in held], cat, constants_with(x), cache), strict=True):
+            out[i] = res
+    if progress is not None:
+        progress(len(groups), len(groups), "done")
+    return [out[i] for i in range(len(rows))]

@@ -1,0 +1,118 @@
+"""The serving model against hand calculations, physical bounds and invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stargate.errors import InputError
+from stargate.inference import ServingRequest, serve
+from stargate.inference.context import resolve_serving
+from stargate.inference.kv import kv_bytes_per_sequence, kv_bytes_per_token, weight_bytes_per_gpu
+from stargate.inference.search import Layouts, points
+from stargate.inference.serve import frontier
+from stargate.inference.step import forward_s
+from stargate.training.presets import preset
+
+
+def _req(**kw):
+    base = {"accelerator": "h200", "gpus": 8, "input_tokens": 1024, "output_tokens": 1024}
+    return ServingRequest(**{**base, **kw})
+
+
+def test_kv_cache_per_token_by_attention_kind():
+    # GQA: layers x 2 (K and V) x kv heads x head dim x bytes
+    assert kv_bytes_per_token(preset("llama3.1-70b"), "fp8") == 80 * 2 * 8 * 128 * 1
+    # MLA (DeepSeek-V2 §2.1.2): the 512-wide latent and the 64-wide rotary key, once per layer
+    assert kv_bytes_per_token(preset("deepseek-v3"), "bf16") == 61 * (512 + 64) * 2
+    # sliding window: 18 layers hold at most 128 tokens of a 4,096-token sequence
+    m = preset("gpt-oss-120b")
+    per_layer = 2 * 8 * 64 * 1
+    assert kv_bytes_per_sequence(m, 4096, "fp8") == (18 * 4096 + 18 * 128) * per_layer
+
+
+def test_weights_per_gpu_by_hand():
+    m = preset("llama3.1-70b")
+    linear = m.params_total - m.embedding_params
+    # linear layers in fp8 (1 byte) over 8 ranks; embedding and head in bf16 over 8 ranks, both ends of one stage
+    expect = (linear * 1.0 + m.embedding_params * 2.0) / 8
+    got = weight_bytes_per_gpu(m, "fp8", 8, 1, 1, False)
+    assert got == pytest.approx(expect, rel=0.001)  # norms (2h per layer) are counted in fp8 too: < 0.1%
+
+
+def test_decode_step_reads_at_least_the_weights():
+    ctx = resolve_serving(preset("llama3.1-70b"), _req())
+    one = Layouts(np.array([8.0]), np.array([1.0]), np.array([1.0]), np.array([False]))
+    t = forward_s(ctx, one, np.array([1.0]), np.array([1.0]), kv_len=np.array([2048.0])).total[0]
+    w = weight_bytes_per_gpu(ctx.model, "fp8", 8, 1, 1, False)
+    assert t >= w / ctx.accelerator.hbm_bw_bytes_per_s  # the HBM roofline
+    assert t < 5 * w / ctx.accelerator.hbm_bw_bytes_per_s
+
+
+def test_no_point_beats_the_compute_roofline():
+    ctx = resolve_serving(preset("llama3.1-70b"), _req(input_tokens=4096, output_tokens=256))
+    p = points(ctx)
+    flops_per_output = 2 * ctx.model.matmul_params_active * (1 + 4096 / 256)  # prefill work shared by the outputs
+    peak = ctx.accelerator.peak_flops_per_s["fp8"]
+    assert (p.tokens_per_s_per_gpu * flops_per_output <= peak).all()
+
+
+def test_bigger_batches_trade_latency_for_throughput():
+    ctx = resolve_serving(preset("llama3.1-70b"), _req(disaggregated="no"))
+    p = points(ctx)
+    sel = (p.layout.tp == 8) & (p.layout.pp == 1)
+    order = np.argsort(p.batch[sel])
+    assert (np.diff(p.tpot_s[sel][order]) > 0).all()
+    assert p.tokens_per_s_per_gpu[sel][order][-1] > 10 * p.tokens_per_s_per_gpu[sel][order][0]
+
+
+def test_frontier_is_pareto_and_monotone():
+    ctx = resolve_serving(preset("llama3.1-8b"), _req(gpus=8))
+    p = points(ctx)
+    f = frontier(p, None, ctx)
+    assert (np.diff(p.tokens_per_s_per_user[f]) < 0).all() and (np.diff(p.tokens_per_s_per_gpu[f]) > 0).all()
+    for i in f:  # nothing dominates a frontier point
+        better = (p.tokens_per_s_per_gpu > p.tokens_per_s_per_gpu[i]) & (p.tokens_per_s_per_user > p.tokens_per_s_per_user[i])
+        assert not better.any()
+
+
+def test_best_point_meets_limits_and_adds_up():
+    r = serve(preset("llama3.1-70b"), _req(ttft_s=2.0, tpot_s=0.05))
+    assert r.meets_limits and r.tpot_p99_s <= 0.05 and r.ttft_p99_s <= 2.0
+    assert r.tokens_per_s == pytest.approx(r.tokens_per_s_per_gpu * 8)
+    assert r.requests_per_s == pytest.approx(r.tokens_per_s / 1024)
+    loose = serve(preset("llama3.1-70b"), _req())
+    assert loose.tokens_per_s_per_gpu >= r.tokens_per_s_per_gpu  # a limit never raises throughput
+
+
+def test_disaggregation_switch():
+    m = preset("llama3.1-70b")
+    assert not serve(m, _req(gpus=16, disaggregated="no")).deployment.disaggregated
+    d = serve(m, _req(gpus=16, disaggregated="yes")).deployment
+    assert d.disaggregated and 0 < d.prefill_share < 1
+
+
+def test_fp8_kv_cache_holds_twice_the_sequences():
+    m = preset("llama3.1-70b")
+    a = serve(m, _req(kv_dtype="bf16", precision="fp8"))
+    b = serve(m, _req(kv_dtype="fp8", precision="fp8"))
+    assert b.kv_bytes_per_token == a.kv_bytes_per_token / 2
+
+
+def test_bad_requests_name_the_field():
+    with pytest.raises(InputError, match="precision"):
+        serve(preset("llama3.1-8b"), _req(accelerator="h100", precision="fp4"))  # Hopper has no FP4 units
+    with pytest.raises(InputError, match="gpus"):
+        serve(preset("llama3.1-405b"), _req(accelerator="h100", gpus=1, precision="bf16"))
+    with pytest.raises(ValueError, match="tpot_s or tokens_per_user"):
+        _req(tpot_s=0.05, tokens_per_user=20)
+
+
+def test_every_catalog_chip_can_be_simulated():
+    from stargate.catalog import Catalog
+
+    for acc in Catalog.load().entries("accelerator"):
+        r = serve(preset("llama3.1-8b"), ServingRequest(accelerator=acc.id, gpus=8, input_tokens=512, output_tokens=256,
+                                                       precision="bf16" if "fp8" not in acc.peak_flops_per_s else "fp8"))
+        assert r.tokens_per_s > 0
+        assert r.calibrated == (not r.notes or not r.notes[0].startswith(acc.id))
