@@ -423,7 +423,7 @@ _TRAIN_OPTIONS = {f: "--" + f.replace("_", "-") for f in (
 
 @app.command(name="validate")
 def validate_cmd(
-    runs: Annotated[Path, typer.Argument(help="Runs CSV in the published_runs.csv format, or a reference clusters CSV (clusters.csv).")],
+    runs: Annotated[Path, typer.Argument(help="Runs CSV: training (published_runs.csv format), serving (inference_runs.csv format), or a reference clusters CSV (clusters.csv).")],
     out: Annotated[Path | None, typer.Option("--out", help="Write per-row predictions to this CSV.")] = None,
     cv: Annotated[str | None, typer.Option(
         "--cv", help="Also refit without each source (or accelerator generation) and predict it: source or generation.",
@@ -432,8 +432,8 @@ def validate_cmd(
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Predict every row of a runs file and report the error on tokens/s per GPU; for a reference clusters
-    file, reproduce every row and report ours against its published band."""
+    """Predict every row of a training or serving runs file and report the error on tokens/s per GPU; for a
+    reference clusters file, reproduce every row and report ours against its published band."""
     from stargate.catalog import Catalog
     from stargate.inputs import check_writable
     from stargate.report.terminal import render_validation
@@ -447,6 +447,8 @@ def validate_cmd(
     if _is_clusters(runs):
         return _validate_clusters(runs, out, cv, Catalog.load(catalog), as_json, full_rows)
     rows, cat = read_runs(runs), Catalog.load(catalog)
+    if _is_serving(rows):
+        return _validate_serving(rows, out, cv, cat, as_json, full_rows)
     results = validate_runs(rows, cat)
     if out is not None:
         write_predictions(results, out)
@@ -472,6 +474,41 @@ def _is_clusters(path: Path) -> bool:
     except csv.Error:  # not a CSV header this reader can take: the runs reader words the error
         return False
     return is_clusters_file(header)
+
+
+def _is_serving(rows: list[dict[str, str]]) -> bool:
+    """Whether a runs file is a serving runs file (inference_runs.csv format), by its columns."""
+    from stargate.inference.validate import is_serving_file
+
+    return bool(rows) and is_serving_file(list(rows[0]))
+
+
+def _validate_serving(rows: list[dict[str, str]], out: Path | None, cv: str | None, cat: Any, as_json: bool,
+                      full_rows: bool) -> None:
+    """Predict every row of a serving runs file; with ``--cv source``, the leave-one-source-out figures beside."""
+    from stargate.errors import InputError
+    from stargate.inference.validate import summarize_serving, validate_serving, write_serving_predictions
+    from stargate.report.terminal import render_validation
+
+    if cv is not None and cv != "source":
+        raise InputError("--cv", cv, "source (a serving runs file has no training generations to leave out)")
+    results = validate_serving(rows, cat)
+    trust = {r.get("run_id", ""): r.get("trust", "") for r in rows}
+    if out is not None:
+        write_serving_predictions(results, out)
+    report: dict[str, Any] = {"kind": "serving", "summary": summarize_serving(results, trust),
+                              "rows": [r.as_dict() for r in results]}
+    if cv is not None:
+        from stargate.inference.calibration import cross_validate
+
+        bar, tick = _fits_bar("cross-validation by source", show=sys.stderr.isatty() or not as_json)
+        with bar:
+            held = cross_validate(rows, cat, tick)
+        report.update(cv_by="source", cross_validated=summarize_serving(held, trust))
+        for row, h in zip(report["rows"], held, strict=True):
+            d = h.as_dict()
+            row.update(cv_predicted_tokens_per_s_per_gpu=d["predicted_tokens_per_s_per_gpu"], cv_error=d["error"])
+    _emit(report, as_json, lambda r: render_validation(r, full_rows))
 
 
 def _validate_clusters(path: Path, out: Path | None, cv: str | None, cat: Any, as_json: bool, full_rows: bool = False) -> None:

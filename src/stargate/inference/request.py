@@ -73,6 +73,10 @@ class ServingRequest(BaseModel):
     """Override of the per-GPU NIC rate (bit/s); default: the accelerator's."""
     max_replica_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
     """Largest replica considered (GPUs); default: the whole deployment."""
+    replica_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
+    """GPUs of each replica (``tp x pp``); default: the search picks."""
+    concurrency: Annotated[Count, Field(gt=0, le=1_000_000_000)] | None = None
+    """Requests in flight in the whole deployment (closed-loop clients); default: the search picks the batch."""
 
     @model_validator(mode="after")
     def _one_interactivity(self) -> ServingRequest:

@@ -52,6 +52,12 @@ def layouts(ctx: ServingContext) -> Layouts:
                 rows.append((tp, pp, ep, False))
             if tp > 1 and tp <= moe.experts:
                 rows.append((tp, pp, tp, True))
+    fixed = ctx.request.replica_gpus
+    if fixed is not None:
+        rows = [r for r in rows if r[0] * r[1] == fixed]
+        if not rows:
+            raise InputError("replica_gpus", fixed, f"a power of two up to {cap} whose tensor part fits the "
+                             f"{ctx.scale_up_domain}-GPU scale-up domain")
     a = np.array(rows, dtype=object)
     return Layouts(a[:, 0].astype(float), a[:, 1].astype(float), a[:, 2].astype(float), a[:, 3].astype(bool))
 
@@ -118,6 +124,11 @@ class RawPoints:
 
 def _grid(ctx: ServingContext) -> tuple[Layouts, np.ndarray]:
     lay = layouts(ctx)
+    conc = ctx.request.concurrency
+    if conc is not None:  # the given requests in flight, shared by the replicas
+        batch = np.ceil(conc / np.floor(ctx.request.gpus / lay.gpus))
+        keep = batch >= lay.pp * np.where(lay.adp, lay.tp, 1.0)
+        return lay.take(keep), batch[keep]
     n, nb = len(lay.tp), len(BATCHES)
     idx = np.repeat(np.arange(n), nb)
     batch = np.tile(BATCHES, n)

@@ -5,7 +5,8 @@ A row is a model served on ``num_gpus`` accelerators under a scenario (``shared/
 - ``offline``: every query at once, no latency limit — compared with the most tokens/s the search finds;
 - ``server`` and ``interactive``: Poisson arrivals under p99 TTFT and TPOT limits — compared with the most
   tokens/s among the points whose predicted p99 latencies meet the row's limits;
-- ``concurrency_sweep`` rows (closed-loop clients at a fixed concurrency) are skipped with that reason.
+- ``concurrency_sweep``: closed-loop clients at a fixed concurrency against one engine on all the row's
+  GPUs — compared with the most tokens/s among the layouts of that size at that many requests in flight.
 
 The model is the shipped preset of the row's Hugging Face id where one exists (:data:`PRESETS`), else the
 row's architecture columns (SwiGLU FFNs, as every model in the file has). Mean prompt and output lengths
@@ -158,12 +159,14 @@ def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, l
     if kv is None:
         taken.append("kv_cache_dtype=" + ("bf16" if prec == "bf16" else "fp8"))
     dis = {"y": "yes", "n": "no"}.get(row.get("disaggregated", ""), "auto")
+    conc = _float(row, "concurrency") if row.get("scenario") == "concurrency_sweep" else None
     limits = row.get("scenario") in ("server", "interactive")
     req = ServingRequest(
         accelerator=row.get("accelerator", ""), gpus=int(float(row.get("num_gpus") or 0)), input_tokens=inp,
         output_tokens=out, ttft_s=_float(row, "ttft_limit_s") if limits else None,
         tpot_s=_float(row, "tpot_limit_s") if limits else None, precision=prec, kv_dtype=kv,  # type: ignore[arg-type]
         disaggregated=dis, framework=_FRAMEWORK.get(row.get("framework", ""), "other"),  # type: ignore[arg-type]
+        concurrency=int(conc) if conc else None, replica_gpus=int(float(row.get("num_gpus") or 0)) if conc else None,
     )
     return req, taken
 
@@ -178,9 +181,6 @@ def predict_serving_row(row: dict[str, str], catalog: Catalog, constants: dict[s
     """
     res = _blank(row)
     res.measured_tokens_per_s_per_gpu = _float(row, "measured_tokens_per_s_per_gpu") or math.nan
-    if res.scenario == "concurrency_sweep":
-        res.skipped = "closed-loop concurrency sweep: not a throughput under limits"
-        return res
     model = row_model(row)
     req, res.defaults = request_of(row, catalog)
     ctx = resolve_serving(model, req, catalog, constants)

@@ -397,8 +397,13 @@ def render_validation(report: dict[str, Any], rows: bool = False) -> None:
             c.print(f"[bold]tokens/s per GPU, {label}: median |error| {format_percent(o['median_abs_error'], 1)}, "
                     f"p90 {format_percent(o['p90_abs_error'], 1)}, max {format_percent(o['max_abs_error'], 1)}, "
                     f"mean {100 * o['mean_error']:+.1f}%[/]")
-    for key in ("by_source", "by_accelerator"):
-        _print_error_table(c, key, s.get(key, {}), cv.get(key, {}) if cv else None, report.get("cv_by", ""))
+    if s.get("trust_a"):
+        o = s["trust_a"]
+        c.print(f"[bold]trust A rows: median |error| {format_percent(o['median_abs_error'], 1)}, "
+                f"p90 {format_percent(o['p90_abs_error'], 1)}[/]")
+    for key in ("by_source", "by_family", "by_model", "by_scenario", "by_accelerator"):
+        if key in s:
+            _print_error_table(c, key, s[key], cv.get(key, {}) if cv else None, report.get("cv_by", ""))
     c.print(_validation_rows(report["rows"], bool(cv), rows, c.width))
     if not rows:
         c.print("[dim]defaults taken and reasons for skipped rows: --rows (or --json)[/]")
