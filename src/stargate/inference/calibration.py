@@ -38,6 +38,9 @@ PARAMS = (
     Param("step_overhead_s.trtllm", 0.0, 0.02, "fixed time of one TensorRT-LLM iteration (scheduling, sampling, launches), s"),
     Param("step_overhead_s.vllm", 0.0, 0.03, "fixed time of one vLLM / SGLang / other engine iteration, s"),
     Param("compute_factor", 0.8, 2.0, "engine time over the isolated measured kernels' time (fusion gaps, imbalance, dequantization)"),
+    Param("borrowed_factor", 1.0, 2.5, "time over the datasheet-scaled estimate on chips without measured kernels "
+          "(their software reaches a smaller share of the datasheet peak than NVIDIA's measured kernels do)"),
+    Param("software_speedup_per_year", 0.0, 0.6, "yearly speedup of serving software (kernels, engines) on the same hardware"),
 )
 """The fitted constants."""
 _SHARED = {"step_overhead_s.vllm": ("step_overhead_s.sglang", "step_overhead_s.other")}
@@ -49,7 +52,7 @@ def constants_with(x: np.ndarray, base: dict[str, Any] | None = None) -> dict[st
 
     Examples
     --------
-    >>> c = constants_with(np.array([0.001, 0.002, 1.0]))
+    >>> c = constants_with(np.array([0.001, 0.002, 1.0, 1.2, 0.2]))
     >>> c["step_overhead_s"]["trtllm"], c["step_overhead_s"]["sglang"], c["compute_factor"]
     (0.001, 0.002, 1.0)
     """

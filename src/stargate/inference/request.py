@@ -73,6 +73,14 @@ class ServingRequest(BaseModel):
     """Override of the per-GPU NIC rate (bit/s); default: the accelerator's."""
     max_replica_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
     """Largest replica considered (GPUs); default: the whole deployment."""
+    speculative_tokens: Annotated[int, Field(ge=0, le=8)] = 0
+    """Draft tokens per decode step (speculative decoding with a one-layer draft head: MTP, EAGLE); 0: off."""
+    acceptance_rate: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.85
+    """Chance that each draft token is accepted (DeepSeek-V3 report, arXiv:2412.19437 §5.4.3: 85-90% for its MTP head)."""
+    software_year: Annotated[float, Field(ge=2020.0, le=2040.0)] | None = None
+    """When the serving software was released (decimal year, 2025.7 = September 2025): kernels and engines get
+    faster every year (``calibration.yaml``: ``software_speedup_per_year``); default: the measured kernel
+    tables' date, the newest software the model knows."""
     replica_gpus: Annotated[int, Field(gt=0, le=MAX_GPUS)] | None = None
     """GPUs of each replica (``tp x pp``); default: the search picks."""
     concurrency: Annotated[Count, Field(gt=0, le=1_000_000_000)] | None = None

@@ -27,9 +27,10 @@ import numpy as np
 from stargate.errors import InputError
 from stargate.inference.context import ServingContext
 from stargate.inference.kv import kv_bytes_per_sequence, kv_split, weight_bytes_per_gpu
+from stargate.inference.request import ServingRequest
 from stargate.inference.step import Layouts, forward_s
 
-__all__ = ["Points", "RawPoints", "layouts", "points", "raw_points"]
+__all__ = ["Points", "RawPoints", "accepted_tokens", "layouts", "points", "raw_points", "software_age_factor"]
 
 _POW2 = 2.0 ** np.arange(0, 7)  # tp up to 64
 _PP = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
@@ -120,6 +121,8 @@ class RawPoints:
     first: tuple[np.ndarray, np.ndarray]
     """One prompt alone per stage: (compute, communication) seconds."""
     prefill_seqs: float
+    tokens_per_step: float
+    """Tokens each sequence gains per decode step (1 without speculative decoding)."""
 
 
 def _grid(ctx: ServingContext) -> tuple[Layouts, np.ndarray]:
@@ -141,6 +144,28 @@ def _split(st: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(st.compute, dtype=float), np.asarray(st.communication, dtype=float)
 
 
+def software_age_factor(ctx: ServingContext) -> float:
+    """Time multiplier of software older (> 1) or newer (< 1) than the measured kernel tables.
+
+    ``(1 + r) ** (table year - software year)``, ``r`` the fitted yearly speedup of serving software.
+
+    Examples
+    --------
+    >>> from stargate.inference.context import resolve_serving
+    >>> from stargate.inference.request import ServingRequest
+    >>> from stargate.training.presets import preset
+    >>> ctx = resolve_serving(preset("llama3.1-8b"), ServingRequest(accelerator="h100", gpus=1, input_tokens=512,
+    ...                       output_tokens=128))
+    >>> software_age_factor(ctx)
+    1.0
+    """
+    year = ctx.request.software_year
+    if year is None:
+        return 1.0
+    r = float(ctx.constants["software_speedup_per_year"])
+    return float((1.0 + r) ** (float(ctx.constants["kernel_tables_year"]) - year))
+
+
 def raw_points(ctx: ServingContext) -> RawPoints:
     """Memory and forward times of every layout and batch (the expensive, constant-free part of :func:`points`)."""
     req = ctx.request
@@ -155,12 +180,31 @@ def raw_points(ctx: ServingContext) -> RawPoints:
     per_stage = batch / lay.pp
     prompt = float(req.input_tokens)
     seqs = float(max(1.0, np.floor(float(ctx.constants["prefill_chunk_tokens"]) / prompt)))
+    k, q = req.speculative_tokens, 1.0 + req.speculative_tokens
+    dec = _split(forward_s(ctx, lay, per_stage * q, per_stage, kv_len=req.input_tokens + req.output_tokens / 2.0, queries=q))
+    if k:  # the draft head: one layer per draft token (DeepSeek-V3's MTP module, EAGLE's draft layer)
+        one = _split(forward_s(ctx, lay, per_stage, per_stage, kv_len=req.input_tokens + req.output_tokens / 2.0))
+        dec = (dec[0] + k * one[0] / ctx.model.n_layers * lay.pp, dec[1] + k * one[1] / ctx.model.n_layers * lay.pp)
     return RawPoints(
-        lay, batch, kv, w,
-        _split(forward_s(ctx, lay, per_stage, per_stage, kv_len=req.input_tokens + req.output_tokens / 2.0)),
-        _split(forward_s(ctx, lay, seqs * prompt, seqs, prompt_len=prompt)),
-        _split(forward_s(ctx, lay, prompt, 1.0, prompt_len=prompt)), seqs,
+        lay, batch, kv, w, dec, _split(forward_s(ctx, lay, seqs * prompt, seqs, prompt_len=prompt)),
+        _split(forward_s(ctx, lay, prompt, 1.0, prompt_len=prompt)), seqs, accepted_tokens(req),
     )
+
+
+def accepted_tokens(req: ServingRequest) -> float:
+    """Tokens per decode step with ``k`` draft tokens each accepted with chance ``a`` (the first rejection
+    ends the run; the verifier adds one): ``(1 - a^(k+1)) / (1 - a)`` (Leviathan et al. 2023, eq. 1).
+
+    Examples
+    --------
+    >>> from stargate.inference.request import ServingRequest
+    >>> r = ServingRequest(accelerator="h200", gpus=8, input_tokens=1, output_tokens=1, speculative_tokens=3,
+    ...                    acceptance_rate=0.5)
+    >>> accepted_tokens(r)  # 1 + 0.5 + 0.25 + 0.125
+    1.875
+    """
+    a, k = req.acceptance_rate, req.speculative_tokens
+    return float((1.0 - a ** (k + 1)) / (1.0 - a))
 
 
 def points(ctx: ServingContext, raw: RawPoints | None = None) -> Points:
@@ -180,21 +224,24 @@ def points(ctx: ServingContext, raw: RawPoints | None = None) -> Points:
         raise InputError("gpus", req.gpus, f"enough {ctx.accelerator.id} GPUs to hold {ctx.model.name} in "
                          f"{req.precision} with its KV cache (weights alone: {ctx.model.params_total * 1e-9:,.0f}B parameters)")
     lay, batch, kv, w = raw.layout.take(ok), raw.batch[ok], raw.kv_bytes_per_gpu[ok], raw.weight_bytes_per_gpu[ok]
-    f, over = float(ctx.constants.get("compute_factor", 1.0)), ctx.step_overhead_s
+    f = float(ctx.constants["compute_factor"]) * (1.0 if ctx.calibrated else float(ctx.constants["borrowed_factor"]))
+    f *= software_age_factor(ctx)
+    over = ctx.step_overhead_s
     t_dec, t_pf, t_first = ((c[ok] * f + m[ok] + over) for c, m in (raw.decode, raw.prefill, raw.first))
     pf_seqs = np.full(len(batch), raw.prefill_seqs)
     per_stage = batch / lay.pp
     use = np.floor(req.gpus / lay.gpus) * lay.gpus / req.gpus
     out: list[Points] = []
+    tau = raw.tokens_per_step
     if req.disaggregated != "yes":
-        t_fill = per_stage / req.output_tokens * t_pf / pf_seqs
+        t_fill = per_stage * tau / req.output_tokens * t_pf / pf_seqs
         t_iter = t_dec + t_fill
-        tpot = lay.pp * t_iter
+        tpot = lay.pp * t_iter / tau
         out.append(Points(lay, batch, np.zeros(len(batch), bool), lay, tpot, lay.pp * t_first + t_iter,
                           batch / tpot / lay.gpus * use, np.zeros(len(batch)), kv, w, t_dec, lay.pp * t_pf,
                           t_fill / t_iter))
     if req.disaggregated != "no":
-        dis = _disaggregated(ctx, lay, batch, kv, w, t_dec, t_pf, pf_seqs)
+        dis = _disaggregated(ctx, lay, batch, kv, w, t_dec, t_pf, pf_seqs, tau)
         if dis is not None:
             out.append(dis)
     if not out:
@@ -204,7 +251,7 @@ def points(ctx: ServingContext, raw: RawPoints | None = None) -> Points:
 
 
 def _disaggregated(ctx: ServingContext, lay: Layouts, batch: np.ndarray, kv: np.ndarray, w: np.ndarray,
-                   t_dec: np.ndarray, t_pf: np.ndarray, pf_seqs: np.ndarray) -> Points | None:
+                   t_dec: np.ndarray, t_pf: np.ndarray, pf_seqs: np.ndarray, tau: float) -> Points | None:
     req = ctx.request
     # the prefill pool's layout: the most prompts per GPU-second among those that fit at batch 1 and meet the TTFT limit
     ttft_pf = lay.pp * t_pf
@@ -217,7 +264,7 @@ def _disaggregated(ctx: ServingContext, lay: Layouts, batch: np.ndarray, kv: np.
     if not room.any():
         return None
     lay, batch, kv, w, t_dec = lay.take(room), batch[room], kv[room], w[room], t_dec[room]
-    tpot = lay.pp * t_dec
+    tpot = lay.pp * t_dec / tau
     dec_rate = batch / tpot / lay.gpus
     pf_tokens = req.output_tokens * rate[j]
     per_gpu = 1.0 / (1.0 / dec_rate + 1.0 / pf_tokens)

@@ -39,6 +39,9 @@ __all__ = ["Layouts", "StepTime", "forward_s"]
 
 ACT_BYTES = 2.0
 """Activations between layers and in collectives are 16-bit."""
+ROUTING = "power_law_1.01"
+"""Expert load of served traffic: AIConfigurator's power-law routing with exponent 1.01 (its default for
+real requests), not the balanced load of synthetic benchmarks."""
 HOP_LATENCY_S = 10e-6
 """One pipeline send over the scale-out network: NIC and switch latency (order of InfiniBand's ~1-5 us per hop, plus software)."""
 
@@ -102,15 +105,17 @@ def _experts(ctx: ServingContext, lay: Layouts, m: np.ndarray) -> Any:
     for mt, e in {(float(a), float(b)) for a, b in zip(moe_tp, lay.ep, strict=True)}:
         sel = (moe_tp == mt) & (lay.ep == e)
         out[sel] = kernels.moe_time_s(ctx.accelerator.id, ctx.gemm_dtype, m[sel], ctx.model.hidden_size, moe.expert_ffn,
-                                      moe.top_k, moe.experts, int(mt), int(e), catalog=ctx.catalog)
+                                      moe.top_k, moe.experts, int(mt), int(e), ROUTING, catalog=ctx.catalog)
     router = _gemm(ctx, "bf16", m, moe.experts, ctx.model.hidden_size)
     shared = _ffn(ctx, m, moe.shared_experts * moe.expert_ffn / lay.tp) if moe.shared_experts else 0.0
     return out + router + shared
 
 
-def _attention_decode(ctx: ServingContext, m_a: Any, tp_a: Any, kv_len: Any) -> Any:
+def _attention_decode(ctx: ServingContext, m_a: Any, tp_a: Any, kv_len: Any, queries: float = 1.0) -> Any:
+    """Decode attention; ``queries`` new tokens per sequence (speculative verification) share one KV read,
+    as extra query heads of the same KV heads."""
     mod = ctx.model
-    heads = mod.n_heads / tp_a
+    heads = mod.n_heads / tp_a * queries
     if mod.mla is not None:
         r = mod.mla.kv_lora_rank + mod.mla.qk_rope_head_dim
         read = m_a * kv_len * r * ctx.kv_bytes / ctx.stream_bw_bytes_per_s
@@ -163,11 +168,12 @@ def _communication(ctx: ServingContext, lay: Layouts, m: np.ndarray) -> Any:
 
 
 def forward_s(ctx: ServingContext, lay: Layouts, tokens: Any, seqs: Any, *, kv_len: Any = None,
-              prompt_len: float | None = None) -> StepTime:
+              prompt_len: float | None = None, queries: float = 1.0) -> StepTime:
     """Seconds one stage takes to run ``tokens`` tokens of ``seqs`` sequences forward (arrays over layouts).
 
     Give ``kv_len`` (cached tokens per sequence) for a decode step, or ``prompt_len`` for a prefill
-    of ``seqs`` prompts of that length (``tokens = seqs · prompt_len``).
+    of ``seqs`` prompts of that length (``tokens = seqs · prompt_len``). A speculative verification step
+    checks ``queries`` tokens per sequence (``tokens = seqs · queries``) against one read of the KV cache.
 
     Examples
     --------
@@ -192,7 +198,7 @@ def forward_s(ctx: ServingContext, lay: Layouts, tokens: Any, seqs: Any, *, kv_l
     gemm = gemm + mod.dense_ffn_layers * _ffn(ctx, m, (mod.ffn_hidden_size or 0) / lay.tp)
     head = _gemm(ctx, "bf16", s, mod.vocab_size / lay.tp, h)
     if kv_len is not None:
-        attn = _attention_decode(ctx, np.where(lay.adp, s / lay.tp, s), tp_a, np.asarray(kv_len, dtype=float))
+        attn = _attention_decode(ctx, np.where(lay.adp, s / lay.tp, s), tp_a, np.asarray(kv_len, dtype=float), queries)
     else:
         attn = _attention_prefill(ctx, np.where(lay.adp, s / lay.tp, s), tp_a, float(prompt_len or 1.0))
     experts = mod.moe_layers * _experts(ctx, lay, m) if mod.moe is not None else np.zeros_like(m)

@@ -46,6 +46,14 @@ PRESETS = {
     "openai/gpt-oss-120b": "gpt-oss-120b",
 }
 """Hugging Face ids of the file → shipped presets (DeepSeek-R1 has DeepSeek-V3's architecture, its config.json)."""
+SOFTWARE_YEAR = {"mlperf_inf_v4.1": 2024.66, "mlperf_inf_v5.0": 2025.25, "mlperf_inf_v5.1": 2025.69,
+                 "mlperf_inf_v6.0": 2026.25, "mlperf_inf_v6.1": 2026.69, "inferencex_experimental": 2026.5}
+"""When each source's software was current: MLPerf Inference publication dates (v4.1 2024-08-28, v5.0 2025-04-02,
+v5.1 2025-09-09, MLCommons press releases); v6.0 and v6.1 at the same six-monthly cadence (April and September
+2026); the InferenceX sweep mid-2026 (its repository commit)."""
+SPECULATIVE = {("deepseek-r1", "interactive"): 3, ("gpt-oss-120b", "interactive"): 3}
+"""Draft tokens of the speculative decoding the MLPerf rules allow (inference_rules.adoc, appendix
+"Speculative Decoding": DeepSeek-R1 and GPT-OSS-120B Interactive, ``speculative-num-steps=3``)."""
 _PRECISION = {"nvfp4": "fp4", "mxfp4": "fp4", "fp8": "fp8", "int8": "fp8", "bf16": "bf16"}
 _FRAMEWORK = {"trtllm": "trtllm", "dynamo": "trtllm", "vllm": "vllm", "sglang": "sglang"}
 _SERVING_COLUMNS = ("scenario", "measured_tokens_per_s", "output_tokens_mean")
@@ -166,7 +174,8 @@ def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, l
         output_tokens=out, ttft_s=_float(row, "ttft_limit_s") if limits else None,
         tpot_s=_float(row, "tpot_limit_s") if limits else None, precision=prec, kv_dtype=kv,  # type: ignore[arg-type]
         disaggregated=dis, framework=_FRAMEWORK.get(row.get("framework", ""), "other"),  # type: ignore[arg-type]
-        concurrency=int(conc) if conc else None, replica_gpus=int(float(row.get("num_gpus") or 0)) if conc else None,
+        speculative_tokens=SPECULATIVE.get((row.get("benchmark", ""), row.get("scenario", "")), 0),
+        software_year=SOFTWARE_YEAR.get(row.get("source_id", "")), concurrency=int(conc) if conc else None, replica_gpus=int(float(row.get("num_gpus") or 0)) if conc else None,
     )
     return req, taken
 
