@@ -16,7 +16,7 @@ WHOLE_PRICE_USD = {
     "rubin-ultra-nvl576": 30624000, "helios-mi455x": 5784000, "gaudi3-hls3": 175000,
     # the servers of the serving parts, added after the split: chips at their estimate + the stated rest
     "pcie-server-h100-nvl": 297500, "pcie-server-h100-pcie": 277500, "pcie-server-h200-nvl": 357500,
-    "mgx-gh200-144g": 55000, "mgx-gh200-96g": 47500, "pcie-server-l40s": 141500,
+    "mgx-gh200-144g": 55000, "mgx-gh200-96g": 47500, "pcie-server-l40s": 117500,
     "pcie-server-rtx-pro-6000": 157500, "mi350x-platform": 237500, "pcie-server-mi350p": 157500,
 }
 
