@@ -57,6 +57,8 @@ CHIPS = {
     "b300_sxm": ["b300-288g"],
     "gb200": ["gb200-186g"],
     "gb300": ["gb300-288g"],
+    "l40s": ["l40s-48g"],
+    "rtx_pro_6000_server": ["rtx-pro-6000-bse-96g"],
 }
 GEMM_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp4": "nvfp4"}
 ATTN_DTYPES = {("bfloat16", "bfloat16"): "bf16", ("fp8", "fp8"): "fp8"}
@@ -377,6 +379,21 @@ NOTES = {
     ],
     "gb200": ["Collectives measured on 2 and 4 GPUs of one compute tray only; larger NVL72 groups are extrapolated."],
     "gb300": ["Collectives measured on 2 and 4 GPUs of one compute tray only; larger NVL72 groups are extrapolated."],
+    "l40s": [
+        ("PCIe card without NVLink: collectives run over PCIe Gen4 x16 (32 GB/s per direction), measured on 2-8 "
+         "GPUs of one server."),
+        ("Collectives come from the legacy NCCL 2.27.3 collector (the newest complete NCCL directory for this "
+         "system), older than the 2.29.2 of the other collected chips. Its 8-GPU all-reduce bus bandwidth is "
+         "1.5-2.1 GB/s (about 5-7% of the PCIe Gen4 one-way rate); the server's PCIe topology (switches, CPU "
+         "sockets, peer-to-peer) was not recorded, so these times describe that server, not PCIe at its best."),
+        "The TRT-LLM all-reduce rows carry version 1.0.0 inside a 1.3.0rc20 directory (legacy provenance).",
+        "Ada Lovelace: no FP4, so no nvfp4 GEMM or MoE tables.",
+    ],
+    "rtx_pro_6000_server": [
+        ("PCIe card without NVLink (RTX PRO 6000 Blackwell Server Edition): collectives run over PCIe Gen5 x16 "
+         "(64 GB/s per direction), measured on 2-8 GPUs of one server."),
+        "GDDR7, not HBM: memory-bound kernels stream at about 1.6 TB/s.",
+    ],
 }
 
 NOTICE = """\

@@ -45,12 +45,15 @@ def test_manifest_has_source_licence_and_notice():
     assert "Apache License, Version 2.0" in m["notice"]
     data = Path(tables.__file__).parent / "data"
     assert "Apache License" in (data / "LICENSE-Apache-2.0.txt").read_text()
-    assert set(m["chips"]) == {"a100_sxm", "h100_sxm", "h200_sxm", "b200_sxm", "b300_sxm", "gb200", "gb300"}
+    # nine measured chips: the seven HGX/NVL72 parts and the two PCIe cards (L40S, RTX PRO 6000 Server Edition)
+    assert set(m["chips"]) == {"a100_sxm", "h100_sxm", "h200_sxm", "b200_sxm", "b300_sxm", "gb200", "gb300", "l40s",
+                               "rtx_pro_6000_server"}
 
 
 def test_shipped_data_is_small():
     data = Path(tables.__file__).parent / "data"
-    assert sum(p.stat().st_size for p in data.iterdir()) < 2e6
+    # about 0.3 MB per chip; nine chips since the L40S and RTX PRO 6000 tables shipped (2.5 MB measured)
+    assert sum(p.stat().st_size for p in data.iterdir()) < 2.6e6
 
 
 @pytest.mark.parametrize("chip", CHIPS)
@@ -171,6 +174,23 @@ def test_headline_h100_gemm_bf16_8192_cubed():
     assert 2 * 8192**3 / t / 1e12 == pytest.approx(783, abs=1.0)
 
 
+def test_headline_l40s_gemm_bf16_8192_cubed():
+    # shared/kernels/summary.csv, l40s: bf16 GEMM m=n=k=8192 at 222.64 TFLOP/s (TRT-LLM 1.3.0rc20); the table
+    # stores log2 steps of 1/1024 octave, so it reproduces the value within RTOL.
+    src = K.kernel_source("l40s-48g")
+    assert src.chip == "l40s" and src.measured
+    t = K.gemm_time_s("l40s-48g", "bf16", 8192, 8192, 8192)
+    assert 2 * 8192**3 / t / 1e12 == pytest.approx(222.64, rel=RTOL)
+
+
+def test_headline_rtx_pro_6000_all_reduce_512_mib():
+    # shared/kernels/summary.csv, rtx_pro_6000_server: 8-GPU NCCL all-reduce of 512 MiB at 24.68 GB/s bus
+    # bandwidth over PCIe Gen5 (no NVLink); latencies are stored as float32.
+    assert K.kernel_source("rtx-pro-6000").measured
+    t = K.collective_time_s("rtx-pro-6000-bse-96g", "all_reduce", 512 * MIB, 8)
+    assert 512 * MIB / t * bus_factor("all_reduce", 8) / 1e9 == pytest.approx(24.68, abs=0.01)
+
+
 def test_headline_h100_context_attention_8k():
     t = K.attention_time_s("h100_sxm", 1, 8192, 32, 8, 128)
     assert float(K.attention_flops(1, 8192, 32, 128)) / t / 1e12 == pytest.approx(507, abs=1.0)
@@ -201,7 +221,9 @@ def test_every_shipped_rate_is_within_datasheet(chip, catalog):
     for kv in tables.KV_DTYPES:
         if f"gen.{kv}.head_dims" in tables._arrays(chip):
             rate = max(np.exp2(g.values.max()) for g in tables.generation(chip, kv)[1]) * 1e9
-            assert rate <= src.hbm_bw_bytes_per_s
+            # the stored log2 is rounded to 1/1024 octave, at most half a step above the measured rate: the
+            # RTX PRO 6000's fastest kept decode row reads 1,791.875 GB/s of its 1,792 GB/s and is stored as 1,792.3
+            assert rate <= src.hbm_bw_bytes_per_s * 2 ** (1 / 2048)
     assert K.stream_bw_bytes_per_s(chip) <= src.hbm_bw_bytes_per_s
     one_way = catalog.accelerator(src.accelerator).scale_up_bw_bytes_per_s_bidir / 2
     for library in ("nccl", "trtllm"):
@@ -370,7 +392,7 @@ def test_borrowed_chip_scales_by_datasheet_ratios(catalog):
 @pytest.mark.parametrize(("acc", "chip"), [
     ("h800", "h100_sxm"), ("a100-40g", "a100_sxm"), ("h100-hbm2e-96g-500w", "h100_sxm"), ("v100", "a100_sxm"),
     ("mi355x", "b200_sxm"), ("tpu-v7-ironwood", "b200_sxm"), ("trainium2", "h100_sxm"), ("gaudi3", "h100_sxm"),
-    ("maia-100", "h100_sxm"),
+    ("maia-100", "h100_sxm"), ("h100-nvl-94g", "h100_sxm"), ("gh200-144g", "h200_sxm"), ("mi350x", "b200_sxm"),
 ])
 def test_borrowing_table(acc, chip):
     src = K.kernel_source(acc)

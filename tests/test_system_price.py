@@ -14,6 +14,10 @@ WHOLE_PRICE_USD = {
     "tpu-v3-host": 46000, "tpu-v4-host": 54800, "tpu-v5p-host": 75000, "tpu-v7-host": 90000,
     "trn2-instance": 297500, "trn2u-host": 297500, "trn3-gen2-server": 100000, "vera-rubin-nvl144": 7515000,
     "rubin-ultra-nvl576": 30624000, "helios-mi455x": 5784000, "gaudi3-hls3": 175000,
+    # the servers of the serving parts, added after the split: chips at their estimate + the stated rest
+    "pcie-server-h100-nvl": 297500, "pcie-server-h100-pcie": 277500, "pcie-server-h200-nvl": 357500,
+    "mgx-gh200-144g": 55000, "mgx-gh200-96g": 47500, "pcie-server-l40s": 117500,
+    "pcie-server-rtx-pro-6000": 157500, "mi350x-platform": 237500, "pcie-server-mi350p": 157500,
 }
 
 

@@ -28,6 +28,7 @@ from stargate.catalog.schema import (
     Entry,
     Finance,
     ItOverhead,
+    ServingBenchmark,
     Storage,
     System,
 )
@@ -38,7 +39,7 @@ __all__ = ["Catalog", "load_yaml"]
 
 _DATA_FILES = (
     "accelerators.yaml", "systems.yaml", "facility.yaml", "energy.yaml", "network.yaml", "wan.yaml", "compute.yaml",
-    "reliability.yaml",
+    "reliability.yaml", "serving_benchmarks.yaml",
 )
 
 
@@ -172,6 +173,17 @@ class Catalog:
     def it_overhead(self, name: str = "default") -> ItOverhead:
         """Non-accelerator IT (CPU, management and service halls) by id."""
         return self.get("it_overhead", name, "it_overhead")  # type: ignore[return-value]
+
+    def serving_benchmark(self, name: str) -> ServingBenchmark:
+        """Serving benchmark (workload lengths and latency limits) by id.
+
+        Examples
+        --------
+        >>> b = Catalog.load().serving_benchmark("llama2-70b-99.9")
+        >>> b.output_tokens_mean.value, b.server_ttft_p99_s.value, b.input_tokens_max.value
+        (294.45, 2.0, 1024.0)
+        """
+        return self.get("serving_benchmarks", name, "serving_benchmark")  # type: ignore[return-value]
 
 
 @cache

@@ -545,6 +545,72 @@ class Spares(Entry):
     """How far the numbers can be trusted."""
 
 
+class Figure(BaseModel):
+    """One published (or estimated) number of a serving benchmark, with where it comes from."""
+
+    model_config = INPUT_CONFIG
+
+    value: Annotated[float, Field(ge=0, le=MAX_CATALOG_NUMBER)] | None
+    """The number in the unit its field names (tokens or seconds); null where no source gives it."""
+    source: str = Field(min_length=3)
+    """Document, file or thread the number is read from, or how it was estimated."""
+    date: str = Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    """Date of the source (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
+    confidence: Literal["measured", "documented", "estimate", "not_found"]
+    """``measured`` (read from logs of runs), ``documented`` (stated by the benchmark's owners),
+    ``estimate`` (derived here, the source says how), ``not_found`` (no source found: value null)."""
+
+    @model_validator(mode="after")
+    def _null_iff_not_found(self) -> Figure:
+        if (self.value is None) != (self.confidence == "not_found"):
+            raise ValueError("value is null exactly when confidence is not_found")
+        return self
+
+
+class ServingBenchmark(Entry):
+    """A serving benchmark's workload: dataset, prompt and output lengths and latency limits.
+
+    Latency limits are on the 99th percentile of time to first token (TTFT) and time per output
+    token (TPOT); a scenario the benchmark does not define has no limit (null).
+    """
+
+    suite: Literal["mlperf", "inferencex"]
+    """Who defines the benchmark: MLPerf Inference (datacenter) or SemiAnalysis InferenceX."""
+    model: str = Field(min_length=1)
+    """Hugging Face id of the reference model."""
+    dataset: str = Field(min_length=1)
+    """Dataset in words (MLPerf: as the rules name it)."""
+    samples: int | None = Field(None, ge=1)
+    """Samples in the performance dataset; null where prompts are generated."""
+    lengths_fixed_per_run: bool = False
+    """Whether every request of a run has the same prompt and output length (random-token prompts),
+    so the lengths are a property of each run rather than of the benchmark."""
+    input_tokens_mean: Figure
+    """Mean prompt length (tokens)."""
+    input_tokens_max: Figure
+    """Largest prompt length the dataset or rules allow (tokens)."""
+    output_tokens_mean: Figure
+    """Mean generated length (tokens): the reference tokens per sample."""
+    output_tokens_max: Figure
+    """Largest generated length (``max_new_tokens`` / ``max_output_len``, tokens)."""
+    server_ttft_p99_s: Figure | None = None
+    """Server scenario: limit on p99 time to first token (s)."""
+    server_tpot_p99_s: Figure | None = None
+    """Server scenario: limit on p99 time per output token (s)."""
+    interactive_ttft_p99_s: Figure | None = None
+    """Interactive scenario: limit on p99 time to first token (s)."""
+    interactive_tpot_p99_s: Figure | None = None
+    """Interactive scenario: limit on p99 time per output token (s)."""
+
+    @model_validator(mode="after")
+    def _mean_within_max(self) -> ServingBenchmark:
+        for what in ("input", "output"):
+            mean, most = getattr(self, f"{what}_tokens_mean").value, getattr(self, f"{what}_tokens_max").value
+            if mean is not None and most is not None and mean > most:
+                raise ValueError(f"{what}_tokens_mean must not exceed {what}_tokens_max")
+        return self
+
+
 class CatalogData(BaseModel):
     """A whole catalog, or a user's overlay file with any subset of its sections."""
 
@@ -569,6 +635,7 @@ class CatalogData(BaseModel):
     failure_rates: tuple[FailureRate, ...] = ()
     recovery: tuple[Recovery, ...] = ()
     spares: tuple[Spares, ...] = ()
+    serving_benchmarks: tuple[ServingBenchmark, ...] = ()
 
 
 KINDS: dict[str, type[Entry]] = {
@@ -591,5 +658,6 @@ KINDS: dict[str, type[Entry]] = {
     "failure_rates": FailureRate,
     "recovery": Recovery,
     "spares": Spares,
+    "serving_benchmarks": ServingBenchmark,
 }
 """Catalog sections and the model of their entries."""

@@ -1,6 +1,7 @@
 """Which measured chip an accelerator's kernel times come from, and how they are scaled.
 
-Seven chips are measured (``a100_sxm`` ... ``gb300``; :func:`stargate.kernels.tables.chips`). Each
+Nine chips are measured (``a100_sxm`` ... ``gb300``, and the PCIe cards ``l40s`` and
+``rtx_pro_6000_server``; :func:`stargate.kernels.tables.chips`). Each
 serves the catalog accelerators listed under ``serves`` in the manifest; the first is the measured
 device itself and uses the tables as they are. Every other accelerator borrows a measured chip:
 
@@ -212,5 +213,7 @@ def kernel_source(accelerator_id: str, catalog: Catalog | None = None) -> Kernel
     ('h200_sxm', 1.321, 1.104)
     >>> kernel_source("h800").chip, round(kernel_source("h800").comm_scale, 3)
     ('h100_sxm', 0.444)
+    >>> kernel_source("l40s-48g").chip, kernel_source("l40s-48g").measured
+    ('l40s', True)
     """
     return resolve(accelerator_id, catalog)
