@@ -148,11 +148,10 @@ def _workload(row: dict[str, str], catalog: Catalog, taken: list[str]) -> tuple[
 def benchmark_workload(benchmark: str, catalog: Catalog) -> dict[str, Any]:
     """The documented mean input and output lengths of an MLPerf benchmark (catalog ``serving_benchmark``)."""
     try:
-        entry = catalog.get("serving_benchmark", benchmark)
-    except (InputError, KeyError):
+        entry = catalog.serving_benchmark(benchmark)
+    except InputError:
         return {}
-    return {"input_tokens_mean": getattr(entry, "input_tokens_mean", None),
-            "output_tokens_mean": getattr(entry, "output_tokens_mean", None)}
+    return {"input_tokens_mean": entry.input_tokens_mean.value, "output_tokens_mean": entry.output_tokens_mean.value}
 
 
 def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, list[str]]:

@@ -7,7 +7,8 @@ device itself and uses the tables as they are. Every other accelerator borrows a
 
 - the one listed in ``serves`` (``a100-40g``, ``h800-80g``, the 500 W ``h100-hbm2e-96g-500w``), else
 - the nearest 8-GPU-board chip (A100, H100, H200, B200, B300) in log2 of dense 16-bit peak and
-  HBM bandwidth (the GB200/GB300 tables have only 2- and 4-GPU collectives); ties go to the older.
+  HBM bandwidth (the GB200/GB300 tables have only 2- and 4-GPU collectives), among those whose
+  measured formats cover the chip's FP8 and FP4 units (an FP4 chip borrows a Blackwell table); ties go to the older.
 
 Borrowed times are scaled by datasheet ratios from the catalog (``peak_flops_per_s``,
 ``hbm_bw_bytes_per_s``, ``scale_up_bw_bytes_per_s_bidir``): compute-bound work by the ratio of
@@ -135,11 +136,17 @@ def _peaks(acc: Accelerator) -> dict[str, float]:
 
 
 def _nearest(acc: Accelerator, catalog: Catalog) -> str:
+    def ref(chip: str) -> Accelerator:
+        return catalog.accelerator(tables.manifest()["chips"][chip]["serves"][0])
+
     def distance(chip: str) -> float:
-        ref = catalog.accelerator(tables.manifest()["chips"][chip]["serves"][0])
-        return math.hypot(math.log2(acc.peak_16bit_flops_per_s / ref.peak_16bit_flops_per_s),
-                          math.log2(acc.hbm_bw_bytes_per_s / ref.hbm_bw_bytes_per_s))
-    return min(_BOARD_CHIPS, key=distance)
+        r = ref(chip)
+        return math.hypot(math.log2(acc.peak_16bit_flops_per_s / r.peak_16bit_flops_per_s),
+                          math.log2(acc.hbm_bw_bytes_per_s / r.hbm_bw_bytes_per_s))
+    # A chip with FP4 or FP8 matrix units borrows one whose tables measured those formats, where one exists.
+    low = {p for p in acc.peak_flops_per_s if str(p) in ("fp8", "fp4")}
+    able = [c for c in _BOARD_CHIPS if low <= set(ref(c).peak_flops_per_s)]
+    return min(able or _BOARD_CHIPS, key=distance)
 
 
 @lru_cache(maxsize=256)
