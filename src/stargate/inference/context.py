@@ -93,12 +93,17 @@ def resolve_serving(model: ModelSpec, request: ServingRequest, catalog: Catalog 
     def has(fmt: str) -> bool:  # 16-bit serving runs on the fp16 units of chips without bf16 (V100)
         return _PEAK[fmt] in acc.peak_flops_per_s or (fmt == "bf16" and acc.peak_16bit_flops_per_s > 0)
 
-    if not has(request.precision):
+    notes: list[str] = []
+    gemm = _GEMM[request.precision]
+    if request.precision == "fp4" and not has("fp4") and has("fp8"):
+        # weight-only FP4 (MXFP4 checkpoints on Hopper): 4-bit weights in memory, FP8-or-wider math
+        gemm = "fp8"
+        notes.append(f"{acc.id} has no FP4 units: fp4 weights are served weight-only, their GEMMs timed as fp8 ones")
+    elif not has(request.precision):
         have = ", ".join(p for p in _PEAK if has(p))
         raise InputError("precision", request.precision, f"a format {acc.id} has matrix units for ({have})")
     cal = {**calibration(), **(constants or {})}
     src = kernel_source(acc.id, cat)
-    gemm, notes = _GEMM[request.precision], []
     if gemm not in tables.dtypes(src.chip, "gemm"):
         notes.append(f"{request.precision} GEMMs are timed as bf16: {src.chip} has no {gemm} measurements")
         gemm = "bf16"
