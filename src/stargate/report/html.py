@@ -112,6 +112,8 @@ def summary_cards(plan: dict[str, Any]) -> list[tuple[str, str]]:
     largest = [p["largest_model_params"] for p in plan["phases"] if p["largest_model_params"]]
     if largest:
         cards.append(("largest trainable model", f"{fmt.format_scaled_count(max(largest))} params"))
+    if "serving_tokens_per_day" in t:
+        cards.append(("serves per day", f"{fmt.format_scaled_count(t['serving_tokens_per_day'])} tokens"))
     return cards
 
 

@@ -82,7 +82,15 @@ def serving_rows(workload: dict[str, Any] | None) -> list[tuple[str, Cell]]:
 
 def frontier_chart(plan: dict[str, Any], layout: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """Tokens/s per GPU against tokens/s per user, one line per accelerator of the plan (its first
-    phase's frontier), the chosen point of each marked; ``layout`` is the charts' common layout."""
+    phase's frontier), the chosen point of each marked; ``layout`` is the charts' common layout.
+
+    Examples
+    --------
+    >>> from stargate.plan import builtin_scenario, run_plan
+    >>> fig = frontier_chart(run_plan(builtin_scenario()).model_dump(mode="json"), lambda title, **kw: kw)
+    >>> [t["name"] for t in fig["data"] if t.get("showlegend", True)]
+    ['a100-80g (bf16)', 'h100-sxm-80g (fp8)', 'gb200-186g (fp8)', 'rubin-288g (fp8)']
+    """
     data: list[dict[str, Any]] = []
     seen: set[str] = set()
     for p in plan["phases"]:
