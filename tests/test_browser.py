@@ -150,3 +150,26 @@ def test_pareto_page_changes_objectives_groups_and_filter(browser, tmp_path, cli
         with page.expect_navigation(url=url + "/"):
             page.click("#dashboard-link")
         assert "Stargate" in page.title()
+
+
+def test_report_draws_the_serving_frontier_per_chip(browser, tmp_path, cli):
+    """The throughput-interactivity chart: one line per accelerator the plan can serve on (V100 cannot),
+    the plan's point of each on its line, and the serving rows with the JSON's figures."""
+    plan = cli("plan", "--json").json()
+    served = {p["accelerator"]: p["serving"] for p in plan["phases"] if p["serving"]}
+    out = tmp_path / "report.html"
+    assert cli("plan", "-o", str(out)).code == 0
+    page, errors = _page(browser)
+    page.goto(out.as_uri())
+    page.wait_for_selector("#chart-serving .main-svg")
+    lines = page.evaluate("document.getElementById('chart-serving').data.filter(t => t.showlegend !== false)"
+                          ".map(t => [t.name, t.x.length])")
+    assert sorted(name.split(" ")[0] for name, _ in lines) == sorted(served)
+    assert all(n >= 2 for _, n in lines)
+    assert page.locator("#chart-serving .scatterlayer .trace").count() == 2 * len(served)
+    assert page.evaluate("document.getElementById('chart-serving').layout.xaxis.type") == "log"
+    text = page.inner_text("body")
+    assert "$ per million tokens" in text and "Serving figures on the reference workload" in text
+    p5 = plan["phases"][-1]["serving"]
+    assert f"${p5['usd_per_million_tokens']:.2f}" in text
+    assert errors == []

@@ -120,10 +120,10 @@ def test_reference_pages_are_current(page, render):
 
 
 def test_scenario_reference_has_every_field_with_its_docstring():
-    from stargate.scenario import EnergyShare, Phase, Reported
+    from stargate.scenario import EnergyShare, Phase, Reported, ServingWorkload
 
     page = (DOCS / "scenario-file.md").read_text(encoding="utf-8")
-    for model in (Scenario, Phase, Reported, EnergyShare):
+    for model in (Scenario, Phase, Reported, EnergyShare, ServingWorkload):
         for name, field in model.model_fields.items():
             assert f"| `{name}` |" in page, (model.__name__, name)
             first = field.description.split()[0]

@@ -32,6 +32,7 @@ from stargate.reliability.strategies import best_strategy
 from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 from stargate.scenario import Phase, Scenario, check_availability, validate
+from stargate.serving import ServingRate, capacity, deployment_gpus, serving_gpus, serving_rate
 from stargate.training.interval import Band, band_for, mfu_ceiling
 from stargate.units import format_usd
 
@@ -104,6 +105,16 @@ class PhasePlan(BaseModel):
     reported: dict[str, Any] | None
     warnings: list[str]
     design: ClusterDesign
+    serving: dict[str, Any] | None = None
+    """Serving capacity on the scenario's reference workload (:mod:`stargate.serving`):
+    ``tokens_per_day``, ``tokens_per_s``, ``users`` (sequences in flight at the target
+    interactivity), ``usd_per_million_tokens`` (the phase's TCO per GPU-hour over generated tokens),
+    ``tokens_per_mw`` (tokens/s per MW of facility power), ``serving_gpus``, ``serving_share``,
+    ``tokens_per_s_per_gpu``, ``deployment``, ``meets_limits``, the p99 TTFT and TPOT, the format
+    served at and the chip's throughput-interactivity ``frontier``; None when the chip cannot serve
+    the model (the warnings say why)."""
+    training_gpus: int = 0
+    """GPUs left to training (all of them unless the phase sets a ``serving_share``)."""
 
 
 class Plan(BaseModel):
@@ -117,6 +128,8 @@ class Plan(BaseModel):
     assumptions: list[str]
     phases: list[PhasePlan]
     totals: dict[str, Any]
+    serving_workload: dict[str, Any] | None = None
+    """The reference serving workload every phase's ``serving`` is stated on (the scenario's ``serving``)."""
 
 
 def load_scenario(path: Path | str) -> Scenario:
@@ -225,16 +238,18 @@ def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
     return d.model_copy(update={"notes": [*d.notes, note]})
 
 
-def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> PhasePlan:
+def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str, rates: _Rates) -> PhasePlan:
     links_usd = _links_capex_usd(phase, catalog)
     d = _design(phase, links_usd, catalog)
     acc = catalog.accelerator(d.accelerator)
     peak = d.gpus * acc.peak_16bit_flops_per_s
-    spares = spare_gpus(d.gpus, acc.scale_up_domain, catalog, phase.hot_spare_fraction)
-    avail = d.gpus  # the spares come out of the GPUs the jobs' shapes leave over, when there are enough
+    serve_gpus = serving_gpus(d.gpus, phase.serving_share, acc.scale_up_domain)
+    train_gpus = d.gpus - serve_gpus if phase.serving_share is not None else d.gpus
+    spares = spare_gpus(train_gpus, acc.scale_up_domain, catalog, phase.hot_spare_fraction)
+    avail = train_gpus  # the spares come out of the GPUs the jobs' shapes leave over, when there are enough
     layout = job_layout(avail, phase.global_batch, phase.seq_len)
-    if d.gpus - layout.jobs * layout.gpus < spares:
-        avail = d.gpus - spares
+    if train_gpus - layout.jobs * layout.gpus < spares:
+        avail = train_gpus - spares
         layout = job_layout(avail, phase.global_batch, phase.seq_len)
     train, model = reference_job(phase.model, phase.accelerator, avail, phase.seq_len, phase.global_batch,
                                  phase.precision, phase.fabric, phase.topology, catalog, phase.scale_out_bits_per_s)
@@ -267,6 +282,11 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
         ms["links_capex_fraction"] = links_usd / capex
     energy = d.energy_mwh_per_year
     price = d.opex_breakdown_usd_per_year["energy"]
+    rate = rates.get(d.accelerator, serve_gpus)
+    warnings += [n for n in rate.notes if n not in warnings]
+    serving = capacity(rate, serve_gpus, d.gpus, d.tco_usd_per_gpu_hour, d.facility_power_w)
+    if serving and not serving["meets_limits"]:
+        warnings.append(f"no {acc.id} deployment meets the serving latency limits: serving figures at its fastest point per user")
     return PhasePlan(
         name=phase.name, year=phase.year, site=phase.site, gpus=d.gpus, accelerator=d.accelerator, capex_usd=capex,
         facility_power_w=d.facility_power_w, peak_flops=peak, mfu=mfu, reference_model=model.name, reference_job=train, jobs=layout.jobs,
@@ -275,7 +295,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str) -> Phas
         largest_model_loss=lossv, data=data, gpt4_class_days=gpt4, energy_mwh_per_year=energy,
         energy_cost_usd_per_year=price, carbon_t_per_year=d.carbon_t_per_year, multisite=ms, energy_mix=phase.mix,
         reported=phase.reported.model_dump(mode="json") if phase.reported else None, warnings=warnings, design=d,
-        **ranges,
+        serving=serving, training_gpus=train_gpus, **ranges,
     )
 
 
@@ -317,7 +337,8 @@ def run_plan(scenario: Scenario, catalog: Catalog | None = None, law: str = DEFA
         raise InputError("scaling_law", law, f"one of {', '.join(LAWS)}")
     cat = catalog or Catalog.load()
     check_availability(scenario, cat)
-    phases = [_phase(ph, scenario, cat, law) for ph in scenario.phases]
+    rates = _Rates(scenario, cat)
+    phases = [_phase(ph, scenario, cat, law, rates) for ph in scenario.phases]
     totals: dict[str, Any] = {
         "capex_usd": sum(p.capex_usd for p in phases),
         "gpus": float(sum(p.gpus for p in phases)),
@@ -326,10 +347,46 @@ def run_plan(scenario: Scenario, catalog: Catalog | None = None, law: str = DEFA
         "opex_usd_per_year": sum(p.design.opex_usd_per_year for p in phases),
         "energy_mwh_per_year": sum(p.energy_mwh_per_year for p in phases),
         "carbon_t_per_year": sum(p.carbon_t_per_year for p in phases),
+        **_serving_totals(phases),
     }
     if scenario.reported_total_capex_usd:
         totals["reported_capex_usd"] = scenario.reported_total_capex_usd
         totals["reported_capex_source"] = scenario.reported_total_source
         totals["capex_vs_reported"] = totals["capex_usd"] / scenario.reported_total_capex_usd
     return Plan(scenario=scenario.name, description=scenario.description, scaling_law=LAWS[law].source,
-                assumptions=ASSUMPTIONS, phases=phases, totals=totals)
+                assumptions=ASSUMPTIONS, phases=phases, totals=totals, serving_workload=scenario.serving.model_dump())
+
+
+class _Rates:
+    """Serving answers of one plan, one search per distinct (accelerator, model, workload).
+
+    A phase smaller than the replica-sized deployment (:func:`~stargate.serving.deployment_gpus`)
+    is searched on its own GPU count. The model is read once, and a name that is neither a
+    preset nor a config.json is the scenario's error, named as written (``serving.model``).
+    """
+
+    def __init__(self, scenario: Scenario, catalog: Catalog) -> None:
+        from stargate.training.presets import load_model
+
+        self.workload = scenario.serving
+        self.catalog = catalog
+        try:
+            self.model = load_model(self.workload.model)[0]
+        except InputError as e:
+            raise InputError(f"scenario {scenario.name}: serving.model", e.value, e.allowed) from None
+        self.cache: dict[tuple[str, int], ServingRate] = {}
+
+    def get(self, accelerator: str, gpus: int) -> ServingRate:
+        """The chip's answer (searched on at most the replica-sized deployment)."""
+        n = deployment_gpus(self.catalog.accelerator(accelerator).scale_up_domain, gpus or None)[0]
+        key = (accelerator, n)
+        if key not in self.cache:
+            self.cache[key] = serving_rate(self.model, accelerator, self.workload, self.catalog, gpus or None)
+        return self.cache[key]
+
+
+def _serving_totals(phases: list[PhasePlan]) -> dict[str, float]:
+    """Serving figures added over the phases that can serve the workload."""
+    s = [p.serving for p in phases if p.serving]
+    keys = ("serving_gpus", "tokens_per_s", "tokens_per_day", "users")
+    return {k if k.startswith("serving_") else f"serving_{k}": float(sum(x[k] for x in s)) for k in keys} if s else {}

@@ -8,7 +8,7 @@ one-line :class:`~stargate.errors.InputError`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 
@@ -32,7 +32,7 @@ from stargate.units import Bits_per_s, Count, SeqLen, SiteDistance, Watts, parse
 if TYPE_CHECKING:
     from stargate.catalog import Catalog
 
-__all__ = ["DesignRequest", "Phase", "Scenario", "check_availability", "validate"]
+__all__ = ["DesignRequest", "Phase", "Scenario", "ServingWorkload", "check_availability", "validate"]
 
 Usd = Annotated[float, BeforeValidator(lambda v: parse_usd(v, "budget_usd")), Field(gt=0, le=MAX_USD)]
 _CONFIG = INPUT_CONFIG
@@ -183,7 +183,56 @@ class Phase(DesignRequest):
     ``memory-restart``, ``elastic``); None lets the plan take the best."""
     reported: Reported | None = None
     """What the public reporting says about this phase."""
+    serving_share: Annotated[float, Field(ge=0, lt=1)] | None = None
+    """Share of the phase's GPUs that serve the scenario's ``serving`` workload (rounded down to
+    whole scale-up domains); the rest train, and the training figures use only them. None: the
+    phase trains on all its GPUs, and its serving figures say what all of them would serve."""
 
+
+class ServingWorkload(BaseModel):
+    """The reference serving workload on which every phase's serving capacity is stated.
+
+    The defaults are the built-in scenario's (``scenarios/stargate.yaml`` gives the reasons): a
+    GPT-4-class mixture-of-experts model, 1,024 prompt and 1,024 generated tokens, 25 tokens/s per
+    user and a 2 s time to first token, in fp8. Giving ``tpot_s`` drops the default ``tokens_per_user``.
+
+    Examples
+    --------
+    >>> ServingWorkload().tokens_per_user, ServingWorkload(tpot_s=0.05).tokens_per_user
+    (25.0, None)
+    """
+
+    model_config = _CONFIG
+
+    model: str = Field("deepseek-v3", min_length=1, max_length=4096)
+    """Model served (preset name or config.json path)."""
+    input_tokens: Annotated[Count, Field(gt=0, le=MAX_SEQ_LEN)] = 1024
+    """Mean prompt length (tokens)."""
+    output_tokens: Annotated[Count, Field(gt=0, le=MAX_SEQ_LEN)] = 1024
+    """Mean generated length (tokens)."""
+    tokens_per_user: Annotated[float, Field(gt=0, le=10_000)] | None = 25.0
+    """Interactivity: generated tokens per second each user sees (at the 99th percentile, the
+    inverse of a TPOT limit); None: no limit."""
+    tpot_s: Annotated[float, Field(gt=0, le=3600)] | None = None
+    """Interactivity as a limit on the 99th-percentile time per output token (s), instead of ``tokens_per_user``."""
+    ttft_s: Annotated[float, Field(gt=0, le=3600)] | None = 2.0
+    """Limit on the 99th-percentile time to first token (s); None: no limit."""
+    precision: Literal["bf16", "fp8", "fp4"] = "fp8"
+    """Format of the served weights and activations; a phase whose accelerator has no matrix units
+    for it serves at the next wider format it has (fp4, then fp8, then bf16), and says so."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tpot_replaces_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("tpot_s") is not None and "tokens_per_user" not in data:
+            return {**data, "tokens_per_user": None}
+        return data
+
+    @model_validator(mode="after")
+    def _one_interactivity(self) -> ServingWorkload:
+        if self.tpot_s is not None and self.tokens_per_user is not None:
+            raise ValueError("give the interactivity once: tokens_per_user or tpot_s, not both")
+        return self
 
 
 class Scenario(BaseModel):
@@ -203,6 +252,9 @@ class Scenario(BaseModel):
     """Where the total was reported."""
     phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
     """Phases in year order."""
+    serving: ServingWorkload = ServingWorkload()
+    """Reference serving workload: every phase states what it serves of it (tokens per day, users,
+    $ per million tokens)."""
 
     @model_validator(mode="after")
     def _years_in_order(self) -> Scenario:

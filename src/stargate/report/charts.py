@@ -169,4 +169,12 @@ def plan_charts(plan: dict[str, Any], fabric: dict[str, Any] | None = None) -> d
               "goodput": goodput_chart(plan)}
     if fabric is not None:
         charts["fabric"] = fabric_chart(fabric)
+    charts["serving"] = serving_chart(plan)
     return charts
+
+
+def serving_chart(plan: dict[str, Any]) -> Fig:
+    """Throughput against interactivity of the plan's reference serving workload, one line per accelerator."""
+    from stargate.report.serving import frontier_chart
+
+    return frontier_chart(plan, _layout)

@@ -30,7 +30,9 @@ _UNITS = (  # longest suffix first
 )
 _NAMED = {"peak_flops": "FLOP/s", "kw_per_rack": "kW", "days": "day", "seconds": "s", "gpu_hours": "GPU-hour",
           "mfu": "fraction", "hfu": "fraction", "goodput": "fraction", "pue": "ratio", "design_pue": "ratio",
-          "annual_pue": "ratio"}
+          "annual_pue": "ratio", "tokens_per_s": "tokens/s", "tokens_per_day": "tokens/day",
+          "tokens_per_s_per_gpu": "tokens/s/GPU", "tokens_per_s_per_user": "tokens/s", "tokens_per_mw": "tokens/s/MW",
+          "usd_per_million_tokens": "USD/million tokens", "serving_share": "fraction"}
 
 
 def unit_of(key: str, inherited: str = "") -> str:
@@ -232,7 +234,8 @@ _SHEETS = {"Phases": _phases_summary, "Capex": _capex, "Power": _power,
                                       "opex_usd_per_year": p["design"]["opex_usd_per_year"],
                                       "tco_breakdown_usd_per_gpu_hour": p["design"]["tco_breakdown_usd_per_gpu_hour"],
                                       "tco_usd_per_gpu_hour": p["design"]["tco_usd_per_gpu_hour"]},
-           "Training": _training, "Reliability": _reliability, "Outcome": _outcome}
+           "Training": _training, "Reliability": _reliability, "Outcome": _outcome,
+           "Serving": lambda p: {k: v for k, v in (p.get("serving") or {}).items() if k != "frontier"}}
 
 
 def plan_sheets(plan: dict[str, Any], sources: list[dict[str, str]]) -> dict[str, list[list[Any]]]:

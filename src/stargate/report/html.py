@@ -55,6 +55,11 @@ def phase_rows(plan: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
     if plan and any(p.get("multisite") for p in plan["phases"]):
         at = next(i for i, (label, _) in enumerate(rows) if label == "power infrastructure") + 1
         rows[at:at] = [(label.strip(), cell) for label, cell in phase_site_rows(lambda p: p.get("multisite"))]
+    if plan and plan.get("serving_workload"):
+        from stargate.report.serving import serving_rows
+
+        rows += [(label.strip(), lambda p, cell=cell: cell(p.get("serving")))
+                 for label, cell in serving_rows(plan["serving_workload"])]
     return rows
 
 
@@ -107,6 +112,8 @@ def summary_cards(plan: dict[str, Any]) -> list[tuple[str, str]]:
     largest = [p["largest_model_params"] for p in plan["phases"] if p["largest_model_params"]]
     if largest:
         cards.append(("largest trainable model", f"{fmt.format_scaled_count(max(largest))} params"))
+    if "serving_tokens_per_day" in t:
+        cards.append(("serves per day", f"{fmt.format_scaled_count(t['serving_tokens_per_day'])} tokens"))
     return cards
 
 
@@ -155,6 +162,7 @@ def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any]
     """
     from stargate import __version__
     from stargate.report.comparison import comparison_table, legend
+    from stargate.report.serving import workload_text
 
     warnings = [f"{p['name']}: {w}" for p in plan["phases"] for w in p["warnings"]]
     header, rows = comparison_table(comparison) if comparison is not None else ([], [])
@@ -164,5 +172,6 @@ def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any]
         plan=plan, rows=phase_rows(plan), cards=summary_cards(plan),
         charts=plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog)),
         sources=used_sources(plan, catalog), warnings=warnings, version=__version__,
+        serving_text=workload_text(plan["serving_workload"]) if plan.get("serving_workload") else "",
         plotly_tag=f"<script>{plotly_js()}</script>",
     )

@@ -174,6 +174,7 @@ def render_plan(plan: Any) -> None:
         "  days P10–P90": lambda p: _opt(p.gpt4_class_days_range, lambda r: f"{r['p10']:,.1f}–{format_days(r['p90'])}"),
         "energy per year": lambda p: f"{format_energy_mwh(p.energy_mwh_per_year)}, {format_usd(p.energy_cost_usd_per_year)}",
         "carbon per year": lambda p: format_carbon_t(p.carbon_t_per_year),
+        **_serving_rows(plan),
         "reported": lambda p: _reported(p.reported),
     }
     print_labelled(c, [f"{p.name} ({p.year})" for p in plan.phases],
@@ -181,15 +182,29 @@ def render_plan(plan: Any) -> None:
     tot = plan.totals
     line = (f"totals: {format_count(tot['gpus'])} GPUs, capex {format_usd(tot['capex_usd'])}, facility power "
             f"{format_quantity(tot['facility_power_w'], 'W')}, opex {format_usd(tot['opex_usd_per_year'])}/yr")
+    if "serving_tokens_per_day" in tot:
+        line += (f", serving {format_scaled_count(tot['serving_tokens_per_day'])} tokens/day to "
+                 f"{format_scaled_count(tot['serving_users'])} users")
     if "reported_capex_usd" in tot:
         line += f"; reported {format_usd(tot['reported_capex_usd'])} ({tot['reported_capex_source']})"
     c.print(line)
     for p in plan.phases:
         for w in p.warnings:
             c.print(f"[yellow]{p.name}: {w}[/]")
+    if plan.serving_workload:
+        from stargate.report.serving import workload_text
+
+        c.print(f"[dim]serving workload: {workload_text(plan.serving_workload)}[/]")
     c.print("[dim]assumptions: " + "; ".join(plan.assumptions) + "[/]")
     c.print("[dim]P10–P90: from the cross-validated residuals of comparable published runs (measured / predicted "
             "tokens/s per GPU, leave-one-source-out), applied to the reference model's throughput[/]")
+
+
+def _serving_rows(plan: Any) -> dict[str, Any]:
+    """The serving rows (:func:`stargate.report.serving.serving_rows`), on each phase's ``serving``."""
+    from stargate.report.serving import serving_rows
+
+    return {label: (lambda p, cell=cell: cell(p.serving)) for label, cell in serving_rows(plan.serving_workload)}
 
 
 def _site_rows(phases: Any) -> dict[str, Any]:

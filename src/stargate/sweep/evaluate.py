@@ -1,8 +1,10 @@
 """The whole chain's outcome for a chunk of sweep points.
 
 Points that share inputs share work: a cluster design is computed once per distinct (accelerator,
-sizing, fabric, topology, energy) and a training search once per distinct (model, accelerator,
-GPUs, fabric, sequence, batch, precision), in caches that live as long as the worker process.
+sizing, fabric, topology, energy), a training search once per distinct (model, accelerator,
+GPUs, fabric, sequence, batch, precision) and a serving search once per distinct (accelerator,
+serving workload) on a replica-sized deployment (:mod:`stargate.serving`; a point smaller than it
+is searched at its own size), in caches that live as long as the worker process.
 What remains per point — goodput (one job's, by the best recovery strategy, warm spares idle),
 time and cost to train, the largest model, multi-site cost — is
 arithmetic on the cached results. The result is a dict of equal-length columns.
@@ -21,9 +23,11 @@ from stargate.errors import InputError
 from stargate.reference import job_goodput, reference_job, site_cost
 from stargate.reliability.spares import spare_gpus
 from stargate.scaling.laws import compute_optimal
-from stargate.scenario import DesignRequest
+from stargate.scenario import DesignRequest, ServingWorkload
+from stargate.serving import deployment_gpus, serving_rate
 from stargate.sweep.schema import OUTPUT_TYPES
-from stargate.sweep.spec import design_ids
+from stargate.sweep.spec import SERVING_AXES, design_ids
+from stargate.training.presets import load_model
 
 __all__ = ["OUTPUTS", "evaluate_chunk"]
 
@@ -31,7 +35,7 @@ OUTPUTS = tuple(OUTPUT_TYPES)
 """Outcome columns of every point (their types: :data:`~stargate.sweep.schema.OUTPUT_TYPES`)."""
 
 
-_WHOLE = frozenset({"gpus", "seq_len", "global_batch", "sites"})
+_WHOLE = frozenset({"gpus", "seq_len", "global_batch", "sites", "serving_input_tokens", "serving_output_tokens"})
 
 
 @lru_cache(maxsize=4096)
@@ -73,6 +77,30 @@ def _goodput(acc: str, gpus: int, used: int, job_gpus: int, replica_gpus: int, p
                        domain_gpus=domain).goodput
 
 
+@lru_cache(maxsize=1024)
+def _serving_rate(acc: str, gpus: int, workload: ServingWorkload) -> tuple[float, float, bool] | None:
+    """Tokens/s and users per GPU of the workload on ``acc`` (None: the chip cannot serve it), from one
+    search on a replica-sized deployment (:func:`~stargate.serving.serving_rate`): every point of
+    the same chip and workload at or above that size shares it."""
+    cat = Catalog.load()
+    r = serving_rate(load_model(workload.model)[0], acc, workload, cat, gpus).result
+    return None if r is None else (r.tokens_per_s_per_gpu, r.concurrent_users / r.gpus, r.meets_limits)
+
+
+def _serving(p: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
+    """The point's serving columns under its reference workload (the scenario default where the spec sets none)."""
+    workload = ServingWorkload(**{field: p[key] for key, field in SERVING_AXES.items() if key in p})
+    acc = Catalog.load().accelerator(p["accelerator"])
+    n = deployment_gpus(acc.scale_up_domain, d["gpus_built"])[0]
+    rate = _serving_rate(acc.id, n, workload)
+    if rate is None:
+        return {}
+    per_gpu, users, meets = rate
+    return {"serving_tokens_per_s_per_gpu": per_gpu, "serving_users_per_gpu": users, "serving_meets_limits": meets,
+            "serving_usd_per_million_tokens": d["tco_usd_per_gpu_hour"] / 3600.0 / per_gpu * 1e6,
+            "serving_tokens_per_mw": per_gpu / (d["facility_power_w"] / d["gpus_built"]) * 1e6}
+
+
 def _point(p: dict[str, Any]) -> dict[str, Any]:
     sizing = next(k for k in ("gpus", "budget_usd", "power_w") if k in p)
     out: dict[str, Any] = {k: None for k in OUTPUTS}
@@ -81,6 +109,7 @@ def _point(p: dict[str, Any]) -> dict[str, Any]:
     except InputError as e:
         return {**out, "feasible": False, "reason": str(e)}
     out.update(d)
+    out.update(_serving(p, d))
     try:  # a combination the model refuses (a precision the chip lacks) is an infeasible point, not an error
         t = _training(p["model"], p["accelerator"], d["gpus_built"], p["fabric"], p["topology"], p["seq_len"],
                       p["global_batch"], p["precision"])

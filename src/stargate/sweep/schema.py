@@ -24,6 +24,8 @@ OUTPUT_TYPES: dict[str, str] = {
     "dp": "int64", "cp": "int64", "ep": "int64", "goodput": "double", "training_tokens_used": "double",
     "time_to_train_s": "double", "cost_to_train_usd": "double", "largest_model_params": "double",
     "energy_mwh_per_year": "double", "carbon_t_per_year": "double", "added_step_time_s": "double",
+    "serving_tokens_per_s_per_gpu": "double", "serving_usd_per_million_tokens": "double", "serving_tokens_per_mw": "double",
+    "serving_users_per_gpu": "double", "serving_meets_limits": "bool",
 }
 """Outcome columns of every point and their Arrow types."""
 

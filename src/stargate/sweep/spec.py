@@ -48,11 +48,22 @@ AXES: dict[str, Any] = {
     "training_tokens": 0.0,
     "sites": 1,
     "site_distance_m": 100e3,
+    # The reference serving workload of the serving columns (absent: a scenario's default workload,
+    # :class:`~stargate.scenario.ServingWorkload`); None keeps them out of a point, and of its design_id.
+    "serving_model": None,
+    "serving_input_tokens": None,
+    "serving_output_tokens": None,
+    "serving_tokens_per_user": None,
+    "serving_ttft_s": None,
+    "serving_precision": None,
 }
+SERVING_AXES = {f"serving_{k}": k for k in ("model", "input_tokens", "output_tokens", "tokens_per_user", "ttft_s",
+                                             "precision")}
+"""Sweep fields of the reference serving workload, and the :class:`~stargate.scenario.ServingWorkload` field each sets."""
 SIZING = ("gpus", "budget_usd", "power_w")
 NUMERIC = {"gpus", "budget_usd", "power_w", "seq_len", "global_batch", "training_days", "training_tokens", "sites",
-           "site_distance_m"}
-COUNTS = {"gpus", "seq_len", "global_batch", "training_tokens", "sites"}
+           "site_distance_m", "serving_input_tokens", "serving_output_tokens", "serving_tokens_per_user", "serving_ttft_s"}
+COUNTS = {"gpus", "seq_len", "global_batch", "training_tokens", "sites", "serving_input_tokens", "serving_output_tokens"}
 """Fields whose values may be written as counts with a scale letter (``100k``, ``8k``, ``15T``)."""
 MAX_POINTS = 10**10
 """Largest sweep, even with ``--yes``."""

@@ -30,12 +30,14 @@ __all__ = ["FLOAT_BOUNDS", "INT_BOUNDS", "MAX_NAME_CHARS", "check_values"]
 
 INT_BOUNDS: dict[str, tuple[int, int]] = {
     "gpus": (1, MAX_GPUS), "seq_len": (1, MAX_SEQ_LEN), "global_batch": (1, MAX_BATCH), "sites": (1, 64),
+    "serving_input_tokens": (1, MAX_SEQ_LEN), "serving_output_tokens": (1, MAX_SEQ_LEN),
 }
 """Inclusive bounds of the whole-number fields (the same as the CLI's, :mod:`stargate.inputs`)."""
 FLOAT_BOUNDS: dict[str, tuple[float, float, str]] = {
     "budget_usd": (0.0, MAX_USD, "US dollars"), "power_w": (0.0, MAX_POWER_W, "watts"),
     "training_days": (0.0, 36_500.0, "days"), "training_tokens": (-1.0, MAX_TOKENS, "tokens (0: 20 per active parameter)"),
-    "site_distance_m": (0.0, 4e7, "metres"),
+    "site_distance_m": (0.0, 4e7, "metres"), "serving_tokens_per_user": (0.0, 10_000.0, "tokens/s per user"),
+    "serving_ttft_s": (0.0, 3600.0, "seconds"),
 }
 """Exclusive lower and inclusive upper bounds of the other numeric fields, and their unit."""
 MAX_NAME_CHARS = 200
@@ -83,13 +85,15 @@ def _numeric(field: str, key: str, value: Any, ranged: bool = False) -> float:
 def _name(field: str, key: str, value: Any) -> str:
     from stargate.enums import Fabric, Topology
 
-    choices = {"fabric": [f.value for f in Fabric], "topology": [t.value for t in Topology], "precision": PRECISIONS}
+    choices = {"fabric": [f.value for f in Fabric], "topology": [t.value for t in Topology], "precision": PRECISIONS,
+               "serving_precision": ("bf16", "fp8", "fp4")}
     if key in choices:
         if value not in choices[key]:
             raise InputError(field, value, f"one of {', '.join(choices[key])}")
         return value
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME_CHARS:
-        what = {"model": "a model preset name or a config.json path"}.get(key, f"an {key.replace('_', ' ')} id")
+        what = ("a model preset name or a config.json path" if key.endswith("model")
+                else f"an {key.replace('_', ' ')} id")
         raise InputError(field, value, f"{what} (text of at most {MAX_NAME_CHARS} characters)")
     try:
         _lookup(key, value)
@@ -105,7 +109,7 @@ def _lookup(key: str, value: str) -> None:
         Catalog.load().accelerator(value)
     elif key == "energy_source":
         Catalog.load().energy_source(value)
-    elif key == "model":
+    elif key in ("model", "serving_model"):
         from stargate.training.presets import load_model
 
         load_model(value)

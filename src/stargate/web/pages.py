@@ -107,7 +107,7 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
                    "energy": [e.id for e in cat.entries("energy_sources")], "cooling": [c.value for c in Cooling],
                    "frameworks": list(frameworks()), "precisions": ["bf16", "fp16", "fp8", "mxfp8", "nvfp4"]}
         return environment().get_template("dashboard.html").render(
-            **choices, has_sweep=sweep_dir is not None, chart_ids=["capex", "power", "step", "goodput", "scaling", "fabric"])
+            **choices, has_sweep=sweep_dir is not None, chart_ids=["capex", "power", "step", "goodput", "scaling", "fabric", "serving"])
 
     @app.get("/", response_class=HTMLResponse)
     async def dashboard() -> str:

@@ -185,7 +185,7 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
                          f"a size under {MAX_GPUS:,} GPUs (this one buys {p['gpus']:,})")
     job = _job(body, p, cat)
     charts = plan_charts(plan, largest_fabric(plan, cat))
-    keep = ("capex", "power", "step", "goodput", "scaling", "fabric")
+    keep = ("capex", "power", "step", "goodput", "scaling", "fabric", "serving")
     return {"cards": dashboard_cards(p), "phase": p, "train": job, "tables": phase_tables(p, job),
             "charts": {k: v for k, v in charts.items() if k in keep},
             "sources": used_sources(plan, cat), "prices": _prices(p, cat),
