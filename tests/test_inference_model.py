@@ -85,6 +85,13 @@ def test_best_point_meets_limits_and_adds_up():
     assert loose.tokens_per_s_per_gpu >= r.tokens_per_s_per_gpu  # a limit never raises throughput
 
 
+def test_wide_expert_parallelism_beyond_one_domain():
+    # DeepSeek-V3's serving layout (arXiv:2412.19437 §3.4): attention data-parallel, experts over many nodes
+    r = serve(preset("deepseek-v3"), _req(gpus=256, tokens_per_user=25, disaggregated="no"))
+    d = r.deployment
+    assert d.attention_dp and d.ep == d.tp and d.tp > 8  # wider than one 8-GPU NVLink domain
+
+
 def test_disaggregation_switch():
     m = preset("llama3.1-70b")
     assert not serve(m, _req(gpus=16, disaggregated="no")).deployment.disaggregated
@@ -101,7 +108,9 @@ def test_fp8_kv_cache_holds_twice_the_sequences():
 
 def test_bad_requests_name_the_field():
     with pytest.raises(InputError, match="precision"):
-        serve(preset("llama3.1-8b"), _req(accelerator="h100", precision="fp4"))  # Hopper has no FP4 units
+        serve(preset("llama3.1-8b"), _req(accelerator="a100", precision="fp4"))  # neither FP4 nor FP8 units
+    hopper = serve(preset("llama3.1-8b"), _req(accelerator="h100", precision="fp4"))  # weight-only FP4, said so
+    assert any("weight-only" in n for n in hopper.notes)
     with pytest.raises(InputError, match="gpus"):
         serve(preset("llama3.1-405b"), _req(accelerator="h100", gpus=1, precision="bf16"))
     with pytest.raises(ValueError, match="tpot_s or tokens_per_user"):

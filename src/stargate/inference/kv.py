@@ -77,8 +77,7 @@ def kv_split(model: ModelSpec, tp: Any, adp: Any) -> Any:
 def weight_bytes_per_gpu(model: ModelSpec, precision: str, tp: Any, pp: Any, ep: Any, adp: Any) -> Any:
     """Weight bytes on the fullest GPU of a replica of ``tp x pp`` GPUs (arrays broadcast).
 
-    Attention weights are split over ``tp`` (replicated under attention data parallelism, ``adp``);
-    dense FFNs over ``tp``; routed experts over ``ep`` expert groups, each expert over ``tp / ep``;
+    Attention weights and dense FFNs are split over ``tp`` (replicated under attention data parallelism, ``adp``); routed experts over ``ep`` expert groups, each expert over ``tp / ep``;
     layers over ``pp`` stages; the embedding and the output head over ``tp`` on the end stages.
 
     Examples
@@ -92,7 +91,7 @@ def weight_bytes_per_gpu(model: ModelSpec, precision: str, tp: Any, pp: Any, ep:
     tp, pp, ep = (np.asarray(x, dtype=float) for x in (tp, pp, ep))
     adp = np.asarray(adp, dtype=bool)
     attn = model.attention_params * wb / np.where(adp, 1.0, tp)
-    dense = model.dense_ffn_params * wb / tp
+    dense = model.dense_ffn_params * wb / np.where(adp, 1.0, tp)
     moe = model.moe
     routed = 0.0 if moe is None else (moe.experts / ep * model.expert_params * wb / (tp / ep)
                                       + moe.shared_experts * model.expert_params * wb / tp

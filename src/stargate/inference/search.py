@@ -34,6 +34,7 @@ __all__ = ["Points", "RawPoints", "accepted_tokens", "layouts", "points", "raw_p
 
 _POW2 = 2.0 ** np.arange(0, 7)  # tp up to 64
 _PP = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+_WIDE = 2.0 ** np.arange(1, 9)  # expert-parallel groups up to 256 GPUs
 BATCHES = np.unique(np.round(2.0 ** np.arange(0, 14.01, 0.25)))
 """Sequences in flight per replica: 1 ... 16,384 in steps of 2^(1/4), fine enough that a point sits within
 19% of any latency limit (operators load a deployment up to its limit, MLPerf submitters within a few %)."""
@@ -54,6 +55,9 @@ def layouts(ctx: ServingContext) -> Layouts:
                 rows.append((tp, pp, ep, False))
             if tp > 1 and tp <= moe.experts:
                 rows.append((tp, pp, tp, True))
+    if moe is not None:  # wide expert parallelism across domains, attention data-parallel (DeepSeek-V3 §3.4)
+        for tp in _WIDE[(_WIDE > ctx.scale_up_domain) & (_WIDE <= min(cap, moe.experts))]:
+            rows.append((tp, 1.0, tp, True))
     fixed = ctx.request.replica_gpus
     if fixed is not None:
         rows = [r for r in rows if r[0] * r[1] == fixed]

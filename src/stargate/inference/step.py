@@ -153,11 +153,14 @@ def _communication(ctx: ServingContext, lay: Layouts, m: np.ndarray) -> Any:
     lib = ctx.collective_library
     ar = kernels.collective_time_s(ctx.accelerator.id, "all_reduce", np.maximum(m * h * ACT_BYTES, 1.0), lay.tp,
                                    library=lib, catalog=ctx.catalog)
-    per_layer_dense = 2.0 * ar
+    per_layer_dense = np.where(lay.adp, 0.0, 2.0 * ar)  # attention data parallelism replicates dense layers
     if mod.moe is not None:
         msg = np.maximum(m / lay.tp * mod.moe.top_k * h * ACT_BYTES, 1.0)
-        a2a = kernels.collective_time_s(ctx.accelerator.id, "alltoall", msg, lay.tp, catalog=ctx.catalog)
-        per_moe = np.where(lay.adp, 2.0 * a2a, 2.0 * ar)
+        inside = np.minimum(lay.tp, ctx.scale_up_domain)
+        a2a = kernels.collective_time_s(ctx.accelerator.id, "alltoall", msg, inside, catalog=ctx.catalog)
+        # wide expert parallelism: the share of each rank's tokens bound for other domains crosses the NICs
+        across = np.where(lay.tp > inside, HOP_LATENCY_S + msg * (1.0 - inside / lay.tp) / ctx.scale_out_bytes_per_s, 0.0)
+        per_moe = np.where(lay.adp, 2.0 * (a2a + across), 2.0 * ar)
         layers: Any = mod.moe_layers * per_moe + mod.dense_ffn_layers * per_layer_dense
     else:
         layers = mod.n_layers * per_layer_dense
@@ -195,13 +198,13 @@ def forward_s(ctx: ServingContext, lay: Layouts, tokens: Any, seqs: Any, *, kv_l
     m_a = np.where(lay.adp, m / lay.tp, m)
     h = mod.hidden_size
     gemm = mod.n_layers * _gemm(ctx, ctx.gemm_dtype, m_a, mod.attention_params / (h * tp_a), h)
-    gemm = gemm + mod.dense_ffn_layers * _ffn(ctx, m, (mod.ffn_hidden_size or 0) / lay.tp)
+    gemm = gemm + mod.dense_ffn_layers * _ffn(ctx, m_a, (mod.ffn_hidden_size or 0) / tp_a)
     head = _gemm(ctx, "bf16", s, mod.vocab_size / lay.tp, h)
     if kv_len is not None:
         attn = _attention_decode(ctx, np.where(lay.adp, s / lay.tp, s), tp_a, np.asarray(kv_len, dtype=float), queries)
     else:
         attn = _attention_prefill(ctx, np.where(lay.adp, s / lay.tp, s), tp_a, float(prompt_len or 1.0))
     experts = mod.moe_layers * _experts(ctx, lay, m) if mod.moe is not None else np.zeros_like(m)
-    mem = mod.n_layers * kernels.memory_time_s(ctx.accelerator.id, 12.0 * m * h * ACT_BYTES, catalog=ctx.catalog)
+    mem = mod.n_layers * kernels.memory_time_s(ctx.accelerator.id, 12.0 * m_a * h * ACT_BYTES, catalog=ctx.catalog)
     return StepTime(gemm=gemm / lay.pp + head, attention=attn / lay.pp, experts=experts / lay.pp,
                     communication=_communication(ctx, lay, m), memory_bound=mem / lay.pp)
