@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 
 import pytest
 
@@ -57,7 +58,7 @@ def test_infer_frontier_is_monotone_and_holds_the_best_point(cli):
     users = [p["tokens_per_s_per_user"] for p in f]
     per_gpu = [p["tokens_per_s_per_gpu"] for p in f]
     assert users == sorted(users, reverse=True)  # fastest user first ...
-    assert all(b > a for a, b in zip(per_gpu, per_gpu[1:], strict=False))  # ... and more throughput as users slow
+    assert all(b > a for a, b in itertools.pairwise(per_gpu))  # ... and more throughput as users slow
     # with no limit the best point is the most throughput per GPU: the frontier's last point
     assert d["tokens_per_s_per_gpu"] == pytest.approx(per_gpu[-1])
 

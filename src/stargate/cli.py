@@ -450,9 +450,9 @@ def infer_cmd(
     users, tokens per MW and dollars per million tokens. The machine is --gpus, or sized by --budget or --power."""
     from stargate.catalog import Catalog
     from stargate.errors import InputError
-    from stargate.infer import InferRequest, infer
     from stargate.report.serving import render_infer
     from stargate.scenario import validate
+    from stargate.serving import InferRequest, infer
 
     raw = {"model": model, "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power,
            "input_tokens": input_tokens, "output_tokens": output_tokens, "ttft_s": ttft, "tpot_s": tpot,
