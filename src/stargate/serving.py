@@ -31,7 +31,7 @@ from stargate.inputs import MAX_GPUS, MAX_POWER_W
 from stargate.scenario import Usd
 from stargate.units import Count, Seconds, Watts
 
-__all__ = ["InferRequest", "economics", "infer"]
+__all__ = ["InferRequest", "design_for", "economics", "infer"]
 
 Latency = Annotated[Seconds, Field(le=MAX_LATENCY_S)]
 
@@ -66,7 +66,7 @@ class InferRequest(ServingRequest):
     """Limit on the time per output token after the first (s, at the 99th percentile), or ``"50 ms"``; none: no limit."""
 
 
-def _design(request: InferRequest, cat: Catalog) -> Any:
+def design_for(request: InferRequest, cat: Catalog) -> Any:
     """The cluster the economics come from: of ``request.gpus`` accelerators, or sized by budget or power."""
     from stargate.cluster.design import design_cluster
     from stargate.scenario import DesignRequest, validate
@@ -161,7 +161,7 @@ def infer(request: InferRequest, catalog: Catalog | None = None) -> dict[str, An
 
     cat = catalog or Catalog.load()
     model, unused = load_model(request.model)
-    design = _design(request, cat)
+    design = design_for(request, cat)
     gpus = request.gpus or design.gpus
     fields = request.model_dump(include=set(ServingRequest.model_fields))
     result = serve(model, validate(ServingRequest, {**fields, "gpus": gpus}), cat)
