@@ -52,7 +52,7 @@ class InferRequest(ServingRequest):
 
     model: str
     """Preset name or path to a Hugging Face config.json."""
-    gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)] | None = None  # type: ignore[assignment]
+    gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)] | None = None  # type: ignore[assignment]  # or sized by budget, power
     """Accelerators serving the model (all replicas together); or size by ``budget_usd`` or ``power_w``."""
     budget_usd: Usd | None = None
     """Size the machine by its capital budget (USD), as ``stargate design --budget``."""
