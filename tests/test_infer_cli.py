@@ -154,3 +154,21 @@ def test_infer_sized_by_power_that_buys_nothing_names_power(cli):
     args = [a for a in INFER if a not in ("--gpus", "8")]
     r = cli(*args, "--power", "1 W")
     assert r.code == 2 and r.stderr.startswith("stargate: error: --power: '1 W'")
+
+
+def test_infer_reads_a_hugging_face_config_like_the_preset(cli):
+    from pathlib import Path
+
+    fixture = str(Path(__file__).parent / "fixtures" / "hf" / "llama-3.1-8b.json")
+    args = ["infer", "--accelerator", "h100", "--gpus", "1", "--input-tokens", "512", "--output-tokens", "128", "--json"]
+    from_file = cli(*args, "--model", fixture).json()
+    from_preset = cli(*args, "--model", "llama3.1-8b").json()
+    assert from_file["kv_bytes_per_token"] == from_preset["kv_bytes_per_token"] == 2 * 32 * 8 * 128 * 1  # K, V; fp8
+    assert from_file["tokens_per_s_per_gpu"] == pytest.approx(from_preset["tokens_per_s_per_gpu"], rel=0.05)
+
+
+def test_infer_says_when_a_chip_borrows_its_kernel_times(cli):
+    args = [a if a != "h200" else "mi355x" for a in INFER]
+    d = cli(*args, "--json").json()
+    assert d["calibrated"] is False and any("borrows" in n for n in d["notes"])
+    assert _infer(cli)["calibrated"] is True
