@@ -119,7 +119,7 @@ def economics(tokens_per_s: float, input_tokens: float, output_tokens: float, pr
     }
 
 
-def _answer(r: ServingResult, request: InferRequest) -> dict[str, Any]:
+def _answer(r: ServingResult) -> dict[str, Any]:
     """The serving model's figures under the contract's keys."""
     return {
         "meets_limits": r.meets_limits, "tokens_per_s_per_gpu": r.tokens_per_s_per_gpu, "tokens_per_s": r.tokens_per_s,
@@ -175,7 +175,7 @@ def infer(request: InferRequest, catalog: Catalog | None = None) -> dict[str, An
                      f"prorated to the {gpus:,} GPUs serving")
     return {
         "model": model.name, "params_total": model.params_total, "params_active": model.params_active,
-        "accelerator": result.accelerator, "gpus": gpus, "request": _echo(request), **_answer(result, request),
+        "accelerator": result.accelerator, "gpus": gpus, "request": _echo(request), **_answer(result),
         "facility_power_w": facility_w, "tco_usd_per_gpu_hour": design.tco_usd_per_gpu_hour, **econ,
         "design": {"gpus": design.gpus, "system": design.system, "pue": design.pue,
                    "facility_power_w": design.facility_power_w, "capex_usd": design.capex_usd},
