@@ -54,7 +54,7 @@ def _in_process(repeat: int) -> tuple[list[float], list[float]]:
 def _serving_only(plan, scenario, cat) -> float:
     """Seconds of the plan's serving searches (one per accelerator), or nan where the version has none."""
     try:
-        from stargate.serving import serving_rate
+        from stargate.capacity import serving_rate
         from stargate.training.presets import load_model
     except ImportError:
         return float("nan")

@@ -78,6 +78,14 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
         "--framework": ["megatron", "megatron-bridge", "torchtitan", "llm-foundry", "deepspeed", "hai-llm"],
         "--fp8-recipe": ["delayed", "current", "block", "mxfp8", "nvfp4"], "--moe-load-imbalance": ["1", "1.2", "2"],
     },
+    "infer": {
+        "--model": MODELS, "--accelerator": ACCELERATORS, "--gpus": ["1", "8", "72", "1024"], "--budget": ["$100M", "1e9"],
+        "--power": ["10 MW", "1e8"], "--input-tokens": ["128", "1024", "8k", "294.45"], "--output-tokens": ["128", "1k"],
+        "--ttft": ["500 ms", "2 s", "0.2"], "--tpot": ["50 ms", "0.02"], "--tokens-per-user": ["20", "100"],
+        "--precision": ["bf16", "fp8", "fp4"], "--kv-dtype": ["bf16", "fp8"], "--disaggregated": ["auto", "yes", "no"],
+        "--framework": ["trtllm", "vllm", "sglang", "other"], "--fabric": ["infiniband", "ethernet"],
+        "--scale-out": ["800 Gbit/s", "400 Gbit/s"], "--energy": ["grid-us", "smr"],
+    },
     "plan": {"--builtin": ["stargate", "stargate-2025", "stargate-multisite"], "--scaling-law": ["chinchilla", "besiroglu2024"]},
     "catalog list": {},
     "catalog show": {},
@@ -85,6 +93,7 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
 REQUIRED = {
     "design": ["--accelerator"], "fabric": ["--gpus"],
     "train": ["--model", "--accelerator", "--gpus", "--seq-len", "--global-batch"],
+    "infer": ["--model", "--accelerator", "--input-tokens", "--output-tokens"],
 }
 
 
@@ -99,7 +108,7 @@ def command_lines(draw: Any) -> list[str]:
         args.append(draw(_values(ACCELERATORS + ["quantum-2", "default", "grid-us"])))
     options = OPTIONS[command]
     chosen = set(REQUIRED.get(command, [])) | set(draw(st.lists(st.sampled_from(sorted(options)), max_size=4)) if options else ())
-    if command == "design" and not chosen & {"--gpus", "--budget", "--power"}:
+    if command in ("design", "infer") and not chosen & {"--gpus", "--budget", "--power"}:
         chosen.add(draw(st.sampled_from(["--gpus", "--budget", "--power"])))
     if command == "plan" and "--builtin" not in chosen:
         chosen.add("--builtin")

@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 
+from stargate.capacity import deployment_gpus
 from stargate.catalog import Catalog
 from stargate.inference import ServingRequest, serve
 from stargate.plan import builtin_scenario, run_plan
 from stargate.scenario import Phase, Scenario, ServingWorkload
-from stargate.serving import deployment_gpus
 from stargate.training.presets import preset
 
 SERVING_KEYS = {"tokens_per_day", "tokens_per_s", "users", "usd_per_million_tokens", "tokens_per_mw", "serving_gpus",
@@ -26,9 +26,9 @@ def _plan(*phases: Phase, workload: ServingWorkload = SMALL) -> list[Any]:
 
 
 def test_every_servable_phase_states_its_serving_capacity(builtin):
-    """Phases 2-5 serve the reference workload; V100 (fp16 matrix units only) cannot, and the plan says why."""
+    """Every phase serves the reference workload; V100 (fp16 matrix units only) at 16 bits, and the plan says so."""
     p1, *rest = builtin["phases"]
-    assert p1["serving"] is None and any("v100-32g cannot serve deepseek-v3" in w for w in p1["warnings"])
+    assert p1["serving"]["precision"] == "bf16" and any("v100-32g has no fp8 matrix units" in w for w in p1["warnings"])
     for p in rest:
         s = p["serving"]
         assert SERVING_KEYS <= s.keys(), p["name"]
@@ -37,7 +37,8 @@ def test_every_servable_phase_states_its_serving_capacity(builtin):
         assert s["tokens_per_day"] == pytest.approx(s["tokens_per_s"] * 86400)
         assert s["tpot_p99_s"] <= 1 / 25 * (1 + 1e-9) and s["ttft_p99_s"] <= 2.0  # the scenario's limits
     assert rest[0]["serving"]["precision"] == "bf16"  # A100: no fp8 matrix units
-    assert builtin["totals"]["serving_tokens_per_day"] == pytest.approx(sum(p["serving"]["tokens_per_day"] for p in rest))
+    assert builtin["totals"]["serving_tokens_per_day"] == pytest.approx(sum(p["serving"]["tokens_per_day"]
+                                                                            for p in builtin["phases"]))
 
 
 def test_price_and_power_per_token_by_hand(builtin):
@@ -92,7 +93,7 @@ def test_without_a_share_the_training_answers_ignore_the_workload():
 
 def test_one_search_per_accelerator(monkeypatch):
     """Phases of one chip share one serving search."""
-    from stargate import serving
+    from stargate import capacity as serving
 
     calls = []
     real = serving.serve
@@ -113,7 +114,7 @@ def test_plan_workbook_has_a_serving_sheet(builtin):
 
     sheet = plan_sheets(builtin, [])["Serving"]
     header = sheet[0]
-    assert "tokens_per_day (tokens/day)" in header and "usd_per_million_tokens (USD/million tokens)" in header
+    assert "tokens_per_day (token/day)" in header and "usd_per_million_tokens (USD/Mtoken)" in header
     assert len(sheet) == 1 + len(builtin["phases"])
 
 

@@ -30,7 +30,7 @@ def test_serving_columns_by_hand():
 
 
 def test_one_serving_search_per_chip_and_workload(monkeypatch):
-    from stargate import serving
+    from stargate import capacity as serving
 
     calls = []
     real = serving.serve

@@ -187,12 +187,14 @@ _BASES: dict[str, dict[str, Any]] = {
     "/api/fabric": {"gpus": 4096},
     "/api/train": {"model": "llama3.1-8b", "accelerator": "h100", "gpus": 64, "seq_len": 4096, "global_batch": 256},
     "/api/dashboard": {"sizing": "gpus", "value": 4096, "model": "llama3.1-8b"},
+    "/api/infer": {"model": "llama3.1-8b", "accelerator": "h100", "gpus": 8, "input_tokens": 1024, "output_tokens": 256},
 }
 _FIELDS = ["accelerator", "gpus", "budget", "power", "fabric", "system", "energy", "systems_per_rack", "cooling",
            "topology", "oversubscription", "planes", "switch", "compare", "model", "seq_len", "global_batch",
            "precision", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding", "sizing", "value", "year",
            "wacc", "scale_out", "accelerator_price", "system_price", "sites", "site_distance", "training_days", "tokens",
-           "top_k", "framework", "fp8_recipe", "moe_load_imbalance"]
+           "top_k", "framework", "fp8_recipe", "moe_load_imbalance", "input_tokens", "output_tokens", "ttft", "tpot",
+           "tokens_per_user", "kv_dtype", "disaggregated"]
 _NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1e-400", str(2**63), str(2**64), "1" + "0" * 400,
             "-" + "9" * 30, "0", "-1", "0.5", "1e308", "4.9e-324", "9" * 5000, "1E+2", "-0.0", "10000000", "10000001"]
 _STRINGS = [json.dumps(s) for s in [

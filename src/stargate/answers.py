@@ -21,8 +21,8 @@ from stargate.catalog import Catalog
 from stargate.errors import InputError
 from stargate.inputs import MAX_YAML_BYTES, load_yaml, read_text_file
 
-__all__ = ["DESIGN_KEYS", "MAX_ANSWERS", "TRAIN_KEYS", "collect", "design_answer", "design_request", "load_answer", "split_pairs", "train_answer",
-           "train_request"]
+__all__ = ["DESIGN_KEYS", "INFER_KEYS", "MAX_ANSWERS", "TRAIN_KEYS", "collect", "design_answer", "design_request",
+           "infer_request", "load_answer", "split_pairs", "train_answer", "train_request"]
 
 DESIGN_KEYS = {
     "accelerator": "accelerator", "gpus": "gpus", "budget": "budget_usd", "power": "power_w", "fabric": "fabric",
@@ -37,6 +37,12 @@ TRAIN_KEYS = {k.replace("_", "-"): k for k in (
     *_WORKLOAD, "model", "tp", "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding", "tokens", "top_k")}
 """Keys of a training job given as options (``stargate train``'s option names) and the request fields they set."""
 TRAIN_KEYS["scale-out"] = "scale_out_bits_per_s"
+INFER_KEYS = {k.replace("_", "-"): k for k in (
+    "model", "accelerator", "gpus", "input_tokens", "output_tokens", "tokens_per_user", "precision", "kv_dtype",
+    "disaggregated", "framework", "fabric", "max_replica_gpus")} | {
+    "budget": "budget_usd", "power": "power_w", "ttft": "ttft_s", "tpot": "tpot_s", "scale-out": "scale_out_bits_per_s",
+    "energy": "energy_source"}
+"""Keys of a serving question given as options (``stargate infer``'s option names) and the request fields they set."""
 MAX_PAIRS = 64
 """Most ``key=value`` pairs one option string may hold."""
 MAX_FIGURE = 1e30
@@ -168,6 +174,41 @@ def train_request(options: dict[str, Any], where: str = "") -> Any:
     except InputError as e:
         raise _retyped(e, typed, options, where) from None
     return request
+
+
+def infer_request(options: dict[str, Any], where: str = "") -> Any:
+    """A validated :class:`~stargate.serving.InferRequest` from flat options.
+
+    Keys are named like ``stargate infer``'s options (``input-tokens``, ``ttft``, ``budget``) or like the
+    request's fields (``ttft_s``); exactly one of ``gpus``, ``budget``, ``power`` sizes the machine, and
+    the interactivity is given once (``tpot`` or ``tokens_per_user``).
+
+    Examples
+    --------
+    >>> r = infer_request({"model": "llama3.1-70b", "accelerator": "h200", "gpus": 8, "input-tokens": "1k",
+    ...                    "output_tokens": 1024, "ttft": "500 ms"})
+    >>> r.gpus, r.input_tokens, r.ttft_s
+    (8, 1000.0, 0.5)
+    >>> infer_request({"model": "llama3.1-70b", "accelerator": "h200", "gpus": 8, "input_tokens": 1024,
+    ...                "output_tokens": 1024, "tpot": 0.05, "tokens_per_user": 20})
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: tokens_per_user: 20 is not allowed; expected either tpot or tokens_per_user, not both
+    """
+    from stargate.scenario import validate
+    from stargate.serving import InferRequest
+
+    fields, typed = _fields(options, INFER_KEYS, where)
+    sized = [typed[k] for k in ("gpus", "budget_usd", "power_w") if k in fields]
+    if len(sized) != 1:
+        raise InputError(f"{where}sizing".strip(), ", ".join(sized) or "none", "exactly one of gpus, budget, power")
+    if "tpot_s" in fields and "tokens_per_user" in fields:
+        raise InputError(f"{where}{typed['tokens_per_user']}", fields["tokens_per_user"],
+                         f"either {typed['tpot_s']} or {typed['tokens_per_user']}, not both")
+    try:
+        return validate(InferRequest, fields)
+    except InputError as e:
+        raise _retyped(e, typed, options, where) from None
 
 
 def design_answer(request: Any, catalog: Catalog) -> dict[str, Any]:

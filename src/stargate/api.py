@@ -13,6 +13,8 @@ function                  takes                                            retur
                           or its fields
 :func:`train`             a :class:`~stargate.training.job.TrainRequest`   dict (``stargate train --json``)
                           or flat options (``seq_len``, ``tp``, ...)
+:func:`infer`             a :class:`~stargate.serving.InferRequest`        dict (``stargate infer --json``)
+                          or flat options (``input_tokens``, ``ttft``, ...)
 :func:`plan`              a :class:`~stargate.scenario.Scenario`, a        :class:`~stargate.plan.Plan`
                           scenario file or a built-in scenario's name
 :func:`sweep`             a sweep spec (file, dict or model), a folder     counts of chunks and points
@@ -31,7 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stargate.answers import design_request, train_request
+from stargate.answers import design_request, infer_request, train_request
 from stargate.catalog import Catalog
 from stargate.errors import InputError
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from stargate.compare import Comparison
     from stargate.plan import Plan
 
-__all__ = ["compare", "design", "fabric", "plan", "query", "sweep", "to_pandas", "train"]
+__all__ = ["compare", "design", "fabric", "infer", "plan", "query", "sweep", "to_pandas", "train"]
 
 CatalogLike = Catalog | Path | str | None
 """A catalog: the shipped one (None), a loaded :class:`~stargate.catalog.Catalog`, or the path of
@@ -165,6 +167,44 @@ def train(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any
     from stargate.training.job import train as run
 
     return run(_request(request, options, train_request), _catalog(catalog))
+
+
+def infer(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any) -> dict[str, Any]:
+    """Serving capacity of a machine for one model and workload, like ``stargate infer``.
+
+    Parameters
+    ----------
+    request : InferRequest, optional
+        The request; or give its options as keywords instead.
+    catalog : Catalog, path or None
+        The catalog (default: the shipped one).
+    **options
+        ``model``, ``accelerator``, exactly one of ``gpus``, ``budget`` (or ``budget_usd``), ``power`` (or
+        ``power_w``); ``input_tokens``, ``output_tokens``; optionally ``ttft`` (``ttft_s``), ``tpot``
+        (``tpot_s``) or ``tokens_per_user``, ``precision``, ``kv_dtype``, ``disaggregated``, ``framework``,
+        ``fabric``, ``scale_out``, ``energy``, ``max_replica_gpus``. Latencies take seconds or times with
+        a unit (``"200 ms"``); token counts take ``"1k"``.
+
+    Returns
+    -------
+    dict
+        As ``stargate infer --json`` prints it: ``tokens_per_s_per_gpu``, ``tokens_per_s``, ``ttft_s``,
+        ``tpot_s``, ``max_concurrency``, ``kv_cache_bytes_per_gpu``, ``deployment``, ``frontier``,
+        ``tokens_per_mw``, ``usd_per_million_tokens``, ...
+
+    Examples
+    --------
+    >>> out = infer(model="llama3.1-70b", accelerator="h200", gpus=8, input_tokens="1k", output_tokens="1k",
+    ...             tpot="50 ms")
+    >>> out["meets_limits"], out["tpot_p99_s"] <= 0.05, out["deployment"]["replicas"] >= 1
+    (True, True, True)
+    >>> cost = out["tco_usd_per_gpu_hour"] * 8 / (out["tokens_per_s"] * 3600) * 1e6
+    >>> abs(cost - out["usd_per_million_tokens"]) < 1e-9 * cost
+    True
+    """
+    from stargate.serving import infer as run
+
+    return run(_request(request, options, infer_request), _catalog(catalog))
 
 
 def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: str = "besiroglu2024",
@@ -315,10 +355,11 @@ def to_pandas(obj: Any, table: str | None = None) -> DataFrame:
         A design, fabric or training answer (one row per figure: ``table``, ``name``, ``unit``,
         ``value``); a plan (one row per phase, the sheet ``table`` of ``plan --xlsx``: ``Phases`` by
         default, or ``Capex``, ``Power``, ``Opex and TCO``, ``Training``, ``Reliability``,
-        ``Outcome``, ...); a comparison (a row per metric and part, a column per answer and delta);
+        ``Outcome``, ...); a serving answer (:func:`infer`: its figures, or with ``table="frontier"``
+        one row per frontier point); a comparison (a row per metric and part, a column per answer and delta);
         or a list of row dicts (:func:`query`).
     table : str, optional
-        For a plan: which sheet.
+        For a plan: which sheet; for a serving answer: ``frontier``.
 
     Raises
     ------
@@ -335,6 +376,10 @@ def to_pandas(obj: Any, table: str | None = None) -> DataFrame:
     True
     >>> to_pandas(plan(), "Capex").shape[0]
     5
+    >>> f = to_pandas(infer(model="llama3.1-8b", accelerator="h100", gpus=1, input_tokens=512, output_tokens=128),
+    ...               "frontier")
+    >>> bool(f.tokens_per_s_per_gpu.is_monotonic_increasing), bool(f.tokens_per_s_per_user.is_monotonic_decreasing)
+    (True, True)
     """
     try:
         import pandas as pd
@@ -357,7 +402,10 @@ def to_pandas(obj: Any, table: str | None = None) -> DataFrame:
             raise InputError("table", name, "one of " + ", ".join(k for k in sheets if k != "Sources"))
         rows = sheets[name]
         return pd.DataFrame(rows[1:], columns=rows[0])
+    if isinstance(data, dict) and table == "frontier" and "frontier" in data and "deployment" in data:
+        return pd.DataFrame(data["frontier"])  # a serving answer's throughput-interactivity frontier
     if table is not None:
-        raise InputError("table", table, "no table for this answer (only a plan has several)")
+        raise InputError("table", table, "no table for this answer (only a plan has several; a serving answer "
+                                         "has its frontier)")
     rows = answer_rows(data)
     return pd.DataFrame(rows[1:], columns=rows[0])

@@ -421,6 +421,68 @@ _TRAIN_OPTIONS = {f: "--" + f.replace("_", "-") for f in (
     "pp", "dp", "cp", "ep", "vp", "mbs", "recompute", "sharding", "tokens", "top_k", "moe_load_imbalance")}
 
 
+@app.command(name="infer")
+def infer_cmd(
+    model: Annotated[str, typer.Option(help="Model preset name or path to a Hugging Face config.json.")],
+    accelerator: Annotated[str, typer.Option(help="Accelerator id or alias.")],
+    input_tokens: Annotated[str, typer.Option(help="Mean prompt length (tokens): 1024, 1k, 294.45.", metavar="<tokens>")],
+    output_tokens: Annotated[str, typer.Option(help="Mean generated length (tokens): 1024, 1k.", metavar="<tokens>")],
+    gpus: Annotated[str | None, typer.Option(help="Accelerators serving (all replicas): 8, 1k, 1e5.", metavar="<int>")] = None,
+    budget: Annotated[str | None, typer.Option(help="Or size the machine by capital budget: '$1B', 250e6.")] = None,
+    power: Annotated[str | None, typer.Option(help="Or size the machine by facility power cap: '100 MW'.")] = None,
+    ttft: Annotated[str | None, typer.Option(help="Time-to-first-token limit at p99: '500 ms', 0.5 (s).")] = None,
+    tpot: Annotated[str | None, typer.Option(help="Time-per-output-token limit at p99: '50 ms', 0.05 (s).")] = None,
+    tokens_per_user: Annotated[str | None, typer.Option(
+        help="Interactivity as output tokens/s each user sees (instead of --tpot): 20.", metavar="<float>")] = None,
+    precision: Annotated[str, typer.Option(help="Weights and activations: bf16, fp8 or fp4.")] = "fp8",
+    kv_dtype: Annotated[str | None, typer.Option(help="KV cache: bf16 or fp8 (default: fp8 unless --precision bf16).")] = None,
+    disaggregated: Annotated[str, typer.Option(
+        help="Prefill and decode on separate GPU pools: yes, no or auto (whichever serves more).")] = "auto",
+    framework: Annotated[str, typer.Option(help="Serving engine: trtllm, vllm, sglang or other.")] = "trtllm",
+    fabric: Annotated[Fabric, typer.Option(help="Scale-out network family.")] = Fabric.INFINIBAND,
+    scale_out: ScaleOutOpt = None,
+    energy: Annotated[str, typer.Option(help="Energy source of the designed cluster (its price enters the TCO).")] = "grid-us",
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Serving capacity: the best deployment under the latency limits, the throughput–interactivity frontier,
+    users, tokens per MW and dollars per million tokens. The machine is --gpus, or sized by --budget or --power."""
+    from stargate.catalog import Catalog
+    from stargate.errors import InputError
+    from stargate.report.serving import render_infer
+    from stargate.scenario import validate
+    from stargate.serving import InferRequest, infer
+
+    raw = {"model": model, "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power,
+           "input_tokens": input_tokens, "output_tokens": output_tokens, "ttft_s": ttft, "tpot_s": tpot,
+           "tokens_per_user": tokens_per_user, "precision": precision, "kv_dtype": kv_dtype,
+           "disaggregated": disaggregated, "framework": framework, "fabric": fabric, "scale_out_bits_per_s": scale_out,
+           "energy_source": energy}
+    sized = [opt for opt, v in (("--gpus", gpus), ("--budget", budget), ("--power", power)) if v is not None]
+    if len(sized) != 1:
+        raise InputError("sizing", ", ".join(sized) or "none", "exactly one of --gpus, --budget, --power")
+    if tpot is not None and tokens_per_user is not None:
+        raise InputError("--tokens-per-user", tokens_per_user, "either --tpot or --tokens-per-user, not both")
+    options = {**_INFER_OPTIONS, "gpus": sized[0]}  # the core's GPU count: the sizing option given
+    typed = {**raw, "gpus": gpus or budget or power}
+    try:
+        result = infer(validate(InferRequest, {k: v for k, v in raw.items() if v is not None}), Catalog.load(catalog))
+    except InputError as e:
+        raise _as_typed(e, options, typed) from None
+    if as_csv:
+        return _csv_answer(result, as_json)
+    _emit(result, as_json, render_infer)
+
+
+_INFER_OPTIONS = {
+    **{f: "--" + f.replace("_", "-") for f in ("model", "accelerator", "input_tokens", "output_tokens", "tokens_per_user",
+                                              "precision", "kv_dtype", "disaggregated", "framework", "fabric")},
+    "gpus": "--gpus", "budget_usd": "--budget", "power_w": "--power", "ttft_s": "--ttft", "tpot_s": "--tpot",
+    "scale_out_bits_per_s": "--scale-out", "energy_source": "--energy",
+}
+
+
 @app.command(name="validate")
 def validate_cmd(
     runs: Annotated[Path, typer.Argument(help="Runs CSV: training (published_runs.csv format), serving (inference_runs.csv format), or a reference clusters CSV (clusters.csv).")],

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from stargate.capacity import ServingRate, capacity, deployment_gpus, serving_gpus, serving_rate
 from stargate.catalog import Catalog
 from stargate.cluster.design import ClusterDesign, design_cluster
 from stargate.economics.energy import lead_time_warnings
@@ -32,7 +33,6 @@ from stargate.reliability.strategies import best_strategy
 from stargate.scaling.data import HUMAN_TEXT_STOCK_TOKENS, data_need
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 from stargate.scenario import Phase, Scenario, check_availability, validate
-from stargate.serving import ServingRate, capacity, deployment_gpus, serving_gpus, serving_rate
 from stargate.training.interval import Band, band_for, mfu_ceiling
 from stargate.units import format_usd
 
@@ -106,7 +106,7 @@ class PhasePlan(BaseModel):
     warnings: list[str]
     design: ClusterDesign
     serving: dict[str, Any] | None = None
-    """Serving capacity on the scenario's reference workload (:mod:`stargate.serving`):
+    """Serving capacity on the scenario's reference workload (:mod:`stargate.capacity`):
     ``tokens_per_day``, ``tokens_per_s``, ``users`` (sequences in flight at the target
     interactivity), ``usd_per_million_tokens`` (the phase's TCO per GPU-hour over generated tokens),
     ``tokens_per_mw`` (tokens/s per MW of facility power), ``serving_gpus``, ``serving_share``,
@@ -360,7 +360,7 @@ def run_plan(scenario: Scenario, catalog: Catalog | None = None, law: str = DEFA
 class _Rates:
     """Serving answers of one plan, one search per distinct (accelerator, model, workload).
 
-    A phase smaller than the replica-sized deployment (:func:`~stargate.serving.deployment_gpus`)
+    A phase smaller than the replica-sized deployment (:func:`~stargate.capacity.deployment_gpus`)
     is searched on its own GPU count. The model is read once, and a name that is neither a
     preset nor a config.json is the scenario's error, named as written (``serving.model``).
     """

@@ -1,145 +1,183 @@
-"""What a cluster serves of a reference workload: a chip's per-GPU rate, scaled to a phase's GPUs.
+"""One serving question, end to end: what a machine serves of a model, to how many users, at what cost.
 
-The serving search (:func:`stargate.inference.serve`) finds the best deployment of a model on a
-number of GPUs. Its per-GPU answer does not depend on how many replicas there are, only on the
-largest replica it may use: every replica layout is ``tp x pp`` GPUs with both powers of two, so
-on ``2 R`` GPUs (``R`` the replica cap, a power of two) every layout up to ``R`` tiles the GPUs
-exactly, and a disaggregated deployment's prefill and decode pools both fit. :func:`serving_rate`
-therefore searches once per (accelerator, workload) on :func:`deployment_gpus` GPUs, a replica of
-at most :data:`REPLICA_DOMAINS` scale-up domains, and :func:`capacity` scales the answer per GPU
-to however many GPUs serve: a million-GPU phase costs what a 1,024-GPU deployment does. A phase
-whose count is not a multiple of the chosen replica idles fewer than ``R`` GPUs more than the
-scaled answer assumes (under 0.1% of any phase of 10^5 GPUs or more).
+``stargate infer`` runs :func:`infer`. The machine is given as a GPU count, or sized like
+``stargate design`` by a budget or a facility power cap; the serving model
+(:func:`stargate.inference.serve`) finds the best deployment under the latency limits and the
+throughput–interactivity frontier; the economics come from a cluster of those accelerators designed
+by :func:`stargate.cluster.design.design_cluster` (its TCO per GPU-hour and its facility power per GPU).
+
+Definitions (every token count here is of *output* tokens unless the key says ``input``):
+
+- ``tokens_per_mw``: output tokens per second per megawatt of facility power (IT power x PUE) of the
+  GPUs serving;
+- ``usd_per_million_tokens``: TCO per GPU-hour x GPUs / (output tokens/s x 3600) x 1e6, all the GPU time
+  (prefill included) charged to the output tokens;
+- ``usd_per_million_input_tokens`` and ``usd_per_million_output_tokens``: the same cost split by the
+  share of GPU time spent on prefill (``prefill_time_share``), charged to the input and the output
+  tokens respectively.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from stargate.catalog import Catalog
 from stargate.errors import InputError
 from stargate.inference import ServingRequest, ServingResult, serve
-from stargate.scenario import ServingWorkload
-from stargate.training.model import ModelSpec
+from stargate.inference.request import MAX_LATENCY_S
+from stargate.inputs import MAX_GPUS, MAX_POWER_W
+from stargate.scenario import Usd
+from stargate.units import Count, Seconds, Watts
 
-__all__ = ["REPLICA_DOMAINS", "ServingRate", "capacity", "deployment_gpus", "serving_gpus", "serving_rate"]
+__all__ = ["InferRequest", "design_for", "economics", "infer"]
 
-REPLICA_DOMAINS = 4
-"""Most scale-up domains one serving replica spans (rounded up to a power of two in GPUs)."""
-WIDER = {"fp4": "fp8", "fp8": "bf16"}
-"""The next wider format, where a chip has no matrix units for the workload's."""
-
-
-@dataclass(frozen=True)
-class ServingRate:
-    """A chip's serving answer on a workload, per GPU (``result`` None when the chip cannot serve it)."""
-
-    accelerator: str
-    result: ServingResult | None
-    precision: str
-    """Format served at (the workload's, or the next wider one the chip has)."""
-    gpus: int
-    """GPUs of the deployment searched."""
-    notes: tuple[str, ...] = ()
+Latency = Annotated[Seconds, Field(le=MAX_LATENCY_S)]
 
 
-def deployment_gpus(scale_up_domain: int, gpus: int | None = None) -> tuple[int, int]:
-    """GPUs to search and the replica cap: ``2 R`` and ``R``, the smallest power of two holding
-    :data:`REPLICA_DOMAINS` domains (fewer when ``gpus`` is smaller: then exactly ``gpus``).
+class InferRequest(ServingRequest):
+    """A serving question: a model on a machine given by its GPU count, or sized by a budget or power cap.
+
+    The fields of :class:`~stargate.inference.ServingRequest` (workload, limits, formats), with
+    latencies that also read as times with a unit (``"200 ms"``), plus the model and the sizing.
 
     Examples
     --------
-    >>> deployment_gpus(8), deployment_gpus(72), deployment_gpus(72, gpus=300)
-    ((64, 32), (1024, 512), (300, 300))
+    >>> r = InferRequest(model="llama3.1-70b", accelerator="h200", gpus=8, input_tokens="1k",
+    ...                  output_tokens=1024, ttft_s="500 ms")
+    >>> r.input_tokens, r.ttft_s
+    (1000.0, 0.5)
     """
-    cap = 1 << (REPLICA_DOMAINS * scale_up_domain - 1).bit_length()
-    if gpus is not None and gpus < 2 * cap:
-        return gpus, gpus
-    return 2 * cap, cap
+
+    model: str
+    """Preset name or path to a Hugging Face config.json."""
+    gpus: Annotated[Count, Field(gt=0, le=MAX_GPUS)] | None = None  # type: ignore[assignment]  # or sized by budget, power
+    """Accelerators serving the model (all replicas together); or size by ``budget_usd`` or ``power_w``."""
+    budget_usd: Usd | None = None
+    """Size the machine by its capital budget (USD), as ``stargate design --budget``."""
+    power_w: Annotated[Watts, Field(le=MAX_POWER_W)] | None = None
+    """Size the machine by its facility power cap (W), as ``stargate design --power``."""
+    energy_source: str = "grid-us"
+    """Energy source id of the designed cluster (its electricity price enters the TCO)."""
+    ttft_s: Latency | None = None
+    """Limit on the time to first token (s, at the 99th percentile), or a time such as ``"500 ms"``; none: no limit."""
+    tpot_s: Latency | None = None
+    """Limit on the time per output token after the first (s, at the 99th percentile), or ``"50 ms"``; none: no limit."""
 
 
-def serving_gpus(gpus: int, share: float | None, scale_up_domain: int) -> int:
-    """GPUs of a phase that serve: all of them without a share, else the share rounded down to whole domains.
+def design_for(request: InferRequest, cat: Catalog) -> Any:
+    """The cluster the economics come from: of ``request.gpus`` accelerators, or sized by budget or power."""
+    from stargate.cluster.design import design_cluster
+    from stargate.scenario import DesignRequest, validate
+
+    sizing = {k: getattr(request, k) for k in ("gpus", "budget_usd", "power_w") if getattr(request, k) is not None}
+    if len(sizing) != 1:
+        raise InputError("sizing", ", ".join(sizing) or "none", "exactly one of gpus, budget, power")
+    fields = {"accelerator": request.accelerator, "fabric": request.fabric, "energy_source": request.energy_source,
+              "scale_out_bits_per_s": request.scale_out_bits_per_s, **sizing}
+    return design_cluster(validate(DesignRequest, {k: v for k, v in fields.items() if v is not None}), cat)
+
+
+def economics(tokens_per_s: float, input_tokens: float, output_tokens: float, prefill_time_share: float, gpus: int,
+              tco_usd_per_gpu_hour: float, facility_power_w: float) -> dict[str, float]:
+    """Tokens per MW and dollars per million tokens of a deployment.
+
+    Parameters
+    ----------
+    tokens_per_s : float
+        Output tokens per second of the deployment.
+    input_tokens, output_tokens : float
+        Mean prompt and generated lengths (tokens per request).
+    prefill_time_share : float
+        Share of the GPU time spent on prefill (charged to the input tokens).
+    gpus : int
+        Accelerators of the deployment.
+    tco_usd_per_gpu_hour : float
+        Total cost of ownership per GPU-hour.
+    facility_power_w : float
+        Facility power of the deployment (IT power x PUE).
 
     Examples
     --------
-    >>> serving_gpus(119_376, None, 72), serving_gpus(119_376, 0.25, 72), serving_gpus(100, 0.0, 8)
-    (119376, 29808, 0)
+    >>> e = economics(8000.0, 1000, 1000, 0.25, 8, 2.0, 16e3)
+    >>> round(e["usd_per_million_tokens"], 4)  # $16 an hour for 28.8 M tokens
+    0.5556
+    >>> e["tokens_per_mw"]  # 8,000 tokens/s on 16 kW
+    500000.0
+    >>> round(e["usd_per_million_input_tokens"] + e["usd_per_million_output_tokens"], 4)  # I = O: the split adds up
+    0.5556
     """
-    if share is None:
-        return gpus
-    return int(share * gpus // scale_up_domain) * scale_up_domain
-
-
-def serving_rate(model: ModelSpec, accelerator: str, workload: ServingWorkload, catalog: Catalog,
-                 gpus: int | None = None) -> ServingRate:
-    """The serving search for ``workload`` on a replica-sized deployment of ``accelerator``.
-
-    ``gpus`` (the GPUs that will serve) only matters when it is smaller than the deployment
-    :func:`deployment_gpus` gives. A chip without matrix units for the workload's format serves at
-    the next wider one; one that has none of them, or too little memory for the model on the
-    largest replica, gets ``result=None`` and a note saying why.
-
-    Examples
-    --------
-    >>> from stargate.training.presets import preset
-    >>> r = serving_rate(preset("llama3.1-70b"), "a100-80g", ServingWorkload(model="llama3.1-70b"), Catalog.load())
-    >>> r.precision, r.gpus, r.result.meets_limits
-    ('bf16', 64, True)
-    """
-    acc = catalog.accelerator(accelerator)
-    n, cap = deployment_gpus(acc.scale_up_domain, gpus)
-    tried = [workload.precision]
-    while True:
-        precision = tried[-1]
-        req = ServingRequest(accelerator=acc.id, gpus=n, max_replica_gpus=cap, input_tokens=workload.input_tokens,
-                             output_tokens=workload.output_tokens, ttft_s=workload.ttft_s, tpot_s=workload.tpot_s,
-                             tokens_per_user=workload.tokens_per_user, precision=precision)
-        try:
-            result = serve(model, req, catalog)
-        except InputError as e:
-            if e.field == "precision" and precision in WIDER:
-                tried.append(WIDER[precision])
-                continue
-            why = (f"no {' or '.join(tried)} matrix units" if e.field == "precision"
-                   else f"no deployment of up to {cap:,} GPUs holds it in {precision}")
-            return ServingRate(acc.id, None, precision, n, (f"{acc.id} cannot serve {model.name}: {why}",))
-        wider = (f"{acc.id} has no {tried[0]} matrix units: serves {model.name} at {precision}",) if len(tried) > 1 else ()
-        return ServingRate(acc.id, result, precision, n, (*wider, *result.notes))
-
-
-def capacity(rate: ServingRate, gpus: int, phase_gpus: int, tco_usd_per_gpu_hour: float,
-             facility_power_w: float) -> dict[str, Any] | None:
-    """A phase's serving figures: the chip's per-GPU answer on ``gpus`` serving GPUs of ``phase_gpus``.
-
-    Tokens are generated (output) tokens, as in MLPerf Inference's throughput metric; the price
-    charges all of a serving GPU's time (``tco_usd_per_gpu_hour``, prompts included) to them, and
-    tokens per MW divide by the facility power of the GPUs that serve (the phase's per GPU).
-
-    Examples
-    --------
-    >>> from stargate.training.presets import preset
-    >>> r = serving_rate(preset("llama3.1-70b"), "h100", ServingWorkload(model="llama3.1-70b"), Catalog.load())
-    >>> c = capacity(r, 1000, 1000, 2.0, 1.5e6)
-    >>> c["tokens_per_day"] == c["tokens_per_s"] * 86400
-    True
-    >>> round(c["usd_per_million_tokens"] * c["tokens_per_s_per_gpu"] * 3600 / 1e6, 6)
-    2.0
-    """
-    r = rate.result
-    if r is None:
-        return None
-    per_gpu = r.tokens_per_s_per_gpu
-    tokens_per_s = per_gpu * gpus
+    usd_per_s = tco_usd_per_gpu_hour * gpus / 3600.0
+    input_per_s = tokens_per_s * input_tokens / output_tokens
     return {
-        "serving_gpus": gpus, "serving_share": gpus / phase_gpus, "tokens_per_s": tokens_per_s,
-        "tokens_per_day": tokens_per_s * 86400.0, "tokens_per_s_per_gpu": per_gpu,
-        "users": r.concurrent_users / r.gpus * gpus,
-        "usd_per_million_tokens": tco_usd_per_gpu_hour / 3600.0 / per_gpu * 1e6,
-        "tokens_per_mw": per_gpu / (facility_power_w / phase_gpus) * 1e6,
-        "requests_per_day": r.requests_per_s / r.gpus * gpus * 86400.0,
-        "ttft_p99_s": r.ttft_p99_s, "tpot_p99_s": r.tpot_p99_s, "tokens_per_s_per_user": 1.0 / r.tpot_s,
-        "meets_limits": r.meets_limits, "precision": rate.precision, "model": r.model, "deployment": r.deployment.as_dict(),
-        "deployment_gpus": r.gpus, "calibrated": r.calibrated, "frontier": r.frontier,
+        "tokens_per_mw": tokens_per_s / (facility_power_w / 1e6),
+        "usd_per_million_tokens": usd_per_s / tokens_per_s * 1e6,
+        "usd_per_million_input_tokens": usd_per_s * prefill_time_share / input_per_s * 1e6,
+        "usd_per_million_output_tokens": usd_per_s * (1.0 - prefill_time_share) / tokens_per_s * 1e6,
+        "tokens_per_day": tokens_per_s * 86400.0,
+    }
+
+
+def _answer(r: ServingResult) -> dict[str, Any]:
+    """The serving model's figures under the contract's keys."""
+    return {
+        "meets_limits": r.meets_limits, "tokens_per_s_per_gpu": r.tokens_per_s_per_gpu, "tokens_per_s": r.tokens_per_s,
+        "tokens_per_s_per_replica": r.tokens_per_s / r.deployment.replicas, "tokens_per_s_per_user": 1.0 / r.tpot_s,
+        "ttft_s": r.ttft_s, "tpot_s": r.tpot_s, "ttft_p99_s": r.ttft_p99_s, "tpot_p99_s": r.tpot_p99_s,
+        "max_concurrency": r.max_concurrency, "concurrent_users": r.concurrent_users, "requests_per_s": r.requests_per_s,
+        "kv_cache_bytes_per_gpu": r.kv_cache_bytes_per_gpu, "kv_bytes_per_token": r.kv_bytes_per_token,
+        "weight_bytes_per_gpu": r.weight_bytes_per_gpu, "prefill_time_share": r.prefill_time_share,
+        "deployment": r.deployment.as_dict(), "frontier": r.frontier,
+    }
+
+
+def _echo(request: InferRequest) -> dict[str, Any]:
+    """The workload and limits as read (SI), with the TPOT limit in effect."""
+    keys = ("input_tokens", "output_tokens", "ttft_s", "tpot_s", "tokens_per_user", "precision", "disaggregated",
+            "framework")
+    out = {k: getattr(request, k) for k in keys}
+    return {**out, "kv_dtype": request.kv_cache_dtype, "tpot_limit_s": request.tpot_limit_s,
+            "fabric": request.fabric.value}
+
+
+def infer(request: InferRequest, catalog: Catalog | None = None) -> dict[str, Any]:
+    """Serving capacity of a machine for one model and workload, with its economics.
+
+    Returns the JSON of ``stargate infer --json``: the best deployment under the p99 limits, the
+    throughput–interactivity frontier, tokens per MW of facility power and dollars per million tokens.
+
+    Examples
+    --------
+    >>> out = infer(InferRequest(model="llama3.1-70b", accelerator="h200", gpus=8, input_tokens=1024,
+    ...                          output_tokens=1024, tokens_per_user=20))
+    >>> out["meets_limits"], out["tpot_p99_s"] <= 1 / 20
+    (True, True)
+    >>> abs(out["tokens_per_s"] - 8 * out["tokens_per_s_per_gpu"]) < 1e-6 * out["tokens_per_s"]
+    True
+    """
+    from stargate.scenario import validate
+    from stargate.training.presets import load_model
+
+    cat = catalog or Catalog.load()
+    model, unused = load_model(request.model)
+    design = design_for(request, cat)
+    gpus = request.gpus or design.gpus
+    fields = request.model_dump(include=set(ServingRequest.model_fields))
+    result = serve(model, validate(ServingRequest, {**fields, "gpus": gpus}), cat)
+    facility_w = design.facility_power_w * gpus / design.gpus  # the serving GPUs' share of a whole-system design
+    econ = economics(result.tokens_per_s, request.input_tokens, request.output_tokens, result.prefill_time_share, gpus,
+                     design.tco_usd_per_gpu_hour, facility_w)
+    notes = [f"config.json keys not used: {', '.join(unused)}"] if unused else []
+    notes += list(result.notes)
+    if design.gpus != gpus:
+        notes.append(f"economics from a {design.gpus:,}-GPU design (whole {design.system} systems), "
+                     f"prorated to the {gpus:,} GPUs serving")
+    return {
+        "model": model.name, "params_total": model.params_total, "params_active": model.params_active,
+        "accelerator": result.accelerator, "gpus": gpus, "request": _echo(request), **_answer(result),
+        "facility_power_w": facility_w, "tco_usd_per_gpu_hour": design.tco_usd_per_gpu_hour, **econ,
+        "design": {"gpus": design.gpus, "system": design.system, "pue": design.pue,
+                   "facility_power_w": design.facility_power_w, "capex_usd": design.capex_usd},
+        "calibrated": result.calibrated, "notes": notes,
     }

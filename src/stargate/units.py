@@ -29,8 +29,8 @@ from stargate.format import format_quantity, format_usd
 from stargate.inputs import MAX_SITE_DISTANCE_M
 
 __all__ = [
-    "DIMENSIONS", "MAX_QUANTITY_CHARS", "Bits_per_s", "Bytes", "Bytes_per_s", "Count", "Flop_per_s", "SeqLen", "SiteDistance",
-    "TokenCount", "Watts", "format_quantity", "format_usd", "parse_count", "parse_quantity", "parse_usd",
+    "DIMENSIONS", "MAX_QUANTITY_CHARS", "Bits_per_s", "Bytes", "Bytes_per_s", "Count", "Flop_per_s", "Seconds", "SeqLen",
+    "SiteDistance", "TokenCount", "Watts", "format_quantity", "format_usd", "parse_count", "parse_quantity", "parse_usd",
 ]
 
 # Dimension name -> (pint unit the SI float is expressed in, example shown in errors).
@@ -155,6 +155,8 @@ Bytes = Annotated[float, _si("bytes"), Field(gt=0)]
 Bytes_per_s = Annotated[float, _si("bytes_per_s"), Field(gt=0)]
 Bits_per_s = Annotated[float, _si("bits_per_s"), Field(gt=0)]
 Flop_per_s = Annotated[float, _si("flop_per_s"), Field(gt=0)]
+Seconds = Annotated[float, _si("time"), Field(gt=0)]
+"""A duration (s), written as a number of seconds or a time string (``"200 ms"``, ``"0.2 s"``)."""
 
 
 def site_distance_m(value: Any) -> float:

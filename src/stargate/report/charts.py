@@ -175,6 +175,6 @@ def plan_charts(plan: dict[str, Any], fabric: dict[str, Any] | None = None) -> d
 
 def serving_chart(plan: dict[str, Any]) -> Fig:
     """Throughput against interactivity of the plan's reference serving workload, one line per accelerator."""
-    from stargate.report.serving import frontier_chart
+    from stargate.report.plan_serving import frontier_chart
 
     return frontier_chart(plan, _layout)

@@ -23,6 +23,11 @@ from typing import Any
 __all__ = ["comparison_rows", "csv_text", "flat_rows", "plan_rows", "plan_sheets", "plan_workbook", "unit_of"]
 
 _UNITS = (  # longest suffix first
+    ("tokens_per_s_per_gpu", "token/s/GPU"), ("tokens_per_s_per_user", "token/s/user"),  # serving figures
+    ("tokens_per_s_per_replica", "token/s/replica"), ("tokens_per_s", "token/s"), ("requests_per_s", "request/s"),
+    ("tokens_per_mw", "token/s/MW"), ("tokens_per_day", "token/day"), ("_bytes_per_gpu", "B"), ("_bytes_per_token", "B"),
+    ("usd_per_million_tokens", "USD/Mtoken"), ("usd_per_million_input_tokens", "USD/Mtoken"),
+    ("usd_per_million_output_tokens", "USD/Mtoken"),
     ("_usd_per_gpu_hour", "USD/GPU-hour"), ("_usd_per_year", "USD/year"), ("_mwh_per_year", "MWh/year"),
     ("_t_per_year", "t/year"), ("_bytes_per_s", "B/s"), ("_bits_per_s", "bit/s"), ("_flops_per_s", "FLOP/s"),
     ("_per_day", "1/day"), ("_usd", "USD"), ("_bytes", "B"), ("_flops", "FLOP"), ("_w", "W"), ("_s", "s"),
@@ -30,9 +35,7 @@ _UNITS = (  # longest suffix first
 )
 _NAMED = {"peak_flops": "FLOP/s", "kw_per_rack": "kW", "days": "day", "seconds": "s", "gpu_hours": "GPU-hour",
           "mfu": "fraction", "hfu": "fraction", "goodput": "fraction", "pue": "ratio", "design_pue": "ratio",
-          "annual_pue": "ratio", "tokens_per_s": "tokens/s", "tokens_per_day": "tokens/day",
-          "tokens_per_s_per_gpu": "tokens/s/GPU", "tokens_per_s_per_user": "tokens/s", "tokens_per_mw": "tokens/s/MW",
-          "usd_per_million_tokens": "USD/million tokens", "serving_share": "fraction"}
+          "annual_pue": "ratio", "serving_share": "fraction"}
 
 
 def unit_of(key: str, inherited: str = "") -> str:

@@ -56,7 +56,7 @@ def phase_rows(plan: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
         at = next(i for i, (label, _) in enumerate(rows) if label == "power infrastructure") + 1
         rows[at:at] = [(label.strip(), cell) for label, cell in phase_site_rows(lambda p: p.get("multisite"))]
     if plan and plan.get("serving_workload"):
-        from stargate.report.serving import serving_rows
+        from stargate.report.plan_serving import serving_rows
 
         rows += [(label.strip(), lambda p, cell=cell: cell(p.get("serving")))
                  for label, cell in serving_rows(plan["serving_workload"])]
@@ -162,7 +162,7 @@ def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any]
     """
     from stargate import __version__
     from stargate.report.comparison import comparison_table, legend
-    from stargate.report.serving import workload_text
+    from stargate.report.plan_serving import workload_text
 
     warnings = [f"{p['name']}: {w}" for p in plan["phases"] for w in p["warnings"]]
     header, rows = comparison_table(comparison) if comparison is not None else ([], [])

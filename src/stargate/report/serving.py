@@ -1,112 +1,118 @@
-"""A plan's serving rows (terminal, HTML report, dashboard) and its throughput-interactivity chart.
+"""The serving answer for people: ``stargate infer``'s terminal summary and its frontier table.
 
-Both take the phase's ``serving`` dict (:mod:`stargate.serving`) and the plan's
-``serving_workload``, so the terminal, the report and the dashboard say the same thing.
+The summary fits 80 columns: the model and machine, the best deployment under the limits, its
+throughput, latencies, users, memory and economics, then the throughput–interactivity frontier as a
+small table (the chosen point in bold).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from stargate.format import format_count, format_percent, format_scaled_count, format_usd
+from rich.console import Console
+from rich.table import Table
 
-__all__ = ["frontier_chart", "serving_rows", "workload_text"]
+from stargate.format import format_count, format_quantity, format_scaled_count, format_usd
 
-Cell = Callable[[dict[str, Any] | None], str]
+__all__ = ["MAX_FRONTIER_ROWS", "frontier_rows", "layout_text", "render_infer"]
 
-
-def _interactivity(workload: dict[str, Any]) -> str:
-    if workload.get("tokens_per_user"):
-        return f"{workload['tokens_per_user']:g} tokens/s"
-    if workload.get("tpot_s"):
-        return f"{1 / workload['tpot_s']:.3g} tokens/s"
-    return "any speed"
+MAX_FRONTIER_ROWS = 12
+"""Most frontier points the terminal table shows (evenly picked, both ends kept)."""
 
 
-def _deployment(s: dict[str, Any]) -> str:
-    d = s["deployment"]
-    layout = " ".join(f"{k}{d[k]}" for k in ("tp", "pp", "ep") if d[k] > 1) or "1 GPU"
-    split = f"prefill:decode {d['prefill_decode_split']}" if d["disaggregated"] else "aggregated"
-    return f"{layout}, batch {d['batch']:,}, {split}"
-
-
-def _gpus(s: dict[str, Any]) -> str:
-    if s["serving_share"] >= 1.0:
-        return f"all {format_count(s['serving_gpus'])} GPUs"
-    return f"{format_count(s['serving_gpus'])} GPUs ({format_percent(s['serving_share'])})"
-
-
-def _opt(cell: Callable[[dict[str, Any]], str]) -> Cell:
-    return lambda s: "—" if s is None else cell(s)
-
-
-def workload_text(workload: dict[str, Any] | None) -> str:
-    """The reference serving workload in words.
+def layout_text(d: dict[str, Any]) -> str:
+    """A serving layout in one short cell: degrees above 1 (tp always), attention data parallelism.
 
     Examples
     --------
-    >>> workload_text({"model": "deepseek-v3", "input_tokens": 1024, "output_tokens": 1024,
-    ...                "tokens_per_user": 25.0, "ttft_s": 2.0, "precision": "fp8"})
-    'deepseek-v3, 1024 prompt and 1024 generated tokens, 25 tokens/s per user, TTFT ≤ 2 s (p99), fp8'
+    >>> layout_text({"tp": 8, "pp": 1, "ep": 8, "attention_dp": True})
+    'tp8 ep8 adp'
+    >>> layout_text({"tp": 1, "pp": 2, "ep": 1, "attention_dp": False})
+    'tp1 pp2'
     """
-    w = workload or {}
-    ttft = f", TTFT ≤ {w['ttft_s']:g} s (p99)" if w.get("ttft_s") else ""
-    return (f"{w.get('model', '')}, {w.get('input_tokens', 0):g} prompt and {w.get('output_tokens', 0):g} generated "
-            f"tokens, {_interactivity(w)} per user{ttft}, {w.get('precision', '')}")
+    degrees = " ".join(f"{k}{d[k]}" for k in ("tp", "pp", "ep") if d[k] > 1 or k == "tp")
+    return degrees + (" adp" if d.get("attention_dp") else "")
 
 
-def serving_rows(workload: dict[str, Any] | None) -> list[tuple[str, Cell]]:
-    """Label and cell function (of a phase's ``serving`` dict or None) of each serving row.
+def _deployment_lines(out: dict[str, Any]) -> list[str]:
+    d = out["deployment"]
+    per = f"{d['replica_gpus']} GPU{'s' if d['replica_gpus'] > 1 else ''} each"
+    plural = "s" if d["replicas"] > 1 else ""
+    line = f"deployment: {d['replicas']:,} replica{plural} of {layout_text(d)} ({per}), batch {d['batch']:,}"
+    if d["disaggregated"]:
+        split = f"  disaggregated: prefill:decode GPUs {d['prefill_decode_split']}, prefill {layout_text(d['prefill_layout'])}"
+        return [line, split]
+    return [line + ", aggregated"]
+
+
+def _limits(req: dict[str, Any]) -> str:
+    ttft = "none" if req["ttft_s"] is None else format_quantity(req["ttft_s"], "s")
+    tpot = "none" if req["tpot_limit_s"] is None else format_quantity(req["tpot_limit_s"], "s")
+    return f"limits at p99: TTFT {ttft}, TPOT {tpot}"
+
+
+def frontier_rows(frontier: list[dict[str, Any]], most: int = MAX_FRONTIER_ROWS) -> list[dict[str, Any]]:
+    """At most ``most`` points of the frontier, evenly spread, the first and last kept.
 
     Examples
     --------
-    >>> rows = serving_rows({"model": "deepseek-v3", "input_tokens": 1024, "output_tokens": 1024,
-    ...                      "tokens_per_user": 25.0, "ttft_s": 2.0})
-    >>> rows[0][0], rows[2][0], rows[3][1]({"usd_per_million_tokens": 0.212})
-    ('serving deepseek-v3', '  users at 25 tokens/s', '$0.21')
-    >>> rows[1][1](None)
-    '—'
+    >>> [p["i"] for p in frontier_rows([{"i": i} for i in range(30)], 4)]
+    [0, 10, 19, 29]
     """
-    w = workload or {}
-    return [
-        (f"serving {w.get('model', '')}", _opt(_gpus)),
-        ("  tokens per day", _opt(lambda s: format_scaled_count(s["tokens_per_day"]))),
-        (f"  users at {_interactivity(w)}", _opt(lambda s: format_scaled_count(s["users"]))),
-        ("  $ per million tokens", _opt(lambda s: format_usd(s["usd_per_million_tokens"]))),
-        ("  tokens/s per GPU", _opt(lambda s: format_scaled_count(s["tokens_per_s_per_gpu"]))),
-        ("  tokens/s per MW", _opt(lambda s: format_scaled_count(s["tokens_per_mw"]))),
-        ("  deployment", _opt(_deployment)),
-    ]
+    if len(frontier) <= most:
+        return list(frontier)
+    step = (len(frontier) - 1) / (most - 1)
+    return [frontier[round(i * step)] for i in range(most)]
 
 
-def frontier_chart(plan: dict[str, Any], layout: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    """Tokens/s per GPU against tokens/s per user, one line per accelerator of the plan (its first
-    phase's frontier), the chosen point of each marked; ``layout`` is the charts' common layout.
+def _frontier_table(out: dict[str, Any]) -> Table:
+    t = Table(title="Throughput–interactivity frontier (bold: the chosen point)", title_justify="left", box=None,
+              pad_edge=False)
+    for col in ("tok/s/user", "tok/s/GPU", "TTFT", "batch", "layout", "serving"):
+        t.add_column(col, justify="left" if col in ("layout", "serving") else "right")
+    chosen = (out["deployment"]["batch"], out["tokens_per_s_per_gpu"])
+    for p in frontier_rows(out["frontier"]):
+        bold = (p["batch"], p["tokens_per_s_per_gpu"]) == chosen
+        t.add_row(f"{p['tokens_per_s_per_user']:,.1f}", f"{p['tokens_per_s_per_gpu']:,.0f}",
+                  format_quantity(p["ttft_s"], "s"), f"{p['batch']:,}", layout_text({**p, "ep": 1}),
+                  "disaggregated" if p["disaggregated"] else "aggregated", style="bold" if bold else None)
+    return t
 
-    Examples
-    --------
-    >>> from stargate.plan import builtin_scenario, run_plan
-    >>> fig = frontier_chart(run_plan(builtin_scenario()).model_dump(mode="json"), lambda title, **kw: kw)
-    >>> [t["name"] for t in fig["data"] if t.get("showlegend", True)]
-    ['a100-80g (bf16)', 'h100-sxm-80g (fp8)', 'gb200-186g (fp8)', 'rubin-288g (fp8)']
-    """
-    data: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for p in plan["phases"]:
-        s = p.get("serving")
-        if not s or p["accelerator"] in seen:
-            continue
-        seen.add(p["accelerator"])
-        f = s["frontier"]
-        data.append({"type": "scatter", "mode": "lines+markers", "name": f"{p['accelerator']} ({s['precision']})",
-                     "x": [q["tokens_per_s_per_user"] for q in f], "y": [q["tokens_per_s_per_gpu"] for q in f],
-                     "hovertemplate": "%{y:,.4g} tokens/s per GPU at %{x:,.3g} tokens/s per user<extra>%{fullData.name}</extra>"})
-        data.append({"type": "scatter", "mode": "markers", "showlegend": False, "name": f"{p['accelerator']} chosen",
-                     "x": [s["tokens_per_s_per_user"]], "y": [s["tokens_per_s_per_gpu"]],
-                     "marker": {"symbol": "star", "size": 14, "color": "black"}, "hoverinfo": "skip"})
-    w = plan.get("serving_workload") or {}
-    title = (f"Serving {w.get('model', '')} ({w.get('input_tokens', 0):g} in, {w.get('output_tokens', 0):g} out): "
-             "throughput against interactivity (star: the plan's point)")
-    return {"data": data, "layout": layout(title, xaxis={"type": "log", "title": {"text": "tokens/s per user (log)"}},
-                                           yaxis={"type": "log", "title": {"text": "tokens/s per GPU (log)"}})}
+
+def _per_million(usd: float) -> str:
+    """Dollars per million tokens: three significant digits (cents are too coarse at $0.1)."""
+    return f"${usd:,.3g}" if usd < 1000 else format_usd(usd)
+
+
+def render_infer(out: dict[str, Any], console: Console | None = None) -> None:
+    """Print a serving answer (the JSON of ``stargate infer``) as a compact summary and the frontier."""
+    from stargate.report.terminal import _safe
+
+    out = _safe(out)
+    c = console or Console(highlight=False, emoji=False)
+    req = out["request"]
+    c.print(f"[bold]{out['model']}[/] ({format_scaled_count(out['params_total'])} parameters) on "
+            f"{format_count(out['gpus'])} × {out['accelerator']}: {req['precision']}, {req['kv_dtype']} KV cache, "
+            f"{req['framework']}")
+    c.print(f"requests: {req['input_tokens']:,.0f} in + {req['output_tokens']:,.0f} out tokens; " + _limits(req)
+            + ("" if out["meets_limits"] else " [bold red](not met)[/]"))
+    for line in _deployment_lines(out):
+        c.print(line)
+    c.print(f"tokens/s: {out['tokens_per_s_per_gpu']:,.0f} per GPU, {out['tokens_per_s_per_replica']:,.0f} per replica, "
+            f"{out['tokens_per_s']:,.0f} in all (output tokens)")
+    c.print(f"latency: TTFT {format_quantity(out['ttft_s'], 's')} (p99 {format_quantity(out['ttft_p99_s'], 's')}), "
+            f"TPOT {format_quantity(out['tpot_s'], 's')} (p99 {format_quantity(out['tpot_p99_s'], 's')})")
+    c.print(f"users: {out['tokens_per_s_per_user']:,.1f} tokens/s each, {out['concurrent_users']:,.0f} at once "
+            f"(KV cache holds {out['max_concurrency']:,}), {out['requests_per_s']:,.1f} req/s")
+    c.print(f"memory per GPU: weights {out['weight_bytes_per_gpu'] / 2**30:.1f} GiB, KV cache "
+            f"{out['kv_cache_bytes_per_gpu'] / 2**30:.1f} GiB ({out['kv_bytes_per_token'] / 2**10:,.0f} KiB per token)")
+    c.print(f"power: {format_scaled_count(out['tokens_per_mw'])} tokens/s per MW of facility power "
+            f"({format_quantity(out['facility_power_w'], 'W')} for {format_count(out['gpus'])} GPUs)")
+    c.print(f"cost: {_per_million(out['usd_per_million_tokens'])} per million output tokens at "
+            f"{format_usd(out['tco_usd_per_gpu_hour'])} per GPU-hour (TCO);")
+    c.print(f"  by prefill's {out['prefill_time_share']:.0%} of GPU time: "
+            f"{_per_million(out['usd_per_million_input_tokens'])}/M input, "
+            f"{_per_million(out['usd_per_million_output_tokens'])}/M output")
+    c.print(_frontier_table(out))
+    for note in out["notes"]:
+        c.print(f"[dim]note: {note}[/]")

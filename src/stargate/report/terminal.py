@@ -192,7 +192,7 @@ def render_plan(plan: Any) -> None:
         for w in p.warnings:
             c.print(f"[yellow]{p.name}: {w}[/]")
     if plan.serving_workload:
-        from stargate.report.serving import workload_text
+        from stargate.report.plan_serving import workload_text
 
         c.print(f"[dim]serving workload: {workload_text(plan.serving_workload)}[/]")
     c.print("[dim]assumptions: " + "; ".join(plan.assumptions) + "[/]")
@@ -201,8 +201,8 @@ def render_plan(plan: Any) -> None:
 
 
 def _serving_rows(plan: Any) -> dict[str, Any]:
-    """The serving rows (:func:`stargate.report.serving.serving_rows`), on each phase's ``serving``."""
-    from stargate.report.serving import serving_rows
+    """The serving rows (:func:`stargate.report.plan_serving.serving_rows`), on each phase's ``serving``."""
+    from stargate.report.plan_serving import serving_rows
 
     return {label: (lambda p, cell=cell: cell(p.serving)) for label, cell in serving_rows(plan.serving_workload)}
 

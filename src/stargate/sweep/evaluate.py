@@ -3,7 +3,7 @@
 Points that share inputs share work: a cluster design is computed once per distinct (accelerator,
 sizing, fabric, topology, energy), a training search once per distinct (model, accelerator,
 GPUs, fabric, sequence, batch, precision) and a serving search once per distinct (accelerator,
-serving workload) on a replica-sized deployment (:mod:`stargate.serving`; a point smaller than it
+serving workload) on a replica-sized deployment (:mod:`stargate.capacity`; a point smaller than it
 is searched at its own size), in caches that live as long as the worker process.
 What remains per point — goodput (one job's, by the best recovery strategy, warm spares idle),
 time and cost to train, the largest model, multi-site cost — is
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from stargate.capacity import deployment_gpus, serving_rate
 from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster
 from stargate.errors import InputError
@@ -24,7 +25,6 @@ from stargate.reference import job_goodput, reference_job, site_cost
 from stargate.reliability.spares import spare_gpus
 from stargate.scaling.laws import compute_optimal
 from stargate.scenario import DesignRequest, ServingWorkload
-from stargate.serving import deployment_gpus, serving_rate
 from stargate.sweep.schema import OUTPUT_TYPES
 from stargate.sweep.spec import SERVING_AXES, design_ids
 from stargate.training.presets import load_model
@@ -80,7 +80,7 @@ def _goodput(acc: str, gpus: int, used: int, job_gpus: int, replica_gpus: int, p
 @lru_cache(maxsize=1024)
 def _serving_rate(acc: str, gpus: int, workload: ServingWorkload) -> tuple[float, float, bool] | None:
     """Tokens/s and users per GPU of the workload on ``acc`` (None: the chip cannot serve it), from one
-    search on a replica-sized deployment (:func:`~stargate.serving.serving_rate`): every point of
+    search on a replica-sized deployment (:func:`~stargate.capacity.serving_rate`): every point of
     the same chip and workload at or above that size shares it."""
     cat = Catalog.load()
     r = serving_rate(load_model(workload.model)[0], acc, workload, cat, gpus).result

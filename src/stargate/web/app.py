@@ -2,10 +2,12 @@
 
 Pages: ``/`` the dashboard (every ``design`` and ``train`` option, quantities with their units; the
 design, the training job, the breakdowns, sources and charts update; the form lives in the address,
-designs can be compared side by side; ``docs/dashboard.md``), ``/scenario/{name}`` a built-in scenario's
+designs can be compared side by side; ``docs/dashboard.md``), ``/infer`` the serving page (a model on one
+or more chips: each throughput–interactivity frontier drawn, the best deployments in a table),
+``/scenario/{name}`` a built-in scenario's
 report, ``/pareto`` the Pareto front of the sweep the server was started with
 (``stargate serve --sweep DIR``). API: ``GET /api/plan`` (the built-in scenario, as
-``stargate plan --json``), ``POST /api/design``, ``/api/fabric``, ``/api/train`` with JSON bodies
+``stargate plan --json``), ``POST /api/design``, ``/api/fabric``, ``/api/train``, ``/api/infer`` with JSON bodies
 named like the CLI options, ``POST /api/dashboard`` (design + plan + training job + charts for the page);
 OpenAPI at ``/openapi.json``, its Swagger UI at ``/docs`` and ReDoc at ``/redoc``, both served from
 local files (no CDN: they work offline).
@@ -44,7 +46,7 @@ from pydantic import BaseModel
 
 from stargate.errors import InputError
 from stargate.web import tasks
-from stargate.web.bodies import MAX_GPUS, DashboardBody, DesignBody, FabricBody, TrainBody
+from stargate.web.bodies import MAX_GPUS, DashboardBody, DesignBody, FabricBody, InferBody, TrainBody
 from stargate.web.safety import (
     BodyLimit,
     ErrorMessage,
@@ -72,6 +74,8 @@ _NAMES: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...]]] = {
     "design": ({"budget_usd": ("budget",), "power_w": ("power",), **_DESIGN_NAMES}, ("gpus", "budget", "power")),
     "fabric": ({}, ("gpus",)),
     "train": (_TRAIN_NAMES, ("gpus",)),
+    "infer": ({"budget_usd": ("budget",), "power_w": ("power",), "ttft_s": ("ttft",), "tpot_s": ("tpot",),
+               "energy_source": ("energy",), "scale_out_bits_per_s": ("scale_out",)}, ("gpus", "budget", "power")),
     "dashboard": ({"budget_usd": ("value",), "power_w": ("value",), "gpus": ("value",), "budget": ("value",),
                    "power": ("value",), "site_distance_m": ("site_distance",), **_DESIGN_NAMES,
                    "parallelism": _TRAIN_NAMES["parallelism"][:-1]}, ("value", "accelerator")),
@@ -141,6 +145,11 @@ def _add_api(app: FastAPI, pool: WorkerPool, plan: Memo) -> None:
     async def api_train(body: TrainBody) -> Response:
         """One training job, as ``stargate train --json``; ``model`` is a preset name."""
         return await answer("train", tasks.train, body.model_copy(update={"model": _preset_only(body.model)}))
+
+    @app.post("/api/infer", response_model=dict[str, Any], responses=_ERRORS)
+    async def api_infer(body: InferBody) -> Response:
+        """Serving capacity, as ``stargate infer --json``; ``model`` is a preset name."""
+        return await answer("infer", tasks.infer, body.model_copy(update={"model": _preset_only(body.model)}))
 
     @app.post("/api/dashboard", response_model=dict[str, Any], responses=_ERRORS)
     async def api_dashboard(body: DashboardBody) -> Response:

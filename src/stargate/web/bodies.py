@@ -17,8 +17,8 @@ from stargate.errors import InputError
 from stargate.inputs import MAX_BATCH, MAX_PARALLEL, MAX_USD
 from stargate.units import parse_count
 
-__all__ = ["BODY_CONFIG", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody", "PriceFields",
-           "TrainBody", "TrainFields"]
+__all__ = ["BODY_CONFIG", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody", "InferBody",
+           "PriceFields", "TrainBody", "TrainFields"]
 
 BODY_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
 """Every body: no unknown fields, every float finite (``NaN``/``Infinity`` are a 422, never a 500)."""
@@ -226,3 +226,62 @@ class DashboardBody(DesignFields, TrainFields):
     """Sites one training job may span (joined in a ring of fibre links)."""
     site_distance: Annotated[float, Field(gt=0, le=40_000e3)] | Quantity = 100e3
     """Fibre route between adjacent sites, in metres or as ``"1500 km"``."""
+
+
+MAX_LATENCY_S = 3600.0
+"""Longest latency limit a request may give (s), as the core's."""
+Tokens = Annotated[float, Field(gt=0, le=MAX_SEQ_LEN)] | Count
+"""A mean length in tokens: a number (``294.45``), or text such as ``"1k"``."""
+Latency = Annotated[float, Field(gt=0, le=MAX_LATENCY_S)] | Quantity
+"""A latency limit, in seconds or as a time such as ``"200 ms"``."""
+
+
+class InferBody(BaseModel):
+    """``/api/infer``: as ``stargate infer`` (exactly one of ``gpus``, ``budget``, ``power``; ``tpot`` or
+    ``tokens_per_user``, not both)."""
+
+    model_config = BODY_CONFIG
+
+    model: Preset
+    """Model preset name (config files are never read from requests)."""
+    accelerator: Id
+    """Accelerator id or alias."""
+    gpus: Gpus | None = None
+    """Accelerators serving (all replicas together)."""
+    budget: Usd | None = None
+    """Or size the machine by its capital budget: US dollars, as a number or a string such as ``"$1B"``."""
+    power: Annotated[float, Field(gt=0, le=MAX_POWER_W)] | Quantity | None = None
+    """Or size the machine by its facility power cap, in watts or as a string such as ``"100 MW"``."""
+    input_tokens: Tokens
+    """Mean prompt length (tokens)."""
+    output_tokens: Tokens
+    """Mean generated length (tokens)."""
+    ttft: Latency | None = None
+    """Limit on the time to first token at p99; none: no limit."""
+    tpot: Latency | None = None
+    """Limit on the time per output token at p99; none: no limit."""
+    tokens_per_user: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    """Interactivity as output tokens per second each user sees (instead of ``tpot``)."""
+    precision: Annotated[str, Field(max_length=16)] = "fp8"
+    """``bf16``, ``fp8`` or ``fp4`` (the chip must have matrix units for it)."""
+    kv_dtype: Annotated[str, Field(max_length=16)] | None = None
+    """``bf16`` or ``fp8``; default: fp8 unless the weights are bf16."""
+    disaggregated: Annotated[str, Field(max_length=16)] = "auto"
+    """``yes`` (separate prefill and decode pools), ``no`` or ``auto``."""
+    framework: Annotated[str, Field(max_length=16)] = "trtllm"
+    """``trtllm``, ``vllm``, ``sglang`` or ``other``."""
+    fabric: Fabric = Fabric.INFINIBAND
+    """Scale-out network family."""
+    scale_out: Annotated[float, Field(gt=0, le=1e13)] | Quantity | None = None
+    """Scale-out rate per GPU instead of the accelerator's, in bit/s or as ``"800 Gbit/s"``."""
+    energy: Id = "grid-us"
+    """Energy source id of the designed cluster (its price enters the TCO)."""
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> InferBody:
+        given = [k for k in ("gpus", "budget", "power") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"exactly one of gpus, budget, power (got {', '.join(given) or 'none'})")
+        if self.tpot is not None and self.tokens_per_user is not None:
+            raise ValueError("either tpot or tokens_per_user, not both")
+        return self

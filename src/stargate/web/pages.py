@@ -1,4 +1,4 @@
-"""HTML pages of the web app: the dashboard, built-in scenarios, a sweep's Pareto front, Plotly.js.
+"""HTML pages of the web app: the dashboard, the serving page, built-in scenarios, a sweep's Pareto front, Plotly.js.
 
 The scenario pages are computed once, in a worker process, and then served from memory. The Pareto
 page (:mod:`stargate.web.fronts`) is computed in a worker of its own, which keeps the sweep's results
@@ -112,6 +112,17 @@ def add_pages(app: FastAPI, sweep_dir: Path | None, pool: WorkerPool) -> None:
     @app.get("/", response_class=HTMLResponse)
     async def dashboard() -> str:
         return dashboard_page()
+
+    @cache
+    def serving_page() -> str:
+        cat = Catalog.load()
+        return environment().get_template("infer.html").render(
+            accelerators=[a.id for a in cat.entries("accelerators")], models=preset_names(),
+            chosen=[cat.accelerator(a).id for a in ("h200", "gb200", "mi355x")], precisions=["bf16", "fp8", "fp4"])
+
+    @app.get("/infer", response_class=HTMLResponse)
+    async def serving() -> str:
+        return serving_page()
 
     @app.get("/scenario/{name}", response_class=HTMLResponse, responses=_NOT_FOUND)
     async def scenario(name: str) -> str:

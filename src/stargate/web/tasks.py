@@ -21,12 +21,13 @@ from stargate.web.bodies import (
     DesignBody,
     DesignFields,
     FabricBody,
+    InferBody,
     PriceFields,
     TrainBody,
     TrainFields,
 )
 
-__all__ = ["builtin_plan", "dashboard", "dashboard_cards", "design", "fabric", "pareto_load",
+__all__ = ["builtin_plan", "dashboard", "dashboard_cards", "design", "fabric", "infer", "pareto_load",
            "pareto_page", "priced_catalog", "scenario_page", "train"]
 
 def builtin_plan() -> dict[str, Any]:
@@ -121,6 +122,22 @@ def train(body: TrainBody, catalog: Catalog | None = None, **workload_extra: Any
     request = validate(TrainRequest, {"model": body.model, "workload": {**workload, **chosen, **extra}, **rest})
     check_fp8_recipe(request.workload.precision, request.workload.fp8_recipe)
     return train_job(request, catalog or Catalog.load())
+
+
+def infer(body: InferBody) -> dict[str, Any]:
+    """``/api/infer``: serving capacity, as ``stargate infer --json`` (``body.model`` is a preset name)."""
+    from stargate.answers import infer_request
+    from stargate.serving import infer as serve
+
+    request = infer_request(body.model_dump(exclude_none=True))
+    if request.gpus is None:  # sized by budget or power: the design's GPU count, held to the server's bound
+        from stargate.serving import design_for
+
+        built = design_for(request, Catalog.load()).gpus
+        if built > MAX_GPUS:
+            key = "budget" if body.budget is not None else "power"
+            raise InputError(key, getattr(body, key), f"a size under {MAX_GPUS:,} GPUs (this one buys {built:,})")
+    return serve(request, Catalog.load())
 
 
 def _days(value: float | str) -> float:
