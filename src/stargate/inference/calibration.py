@@ -11,7 +11,6 @@ Needs scipy (``pip install 'stargate[calibrate]'``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,18 +19,9 @@ from stargate.catalog import Catalog
 from stargate.errors import InputError, MissingExtra
 from stargate.inference.context import calibration
 from stargate.inference.validate import ServingRow, validate_serving
+from stargate.training.calibration import Param
 
 __all__ = ["PARAMS", "Param", "constants_with", "cross_validate", "fit"]
-
-
-@dataclass(frozen=True)
-class Param:
-    """One fitted constant: its key in ``calibration.yaml`` (``a.b`` for nested), bounds and meaning."""
-
-    key: str
-    low: float
-    high: float
-    meaning: str
 
 
 PARAMS = (
@@ -42,7 +32,7 @@ PARAMS = (
           "(their software reaches a smaller share of the datasheet peak than NVIDIA's measured kernels do)"),
     Param("software_speedup_per_year", 0.0, 0.6, "yearly speedup of serving software (kernels, engines) on the same hardware"),
 )
-"""The fitted constants."""
+"""The fitted constants; a ``field`` is a key of ``calibration.yaml`` (``a.b`` for a nested one)."""
 _SHARED = {"step_overhead_s.vllm": ("step_overhead_s.sglang", "step_overhead_s.other")}
 """Constants that take the value of a fitted one (one overhead for the engines other than TensorRT-LLM)."""
 
@@ -58,7 +48,7 @@ def constants_with(x: np.ndarray, base: dict[str, Any] | None = None) -> dict[st
     """
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in (base or calibration()).items()}
     for p, v in zip(PARAMS, x, strict=True):
-        for key in (p.key, *_SHARED.get(p.key, ())):
+        for key in (p.field, *_SHARED.get(p.field, ())):
             head, _, tail = key.partition(".")
             if tail:
                 out[head][tail] = float(v)
@@ -72,7 +62,7 @@ def current() -> np.ndarray:
     cal = calibration()
     vals = []
     for p in PARAMS:
-        head, _, tail = p.key.partition(".")
+        head, _, tail = p.field.partition(".")
         vals.append(float(cal[head][tail] if tail else cal[head]))
     return np.array(vals)
 
