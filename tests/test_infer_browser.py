@@ -47,10 +47,10 @@ def test_infer_page_draws_a_frontier_per_chip(browser, url):
 
 
 def test_infer_page_keeps_the_chips_that_can_serve(browser, url):
-    page, errors = _open(browser, url, "?model=llama3.1-70b&accelerators=h200-141g&accelerators=b200-180g&gpus=8&input_tokens=1k"
-                                       "&output_tokens=1k&precision=fp4&tpot=50%20ms")
+    page, errors = _open(browser, url, "?model=llama3.1-70b&accelerators=a100-80g&accelerators=b200-180g&gpus=8&input_tokens=1k"
+                                       "&output_tokens=1k&precision=fp8&tpot=50%20ms")
     page.wait_for_selector("#chart-frontier .main-svg")
-    assert "h200-141g" not in page.inner_text("#best") and "b200" in page.inner_text("#best")
-    assert "h200-141g: precision: 'fp4' is not allowed" in page.inner_text("#error")  # the H200 has no fp4 units
+    assert "a100-80g" not in page.inner_text("#best") and "b200" in page.inner_text("#best")
+    assert "a100-80g: precision: 'fp8' is not allowed" in page.inner_text("#error")  # the A100 has no fp8 units
     assert page.input_value("#tpot") == "50 ms"
     assert errors == []

@@ -195,15 +195,17 @@ def forward_s(ctx: ServingContext, lay: Layouts, tokens: Any, seqs: Any, *, kv_l
     m = np.asarray(tokens, dtype=float) * np.ones_like(lay.tp)
     s = np.asarray(seqs, dtype=float) * np.ones_like(lay.tp)
     tp_a = np.where(lay.adp, 1.0, lay.tp)
-    m_a = np.where(lay.adp, m / lay.tp, m)
+    # attention data parallelism: a sequence lives on one rank, so the busiest rank holds ceil(s / tp) of them
+    s_a = np.where(lay.adp, np.ceil(s / lay.tp - 1e-9), s)
+    m_a = np.where(lay.adp, m * s_a / np.maximum(s, 1e-9), m)
     h = mod.hidden_size
     gemm = mod.n_layers * _gemm(ctx, ctx.gemm_dtype, m_a, mod.attention_params / (h * tp_a), h)
     gemm = gemm + mod.dense_ffn_layers * _ffn(ctx, m_a, (mod.ffn_hidden_size or 0) / tp_a)
     head = _gemm(ctx, "bf16", s, mod.vocab_size / lay.tp, h)
     if kv_len is not None:
-        attn = _attention_decode(ctx, np.where(lay.adp, s / lay.tp, s), tp_a, np.asarray(kv_len, dtype=float), queries)
+        attn = _attention_decode(ctx, s_a, tp_a, np.asarray(kv_len, dtype=float), queries)
     else:
-        attn = _attention_prefill(ctx, np.where(lay.adp, s / lay.tp, s), tp_a, float(prompt_len or 1.0))
+        attn = _attention_prefill(ctx, s_a, tp_a, float(prompt_len or 1.0))
     experts = mod.moe_layers * _experts(ctx, lay, m) if mod.moe is not None else np.zeros_like(m)
     mem = mod.n_layers * kernels.memory_time_s(ctx.accelerator.id, 12.0 * m_a * h * ACT_BYTES, catalog=ctx.catalog)
     return StepTime(gemm=gemm / lay.pp + head, attention=attn / lay.pp, experts=experts / lay.pp,

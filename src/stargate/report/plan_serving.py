@@ -89,7 +89,7 @@ def frontier_chart(plan: dict[str, Any], layout: Callable[..., dict[str, Any]]) 
     >>> from stargate.plan import builtin_scenario, run_plan
     >>> fig = frontier_chart(run_plan(builtin_scenario()).model_dump(mode="json"), lambda title, **kw: kw)
     >>> [t["name"] for t in fig["data"] if t.get("showlegend", True)]
-    ['a100-80g (bf16)', 'h100-sxm-80g (fp8)', 'gb200-186g (fp8)', 'rubin-288g (fp8)']
+    ['v100-32g (bf16)', 'a100-80g (bf16)', 'h100-sxm-80g (fp8)', 'gb200-186g (fp8)', 'rubin-288g (fp8)']
     """
     data: list[dict[str, Any]] = []
     seen: set[str] = set()
