@@ -65,3 +65,28 @@ def test_validate_cv_source_refits_without_each_source(cli, tmp_path):
 def test_validate_serving_refuses_cv_by_generation(cli, tmp_path):
     r = cli("validate", str(_small(tmp_path)), "--cv", "generation")
     assert r.code == 2 and "--cv" in r.stderr and "\n" not in r.stderr.strip()
+
+
+@needs_runs
+def test_hostile_rows_are_skipped_with_the_field_named(cli, tmp_path):
+    with RUNS.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        good = next(reader)
+        header = list(reader.fieldnames or [])
+    bad = {"num_gpus": "99999999999999999999", "input_tokens_mean": "-5", "accelerator": "../../etc/passwd",
+           "output_tokens_mean": "nan"}
+    path = tmp_path / "hostile.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=header)
+        w.writeheader()
+        w.writerow(good)
+        for key, value in bad.items():
+            w.writerow({**good, "run_id": key, key: value})
+    r = cli("validate", str(path), "--json")
+    assert r.code == 0, r.stderr
+    rows = {row["run_id"]: row for row in r.json()["rows"]}
+    assert not rows[good["run_id"]]["skipped"]  # the good row is still predicted
+    for key, value in bad.items():
+        reason = rows[key]["skipped"]
+        assert reason.startswith("not predicted") and ("not allowed" in reason or "finite" in reason), reason
+        assert value.split("/")[-1][:8] in reason or key.split("_")[0] in reason, reason

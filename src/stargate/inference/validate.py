@@ -34,7 +34,7 @@ from stargate.inference.serve import best_index
 from stargate.inputs import write_text_atomic
 from stargate.training.model import ModelSpec
 from stargate.training.presets import preset
-from stargate.training.validate import _model, read_runs
+from stargate.training.validate import _model, _reason, read_runs
 
 __all__ = ["PRESETS", "ServingRow", "is_serving_file", "predict_serving_row", "read_runs", "summarize_serving",
            "validate_serving", "write_serving_predictions"]
@@ -227,7 +227,7 @@ def validate_serving(rows: list[dict[str, str]], catalog: Catalog | None = None,
             out.append(predict_serving_row(row, cat, constants, cache))
         except (ValueError, ArithmeticError, TypeError) as err:  # InputError is a ValueError
             r = _blank(row)
-            r.skipped = f"not predicted: {clip(str(err).splitlines()[0], 200)}"
+            r.skipped = f"not predicted: {_reason(err)}"
             out.append(r)
     return out
 
