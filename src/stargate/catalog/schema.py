@@ -100,6 +100,14 @@ class Accelerator(Priced):
     """Id of the system (server or rack) this chip is usually bought in."""
     estimated_fields: tuple[str, ...] = ()
     """Fields whose value is derived or estimated rather than published; ``notes`` explains."""
+    achieved_matmul_fraction: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    """Share of the dense datasheet peak the chip's own GEMM libraries reach on large shapes, where
+    measured. A chip without kernel tables borrows another chip's; with this figure its compute is
+    scaled by measured, not datasheet, throughput (``achieved_source`` says where it comes from)."""
+    achieved_hbm_fraction: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    """Share of the datasheet HBM bandwidth a streaming kernel reaches, where measured (as above)."""
+    achieved_source: str = ""
+    """Where the achieved fractions come from."""
 
     @model_validator(mode="after")
     def _has_16bit_peak(self) -> Accelerator:

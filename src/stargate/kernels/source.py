@@ -149,6 +149,17 @@ def _nearest(acc: Accelerator, catalog: Catalog) -> str:
     return min(able or _BOARD_CHIPS, key=distance)
 
 
+_TABLE_DTYPE = {"bf16": "bf16", "fp16": "bf16", "fp8": "fp8", "fp4": "nvfp4"}
+
+
+def _table_fraction(chip: str, precision: str, peak: float) -> float:
+    """The measured chip's best GEMM rate in ``precision`` over its datasheet peak (its own achieved fraction)."""
+    dtype = _TABLE_DTYPE.get(precision, "bf16")
+    if dtype not in tables.dtypes(chip, "gemm"):
+        dtype = "bf16"
+    return min(1.0, tables.gemm_best_tflops(chip, dtype) * 1e12 / peak)
+
+
 @lru_cache(maxsize=256)
 def _resolve(name: str, catalog: Catalog) -> KernelSource:
     chips = tables.manifest()["chips"]
@@ -167,11 +178,18 @@ def _resolve(name: str, catalog: Catalog) -> KernelSource:
     clock = power_clock_factor(acc.tdp_w, ref.tdp_w) if acc.id in chips[chip]["serves"] else 1.0
     compute = {p: clock * peaks[p] / ref_peaks[p] for p in peaks if p in ref_peaks and peaks[p] and ref_peaks[p]}
     memory = acc.hbm_bw_bytes_per_s / ref.hbm_bw_bytes_per_s
+    if acc.achieved_matmul_fraction is not None:  # measured throughput against the tables' own best
+        compute = {p: r * acc.achieved_matmul_fraction / _table_fraction(chip, p, ref_peaks[p]) for p, r in compute.items()}
+    if acc.achieved_hbm_fraction is not None:
+        curve = tables.memory_curve(chip)
+        if curve is not None:
+            memory = acc.hbm_bw_bytes_per_s * acc.achieved_hbm_fraction / curve[2]
     comm = acc.scale_up_bw_bytes_per_s_bidir / ref.scale_up_bw_bytes_per_s_bidir
     factors = [f"power-capped clock x{clock:.3g}"] if clock < 1.0 else []
     factors += [f"{p} compute x{r:.3g}" for p, r in compute.items() if p in ("bf16", "fp8", "fp4") and r != 1.0]
     factors += [f"{what} x{r:.3g}" for what, r in (("memory", memory), ("scale-up", comm)) if r != 1.0]
-    scaled = f"scaled by datasheet ratios ({', '.join(factors) or 'all 1'})"
+    measured = acc.achieved_matmul_fraction is not None or acc.achieved_hbm_fraction is not None
+    scaled = f"scaled by {'measured throughput' if measured else 'datasheet ratios'} ({', '.join(factors) or 'all 1'})"
     if acc.id in chips[chip]["serves"]:
         note = f"{acc.id}: kernel tables of {chip} ({chips[chip]['device']}), {scaled}"
     else:
@@ -215,9 +233,11 @@ def kernel_source(accelerator_id: str, catalog: Catalog | None = None) -> Kernel
     --------
     >>> kernel_source("h100-sxm-80g").borrowed_from
     ''
-    >>> src = kernel_source("mi300x")
+    >>> src = kernel_source("mi300x")  # measured, not datasheet, throughput: 45% of its bf16 peak vs H200's 86%
     >>> src.chip, round(src.compute_scale["bf16"], 3), round(src.memory_scale, 3)
-    ('h200_sxm', 1.321, 1.104)
+    ('h200_sxm', 0.689, 0.984)
+    >>> round(kernel_source("mi355x").compute_scale["bf16"], 3)  # no measured fraction: the datasheet ratio
+    1.111
     >>> kernel_source("h800").chip, round(kernel_source("h800").comm_scale, 3)
     ('h100_sxm', 0.444)
     >>> kernel_source("l40s-48g").chip, kernel_source("l40s-48g").measured

@@ -19,7 +19,7 @@ from stargate.inputs import load_yaml
 from stargate.kernels.grid import Grid, PairGrid
 
 __all__ = [
-    "ATTENTION_DTYPES", "GEMM_DTYPES", "KV_DTYPES", "MOE_DTYPES", "chips", "context", "dtypes", "gemm", "generation",
+    "ATTENTION_DTYPES", "GEMM_DTYPES", "KV_DTYPES", "MOE_DTYPES", "chips", "context", "dtypes", "gemm", "gemm_best_tflops", "generation",
     "manifest", "measured_mask", "memory_curve", "moe", "nccl",
 ]
 
@@ -107,6 +107,17 @@ def dtypes(chip: str, kind: str) -> tuple[str, ...]:
     if kind == "gemm":
         return tuple(d for d in GEMM_DTYPES if f"gemm.{d}.log2" in a)
     return tuple(d for d in KV_DTYPES if f"{kind}.{d}.head_dims" in a)
+
+
+def gemm_best_tflops(chip: str, dtype: str) -> float:
+    """The fastest measured GEMM rate of ``chip`` in ``dtype`` (TFLOP/s): its achieved large-shape peak.
+
+    Examples
+    --------
+    >>> 700 < gemm_best_tflops("h100_sxm", "bf16") < 989.4
+    True
+    """
+    return float(np.exp2(gemm(chip, dtype).values.max()))
 
 
 def gemm(chip: str, dtype: str) -> Grid:
