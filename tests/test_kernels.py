@@ -369,24 +369,39 @@ def test_moe_on_a100_uses_grouped_gemm():
 
 
 def test_borrowed_chip_scales_by_datasheet_ratios(catalog):
-    src = K.kernel_source("mi300x")
-    mi, h200 = catalog.accelerator("mi300x"), catalog.accelerator("h200")
-    assert src.chip == "h200_sxm" and "h200_sxm" in src.borrowed_from
+    src = K.kernel_source("mi355x")  # no measured fractions in the catalog: datasheet ratios
+    mi, b200 = catalog.accelerator("mi355x"), catalog.accelerator("b200")
+    assert src.chip == "b200_sxm" and "b200_sxm" in src.borrowed_from and "datasheet ratios" in src.borrowed_from
     # compute-bound GEMM: by the bf16 peak ratio (the memory-bound share of a 16K^3 GEMM is < 1%)
-    ratio = K.gemm_time_s("h200", "bf16", 16384, 16384, 16384) / K.gemm_time_s("mi300x", "bf16", 16384, 16384, 16384)
-    assert ratio == pytest.approx(mi.peak_flops_per_s["bf16"] / h200.peak_flops_per_s["bf16"], rel=0.01)
+    ratio = K.gemm_time_s("b200", "bf16", 16384, 16384, 16384) / K.gemm_time_s("mi355x", "bf16", 16384, 16384, 16384)
+    assert ratio == pytest.approx(mi.peak_flops_per_s["bf16"] / b200.peak_flops_per_s["bf16"], rel=0.01)
     # memory-bound: decode and streaming by the HBM ratio, collectives by the scale-up ratio
-    hbm = mi.hbm_bw_bytes_per_s / h200.hbm_bw_bytes_per_s
-    dec = K.decode_attention_time_s("h200", 64, 4095, 32, 8, 128) / K.decode_attention_time_s("mi300x", 64, 4095, 32,
+    hbm = mi.hbm_bw_bytes_per_s / b200.hbm_bw_bytes_per_s
+    dec = K.decode_attention_time_s("b200", 64, 4095, 32, 8, 128) / K.decode_attention_time_s("mi355x", 64, 4095, 32,
                                                                                               8, 128)
     assert dec == pytest.approx(hbm, rel=1e-12)
-    assert K.memory_time_s("h200", 1e9) / K.memory_time_s("mi300x", 1e9) == pytest.approx(hbm, rel=1e-12)
-    comm = mi.scale_up_bw_bytes_per_s_bidir / h200.scale_up_bw_bytes_per_s_bidir
-    c = K.collective_time_s("h200", "all_gather", 1e8, 8) / K.collective_time_s("mi300x", "all_gather", 1e8, 8)
+    assert K.memory_time_s("b200", 1e9) / K.memory_time_s("mi355x", 1e9) == pytest.approx(hbm, rel=1e-12)
+    comm = mi.scale_up_bw_bytes_per_s_bidir / b200.scale_up_bw_bytes_per_s_bidir
+    c = K.collective_time_s("b200", "all_gather", 1e8, 8) / K.collective_time_s("mi355x", "all_gather", 1e8, 8)
     assert c == pytest.approx(comm, rel=1e-12)
     # a tiny-m GEMM is memory-bound: it scales (almost) by the HBM ratio
-    tiny = K.gemm_time_s("h200", "bf16", 1, 8192, 8192) / K.gemm_time_s("mi300x", "bf16", 1, 8192, 8192)
+    tiny = K.gemm_time_s("b200", "bf16", 1, 8192, 8192) / K.gemm_time_s("mi355x", "bf16", 1, 8192, 8192)
     assert tiny == pytest.approx(hbm, rel=0.01)
+
+
+def test_borrowed_chip_with_measured_fractions_scales_by_measured_throughput(catalog):
+    from stargate.kernels import tables
+
+    mi = catalog.accelerator("mi300x")
+    assert mi.achieved_matmul_fraction and mi.achieved_hbm_fraction and mi.achieved_source
+    src = K.kernel_source("mi300x")
+    assert src.chip == "h200_sxm" and "measured throughput" in src.borrowed_from
+    # a large GEMM runs at the chip's measured rate over the tables' best measured H200 rate
+    measured = mi.peak_flops_per_s["bf16"] * mi.achieved_matmul_fraction / (tables.gemm_best_tflops("h200_sxm", "bf16") * 1e12)
+    ratio = K.gemm_time_s("h200", "bf16", 16384, 16384, 16384) / K.gemm_time_s("mi300x", "bf16", 16384, 16384, 16384)
+    assert ratio == pytest.approx(measured, rel=0.02) and ratio < 1  # slower than an H200, its datasheet says 1.32x
+    stream = mi.hbm_bw_bytes_per_s * mi.achieved_hbm_fraction / tables.memory_curve("h200_sxm")[2]
+    assert K.memory_time_s("h200", 1e9) / K.memory_time_s("mi300x", 1e9) == pytest.approx(stream, rel=1e-12)
 
 
 @pytest.mark.parametrize(("acc", "chip"), [
