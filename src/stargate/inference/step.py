@@ -123,8 +123,8 @@ def _attention_decode(ctx: ServingContext, m_a: Any, tp_a: Any, kv_len: Any, que
         return mod.n_layers * np.maximum(read, math)
     kvh = np.maximum(mod.kv_heads / tp_a, 1.0)
     full = mod.n_layers - mod.sliding_window_layers
-    t = full * kernels.decode_attention_time_s(ctx.accelerator.id, m_a, kv_len, heads, kvh, mod.dim, ctx.kv_table,
-                                               catalog=ctx.catalog)
+    t: Any = full * kernels.decode_attention_time_s(ctx.accelerator.id, m_a, kv_len, heads, kvh, mod.dim,
+                                                    ctx.kv_table, catalog=ctx.catalog)
     if mod.sliding_window_layers:
         t = t + mod.sliding_window_layers * kernels.decode_attention_time_s(
             ctx.accelerator.id, m_a, kv_len, heads, kvh, mod.dim, ctx.kv_table, mod.sliding_window or 0,
@@ -141,7 +141,7 @@ def _attention_prefill(ctx: ServingContext, seqs_a: Any, tp_a: Any, seq_len: flo
     def call(window: float) -> Any:
         return kernels.attention_time_s(ctx.accelerator.id, np.maximum(seqs_a, 1.0), seq_len, heads, kvh, mod.dim,
                                         window, ctx.attention_dtype, catalog=ctx.catalog)
-    t = full * call(0.0)
+    t: Any = full * call(0.0)
     if mod.sliding_window_layers:
         t = t + mod.sliding_window_layers * call(float(mod.sliding_window or 0))
     return t
