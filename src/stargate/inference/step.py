@@ -35,7 +35,7 @@ from stargate import kernels
 from stargate.breakdown import Breakdown
 from stargate.inference.context import ServingContext
 
-__all__ = ["Layouts", "StepTime", "forward_s"]
+__all__ = ["Layouts", "StepTime", "forward_s", "stage_share"]
 
 ACT_BYTES = 2.0
 """Activations between layers and in collectives are 16-bit."""
@@ -167,7 +167,7 @@ def _communication(ctx: ServingContext, lay: Layouts, m: np.ndarray) -> Any:
     cross = lay.tp * lay.pp > ctx.scale_up_domain
     hop_bw = np.where(cross, ctx.scale_out_bytes_per_s, ctx.scale_up_bytes_per_s)
     hop = np.where(lay.pp > 1, HOP_LATENCY_S + m * h * ACT_BYTES / hop_bw, 0.0)
-    return layers / lay.pp + hop
+    return layers * stage_share(ctx, lay) + hop
 
 
 def forward_s(ctx: ServingContext, lay: Layouts, tokens: Any, seqs: Any, *, kv_len: Any = None,
@@ -208,5 +208,25 @@ def forward_s(ctx: ServingContext, lay: Layouts, tokens: Any, seqs: Any, *, kv_l
         attn = _attention_prefill(ctx, s_a, tp_a, float(prompt_len or 1.0))
     experts = mod.moe_layers * _experts(ctx, lay, m) if mod.moe is not None else np.zeros_like(m)
     mem = mod.n_layers * kernels.memory_time_s(ctx.accelerator.id, 12.0 * m_a * h * ACT_BYTES, catalog=ctx.catalog)
-    return StepTime(gemm=gemm / lay.pp + head, attention=attn / lay.pp, experts=experts / lay.pp,
-                    communication=_communication(ctx, lay, m), memory_bound=mem / lay.pp)
+    share = stage_share(ctx, lay)
+    return StepTime(gemm=gemm * share + head, attention=attn * share, experts=experts * share,
+                    communication=_communication(ctx, lay, m), memory_bound=mem * share)
+
+
+def stage_share(ctx: ServingContext, lay: Layouts) -> np.ndarray:
+    """Share of the model's layers on the slowest pipeline stage: ``ceil(L / pp) / L`` (layers are whole).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stargate.inference.context import resolve_serving
+    >>> from stargate.inference.request import ServingRequest
+    >>> from stargate.training.presets import preset
+    >>> ctx = resolve_serving(preset("deepseek-v3"), ServingRequest(accelerator="b200", gpus=8, input_tokens=1,
+    ...                       output_tokens=1))
+    >>> lay = Layouts(np.array([1.0, 1.0]), np.array([1.0, 8.0]), np.array([1.0, 1.0]), np.array([False, False]))
+    >>> stage_share(ctx, lay).round(4).tolist()  # 61 layers: one stage of 8 sets the pace, not 61/8
+    [1.0, 0.1311]
+    """
+    layers = ctx.model.n_layers
+    return np.ceil(layers / lay.pp - 1e-9) / layers
