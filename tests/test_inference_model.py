@@ -125,3 +125,13 @@ def test_every_catalog_chip_can_be_simulated():
                                                        precision="bf16" if "fp8" not in acc.peak_flops_per_s else "fp8"))
         assert r.tokens_per_s > 0
         assert r.calibrated == (not r.notes or not r.notes[0].startswith(acc.id))
+
+
+def test_spread_of_output_lengths_lengthens_the_decode_context():
+    # length-biased: tokens are generated at I + O(1 + cv^2)/2 (a long request is in flight longer)
+    r = _req(input_tokens=800, output_tokens=4000, output_tokens_cv=1.25)
+    assert r.decode_context_tokens == pytest.approx(800 + 4000 * (1 + 1.25**2) / 2)
+    m = preset("deepseek-v3")
+    fixed, spread = serve(m, _req(input_tokens=800, output_tokens=4000)), serve(m, r)
+    assert spread.max_concurrency < fixed.max_concurrency  # each sequence holds more KV cache on average
+    assert spread.tokens_per_s_per_gpu < fixed.tokens_per_s_per_gpu

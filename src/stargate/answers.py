@@ -38,8 +38,8 @@ TRAIN_KEYS = {k.replace("_", "-"): k for k in (
 """Keys of a training job given as options (``stargate train``'s option names) and the request fields they set."""
 TRAIN_KEYS["scale-out"] = "scale_out_bits_per_s"
 INFER_KEYS = {k.replace("_", "-"): k for k in (
-    "model", "accelerator", "gpus", "input_tokens", "output_tokens", "tokens_per_user", "precision", "kv_dtype",
-    "disaggregated", "framework", "fabric", "max_replica_gpus")} | {
+    "model", "accelerator", "gpus", "input_tokens", "output_tokens", "output_tokens_cv", "tokens_per_user", "precision",
+    "kv_dtype", "disaggregated", "framework", "fabric", "max_replica_gpus")} | {
     "budget": "budget_usd", "power": "power_w", "ttft": "ttft_s", "tpot": "tpot_s", "scale-out": "scale_out_bits_per_s",
     "energy": "energy_source"}
 """Keys of a serving question given as options (``stargate infer``'s option names) and the request fields they set."""

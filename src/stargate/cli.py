@@ -428,6 +428,9 @@ def infer_cmd(
     input_tokens: Annotated[str, typer.Option(help="Mean prompt length (tokens): 1024, 1k, 294.45.", metavar="<tokens>")],
     output_tokens: Annotated[str, typer.Option(help="Mean generated length (tokens): 1024, 1k.", metavar="<tokens>")],
     gpus: Annotated[str | None, typer.Option(help="Accelerators serving (all replicas): 8, 1k, 1e5.", metavar="<int>")] = None,
+    output_tokens_cv: Annotated[str | None, typer.Option(
+        help="Spread of the generated lengths, standard deviation over mean (0: all equal; DeepSeek-R1's MLPerf set 1.25).",
+        metavar="<float>")] = None,
     budget: Annotated[str | None, typer.Option(help="Or size the machine by capital budget: '$1B', 250e6.")] = None,
     power: Annotated[str | None, typer.Option(help="Or size the machine by facility power cap: '100 MW'.")] = None,
     ttft: Annotated[str | None, typer.Option(help="Time-to-first-token limit at p99: '500 ms', 0.5 (s).")] = None,
@@ -455,7 +458,8 @@ def infer_cmd(
     from stargate.serving import InferRequest, infer
 
     raw = {"model": model, "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power,
-           "input_tokens": input_tokens, "output_tokens": output_tokens, "ttft_s": ttft, "tpot_s": tpot,
+           "input_tokens": input_tokens, "output_tokens": output_tokens, "output_tokens_cv": output_tokens_cv,
+           "ttft_s": ttft, "tpot_s": tpot,
            "tokens_per_user": tokens_per_user, "precision": precision, "kv_dtype": kv_dtype,
            "disaggregated": disaggregated, "framework": framework, "fabric": fabric, "scale_out_bits_per_s": scale_out,
            "energy_source": energy}
@@ -476,8 +480,9 @@ def infer_cmd(
 
 
 _INFER_OPTIONS = {
-    **{f: "--" + f.replace("_", "-") for f in ("model", "accelerator", "input_tokens", "output_tokens", "tokens_per_user",
-                                              "precision", "kv_dtype", "disaggregated", "framework", "fabric")},
+    **{f: "--" + f.replace("_", "-") for f in ("model", "accelerator", "input_tokens", "output_tokens", "output_tokens_cv",
+                                              "tokens_per_user", "precision", "kv_dtype", "disaggregated", "framework",
+                                              "fabric")},
     "gpus": "--gpus", "budget_usd": "--budget", "power_w": "--power", "ttft_s": "--ttft", "tpot_s": "--tpot",
     "scale_out_bits_per_s": "--scale-out", "energy_source": "--energy",
 }

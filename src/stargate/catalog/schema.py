@@ -601,6 +601,8 @@ class ServingBenchmark(Entry):
     """Mean generated length (tokens): the reference tokens per sample."""
     output_tokens_max: Figure
     """Largest generated length (``max_new_tokens`` / ``max_output_len``, tokens)."""
+    output_tokens_cv: Figure | None = None
+    """Spread of the generated lengths over the dataset: standard deviation over mean (of the reference outputs)."""
     server_ttft_p99_s: Figure | None = None
     """Server scenario: limit on p99 time to first token (s)."""
     server_tpot_p99_s: Figure | None = None

@@ -52,6 +52,8 @@ class ServingContext:
     kv_bytes: float
     stream_bw_bytes_per_s: float
     peak_16bit_flops_per_s: float
+    attention_peak_flops_per_s: float
+    """Peak of the attention math: fp8 with an fp8 KV cache (FP8 FMHA / FlashMLA FP8), else 16-bit."""
     hbm_usable_bytes: float
     scale_up_domain: int
     scale_up_bytes_per_s: float
@@ -120,6 +122,8 @@ def resolve_serving(model: ModelSpec, request: ServingRequest, catalog: Catalog 
         attention_dtype=attn, kv_table=kv_table,
         kv_bytes=KV_BYTES[kv], stream_bw_bytes_per_s=kernels.stream_bw_bytes_per_s(acc.id, catalog=cat),
         peak_16bit_flops_per_s=acc.peak_16bit_flops_per_s, hbm_usable_bytes=usable,
+        attention_peak_flops_per_s=(acc.peak_flops_per_s.get(Precision.FP8, acc.peak_16bit_flops_per_s)
+                                    if attn == "fp8" else acc.peak_16bit_flops_per_s),
         scale_up_domain=acc.scale_up_domain, scale_up_bytes_per_s=acc.scale_up_bw_bytes_per_s_bidir / 2.0,
         scale_out_bytes_per_s=nic / 8.0, collective_library="trtllm" if request.framework == "trtllm" else "nccl",
         step_overhead_s=float(cal["step_overhead_s"][request.framework]), mla_efficiency=float(cal["mla_efficiency"]),

@@ -53,6 +53,10 @@ class ServingRequest(BaseModel):
     """Mean prompt length (tokens)."""
     output_tokens: MeanTokens
     """Mean generated length (tokens)."""
+    output_tokens_cv: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
+    """Spread of the generated lengths (standard deviation over mean; 0: every request generates the mean).
+    Long requests stay in flight longer, so the tokens being generated sit, on average, at a context of
+    ``I + O·(1 + cv²)/2`` (length-biased sampling), not ``I + O/2``: more KV cache to read and hold."""
     ttft_s: Latency | None = None
     """Limit on the time to first token (s, at the 99th percentile); none: no limit."""
     tpot_s: Latency | None = None
@@ -98,6 +102,11 @@ class ServingRequest(BaseModel):
         if self.tokens_per_user is not None:
             return 1.0 / self.tokens_per_user
         return self.tpot_s
+
+    @property
+    def decode_context_tokens(self) -> float:
+        """Mean context of a generated token: ``I + O·(1 + cv²)/2`` (each request weighted by its length)."""
+        return self.input_tokens + self.output_tokens * (1.0 + self.output_tokens_cv ** 2) / 2.0
 
     @property
     def kv_cache_dtype(self) -> str:

@@ -12,8 +12,9 @@ Each stage iteration generates ``B/pp`` tokens and so retires ``B/(pp·O)`` requ
   KV cache (``I`` tokens) over the scale-out network; per GPU the two pools combine harmonically:
   ``1 / (1/decode tokens per GPU + 1/(O · prefill requests per GPU))``.
 
-A batch is feasible when weights plus the KV cache of ``B`` sequences of mean context ``I + O/2``
-(paged allocation) fit in HBM less the reserve. A point meets the limits when its mean TPOT and TTFT
+A batch is feasible when weights plus the KV cache of ``B`` sequences of mean context ``I + O(1+cv²)/2``
+(paged allocation; ``cv`` the spread of generated lengths, long requests being in flight longer) fit in HBM
+less the reserve. A point meets the limits when its mean TPOT and TTFT
 times the measured p99/mean ratios (``calibration.yaml``) are within them.
 """
 
@@ -176,7 +177,7 @@ def raw_points(ctx: ServingContext) -> RawPoints:
     req = ctx.request
     lay, batch = _grid(ctx)
     w = weight_bytes_per_gpu(ctx.model, req.precision, lay.tp, lay.pp, lay.ep, lay.adp) * np.ones_like(lay.tp)
-    seq = kv_bytes_per_sequence(ctx.model, req.input_tokens + req.output_tokens / 2.0, ctx.kv_dtype)
+    seq = kv_bytes_per_sequence(ctx.model, req.decode_context_tokens, ctx.kv_dtype)
     kv = batch * seq / (lay.pp * kv_split(ctx.model, lay.tp, lay.adp))
     kv = np.where(lay.adp, kv / lay.tp, kv)
     # no point is timed whose weights alone overflow the chip
@@ -186,9 +187,9 @@ def raw_points(ctx: ServingContext) -> RawPoints:
     prompt = float(req.input_tokens)
     seqs = float(max(1.0, np.floor(float(ctx.constants["prefill_chunk_tokens"]) / prompt)))
     k, q = req.speculative_tokens, 1.0 + req.speculative_tokens
-    dec = _split(forward_s(ctx, lay, per_stage * q, per_stage, kv_len=req.input_tokens + req.output_tokens / 2.0, queries=q))
+    dec = _split(forward_s(ctx, lay, per_stage * q, per_stage, kv_len=req.decode_context_tokens, queries=q))
     if k:  # the draft head: one layer per draft token (DeepSeek-V3's MTP module, EAGLE's draft layer)
-        one = _split(forward_s(ctx, lay, per_stage, per_stage, kv_len=req.input_tokens + req.output_tokens / 2.0))
+        one = _split(forward_s(ctx, lay, per_stage, per_stage, kv_len=req.decode_context_tokens))
         dec = (dec[0] + k * one[0] / ctx.model.n_layers * lay.pp, dec[1] + k * one[1] / ctx.model.n_layers * lay.pp)
     return RawPoints(
         lay, batch, kv, w, dec, _split(forward_s(ctx, lay, seqs * prompt, seqs, prompt_len=prompt)),

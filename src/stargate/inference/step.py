@@ -14,7 +14,7 @@ seconds by :mod:`stargate.kernels` at its real per-GPU shape):
   prefill runs the causal kernel over the prompt (:func:`stargate.kernels.attention_time_s`). MLA
   decode reads the compressed latent once per sequence and layer and does ``2·H·(r + d_r + r)``
   FLOPs per cached token (weight-absorbed form, DeepSeek-V2 §2.1.2): the larger of the memory
-  and the 16-bit math time.
+  and the math time (FP8 math with an FP8 KV cache, as FlashMLA's FP8 kernels, else 16-bit).
 - **Communication**: two all-reduces of ``m·h`` 16-bit activations per layer over ``tp`` (or, for
   MoE layers under attention data parallelism, an all-to-all dispatch and combine of ``m·top_k·h``),
   on the scale-up domain (measured collectives); a pipeline hop of ``m·h`` between stages.
@@ -119,7 +119,7 @@ def _attention_decode(ctx: ServingContext, m_a: Any, tp_a: Any, kv_len: Any, que
     if mod.mla is not None:
         r = mod.mla.kv_lora_rank + mod.mla.qk_rope_head_dim
         read = m_a * kv_len * r * ctx.kv_bytes / ctx.stream_bw_bytes_per_s
-        math = 2.0 * m_a * heads * kv_len * (r + mod.mla.kv_lora_rank) / (ctx.peak_16bit_flops_per_s * ctx.mla_efficiency)
+        math = 2.0 * m_a * heads * kv_len * (r + mod.mla.kv_lora_rank) / (ctx.attention_peak_flops_per_s * ctx.mla_efficiency)
         return mod.n_layers * np.maximum(read, math)
     kvh = np.maximum(mod.kv_heads / tp_a, 1.0)
     full = mod.n_layers - mod.sliding_window_layers

@@ -10,7 +10,8 @@ A row is a model served on ``num_gpus`` accelerators under a scenario (``shared/
 
 The model is the shipped preset of the row's Hugging Face id where one exists (:data:`PRESETS`), else the
 row's architecture columns (SwiGLU FFNs, as every model in the file has). Mean prompt and output lengths
-come from the row, else from the benchmark's documented workload (catalog ``serving_benchmarks``).
+come from the row, else from the benchmark's documented workload (catalog ``serving_benchmarks``), and so
+does the spread of the generated lengths (``output_tokens_cv``: a long request stays in flight longer).
 Empty settings take documented defaults, each listed with the row: weights ``fp8``; KV cache ``fp8``
 below 16-bit weights; ``disaggregated`` decided by the search. Measured columns are never inputs.
 """
@@ -151,7 +152,9 @@ def benchmark_workload(benchmark: str, catalog: Catalog) -> dict[str, Any]:
         entry = catalog.serving_benchmark(benchmark)
     except InputError:
         return {}
-    return {"input_tokens_mean": entry.input_tokens_mean.value, "output_tokens_mean": entry.output_tokens_mean.value}
+    cv = entry.output_tokens_cv.value if entry.output_tokens_cv is not None else None
+    return {"input_tokens_mean": entry.input_tokens_mean.value, "output_tokens_mean": entry.output_tokens_mean.value,
+            "output_tokens_cv": cv}
 
 
 def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, list[str]]:
@@ -167,10 +170,11 @@ def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, l
         taken.append("kv_cache_dtype=" + ("bf16" if prec == "bf16" else "fp8"))
     dis = {"y": "yes", "n": "no"}.get(row.get("disaggregated", ""), "auto")
     conc = _float(row, "concurrency") if row.get("scenario") == "concurrency_sweep" else None
+    cv = benchmark_workload(row.get("benchmark", ""), catalog).get("output_tokens_cv") or 0.0
     limits = row.get("scenario") in ("server", "interactive")
     req = ServingRequest(
         accelerator=row.get("accelerator", ""), gpus=int(float(row.get("num_gpus") or 0)), input_tokens=inp,
-        output_tokens=out, ttft_s=_float(row, "ttft_limit_s") if limits else None,
+        output_tokens=out, output_tokens_cv=cv, ttft_s=_float(row, "ttft_limit_s") if limits else None,
         tpot_s=_float(row, "tpot_limit_s") if limits else None, precision=prec, kv_dtype=kv,  # type: ignore[arg-type]
         disaggregated=dis, framework=_FRAMEWORK.get(row.get("framework", ""), "other"),  # type: ignore[arg-type]
         speculative_tokens=SPECULATIVE.get((row.get("benchmark", ""), row.get("scenario", "")), 0),
