@@ -8,9 +8,9 @@ Each stage iteration generates ``B/pp`` tokens and so retires ``B/(pp·O)`` requ
 - aggregated: ``t_iter = t_decode(B/pp) + B/(pp·O) · t_prefill_per_request``; TPOT = ``pp·t_iter``;
   tokens/s per replica = ``B / TPOT``; TTFT = the prompt's prefill through all stages plus one iteration;
 - disaggregated (DistServe, Zhong et al. OSDI 2024; Splitwise, Patel et al. ISCA 2024): decode
-  replicas run ``t_iter = t_decode``; prefill replicas, sized to the request rate, send each prompt's
-  KV cache (``I`` tokens) over the scale-out network; per GPU the two pools combine harmonically:
-  ``1 / (1/decode tokens per GPU + 1/(O · prefill requests per GPU))``.
+  replicas run ``t_iter = t_decode``; prefill replicas send each prompt's KV cache (``I`` tokens) over
+  the scale-out network; both pools are whole replicas, split where their rates balance (rounded down
+  and up, the better kept), and serve the smaller of their rates (:func:`_pools`).
 
 A batch is feasible when weights plus the KV cache of ``B`` sequences of mean context ``I + O(1+cv²)/2``
 (paged allocation; ``cv`` the spread of generated lengths, long requests being in flight longer) fit in HBM
@@ -271,15 +271,34 @@ def _disaggregated(ctx: ServingContext, lay: Layouts, batch: np.ndarray, kv: np.
         return None
     lay, batch, kv, w, t_dec = lay.take(room), batch[room], kv[room], w[room], t_dec[room]
     tpot = lay.pp * t_dec / tau
-    dec_rate = batch / tpot / lay.gpus
-    pf_tokens = req.output_tokens * rate[j]
-    per_gpu = 1.0 / (1.0 / dec_rate + 1.0 / pf_tokens)
-    share = dec_rate / (dec_rate + pf_tokens)
+    per_gpu, share = _pools(req.gpus, lay.gpus, batch / tpot, float(pf.gpus[0]), req.output_tokens * rate[j] * pf.gpus[0])
     kv_seq = kv_bytes_per_sequence(ctx.model, req.input_tokens, ctx.kv_dtype)
     move = kv_seq / (ctx.scale_out_bytes_per_s * np.minimum(lay.gpus, pf.gpus[0]))
     n = len(batch)
     return Points(lay, batch, np.ones(n, bool), pf.take(np.zeros(n, int)), tpot, ttft_pf[j] + move, per_gpu, share,
                   kv, w, t_dec, np.full(n, ttft_pf[j]), share)
+
+
+def _pools(gpus: int, g_dec: np.ndarray, dec_replica: np.ndarray, g_pf: float, pf_replica: float) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens/s per GPU and prefill share of the best whole-replica split of ``gpus`` into decode replicas
+    (``g_dec`` GPUs, ``dec_replica`` tokens/s each) and prefill replicas (``g_pf`` GPUs, ``pf_replica``
+    tokens/s of prompts each): the pools serve ``min`` of their rates. The fractional balance point is
+    rounded down and up in prefill replicas, and the better of the two kept.
+
+    Examples
+    --------
+    >>> per_gpu, share = _pools(8, np.array([2.0]), np.array([1000.0]), 1.0, 1000.0)
+    >>> per_gpu.tolist(), share.tolist()  # 2 prefill GPUs feed 3 decode replicas (6 GPUs): 2,000 tokens/s
+    ([250.0], [0.25])
+    """
+    balance = gpus * (dec_replica / g_dec) / (dec_replica / g_dec + pf_replica / g_pf) / g_pf  # prefill replicas
+    best, best_share = np.zeros_like(dec_replica), np.zeros_like(dec_replica)
+    for n_pf in (np.maximum(np.floor(balance), 1.0), np.maximum(np.ceil(balance), 1.0)):
+        n_dec = np.floor((gpus - n_pf * g_pf) / g_dec)
+        served = np.where(n_dec >= 1, np.minimum(n_dec * dec_replica, n_pf * pf_replica), 0.0) / gpus
+        better = served > best
+        best, best_share = np.where(better, served, best), np.where(better, n_pf * g_pf / gpus, best_share)
+    return best, best_share
 
 
 def _concat(parts: list[Points]) -> Points:
