@@ -52,13 +52,14 @@ def test_price_and_power_per_token_by_hand(builtin):
 
 def test_replica_sized_search_gives_the_large_deployment_answer():
     """The plan searches 2R GPUs (R: the replica cap); a deployment four times as large, under the
-    same cap, gets the same per-GPU throughput and users per GPU."""
+    same cap, gets the same per-GPU throughput and users per GPU, up to the rounding of disaggregated
+    pools to whole replicas (under 1% at 2R GPUs)."""
     model, cat = preset("llama3.1-70b"), Catalog.load()
     n, cap = deployment_gpus(cat.accelerator("h100").scale_up_domain)
     answers = [serve(model, ServingRequest(accelerator="h100", gpus=g, max_replica_gpus=cap, input_tokens=1024,
                                            output_tokens=1024, tokens_per_user=20), cat) for g in (n, 4 * n)]
-    assert answers[0].tokens_per_s_per_gpu == pytest.approx(answers[1].tokens_per_s_per_gpu)
-    assert answers[0].concurrent_users / n == pytest.approx(answers[1].concurrent_users / (4 * n))
+    assert answers[0].tokens_per_s_per_gpu == pytest.approx(answers[1].tokens_per_s_per_gpu, rel=0.01)
+    assert answers[0].concurrent_users / n == pytest.approx(answers[1].concurrent_users / (4 * n), rel=0.01)
 
 
 def test_serving_share_splits_the_gpus():

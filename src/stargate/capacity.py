@@ -9,7 +9,8 @@ therefore searches once per (accelerator, workload) on :func:`deployment_gpus` G
 at most :data:`REPLICA_DOMAINS` scale-up domains, and :func:`capacity` scales the answer per GPU
 to however many GPUs serve: a million-GPU phase costs what a 1,024-GPU deployment does. A phase
 whose count is not a multiple of the chosen replica idles fewer than ``R`` GPUs more than the
-scaled answer assumes (under 0.1% of any phase of 10^5 GPUs or more).
+scaled answer assumes (under 0.1% of any phase of 10^5 GPUs or more), and the rounding of
+disaggregated pools to whole replicas costs the searched deployment under 1% that a larger one does not.
 """
 
 from __future__ import annotations
