@@ -24,7 +24,7 @@ import numpy as np
 
 from stargate.training.model import ModelSpec
 
-__all__ = ["WEIGHT_BYTES", "kv_bytes_per_sequence", "kv_bytes_per_token", "weight_bytes_per_gpu"]
+__all__ = ["WEIGHT_BYTES", "kv_bytes_per_sequence", "kv_bytes_per_token", "kv_ranks", "weight_bytes_per_gpu"]
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "fp4": 0.5625}
 """Bytes per linear-layer weight element by serving precision (fp4: NVFP4, 16-element blocks, FP8 scales)."""
@@ -67,11 +67,23 @@ def kv_bytes_per_sequence(model: ModelSpec, context_tokens: Any, kv_dtype: str =
     return float(out) if np.ndim(out) == 0 else out
 
 
-def kv_split(model: ModelSpec, tp: Any, adp: Any) -> Any:
-    """Ranks over which one sequence's KV cache of a layer is divided (tensor heads; 1 under attention DP)."""
+def kv_ranks(model: ModelSpec, tp: Any, adp: Any) -> Any:
+    """GPUs of a pipeline stage over which the replica's KV cache is spread: all ``tp`` under attention data
+    parallelism (each rank holds its own sequences), else the KV heads' split ``min(tp, K)`` (1 for MLA,
+    whose latent every tensor rank holds whole).
+
+    Examples
+    --------
+    >>> from stargate.training.presets import preset
+    >>> kv_ranks(preset("llama3.1-70b"), 16, False), kv_ranks(preset("deepseek-v3"), 8, False)
+    (8.0, 1.0)
+    >>> kv_ranks(preset("deepseek-v3"), 8, True)
+    8.0
+    """
     tp = np.asarray(tp, dtype=float)
     heads = 1.0 if model.mla is not None else float(model.kv_heads)
-    return np.where(np.asarray(adp, dtype=bool), 1.0, np.minimum(tp, heads))
+    out = np.where(np.asarray(adp, dtype=bool), tp, np.minimum(tp, heads))
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def weight_bytes_per_gpu(model: ModelSpec, precision: str, tp: Any, pp: Any, ep: Any, adp: Any) -> Any:

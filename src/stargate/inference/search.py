@@ -27,7 +27,7 @@ import numpy as np
 
 from stargate.errors import InputError
 from stargate.inference.context import ServingContext
-from stargate.inference.kv import kv_bytes_per_sequence, kv_split, weight_bytes_per_gpu
+from stargate.inference.kv import kv_bytes_per_sequence, kv_ranks, weight_bytes_per_gpu
 from stargate.inference.request import ServingRequest
 from stargate.inference.step import Layouts, forward_s
 
@@ -178,8 +178,7 @@ def raw_points(ctx: ServingContext) -> RawPoints:
     lay, batch = _grid(ctx)
     w = weight_bytes_per_gpu(ctx.model, req.precision, lay.tp, lay.pp, lay.ep, lay.adp) * np.ones_like(lay.tp)
     seq = kv_bytes_per_sequence(ctx.model, req.decode_context_tokens, ctx.kv_dtype)
-    kv = batch * seq / (lay.pp * kv_split(ctx.model, lay.tp, lay.adp))
-    kv = np.where(lay.adp, kv / lay.tp, kv)
+    kv = batch * seq / (lay.pp * kv_ranks(ctx.model, lay.tp, lay.adp))
     # no point is timed whose weights alone overflow the chip
     keep = w < ctx.hbm_usable_bytes
     lay, batch, kv, w = lay.take(keep), batch[keep], kv[keep], w[keep]

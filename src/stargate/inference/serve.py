@@ -9,12 +9,12 @@ import numpy as np
 
 from stargate.catalog import Catalog
 from stargate.inference.context import ServingContext, calibration, resolve_serving
-from stargate.inference.kv import kv_bytes_per_sequence, kv_bytes_per_token, kv_split
+from stargate.inference.kv import kv_bytes_per_sequence, kv_bytes_per_token, kv_ranks
 from stargate.inference.request import ServingRequest
 from stargate.inference.search import Points, points
 from stargate.training.model import ModelSpec
 
-__all__ = ["Deployment", "ServingResult", "best_index", "frontier", "serve"]
+__all__ = ["Deployment", "ServingResult", "best_index", "frontier", "meets_limits", "p99_latencies", "serve"]
 
 
 @dataclass(frozen=True)
@@ -95,30 +95,41 @@ def frontier(p: Points, ttft_limit_s: float | None = None, ctx: ServingContext |
     >>> bool(np.all(np.diff(p.tokens_per_s_per_gpu[f]) > 0))  # slower users, more throughput
     True
     """
+    idx = np.flatnonzero(meets_limits(p, ttft_limit_s, None, ctx))
+    order = idx[np.lexsort((-p.tokens_per_s_per_gpu[idx], -p.tokens_per_s_per_user[idx]))]
+    rate = p.tokens_per_s_per_gpu[order]
+    before = np.concatenate([[-np.inf], np.maximum.accumulate(rate)[:-1]])  # the best of every faster point
+    return order[rate > before]
+
+
+def p99_latencies(ttft_s: Any, tpot_s: Any, ctx: ServingContext | None = None) -> tuple[Any, Any]:
+    """p99 TTFT and TPOT from the model's means: times the measured p99/mean ratios (``calibration.yaml``).
+
+    Examples
+    --------
+    >>> p99_latencies(1.0, 0.01)
+    (2.16, 0.0117)
+    """
     cal = ctx.constants if ctx is not None else calibration()
+    return ttft_s * float(cal["ttft_p99_over_mean"]), tpot_s * float(cal["tpot_p99_over_mean"])
+
+
+def meets_limits(p: Points, ttft_limit_s: float | None, tpot_limit_s: float | None,
+                 ctx: ServingContext | None = None) -> np.ndarray:
+    """Which points meet the p99 limits given (a limit of None always holds)."""
+    ttft, tpot = p99_latencies(p.ttft_s, p.tpot_s, ctx)
     ok = np.ones(len(p.batch), bool)
     if ttft_limit_s is not None:
-        ok &= p.ttft_s * float(cal["ttft_p99_over_mean"]) <= ttft_limit_s
-    idx = np.flatnonzero(ok)
-    order = idx[np.lexsort((-p.tokens_per_s_per_gpu[idx], -p.tokens_per_s_per_user[idx]))]
-    best = -np.inf
-    keep = []
-    for i in order:
-        if p.tokens_per_s_per_gpu[i] > best:
-            keep.append(i)
-            best = p.tokens_per_s_per_gpu[i]
-    return np.array(keep, dtype=int)
+        ok &= ttft <= ttft_limit_s
+    if tpot_limit_s is not None:
+        ok &= tpot <= tpot_limit_s
+    return ok
 
 
 def best_index(p: Points, ttft_limit_s: float | None, tpot_limit_s: float | None,
                ctx: ServingContext | None = None) -> tuple[int, bool]:
     """The point with the most tokens/s per GPU among those meeting the limits (p99 = mean x measured ratio)."""
-    cal = ctx.constants if ctx is not None else calibration()
-    ok = np.ones(len(p.batch), bool)
-    if ttft_limit_s is not None:
-        ok &= p.ttft_s * float(cal["ttft_p99_over_mean"]) <= ttft_limit_s
-    if tpot_limit_s is not None:
-        ok &= p.tpot_s * float(cal["tpot_p99_over_mean"]) <= tpot_limit_s
+    ok = meets_limits(p, ttft_limit_s, tpot_limit_s, ctx)
     if not ok.any():
         return int(np.argmin(p.tpot_s)), False
     return int(np.argmax(np.where(ok, p.tokens_per_s_per_gpu, -np.inf))), True
@@ -151,15 +162,14 @@ def serve(model: ModelSpec, request: ServingRequest, catalog: Catalog | None = N
     ctx = resolve_serving(model, request, catalog)
     p = points(ctx)
     i, met = best_index(p, request.ttft_s, request.tpot_limit_s, ctx)
-    cal = ctx.constants
+    ttft_p99, tpot_p99 = p99_latencies(float(p.ttft_s[i]), float(p.tpot_s[i]), ctx)
     f = frontier(p, request.ttft_s, ctx)
     dep = _deployment(ctx, p, i)
     ctx_tokens = request.decode_context_tokens
     seq = kv_bytes_per_sequence(model, ctx_tokens, ctx.kv_dtype)
     free = max(ctx.hbm_usable_bytes - ctx.memory_reserve_bytes - float(p.weight_bytes_per_gpu[i]), 0.0)
     lay = p.layout
-    spread = float(lay.tp[i]) if lay.adp[i] else float(kv_split(model, lay.tp[i], False))
-    per_replica = free * float(lay.pp[i]) * spread / seq
+    per_replica = free * float(lay.pp[i]) * kv_ranks(model, float(lay.tp[i]), bool(lay.adp[i])) / seq
     tps = float(p.tokens_per_s_per_gpu[i]) * request.gpus
     notes = ([] if ctx.calibrated else [ctx.kernel_source.borrowed_from]) + list(ctx.notes)
     if not met:
@@ -167,8 +177,7 @@ def serve(model: ModelSpec, request: ServingRequest, catalog: Catalog | None = N
     return ServingResult(
         model=model.name, accelerator=ctx.accelerator.id, gpus=request.gpus, meets_limits=met,
         tokens_per_s_per_gpu=float(p.tokens_per_s_per_gpu[i]), tokens_per_s=tps, ttft_s=float(p.ttft_s[i]),
-        tpot_s=float(p.tpot_s[i]), ttft_p99_s=float(p.ttft_s[i]) * float(cal["ttft_p99_over_mean"]),
-        tpot_p99_s=float(p.tpot_s[i]) * float(cal["tpot_p99_over_mean"]),
+        tpot_s=float(p.tpot_s[i]), ttft_p99_s=ttft_p99, tpot_p99_s=tpot_p99,
         max_concurrency=int(per_replica) * dep.replicas,
         kv_cache_bytes_per_gpu=float(p.kv_bytes_per_gpu[i]), kv_bytes_per_token=kv_bytes_per_token(model, ctx.kv_dtype),
         weight_bytes_per_gpu=float(p.weight_bytes_per_gpu[i]), requests_per_s=tps / request.output_tokens,

@@ -28,10 +28,10 @@ import numpy as np
 
 from stargate.catalog import Catalog
 from stargate.errors import InputError, clip
-from stargate.inference.context import resolve_serving
+from stargate.inference.context import ServingContext, resolve_serving
 from stargate.inference.request import ServingRequest
 from stargate.inference.search import Points, points, raw_points
-from stargate.inference.serve import best_index
+from stargate.inference.serve import best_index, p99_latencies
 from stargate.inputs import write_text_atomic
 from stargate.training.model import ModelSpec
 from stargate.training.presets import preset
@@ -131,7 +131,8 @@ def row_model(row: dict[str, str]) -> ModelSpec:
     return _model({**row, "ffn_kind": "swiglu"}).model_copy(update={"name": name or "run"})
 
 
-def _workload(row: dict[str, str], catalog: Catalog, taken: list[str]) -> tuple[float, float]:
+def _workload(row: dict[str, str], catalog: Catalog, taken: list[str]) -> tuple[float, float, float]:
+    """Mean prompt and output lengths (the row's, else the benchmark's) and the output lengths' spread."""
     bench = row.get("benchmark", "")
     doc = benchmark_workload(bench, catalog)
     lengths = []
@@ -143,7 +144,7 @@ def _workload(row: dict[str, str], catalog: Catalog, taken: list[str]) -> tuple[
                 raise ValueError(f"no {col} in the row and none documented for benchmark {bench!r}")
             taken.append(f"{col}={v:g} ({bench})")
         lengths.append(float(v))
-    return lengths[0], lengths[1]
+    return lengths[0], lengths[1], float(doc.get("output_tokens_cv") or 0.0)
 
 
 def benchmark_workload(benchmark: str, catalog: Catalog) -> dict[str, Any]:
@@ -160,7 +161,7 @@ def benchmark_workload(benchmark: str, catalog: Catalog) -> dict[str, Any]:
 def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, list[str]]:
     """The serving request a row describes, and the defaults taken for its empty settings."""
     taken: list[str] = []
-    inp, out = _workload(row, catalog, taken)
+    inp, out, cv = _workload(row, catalog, taken)
     prec = _PRECISION.get(row.get("precision", ""))
     if prec is None:
         prec = "fp8"
@@ -170,7 +171,6 @@ def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, l
         taken.append("kv_cache_dtype=" + ("bf16" if prec == "bf16" else "fp8"))
     dis = {"y": "yes", "n": "no"}.get(row.get("disaggregated", ""), "auto")
     conc = _float(row, "concurrency") if row.get("scenario") == "concurrency_sweep" else None
-    cv = benchmark_workload(row.get("benchmark", ""), catalog).get("output_tokens_cv") or 0.0
     limits = row.get("scenario") in ("server", "interactive")
     req = ServingRequest(
         accelerator=row.get("accelerator", ""), gpus=int(float(row.get("num_gpus") or 0)), input_tokens=inp,
@@ -204,16 +204,15 @@ def predict_serving_row(row: dict[str, str], catalog: Catalog, constants: dict[s
             cache[key] = raw
     p = points(ctx, raw)
     i, met = best_index(p, req.ttft_s, req.tpot_s, ctx)
-    _fill(res, p, i, met, req, ctx.constants)
+    _fill(res, p, i, met, req, ctx)
     return res
 
 
-def _fill(res: ServingRow, p: Points, i: int, met: bool, req: ServingRequest, cal: dict[str, Any]) -> None:
+def _fill(res: ServingRow, p: Points, i: int, met: bool, req: ServingRequest, ctx: ServingContext) -> None:
     per_gpu = float(p.tokens_per_s_per_gpu[i]) if met else 0.0
     res.predicted_tokens_per_s_per_gpu = per_gpu
     res.predicted_tokens_per_s = per_gpu * req.gpus
-    res.predicted_ttft_s = float(p.ttft_s[i]) * float(cal["ttft_p99_over_mean"])
-    res.predicted_tpot_s = float(p.tpot_s[i]) * float(cal["tpot_p99_over_mean"])
+    res.predicted_ttft_s, res.predicted_tpot_s = p99_latencies(float(p.ttft_s[i]), float(p.tpot_s[i]), ctx)
     res.meets_limits = met
     lay = p.layout
     res.deployment = (f"tp{int(lay.tp[i])} pp{int(lay.pp[i])} ep{int(lay.ep[i])}{' adp' if lay.adp[i] else ''} "
