@@ -19,6 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "sweep": ("duckdb", "pyarrow"),
     "dask": ("dask.distributed",),
     "calibrate": ("scipy",),
+    "uncertainty": ("SALib",),
 }
 """Modules each extra provides, as imported (``pip install 'stargate[EXTRA]'`` installs them)."""
 

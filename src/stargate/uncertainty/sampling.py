@@ -1,0 +1,70 @@
+"""Seeded Latin hypercube samples of uncertain inputs.
+
+Each input's unit interval is cut into ``n`` equal strata and every stratum is drawn exactly once
+(McKay, Beckman & Conover, Technometrics 21, 1979), by :class:`scipy.stats.qmc.LatinHypercube`; the
+columns are paired at random. A uniform variate ``u`` becomes a value by the input's quantile function:
+for a ``lognormal`` band, ``point · exp(z · s)`` with ``z = Φ⁻¹(u)`` and ``s = ln(high/point) / 1.2816`` above
+the point, ``ln(point/low) / 1.2816`` below it (1.2816 = Φ⁻¹(0.9), so ``low`` and ``high`` are the P10 and
+P90); for a ``uniform`` range, ``low + u · (high − low)``. ``u`` is kept within [0.001, 0.999]: no draw goes
+past the 0.1st or 99.9th percentile of its band. A band of zero width gives the point exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from stargate.uncertainty.bands import Uncertain
+
+__all__ = ["U_CLIP", "Z90", "latin_hypercube", "values"]
+
+Z90 = 1.2815515655446004
+"""Φ⁻¹(0.9): the standard normal's 90th percentile."""
+U_CLIP = 1e-3
+"""Draws are kept within [U_CLIP, 1 − U_CLIP] of each band's distribution."""
+
+
+def latin_hypercube(n: int, d: int, seed: int) -> np.ndarray:
+    """``n`` Latin hypercube points in ``[0, 1)^d``, the same for the same seed.
+
+    Examples
+    --------
+    >>> u = latin_hypercube(10, 2, seed=1)
+    >>> u.shape, sorted((u[:, 0] * 10).astype(int).tolist()) == list(range(10))
+    ((10, 2), True)
+    """
+    from scipy.stats import qmc
+
+    if d == 0:
+        return np.zeros((n, 0))
+    return np.asarray(qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(n))
+
+
+def values(inputs: Sequence[Uncertain], u: np.ndarray) -> dict[str, np.ndarray]:
+    """Values of each input (by key) at the uniform variates ``u`` (shape ``(n, len(inputs))``).
+
+    Examples
+    --------
+    >>> from stargate.uncertainty.bands import Uncertain
+    >>> b = Uncertain("price", "p", 100.0, 80.0, 125.0, "estimate")
+    >>> v = values([b], np.array([[0.1], [0.5], [0.9]]))["p"]
+    >>> [round(float(x), 6) for x in v]
+    [80.0, 100.0, 125.0]
+    """
+    from scipy.special import ndtri
+
+    u = np.clip(np.asarray(u, dtype=float), U_CLIP, 1.0 - U_CLIP)
+    out: dict[str, np.ndarray] = {}
+    for j, b in enumerate(inputs):
+        col = u[:, j]
+        if b.shape == "uniform":
+            out[b.key] = b.low + col * (b.high - b.low)
+            continue
+        if b.point <= 0 or b.low <= 0:
+            out[b.key] = np.full_like(col, b.point)
+            continue
+        z = ndtri(col)
+        s = np.where(z >= 0.0, np.log(b.high / b.point), np.log(b.point / b.low)) / Z90
+        out[b.key] = b.point * np.exp(z * s)
+    return out
