@@ -11,6 +11,7 @@ past the 0.1st or 99.9th percentile of its band. A band of zero width gives the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -65,6 +66,6 @@ def values(inputs: Sequence[Uncertain], u: np.ndarray) -> dict[str, np.ndarray]:
             out[b.key] = np.full_like(col, b.point)
             continue
         z = ndtri(col)
-        s = np.where(z >= 0.0, np.log(b.high / b.point), np.log(b.point / b.low)) / Z90
+        s = np.where(z >= 0.0, math.log(b.high / b.point) / Z90, math.log(b.point / b.low) / Z90)
         out[b.key] = b.point * np.exp(z * s)
     return out
