@@ -20,8 +20,8 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
-OPTIONAL = {"fastapi", "uvicorn", "starlette", "duckdb", "pyarrow", "dask", "distributed", "networkx", "scipy"}
-"""Libraries only the web server, sweeps, Dask, the graph checks or the refits use."""
+OPTIONAL = {"fastapi", "uvicorn", "starlette", "duckdb", "pyarrow", "dask", "distributed", "networkx", "scipy", "salib"}
+"""Libraries only the web server, sweeps, Dask, the graph checks, the refits or the uncertainty ranges use."""
 
 
 def _names(requirements: list[str]) -> set[str]:
@@ -51,11 +51,12 @@ def test_the_core_installs_no_optional_library():
     assert {"duckdb", "pyarrow"} <= _extra("sweep")
     assert {"dask", "duckdb", "pyarrow"} <= _extra("dask")
     assert "scipy" in _extra("calibrate")
+    assert {"scipy", "salib"} <= _extra("uncertainty")
 
 
 def test_the_test_extra_installs_every_extra_and_networkx():
     test = _extra("test")
-    for name in ("web", "sweep", "dask", "calibrate"):
+    for name in ("web", "sweep", "dask", "calibrate", "uncertainty"):
         assert _extra(name) <= test, name
     assert "networkx" in test
 
@@ -207,7 +208,7 @@ def test_the_wheel_ships_licence_notice_and_the_data_licence(wheel):
     assert "NVIDIA AIConfigurator" in wheel.read("stargate/kernels/data/kernels.yaml").decode()
     metadata = wheel.read(f"{info}/METADATA").decode()
     assert "License-Expression: Apache-2.0" in metadata
-    for extra in ("web", "sweep", "dask", "calibrate", "test"):
+    for extra in ("web", "sweep", "dask", "calibrate", "uncertainty", "test"):
         assert f"Provides-Extra: {extra}" in metadata
 
 

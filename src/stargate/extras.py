@@ -1,8 +1,8 @@
 """Optional extras: the libraries each one installs, and the one-line error when one is missing.
 
 The core (``stargate design``, ``fabric``, ``train``, ``plan``, ``report``, ``catalog``) needs
-none of them. The web server, sweeps and their Dask backend, and the refits of ``validate --cv``
-each come with an extra, named in ``pyproject.toml``; a command that needs one that is not
+none of them. The web server, sweeps and their Dask backend, the refits of ``validate --cv``, and the
+uncertainty ranges (``--uncertainty``, ``stargate sensitivity``) each come with an extra, named in ``pyproject.toml``; a command that needs one that is not
 installed says which, and how to install it, and exits with code 2.
 """
 
@@ -19,7 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "sweep": ("duckdb", "pyarrow"),
     "dask": ("dask.distributed",),
     "calibrate": ("scipy",),
-    "uncertainty": ("SALib",),
+    "uncertainty": ("scipy", "SALib"),
 }
 """Modules each extra provides, as imported (``pip install 'stargate[EXTRA]'`` installs them)."""
 
