@@ -105,11 +105,13 @@ def class_of(entry: Any, field: str) -> str:
     'estimate'
     """
     overrides = getattr(entry, "field_confidence", None) or {}
-    if field in overrides:
-        return str(overrides[field])
-    if field in PRICE_FIELDS or field.endswith("_usd") or "_usd_per_" in field:
+    root = field.split(".", 1)[0]  # a number inside a mapping (peak_flops_per_s.bf16) takes its mapping's class
+    for name in (field, root):
+        if name in overrides:
+            return str(overrides[name])
+    if root in PRICE_FIELDS or root.endswith("_usd") or "_usd_per_" in root:
         return "estimate" if getattr(entry, "confidence", None) != "low" else "assumption"
-    if field in (getattr(entry, "estimated_fields", ()) or ()):
+    if root in (getattr(entry, "estimated_fields", ()) or ()):
         return "estimate"
     return GRADE_CLASS.get(getattr(entry, "confidence", None), "estimate")
 
