@@ -21,7 +21,7 @@ __all__ = ["CLASSES", "GRADE_CLASS", "Uncertain", "catalog_band", "class_of", "f
 
 CLASSES: dict[str, float] = {
     "datasheet": 0.03,
-    "vendor": 0.10,
+    "vendor": 0.15,
     "estimate": 0.25,
     "assumption": 0.50,
 }
@@ -30,7 +30,7 @@ CLASSES: dict[str, float] = {
 documentation (the gap between nameplate and parts as built: clocks, SKUs, firmware); ``vendor``:
 announcements or several consistent reports; ``estimate``: analyst or press estimates, prices;
 ``assumption``: round assumptions and single third-party reports. Justified in ``docs/uncertainty.md``
-from the spread of independent sources over the same numbers."""
+from the spread of independent sources over the same numbers (which put ``vendor`` at 15%, not 10%)."""
 
 GRADE_CLASS: dict[str | None, str] = {"high": "datasheet", "medium": "vendor", "low": "estimate", None: "estimate"}
 """Class of a catalog field from its entry's ``confidence`` grade; an ungraded entry is an estimate."""
