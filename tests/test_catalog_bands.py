@@ -7,9 +7,11 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
+from stargate.catalog import Catalog
 from stargate.catalog.bands import entry_bands, numeric_fields
 from stargate.catalog.schema import KINDS
 from stargate.uncertainty.bands import CLASSES, catalog_band, class_of
@@ -234,3 +236,37 @@ def test_the_spread_table_in_the_docs_is_its_own_arithmetic():
         low, high = (float(re.sub(r"[^\d.]", "", x.replace("k", "").replace("B", ""))) for x in ends.split(" – "))
         assert (math.sqrt(high / low) - 1) * 100 == pytest.approx(float(spread), abs=0.06), ends
         assert cls in CLASSES
+
+
+# -- physical bounds -------------------------------------------------------------------------------------------------
+
+
+def test_no_band_passes_the_bounds_its_field_allows(catalog):
+    """A PUE is at least 1 and an efficiency at most 1, whatever the class: the schema's bounds cap the band."""
+    capped = 0
+    for kind, e in _every_entry(catalog):
+        for name in entry_bands(e, kind):
+            b = catalog_band(e, kind, name, value=numeric_fields(e)[name])
+            info = type(e).model_fields.get(name)
+            for m in getattr(info, "metadata", ()):
+                if getattr(m, "ge", None) is not None:
+                    assert b.low >= m.ge, f"{kind}/{e.id}.{name}"
+                if getattr(m, "le", None) is not None:
+                    assert b.high <= m.le, f"{kind}/{e.id}.{name}"
+                    capped += b.high == m.le
+    assert capped >= 3  # the Ethernet-class efficiencies of 0.98 would pass 1 at +15%
+
+
+def test_draws_stay_within_the_bounds():
+    from stargate.uncertainty.sampling import values
+
+    cat = Catalog.load()
+    eff = catalog_band(cat.get("fabrics", "ethernet"), "fabrics", "link_efficiency")
+    pue = catalog_band(cat.cooling("direct_liquid_800vdc"), "cooling", "pue")
+    assert pue.point / (1 + CLASSES[class_of(cat.cooling("direct_liquid_800vdc"), "pue")]) < 1.0  # the class alone would
+    u = np.linspace(0.0, 1.0, 2001)[:, None].repeat(2, axis=1)
+    v = values([eff, pue], u)
+    assert v[eff.key].max() == 1.0 and v[eff.key].min() < 0.98
+    assert v[pue.key].min() == 1.0 and v[pue.key].max() > pue.point
+    zero = values([eff.widened(0.0), pue.widened(0.0)], u)
+    assert set(zero[eff.key].tolist()) == {0.98} and set(zero[pue.key].tolist()) == {pue.point}
