@@ -258,6 +258,7 @@ def test_no_band_passes_the_bounds_its_field_allows(catalog):
 
 
 def test_draws_stay_within_the_bounds():
+    pytest.importorskip("scipy")  # the uncertainty extra
     from stargate.uncertainty.sampling import values
 
     cat = Catalog.load()
