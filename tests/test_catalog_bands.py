@@ -255,6 +255,9 @@ def test_no_band_passes_the_bounds_its_field_allows(catalog):
                     assert b.high <= m.le, f"{kind}/{e.id}.{name}"
                     capped += b.high == m.le
     assert capped >= 3  # the Ethernet-class efficiencies of 0.98 would pass 1 at +15%
+    for c in catalog.entries("cooling"):  # an optional field's bounds too: the design PUE
+        bands = entry_bands(c, "cooling")
+        assert bands["pue"]["p10"] >= 1.0 and bands["design_pue"]["p10"] >= 1.0, c.id
 
 
 def test_draws_stay_within_the_bounds():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = ["CLASSES", "GRADE_CLASS", "Uncertain", "catalog_band", "class_of", "from_range"]
 
@@ -163,8 +163,11 @@ def catalog_band(entry: Any, kind: str, field: str, value: float | None = None, 
 def _bounds(entry: Any, field: str) -> tuple[float | None, float | None]:
     """The least and greatest value the entry's schema allows a field (``ge``/``gt``, ``le``/``lt``)."""
     info = getattr(type(entry), "model_fields", {}).get(field)
+    found = list(getattr(info, "metadata", ()))
+    for arg in get_args(getattr(info, "annotation", None)):  # an optional field: Annotated[float, Field(...)] | None
+        found.extend(getattr(arg, "__metadata__", ()))
     floor = ceiling = None
-    for m in getattr(info, "metadata", ()):
+    for m in (c for f in found for c in (getattr(f, "metadata", None) or (f,))):
         lower = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else getattr(m, "gt", None)
         upper = getattr(m, "le", None) if getattr(m, "le", None) is not None else getattr(m, "lt", None)
         floor = float(lower) if lower is not None else floor
