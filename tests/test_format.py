@@ -309,7 +309,11 @@ def test_catalog_show_reaches_every_entry(cli, kind, entry_id):
     expected = Catalog.load().get(kind, entry_id).model_dump(mode="json")
     shown = cli("catalog", "show", f"{kind}/{entry_id}", "--json")
     assert shown.code == 0, shown.stderr
-    assert shown.json() == {"kind": kind, **expected, "section": kind}
+    sourced, bands = expected.pop("bands"), shown.json().pop("bands")  # every number's band, the sourced ones among them
+    assert {k: v for k, v in shown.json().items() if k != "bands"} == {"kind": kind, **expected, "section": kind}
+    for field, band in sourced.items():
+        assert {k: bands[field][k] for k in ("p10", "p90", "source", "date")} == {
+            "p10": band["low"], "p90": band["high"], "source": band["source"], "date": band["date"]}
     text = cli("catalog", "show", f"{kind}/{entry_id}")
     assert text.code == 0 and f"{kind}: {entry_id}" in text.stdout
     owners = [k for k, i in _all_entries() if i == entry_id]

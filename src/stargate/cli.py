@@ -888,11 +888,14 @@ def catalog_show(
 ) -> None:
     """Show one catalog entry with every number and its source."""
     from stargate.catalog import Catalog
+    from stargate.catalog.bands import entry_bands
     from stargate.report.terminal import render_entry
 
     kind, entry = Catalog.load(catalog).find(entry_id)
-    # "section" names the catalog section even where an entry has a "kind" field of its own (media, energy sources)
-    _emit({"kind": kind, **entry.model_dump(mode="json"), "section": kind}, as_json, render_entry)
+    # "section" names the catalog section even where an entry has a "kind" field of its own (media, energy sources);
+    # "bands" holds every uncertain number's P10-P90 and its basis (the entry's sourced bands among them)
+    _emit({"kind": kind, **entry.model_dump(mode="json"), "section": kind, "bands": entry_bands(entry, kind)},
+          as_json, render_entry)
 
 
 def main() -> None:

@@ -217,6 +217,7 @@ def _merge(base: CatalogData, user: Any, origin: str) -> CatalogData:
             key = str(entry["id"])
             if key in index:
                 merged = {**raw[section][index[key]], **entry}
+                _drop_replaced_bands(merged, entry)
                 if section == "systems" and "price_usd" in entry and "rest_of_system_usd" not in entry:
                     del merged["rest_of_system_usd"]  # a whole price given: the rest follows from it
                 raw[section][index[key]] = merged
@@ -224,6 +225,15 @@ def _merge(base: CatalogData, user: Any, origin: str) -> CatalogData:
                 index[key] = len(raw[section])
                 raw[section].append(entry)
     return _validate(raw, origin)
+
+
+def _drop_replaced_bands(merged: dict[str, Any], given: dict[str, Any]) -> None:
+    """A number the file replaces loses the shipped sourced band and class of the number it replaces
+    (the file's own ``bands`` and ``field_confidence``, if given, stay)."""
+    for mapping in ("bands", "field_confidence"):
+        if mapping in given or not isinstance(merged.get(mapping), dict):
+            continue
+        merged[mapping] = {k: v for k, v in merged[mapping].items() if k.split(".", 1)[0] not in given}
 
 
 def _price_systems(raw: dict[str, list[Any]], origin: str) -> None:
@@ -285,6 +295,11 @@ def _validate(raw: dict[str, list[Any]], origin: str) -> CatalogData:
             if isinstance(entry, dict) and "id" in entry:
                 where = f"{loc[0]}[id={entry['id']}]"
         field = ".".join(str(p) for p in loc[2:]) or "entry"
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, InputError) and not field.endswith(cause.field):
+            # a validator named a field inside the entry (``bands.price_usd``) or inside the field (a band's ``high``)
+            field = cause.field if field == "entry" else f"{field}.{cause.field}"
+            err["input"] = cause.value
         raise InputError(f"{origin}: {where}.{field}", err.get("input"), allowed_text(err)) from None
     _check_references(data, origin)
     return data

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from stargate.catalog.bands import FieldClass, SourcedBand, check_bands
 from stargate.enums import Cooling, EnergyKind, Fabric, MediaKind, Precision
 from stargate.inputs import INPUT_CONFIG, MAX_CATALOG_INT, MAX_CATALOG_NUMBER
 from stargate.units import Bits_per_s, Bytes, Bytes_per_s, Flop_per_s, Watts
@@ -42,6 +43,12 @@ class Entry(BaseModel):
     """How far the entry's numbers can be trusted: ``high`` (vendor datasheet or documentation),
     ``medium`` (vendor announcement or several consistent reports), ``low`` (estimates, unreleased
     parts, single third-party reports). Unset on entries not yet graded."""
+    bands: dict[str, SourcedBand] = {}
+    """Sourced lows and highs (P10, P90) of the numbers on which sources disagree, by field name
+    (``field.key`` for a number in a mapping, ``peak_flops_per_s.bf16``); each contains the entry's value."""
+    field_confidence: dict[str, FieldClass] = {}
+    """Confidence class of a numeric field where it differs from the entry's grade (``datasheet``,
+    ``vendor``, ``estimate``, ``assumption``; half-widths in ``stargate.uncertainty.bands.CLASSES``)."""
 
     @field_validator("*", mode="after")
     @classmethod
@@ -54,6 +61,16 @@ class Entry(BaseModel):
             if abs(v) > limit:
                 raise ValueError(f"a number of magnitude at most {limit:.0e}")
         return value
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> Entry:
+        check_bands(self)
+        return self
+
+    def __hash__(self) -> int:
+        """Hash of the entry's numbers without its bands (mappings), so that an entry without other
+        mappings stays usable as a cache key; equal entries still hash equal."""
+        return hash(tuple(v for k, v in self.__dict__.items() if k not in ("bands", "field_confidence")))
 
 
 class Priced(Entry):

@@ -256,8 +256,9 @@ def render_entry(entry: dict[str, Any]) -> None:
     t = Table(title=f"{section}: {entry['id']}", title_justify="left", show_header=False)
     t.add_column(style="bold", no_wrap=True)
     t.add_column(overflow="fold")
+    bands = entry.get("bands") or {}
     for key, value in entry.items():
-        if key in ("section", "id") or (key == "kind" and value == section):
+        if key in ("section", "id", "bands") or (key == "kind" and value == section) or (key == "field_confidence" and not value):
             continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
@@ -265,8 +266,25 @@ def render_entry(entry: dict[str, Any]) -> None:
             value = f"{value:.6g}"
         elif isinstance(value, list):
             value = ", ".join(map(str, value))
-        t.add_row(key, str(value))
+        t.add_row(key, str(value) + _band_text(bands.get(key)))
+        for name in (n for n in bands if n.startswith(f"{key}.")):
+            t.add_row(f"  {name}", f"{bands[name]['point']:.6g}" + _band_text(bands[name]))
     _console().print(t)
+
+
+def _band_text(band: dict[str, Any] | None) -> str:
+    """A catalog number's band after its value: ``  P10–P90 680–721 (datasheet)``, or its sources."""
+    if not band:
+        return ""
+    basis = f"sourced: {band['source']} ({band['date']})" if band["basis"] == "sourced" else band["basis"]
+    return f"  [dim]P10–P90 {_end(band['p10'])}–{_end(band['p90'])} ({basis})[/]"
+
+
+def _end(v: float) -> str:
+    """One end of a band, short: ``25,000``, ``454.5``, ``2.327e+13``."""
+    if 1e-3 <= abs(v) < 1e7:
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return f"{v:.4g}"
 
 
 def _collective_time(key: str) -> Callable[[dict[str, Any]], str]:

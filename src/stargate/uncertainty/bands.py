@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = ["CLASSES", "GRADE_CLASS", "Uncertain", "catalog_band", "class_of", "from_range"]
 
 CLASSES: dict[str, float] = {
     "datasheet": 0.03,
-    "vendor": 0.10,
+    "vendor": 0.15,
     "estimate": 0.25,
     "assumption": 0.50,
 }
@@ -30,7 +30,7 @@ CLASSES: dict[str, float] = {
 documentation (the gap between nameplate and parts as built: clocks, SKUs, firmware); ``vendor``:
 announcements or several consistent reports; ``estimate``: analyst or press estimates, prices;
 ``assumption``: round assumptions and single third-party reports. Justified in ``docs/uncertainty.md``
-from the spread of independent sources over the same numbers."""
+from the spread of independent sources over the same numbers (which put ``vendor`` at 15%, not 10%)."""
 
 GRADE_CLASS: dict[str | None, str] = {"high": "datasheet", "medium": "vendor", "low": "estimate", None: "estimate"}
 """Class of a catalog field from its entry's ``confidence`` grade; an ungraded entry is an estimate."""
@@ -68,6 +68,10 @@ class Uncertain:
     shape: Literal["lognormal", "uniform"] = "lognormal"
     """``lognormal``: low and high are P10 and P90 of a split lognormal through the point (each side its
     own spread); ``uniform``: every value between low and high equally likely (a range the user typed)."""
+    floor: float | None = None
+    """Least value the number can take (a PUE's 1, an efficiency's 0): no draw goes below it."""
+    ceiling: float | None = None
+    """Greatest value the number can take (an efficiency's 1): no draw goes above it."""
 
     @property
     def relative_width(self) -> float:
@@ -105,11 +109,13 @@ def class_of(entry: Any, field: str) -> str:
     'estimate'
     """
     overrides = getattr(entry, "field_confidence", None) or {}
-    if field in overrides:
-        return str(overrides[field])
-    if field in PRICE_FIELDS or field.endswith("_usd") or "_usd_per_" in field:
+    root = field.split(".", 1)[0]  # a number inside a mapping (peak_flops_per_s.bf16) takes its mapping's class
+    for name in (field, root):
+        if name in overrides:
+            return str(overrides[name])
+    if root in PRICE_FIELDS or root.endswith("_usd") or "_usd_per_" in root:
         return "estimate" if getattr(entry, "confidence", None) != "low" else "assumption"
-    if field in (getattr(entry, "estimated_fields", ()) or ()):
+    if root in (getattr(entry, "estimated_fields", ()) or ()):
         return "estimate"
     return GRADE_CLASS.get(getattr(entry, "confidence", None), "estimate")
 
@@ -136,17 +142,37 @@ def catalog_band(entry: Any, kind: str, field: str, value: float | None = None, 
     >>> b = catalog_band(Catalog.load().accelerator("h100"), "accelerator", "tdp_w")
     >>> b.low < b.point == 700.0 < b.high
     True
+    >>> eth = catalog_band(Catalog.load().get("fabrics", "ethernet"), "fabric", "link_efficiency")
+    >>> eth.point, eth.high, eth.ceiling  # an efficiency's band stops at 1
+    (0.98, 1.0, 1.0)
     """
     point = float(getattr(entry, field) if value is None else value)
     key = f"{kind}/{entry.id}/{field}"
+    floor, ceiling = _bounds(entry, field)
     sourced = (getattr(entry, "bands", None) or {}).get(field)
     if sourced is not None:
-        low, high = float(sourced.low), float(sourced.high)
-        return Uncertain(label or f"{entry.id} {field}", key, point, min(low, point), max(high, point),
-                         f"sourced: {sourced.source}")
-    cls = class_of(entry, field)
-    w = CLASSES[cls]
-    return Uncertain(label or f"{entry.id} {field}", key, point, point / (1.0 + w), point * (1.0 + w), cls)
+        low, high, basis = min(float(sourced.low), point), max(float(sourced.high), point), f"sourced: {sourced.source}"
+    else:
+        basis = class_of(entry, field)
+        low, high = point / (1.0 + CLASSES[basis]), point * (1.0 + CLASSES[basis])
+    low = low if floor is None else max(low, min(floor, point))
+    high = high if ceiling is None else min(high, max(ceiling, point))
+    return Uncertain(label or f"{entry.id} {field}", key, point, low, high, basis, floor=floor, ceiling=ceiling)
+
+
+def _bounds(entry: Any, field: str) -> tuple[float | None, float | None]:
+    """The least and greatest value the entry's schema allows a field (``ge``/``gt``, ``le``/``lt``)."""
+    info = getattr(type(entry), "model_fields", {}).get(field)
+    found = list(getattr(info, "metadata", ()))
+    for arg in get_args(getattr(info, "annotation", None)):  # an optional field: Annotated[float, Field(...)] | None
+        found.extend(getattr(arg, "__metadata__", ()))
+    floor = ceiling = None
+    for m in (c for f in found for c in (getattr(f, "metadata", None) or (f,))):
+        lower = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else getattr(m, "gt", None)
+        upper = getattr(m, "le", None) if getattr(m, "le", None) is not None else getattr(m, "lt", None)
+        floor = float(lower) if lower is not None else floor
+        ceiling = float(upper) if upper is not None else ceiling
+    return floor, ceiling
 
 
 def from_range(option: str, low: float, high: float) -> Uncertain:

@@ -6,7 +6,8 @@ columns are paired at random. A uniform variate ``u`` becomes a value by the inp
 for a ``lognormal`` band, ``point · exp(z · s)`` with ``z = Φ⁻¹(u)`` and ``s = ln(high/point) / 1.2816`` above
 the point, ``ln(point/low) / 1.2816`` below it (1.2816 = Φ⁻¹(0.9), so ``low`` and ``high`` are the P10 and
 P90); for a ``uniform`` range, ``low + u · (high − low)``. ``u`` is kept within [0.001, 0.999]: no draw goes
-past the 0.1st or 99.9th percentile of its band. A band of zero width gives the point exactly.
+past the 0.1st or 99.9th percentile of its band, nor past the number's ``floor`` or ``ceiling`` (a PUE's 1, an
+efficiency's 1). A band of zero width gives the point exactly.
 """
 
 from __future__ import annotations
@@ -70,4 +71,7 @@ def values(inputs: Sequence[Uncertain], u: np.ndarray) -> dict[str, np.ndarray]:
         z = ndtri(col)
         s = np.where(z >= 0.0, math.log(b.high / b.point) / Z90, math.log(b.point / b.low) / Z90)
         out[b.key] = b.point * np.exp(z * s)
+    for b in inputs:
+        if b.floor is not None or b.ceiling is not None:  # a PUE below 1, an efficiency above 1: the bound instead
+            out[b.key] = np.clip(out[b.key], -np.inf if b.floor is None else b.floor, np.inf if b.ceiling is None else b.ceiling)
     return out
