@@ -163,3 +163,14 @@ def test_immature_software_serves_less():
         return float(points(ctx).tokens_per_s_per_gpu.max())
 
     assert best(1.0) < best(0.0)
+
+
+def test_prediction_interval_by_class_and_fallback(monkeypatch):
+    from stargate.inference import calibration as cal
+
+    table = {"prediction_interval": {"dense": [0.8, 1.3], "moe": [0.6, 1.1], "all": [0.7, 1.2]}}
+    monkeypatch.setattr(cal, "calibration", lambda: table)
+    assert cal.prediction_interval(moe=False) == (0.8, 1.3)
+    assert cal.prediction_interval(moe=True) == (0.6, 1.1)
+    del table["prediction_interval"]["moe"]  # a class with too few rows for its own band takes all rows'
+    assert cal.prediction_interval(moe=True) == (0.7, 1.2)
