@@ -57,10 +57,22 @@ def table(title: str, summary: dict) -> None:
     o = summary["overall"]
     print(f"\n{title}: {o['rows']} rows, median {100 * o['median_abs_error']:.1f}%, p90 {100 * o['p90_abs_error']:.1f}%, "
           f"mean {100 * o['mean_error']:+.1f}%")
-    for key in ("by_source", "by_accelerator"):
+    groups(summary, ("by_source", "by_accelerator"))
+
+
+def groups(summary: dict, keys: tuple[str, ...]) -> None:
+    """Print median, p90 and mean error of each group of ``summary[key]`` for the ``keys``."""
+    for key in keys:
         for name, s in summary[key].items():
             print(f"  {name:28s} {s['rows']:4d}  median {100 * s['median_abs_error']:5.1f}%  p90 {100 * s['p90_abs_error']:6.1f}%  "
                   f"mean {100 * s['mean_error']:+6.1f}%")
+
+
+def fitted(params, x) -> None:
+    """Print each fitted value with its bounds, flagged when it sits on one."""
+    for p, v in zip(params, x, strict=True):
+        flag = "  (on a bound)" if abs(v - p.low) < 1e-6 * max(1, abs(p.low)) or abs(v - p.high) < 1e-6 * max(1, p.high) else ""
+        print(f"{p.field:28s} {v:.4g}  [{p.low:g}, {p.high:g}]{flag}")
 
 
 def main() -> None:
@@ -71,9 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = [r for r in read_runs(args.runs) if r.get("trust") in ("A", "B")]
     x = fit(rows)
-    for p, v in zip(PARAMS, x, strict=True):
-        flag = "  (on a bound)" if abs(v - p.low) < 1e-6 * max(1, abs(p.low)) or abs(v - p.high) < 1e-6 * max(1, p.high) else ""
-        print(f"{p.field:28s} {v:.4g}  [{p.low:g}, {p.high:g}]{flag}")
+    fitted(PARAMS, x)
     summary = summarize(validate_runs(rows, catalog_with(x)))
     table("in-sample", summary)
     if not args.dry_run:

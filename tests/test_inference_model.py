@@ -9,7 +9,7 @@ from stargate.errors import InputError
 from stargate.inference import ServingRequest, serve
 from stargate.inference.context import resolve_serving
 from stargate.inference.kv import kv_bytes_per_sequence, kv_bytes_per_token, weight_bytes_per_gpu
-from stargate.inference.search import Layouts, points
+from stargate.inference.search import Layouts, maturity_factor, points
 from stargate.inference.serve import frontier
 from stargate.inference.step import forward_s
 from stargate.training.presets import preset
@@ -135,3 +135,42 @@ def test_spread_of_output_lengths_lengthens_the_decode_context():
     fixed, spread = serve(m, _req(input_tokens=800, output_tokens=4000)), serve(m, r)
     assert spread.max_concurrency < fixed.max_concurrency  # each sequence holds more KV cache on average
     assert spread.tokens_per_s_per_gpu < fixed.tokens_per_s_per_gpu
+
+
+def test_maturity_factor_by_hand():
+    # 1 + m exp(-age / tau), age counted from the architecture's first release (DeepSeek-V3: 2024.98)
+    consts = {"maturity_slowdown": 0.4, "maturity_time_years": 0.5}
+    ds = preset("deepseek-v3")
+
+    def factor(year, model=ds):
+        return maturity_factor(resolve_serving(model, _req(software_year=year), constants=consts))
+
+    assert factor(None) == 1.0  # no software date (planning ahead): mature software
+    assert factor(2024.98) == pytest.approx(1.4)  # released that day: 1 + m
+    assert factor(2024.98 + 0.5) == pytest.approx(1.0 + 0.4 / np.e)  # one time constant later
+    assert factor(2024.0) == pytest.approx(1.4)  # software older than the model: age 0, not negative
+    assert factor(2040.0) == pytest.approx(1.0, abs=1e-12)  # long after: mature
+    # Llama 3.1 405B (2024.56) is of Llama 2 70B's kind (dense GQA, 2023.54): its software matured from then
+    assert factor(2024.56, preset("llama3.1-405b")) == pytest.approx(1.0 + 0.4 * np.exp(-1.02 / 0.5))
+    assert factor(2025.0, preset("gpt3-175b")) == 1.0  # no release date: mature
+
+
+def test_immature_software_serves_less():
+    # the same software date, with and without the slowdown of a just-released architecture
+    def best(slowdown):
+        ctx = resolve_serving(preset("deepseek-v3"), _req(software_year=2024.98),
+                              constants={"maturity_slowdown": slowdown, "maturity_time_years": 0.5})
+        return float(points(ctx).tokens_per_s_per_gpu.max())
+
+    assert best(1.0) < best(0.0)
+
+
+def test_prediction_interval_by_class_and_fallback(monkeypatch):
+    from stargate.inference import calibration as cal
+
+    table = {"prediction_interval": {"dense": [0.8, 1.3], "moe": [0.6, 1.1], "all": [0.7, 1.2]}}
+    monkeypatch.setattr(cal, "calibration", lambda: table)
+    assert cal.prediction_interval(moe=False) == (0.8, 1.3)
+    assert cal.prediction_interval(moe=True) == (0.6, 1.1)
+    del table["prediction_interval"]["moe"]  # a class with too few rows for its own band takes all rows'
+    assert cal.prediction_interval(moe=True) == (0.7, 1.2)

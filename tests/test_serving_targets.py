@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stargate.inference.validate import family, read_runs, validate_serving
+from stargate.inference.calibration import prediction_interval
+from stargate.inference.validate import family, read_runs, row_model, validate_serving
 
 RUNS = Path(__file__).resolve().parents[2] / "shared" / "validation" / "inference_runs.csv"
 pytestmark = pytest.mark.skipif(not RUNS.exists(), reason="shared/validation is not beside the checkout")
@@ -23,7 +24,7 @@ FAMILIES = ("NVIDIA Hopper", "NVIDIA Blackwell", "AMD CDNA3", "AMD CDNA4")
 def trust_a():
     rows = [r for r in read_runs(RUNS) if r.get("trust") == "A"]
     results = validate_serving(rows)
-    return [r for r in results if not r.skipped], results
+    return [r for r in results if not r.skipped], results, rows
 
 
 def _abs(rs) -> np.ndarray:
@@ -31,7 +32,7 @@ def _abs(rs) -> np.ndarray:
 
 
 def test_every_row_but_those_without_a_documented_prompt_length_is_predicted(trust_a):
-    scored, results = trust_a
+    scored, results, _ = trust_a
     skipped = [r for r in results if r.skipped]
     assert len(scored) >= 544
     # gpt-oss-120b's performance set has no published mean prompt length (serving_benchmarks.yaml)
@@ -40,7 +41,7 @@ def test_every_row_but_those_without_a_documented_prompt_length_is_predicted(tru
 
 def test_regression_guard(trust_a):
     # What the shipped model reaches now: median 9.8%, p90 29.1% (docs/calibration.md); worse fails.
-    scored, _ = trust_a
+    scored = trust_a[0]
     assert np.median(_abs(scored)) <= 0.10 and np.percentile(_abs(scored), 90) <= 0.30
 
 
@@ -50,7 +51,8 @@ def test_median_within_10_percent(trust_a):
     assert np.median(_abs(trust_a[0])) <= 0.10
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 target: trust-A p90 29.1% against 25%")
+@pytest.mark.xfail(strict=True, reason="target: trust-A p90 29.1% against 25% (a new-architecture maturity term "
+                   "reaches 27.3% but fails on InferenceMAX and is not shipped: docs/calibration.md)")
 def test_p90_within_25_percent(trust_a):
     assert np.percentile(_abs(trust_a[0]), 90) <= 0.25
 
@@ -61,3 +63,18 @@ def test_no_family_median_above_15_percent(trust_a):
     for fam in FAMILIES:
         errs = _abs([r for r in scored if family(r.accelerator) == fam])
         assert np.median(errs) <= 0.15, fam
+
+
+@pytest.mark.parametrize("moe", [False, True])
+def test_prediction_interval_covers_about_80_percent_of_the_rows(trust_a, moe):
+    # The shipped band is P10-P90 of the leave-one-source-out ratios; the in-sample predictions err a little
+    # less, so it covers about 80% of them (92% of the dense rows, 79% of the MoE rows when written). A band
+    # left stale by a refit, or written for the other class, fails.
+    _, results, rows = trust_a
+    lo, hi = prediction_interval(moe)
+    assert 0.5 < lo < 1.0 < hi < 2.0
+    ratios = np.array([r.measured_tokens_per_s_per_gpu / max(r.predicted_tokens_per_s_per_gpu, 0.05 * r.measured_tokens_per_s_per_gpu)
+                       for r, row in zip(results, rows, strict=True)
+                       if not r.skipped and (row_model(row).moe is not None) == moe])
+    inside = np.mean((ratios >= lo) & (ratios <= hi))
+    assert 0.7 <= inside <= 0.97

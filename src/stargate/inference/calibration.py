@@ -18,10 +18,10 @@ import numpy as np
 from stargate.catalog import Catalog
 from stargate.errors import InputError, MissingExtra
 from stargate.inference.context import calibration
-from stargate.inference.validate import ServingRow, validate_serving
+from stargate.inference.validate import ServingRow, row_model, validate_serving
 from stargate.training.calibration import Param
 
-__all__ = ["PARAMS", "Param", "constants_with", "cross_validate", "fit"]
+__all__ = ["MATURITY", "PARAMS", "Param", "constants_with", "cross_validate", "fit", "intervals", "prediction_interval"]
 
 
 PARAMS = (
@@ -33,17 +33,28 @@ PARAMS = (
     Param("software_speedup_per_year", 0.0, 0.6, "yearly speedup of serving software (kernels, engines) on the same hardware"),
 )
 """The fitted constants; a ``field`` is a key of ``calibration.yaml`` (``a.b`` for a nested one)."""
-STARTS = (np.array([0.001, 0.001, 1.0, 1.05, 0.05]), np.array([0.005, 0.005, 1.2, 1.3, 0.2]),
-          np.array([0.002, 0.0005, 0.95, 1.0, 0.15]))
+MATURITY = (
+    Param("maturity_slowdown", 0.0, 2.0, "extra engine time of serving software for an architecture released the same day"),
+    Param("maturity_time_years", 0.1, 2.0, "years over which that extra time decays by a factor e as the software matures"),
+)
+"""The new-architecture maturity term (:func:`~stargate.inference.search.maturity_factor`), fitted with
+:data:`PARAMS` only on request (``scripts/calibrate_serving.py --maturity``): it is not shipped, as it does not
+hold on runs outside the fitted file (``docs/calibration.md``, "Serving")."""
+STARTS = {"step_overhead_s.trtllm": (0.001, 0.005, 0.002), "step_overhead_s.vllm": (0.001, 0.005, 0.0005),
+          "compute_factor": (1.0, 1.2, 0.95), "borrowed_factor": (1.05, 1.3, 1.0),
+          "software_speedup_per_year": (0.05, 0.2, 0.15), "maturity_slowdown": (0.05, 1.0, 0.5),
+          "maturity_time_years": (0.5, 1.0, 0.3)}
 """Where the fits start (the best end point wins): near "no effect" (no engine step, isolated-kernel speed,
-datasheet scaling, no software trend) and two other points of the bounded box, so that a refit without a
-source does not start at the answer fitted with it and a local minimum is not taken for the fit."""
+datasheet scaling, no software trend, almost no maturity slowdown) and two other points of the bounded box, so
+that a refit without a source does not start at the answer fitted with it and a local minimum is not taken
+for the fit."""
 _SHARED = {"step_overhead_s.vllm": ("step_overhead_s.sglang", "step_overhead_s.other")}
 """Constants that take the value of a fitted one (one overhead for the engines other than TensorRT-LLM)."""
 
 
-def constants_with(x: np.ndarray, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``base`` (the shipped constants) with :data:`PARAMS` set to ``x``.
+def constants_with(x: np.ndarray, base: dict[str, Any] | None = None,
+                   params: tuple[Param, ...] = PARAMS) -> dict[str, Any]:
+    """``base`` (the shipped constants) with ``params`` (:data:`PARAMS`) set to ``x``.
 
     Examples
     --------
@@ -52,7 +63,7 @@ def constants_with(x: np.ndarray, base: dict[str, Any] | None = None) -> dict[st
     (0.001, 0.002, 1.0)
     """
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in (base or calibration()).items()}
-    for p, v in zip(PARAMS, x, strict=True):
+    for p, v in zip(params, x, strict=True):
         for key in (p.field, *_SHARED.get(p.field, ())):
             head, _, tail = key.partition(".")
             if tail:
@@ -62,11 +73,11 @@ def constants_with(x: np.ndarray, base: dict[str, Any] | None = None) -> dict[st
     return out
 
 
-def current() -> np.ndarray:
-    """The shipped values of :data:`PARAMS`."""
+def current(params: tuple[Param, ...] = PARAMS) -> np.ndarray:
+    """The shipped values of ``params`` (:data:`PARAMS`)."""
     cal = calibration()
     vals = []
-    for p in PARAMS:
+    for p in params:
         head, _, tail = p.field.partition(".")
         vals.append(float(cal[head][tail] if tail else cal[head]))
     return np.array(vals)
@@ -83,8 +94,8 @@ def _residuals(results: list[ServingRow]) -> np.ndarray:
 
 
 def fit(rows: list[dict[str, str]], catalog: Catalog | None = None, cache: dict[Any, Any] | None = None,
-        x0: np.ndarray | None = None) -> np.ndarray:
-    """Fit :data:`PARAMS` on ``rows`` (robust least squares on log errors); returns the values in order."""
+        x0: np.ndarray | None = None, params: tuple[Param, ...] = PARAMS) -> np.ndarray:
+    """Fit ``params`` (:data:`PARAMS`) on ``rows`` (robust least squares on log errors); returns the values in order."""
     try:
         from scipy.optimize import least_squares
     except ImportError:  # pragma: no cover - the calibrate extra
@@ -93,24 +104,26 @@ def fit(rows: list[dict[str, str]], catalog: Catalog | None = None, cache: dict[
         raise InputError("runs", "0 rows", "at least one measured row to fit on")
     cat = catalog or Catalog.load()
     cache = {} if cache is None else cache
-    lo = np.array([p.low for p in PARAMS])
-    hi = np.array([p.high for p in PARAMS])
+    lo = np.array([p.low for p in params])
+    hi = np.array([p.high for p in params])
+    starts = [np.array([STARTS[p.field][k] for p in params]) for k in range(3)]
 
     def f(x: np.ndarray) -> np.ndarray:
-        return _residuals(validate_serving(rows, cat, constants_with(x), cache))
+        return _residuals(validate_serving(rows, cat, constants_with(x, params=params), cache))
 
     best = None
-    for start in (STARTS if x0 is None else (x0,)):
+    for start in (starts if x0 is None else (x0,)):
         sol = least_squares(f, np.clip(start, lo, hi), bounds=(lo, hi), loss="soft_l1", f_scale=0.1, diff_step=0.05,
                             max_nfev=150)
         if best is None or sol.cost < best.cost:
             best = sol
-    assert best is not None  # STARTS is not empty
+    assert best is not None  # there are starts
     return np.asarray(best.x)
 
 
 def cross_validate(rows: list[dict[str, str]], catalog: Catalog | None = None,
-                   progress: Callable[[int, int, str], None] | None = None) -> list[ServingRow]:
+                   progress: Callable[[int, int, str], None] | None = None,
+                   params: tuple[Param, ...] = PARAMS) -> list[ServingRow]:
     """Each row predicted with constants refitted on the rows of the other sources (leave-one-source-out)."""
     cat = catalog or Catalog.load()
     cache: dict[Any, Any] = {}
@@ -121,9 +134,58 @@ def cross_validate(rows: list[dict[str, str]], catalog: Catalog | None = None,
             progress(n, len(groups), g)
         train = [r for r in rows if r.get("source_id", "") != g and r.get("trust") == "A"]
         held = [i for i, r in enumerate(rows) if r.get("source_id", "") == g]
-        x = fit(train, cat, cache) if train else current()
-        for i, res in zip(held, validate_serving([rows[i] for i in held], cat, constants_with(x), cache), strict=True):
+        x = fit(train, cat, cache, params=params) if train else current(params)
+        consts = constants_with(x, params=params)
+        for i, res in zip(held, validate_serving([rows[i] for i in held], cat, consts, cache), strict=True):
             out[i] = res
     if progress is not None:
         progress(len(groups), len(groups), "done")
     return [out[i] for i in range(len(rows))]
+
+
+def _floored(r: ServingRow) -> float:
+    """The prediction, at least 5% of the measurement (a row whose limits the model finds unreachable)."""
+    return max(r.predicted_tokens_per_s_per_gpu, 0.05 * r.measured_tokens_per_s_per_gpu)
+
+
+def intervals(rows: list[dict[str, str]], results: list[ServingRow]) -> dict[str, tuple[float, float]]:
+    """10th and 90th percentiles of measured / predicted tokens/s per GPU over ``results`` (cross-validated).
+
+    For every row, for the ``dense`` and the ``moe`` ones when each has at least 40, and ``all``; a prediction
+    of zero (limits the model finds unreachable) counts as 5% of the measurement, as in the fit.
+
+    Examples
+    --------
+    >>> rows = [{"model": "meta-llama/Llama-2-70b-chat-hf"}] * 40 + [{"model": "mistralai/Mixtral-8x7B-Instruct-v0.1"}] * 10
+    >>> res = [ServingRow("r", "s", "h100", "m", "offline", predicted_tokens_per_s_per_gpu=100.0,
+    ...                   measured_tokens_per_s_per_gpu=80.0 + i) for i in range(50)]
+    >>> bands = intervals(rows, res)
+    >>> sorted(bands), [round(v, 3) for v in bands["dense"]]  # too few MoE rows for a band of their own
+    (['all', 'dense'], [0.839, 1.151])
+    """
+    ratios: dict[str, list[float]] = {"all": []}
+    for row, r in zip(rows, results, strict=True):
+        if r.skipped or not np.isfinite(r.measured_tokens_per_s_per_gpu) or r.measured_tokens_per_s_per_gpu <= 0:
+            continue
+        ratio = r.measured_tokens_per_s_per_gpu / _floored(r)
+        ratios["all"].append(ratio)
+        ratios.setdefault("moe" if row_model(row).moe is not None else "dense", []).append(ratio)
+    return {k: (float(np.percentile(v, 10)), float(np.percentile(v, 90))) for k, v in ratios.items()
+            if len(v) >= 40 or (k == "all" and v)}
+
+
+def prediction_interval(moe: bool) -> tuple[float, float]:
+    """The serving model's 80% interval as factors on a predicted tokens/s per GPU: (P10, P90) of measured /
+    predicted over the leave-one-source-out predictions of the trust-A rows (``calibration.yaml``,
+    ``prediction_interval``; written by ``scripts/calibrate_serving.py``), for a dense or an MoE model.
+    A class with too few rows to have its own band takes the band of all rows.
+
+    Examples
+    --------
+    >>> lo, hi = prediction_interval(moe=True)
+    >>> 0.0 < lo < 1.0 < hi
+    True
+    """
+    table = calibration()["prediction_interval"]
+    lo, hi = table.get("moe" if moe else "dense", table["all"])
+    return float(lo), float(hi)

@@ -14,7 +14,8 @@ Each stage iteration generates ``B/pp`` tokens and so retires ``B/(pp·O)`` requ
 
 A batch is feasible when weights plus the KV cache of ``B`` sequences of mean context ``I + O(1+cv²)/2``
 (paged allocation; ``cv`` the spread of generated lengths, long requests being in flight longer) fit in HBM
-less the reserve. A point meets the limits when its mean TPOT and TTFT
+less the reserve. Software older than the kernel tables, and software for an architecture released shortly
+before it, run slower (:func:`software_age_factor`, :func:`maturity_factor`). A point meets the limits when its mean TPOT and TTFT
 times the measured p99/mean ratios (``calibration.yaml``) are within them.
 """
 
@@ -31,7 +32,8 @@ from stargate.inference.kv import kv_bytes_per_sequence, kv_ranks, weight_bytes_
 from stargate.inference.request import ServingRequest
 from stargate.inference.step import Layouts, forward_s
 
-__all__ = ["Points", "RawPoints", "accepted_tokens", "layouts", "points", "raw_points", "software_age_factor"]
+__all__ = ["Points", "RawPoints", "accepted_tokens", "layouts", "maturity_factor", "points", "raw_points",
+           "software_age_factor"]
 
 _POW2 = 2.0 ** np.arange(0, 7)  # tp up to 64
 _PP = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
@@ -172,6 +174,37 @@ def software_age_factor(ctx: ServingContext) -> float:
     return float((1.0 + r) ** (float(ctx.constants["kernel_tables_year"]) - year))
 
 
+def maturity_factor(ctx: ServingContext) -> float:
+    """Time multiplier of serving software for an architecture released shortly before it: ``1 + m·exp(-age/τ)``.
+
+    Kernels, fused MoE paths, communication overlap and expert-parallel layouts for a new architecture are
+    tuned for months after its release (``docs/calibration.md``, "Serving"), so the whole engine step is
+    slower: compute, communication and the fixed step time. ``age`` is the software's date less the architecture's
+    (:attr:`~stargate.training.model.ModelSpec.architecture_since`, at least 0); ``m`` and ``τ`` are fitted
+    (``calibration.yaml``). Without a software date (planning ahead) or a release date, the software is taken
+    as mature: 1.
+
+    Examples
+    --------
+    >>> from stargate.inference.context import resolve_serving
+    >>> from stargate.inference.request import ServingRequest
+    >>> from stargate.training.presets import preset
+    >>> req = ServingRequest(accelerator="b200", gpus=8, input_tokens=1024, output_tokens=1024)
+    >>> maturity_factor(resolve_serving(preset("deepseek-v3"), req))  # no software date: mature
+    1.0
+    >>> on = {"maturity_slowdown": 0.5, "maturity_time_years": 0.5}  # shipped off (0); these for the example
+    >>> maturity_factor(resolve_serving(preset("deepseek-v3"), req.model_copy(update={"software_year": 2024.98}),
+    ...                                 constants=on))  # software of the architecture's release day: 1 + m
+    1.5
+    """
+    year, since = ctx.request.software_year, ctx.model.architecture_since
+    if year is None or since is None:
+        return 1.0
+    m = float(ctx.constants["maturity_slowdown"])
+    tau = float(ctx.constants["maturity_time_years"])
+    return float(1.0 + m * np.exp(-max(year - since, 0.0) / tau))
+
+
 def raw_points(ctx: ServingContext) -> RawPoints:
     """Memory and forward times of every layout and batch (the expensive, constant-free part of :func:`points`)."""
     req = ctx.request
@@ -231,8 +264,9 @@ def points(ctx: ServingContext, raw: RawPoints | None = None) -> Points:
     lay, batch, kv, w = raw.layout.take(ok), raw.batch[ok], raw.kv_bytes_per_gpu[ok], raw.weight_bytes_per_gpu[ok]
     f = float(ctx.constants["compute_factor"]) * (1.0 if ctx.calibrated else float(ctx.constants["borrowed_factor"]))
     f *= software_age_factor(ctx)
+    mat = maturity_factor(ctx)
     over = ctx.step_overhead_s
-    t_dec, t_pf, t_first = ((c[ok] * f + m[ok] + over) for c, m in (raw.decode, raw.prefill, raw.first))
+    t_dec, t_pf, t_first = ((c[ok] * f + m[ok] + over) * mat for c, m in (raw.decode, raw.prefill, raw.first))
     pf_seqs = np.full(len(batch), raw.prefill_seqs)
     per_stage = batch / lay.pp
     use = np.floor(req.gpus / lay.gpus) * lay.gpus / req.gpus

@@ -111,6 +111,12 @@ class ModelSpec(BaseModel):
     """How many layers use the sliding window (the others attend to the whole context)."""
     source: str = ""
     """Where the architecture comes from (paper, model card, config file)."""
+    release_year: Annotated[float, Field(ge=2015.0, le=2100.0)] | None = None
+    """When the model's weights and config were first published (decimal year: 2024.99 = 2024-12-26); none: unknown."""
+    architecture_year: Annotated[float, Field(ge=2015.0, le=2100.0)] | None = None
+    """When a model of this architecture (the same attention kind, FFN or MoE layout and weight format, at any
+    size) was first published, if earlier than ``release_year`` (Llama 3.1 405B has Llama 2 70B's); default:
+    ``release_year``. Serving software matures per architecture: a new size runs on the kernels a known kind has."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelSpec:
@@ -122,7 +128,21 @@ class ModelSpec(BaseModel):
             raise ValueError("sliding_window_layers cannot exceed n_layers")
         if self.moe is not None and self.moe.dense_layers > self.n_layers:
             raise ValueError("moe.dense_layers cannot exceed n_layers")
+        if None not in (self.architecture_year, self.release_year) and self.architecture_year > self.release_year:  # type: ignore[operator]
+            raise ValueError("architecture_year cannot be after release_year")
         return self
+
+    @property
+    def architecture_since(self) -> float | None:
+        """Decimal year the architecture was first published (``architecture_year``, else ``release_year``).
+
+        Examples
+        --------
+        >>> from stargate.training.presets import preset
+        >>> preset("llama3.1-8b").release_year, preset("llama3.1-8b").architecture_since
+        (2024.56, 2023.54)
+        """
+        return self.architecture_year if self.architecture_year is not None else self.release_year
 
     # --- shapes ---------------------------------------------------------------------------
     @property
