@@ -136,7 +136,8 @@ def fabric(request: Any = None, /, *, catalog: CatalogLike = None, compare: bool
     return fabric_report(raw, _catalog(catalog), compare)
 
 
-def train(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any) -> dict[str, Any]:
+def train(request: Any = None, /, *, catalog: CatalogLike = None, uncertainty: int | None = None, seed: int = 0,
+          **options: Any) -> dict[str, Any]:
     """Estimate one training job, like ``stargate train``; parallelism left out is searched.
 
     Parameters
@@ -145,6 +146,11 @@ def train(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any
         The request; or give its options as keywords instead.
     catalog : Catalog, path or None
         The catalog (default: the shipped one).
+    uncertainty : int, optional
+        Samples of a seeded Monte Carlo over the uncertain inputs (like ``--uncertainty N``): the answer
+        then has ``ranges`` (P10/P50/P90 of each headline) and an ``uncertainty`` block. None or 0: none.
+    seed : int
+        Seed of the Monte Carlo; the same seed gives the same ranges.
     **options
         ``model``, ``accelerator``, ``gpus``, ``seq_len``, ``global_batch``, and optionally
         ``precision``, ``fabric``, ``framework``, ``tp``, ``pp``, ``dp``, ``cp``, ``ep``, ``vp``,
@@ -163,13 +169,30 @@ def train(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any
     (True, ['cp', 'dp', 'ep'])
     >>> abs(sum(job["breakdown_s"].values()) - job["step_time_s"]) < 1e-9 * job["step_time_s"]
     True
+    >>> job = train(model="llama3.1-8b", accelerator="h100", gpus=64, seq_len=8192, global_batch=512, uncertainty=500)
+    >>> r = job["ranges"]["mfu"]
+    >>> r["p10"] < job["mfu"] < r["p90"]
+    True
     """
     from stargate.training.job import train as run
+    from stargate.uncertainty.training import train_model
 
-    return run(_request(request, options, train_request), _catalog(catalog))
+    req, cat = _request(request, options, train_request), _catalog(catalog)
+    return _with_ranges(run(req, cat), uncertainty, seed, lambda answer: train_model(req, cat, answer))
 
 
-def infer(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any) -> dict[str, Any]:
+def _with_ranges(answer: dict[str, Any], uncertainty: int | None, seed: int, model: Any) -> dict[str, Any]:
+    """The answer, with its ranges over ``uncertainty`` samples of ``model(answer)`` when asked for."""
+    from stargate.uncertainty.compose import check_sampling, ranged
+
+    if not uncertainty:
+        check_sampling(1, seed)
+        return answer
+    return ranged(answer, model(answer), uncertainty, seed)
+
+
+def infer(request: Any = None, /, *, catalog: CatalogLike = None, uncertainty: int | None = None, seed: int = 0,
+          **options: Any) -> dict[str, Any]:
     """Serving capacity of a machine for one model and workload, like ``stargate infer``.
 
     Parameters
@@ -178,6 +201,10 @@ def infer(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any
         The request; or give its options as keywords instead.
     catalog : Catalog, path or None
         The catalog (default: the shipped one).
+    uncertainty : int, optional
+        Samples of a seeded Monte Carlo over the uncertain inputs, as for :func:`train`.
+    seed : int
+        Seed of the Monte Carlo.
     **options
         ``model``, ``accelerator``, exactly one of ``gpus``, ``budget`` (or ``budget_usd``), ``power`` (or
         ``power_w``); ``input_tokens``, ``output_tokens``; optionally ``ttft`` (``ttft_s``), ``tpot``
@@ -201,10 +228,16 @@ def infer(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any
     >>> cost = out["tco_usd_per_gpu_hour"] * 8 / (out["tokens_per_s"] * 3600) * 1e6
     >>> abs(cost - out["usd_per_million_tokens"]) < 1e-9 * cost
     True
+    >>> r = infer(model="llama3.1-70b", accelerator="h200", gpus=8, input_tokens="1k", output_tokens="1k",
+    ...           uncertainty=500)["ranges"]["usd_per_million_tokens"]
+    >>> r["p10"] < r["p50"] < r["p90"]
+    True
     """
     from stargate.serving import infer as run
+    from stargate.uncertainty.serving import infer_model
 
-    return run(_request(request, options, infer_request), _catalog(catalog))
+    req, cat = _request(request, options, infer_request), _catalog(catalog)
+    return _with_ranges(run(req, cat), uncertainty, seed, lambda answer: infer_model(req, cat, answer))
 
 
 def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: str = "besiroglu2024",

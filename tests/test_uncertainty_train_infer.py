@@ -1,0 +1,190 @@
+"""Ranges of training and serving answers: the models' intervals and the design's inputs through the answers' chains."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stargate import api
+from stargate.errors import InputError
+from stargate.serving import InferRequest, infer
+from stargate.training.context import Workload
+from stargate.training.interval import band_for
+from stargate.training.job import TrainRequest, train
+from stargate.uncertainty.propagate import propagate
+from stargate.uncertainty.sensitivity import tornado
+from stargate.uncertainty.serving import SERVING_BASIS, SERVING_KEY, infer_model, serving_interval
+from stargate.uncertainty.training import TRAINING_KEY, train_model
+
+TRAIN_REQ = TrainRequest(model="llama3.1-8b", workload=Workload(accelerator="h100", gpus=64, seq_len=8192, global_batch=512))
+MOE_REQ = TrainRequest(model="mixtral-8x7b", workload=Workload(accelerator="h100", gpus=256, seq_len=4096,
+                                                               global_batch=1024, precision="fp8"))
+INFER_GPUS = InferRequest(model="llama3.1-70b", accelerator="h200", gpus=8, input_tokens=1024, output_tokens=1024,
+                          tokens_per_user=20)
+INFER_BUDGET = InferRequest(model="mixtral-8x7b", accelerator="h100", budget_usd=2e8, input_tokens=2048,
+                            output_tokens=512)
+
+
+def at(answer: dict, headline: str) -> float:
+    """An answer's figure by its (dotted) headline key."""
+    value = answer
+    for part in headline.split("."):
+        value = value[part]
+    return float(value)
+
+
+@pytest.fixture(scope="module")
+def train_cases(catalog):
+    return [(req, train(req, catalog)) for req in (TRAIN_REQ, MOE_REQ)]
+
+
+@pytest.fixture(scope="module")
+def infer_cases(catalog):
+    return [(req, infer(req, catalog)) for req in (INFER_GPUS, INFER_BUDGET)]
+
+
+def collapsed(model):
+    return model.widened({b.key: 0.0 for b in model.inputs})
+
+
+def test_zero_bands_give_the_training_answer_exactly(train_cases, catalog):
+    for req, answer in train_cases:
+        model = train_model(req, catalog, answer)
+        ranges = propagate(collapsed(model), n=64, seed=3).ranges
+        assert {"tokens_per_s_per_gpu", "step_time_s", "mfu", "time_to_train.days", "time_to_train.cost_usd"} <= set(ranges)
+        for headline, r in ranges.items():
+            assert r["p10"] == r["p50"] == r["p90"] == at(answer, headline), headline
+
+
+def test_zero_bands_give_the_serving_answer_exactly(infer_cases, catalog):
+    for req, answer in infer_cases:
+        model = infer_model(req, catalog, answer)
+        ranges = propagate(collapsed(model), n=64, seed=3).ranges
+        assert {"tokens_per_s_per_gpu", "tokens_per_s", "usd_per_million_tokens", "usd_per_million_input_tokens",
+                "usd_per_million_output_tokens", "tokens_per_mw", "requests_per_s"} <= set(ranges)
+        for headline, r in ranges.items():
+            assert r["p10"] == r["p50"] == r["p90"] == at(answer, headline), headline
+
+
+def test_the_band_ends_are_the_answers_range_ends(train_cases, catalog):
+    """One input at its P10 and P90 (the tornado) gives exactly the ``*_range`` ends the answer reports."""
+    for req, answer in train_cases:
+        swings = tornado(train_model(req, catalog, answer))
+        for headline, key in (("tokens_per_s_per_gpu", "tokens_per_s_per_gpu_range"), ("mfu", "mfu_range")):
+            rows = {r["key"]: r for r in swings[headline]}
+            assert rows[TRAINING_KEY]["output_at_low"] == answer[key]["p10"]
+            assert rows[TRAINING_KEY]["output_at_high"] == answer[key]["p90"]
+        rows = {r["key"]: r for r in swings["step_time_s"]}
+        assert rows[TRAINING_KEY]["output_at_high"] == answer["step_time_s_range"]["p10"]
+        assert rows[TRAINING_KEY]["output_at_low"] == answer["step_time_s_range"]["p90"]
+        rows = {r["key"]: r for r in swings["time_to_train.days"]}
+        days = answer["time_to_train"]["days_range"]
+        assert rows[TRAINING_KEY]["output_at_high"] == pytest.approx(days["p10"], rel=1e-12)
+        assert rows[TRAINING_KEY]["output_at_low"] == pytest.approx(days["p90"], rel=1e-12)
+
+
+def test_percentiles_of_tokens_per_s_are_point_times_band_ends(train_cases, catalog):
+    """With the model's band the only input, P10 and P90 of throughput are the point times the band's ends
+    (the ratio's quantiles; Latin hypercube puts one draw in each 1/1000 of probability, so the sampled
+    percentile is within a few 1e-4 of the exact one)."""
+    req, answer = train_cases[0]
+    model = train_model(req, catalog, answer)
+    only = model.widened({b.key: 0.0 for b in model.inputs if b.key != TRAINING_KEY})
+    r = propagate(only, n=1000, seed=11).ranges
+    band = band_for(catalog, moe=False, precision="bf16")
+    high = min(band.high, model.meta["prediction_interval"]["ratio_p90"])
+    point = answer["tokens_per_s_per_gpu"]
+    assert r["tokens_per_s_per_gpu"]["p10"] == pytest.approx(point * band.low, rel=2e-3)
+    assert r["tokens_per_s_per_gpu"]["p90"] == pytest.approx(point * high, rel=2e-3)
+    assert r["tokens_per_s_per_gpu"]["p50"] == pytest.approx(point, rel=2e-3)
+    assert r["mfu"]["p10"] == pytest.approx(answer["mfu_range"]["p10"], rel=2e-3)
+    assert r["mfu"]["p90"] == pytest.approx(answer["mfu_range"]["p90"], rel=2e-3)
+
+
+def test_serving_cost_is_inverse_to_the_sampled_throughput(infer_cases, catalog):
+    """Hand calculation: at a fixed TCO per GPU-hour, $ per million tokens is the point divided by the ratio,
+    and tokens per MW the point times it."""
+    req, answer = infer_cases[0]
+    model = infer_model(req, catalog, answer)
+    only = model.widened({b.key: 0.0 for b in model.inputs if b.key != SERVING_KEY})
+    ratios = np.array([0.7, 0.9, 1.0, 1.3])
+    out = only.at({SERVING_KEY: ratios})
+    np.testing.assert_allclose(out["usd_per_million_tokens"], answer["usd_per_million_tokens"] / ratios, rtol=1e-12)
+    np.testing.assert_allclose(out["tokens_per_mw"], answer["tokens_per_mw"] * ratios, rtol=1e-12)
+    np.testing.assert_allclose(out["tokens_per_s"], answer["tokens_per_s"] * ratios, rtol=1e-12)
+    lo, hi, _ = serving_interval(False, req.precision, catalog)
+    r = propagate(only, n=1000, seed=5).ranges["usd_per_million_tokens"]
+    assert r["p10"] == pytest.approx(answer["usd_per_million_tokens"] / hi, rel=2e-3)
+    assert r["p90"] == pytest.approx(answer["usd_per_million_tokens"] / lo, rel=2e-3)
+
+
+@pytest.mark.parametrize("factors", [(0.5, 1.0), (1.0, 1.5), (1.5, 3.0)])
+def test_widening_the_model_band_never_narrows(train_cases, infer_cases, catalog, factors):
+    models = [(train_model(req, catalog, a), TRAINING_KEY) for req, a in train_cases]
+    models += [(infer_model(req, catalog, a), SERVING_KEY) for req, a in infer_cases]
+    for model, key in models:
+        narrow, wide = (propagate(model.widened({key: f}), n=400, seed=2).ranges for f in factors)
+        for headline in ("tokens_per_s_per_gpu", "usd_per_million_tokens", "time_to_train.days", "time_to_train.cost_usd"):
+            if headline in narrow:
+                assert wide[headline]["p10"] <= narrow[headline]["p10"] * (1 + 1e-12), headline
+                assert wide[headline]["p90"] >= narrow[headline]["p90"] * (1 - 1e-12), headline
+
+
+def drawn(answer: dict) -> str:
+    """What a seed decides: the ranges and the uncertainty block (the search's own timing aside)."""
+    return json.dumps({k: answer[k] for k in ("ranges", "uncertainty")}, sort_keys=True)
+
+
+def test_same_seed_same_ranges_and_another_seed_differs():
+    kw = {"model": "llama3.1-8b", "accelerator": "h100", "gpus": 64, "seq_len": 8192, "global_batch": 512}
+    a, b = (drawn(api.train(**kw, uncertainty=300, seed=4)) for _ in range(2))
+    assert a == b
+    assert drawn(api.train(**kw, uncertainty=300, seed=5)) != a
+    kw = {"model": "llama3.1-70b", "accelerator": "h200", "gpus": 8, "input_tokens": "1k", "output_tokens": "1k"}
+    a, b = (drawn(api.infer(**kw, uncertainty=300, seed=4)) for _ in range(2))
+    assert a == b
+
+
+def test_answers_carry_ranges_and_the_block():
+    out = api.infer(model="llama3.1-70b", accelerator="h200", gpus=8, input_tokens="1k", output_tokens="1k",
+                    uncertainty=200, seed=1)
+    assert out["uncertainty"]["samples"] == 200 and out["uncertainty"]["seed"] == 1
+    keys = [i["key"] for i in out["uncertainty"]["inputs"]]
+    assert keys[0] == SERVING_KEY and "held_fixed" in out["uncertainty"]
+    r = out["ranges"]["usd_per_million_tokens"]
+    assert r["p10"] < out["usd_per_million_tokens"] * 1.001 and out["usd_per_million_tokens"] < r["p90"] * 1.001
+    assert "ranges" not in api.infer(model="llama3.1-70b", accelerator="h200", gpus=8, input_tokens="1k",
+                                     output_tokens="1k", uncertainty=0)
+    json.dumps(out, allow_nan=False)
+
+
+def test_a_job_that_does_not_fit_has_no_ranges(catalog):
+    req = TrainRequest(model="llama3.1-405b", workload=Workload(accelerator="h100", gpus=8, seq_len=8192, global_batch=16))
+    answer = train(req, catalog)
+    assert answer["fits"] is False
+    assert propagate(train_model(req, catalog, answer), n=50, seed=0).ranges == {}
+
+
+def test_serving_interval_from_the_serving_calibration_else_the_training_band(monkeypatch, catalog):
+    from stargate.inference import calibration
+
+    monkeypatch.setattr(calibration, "prediction_interval", lambda moe: (0.7, 1.4) if moe else (0.85, 1.2), raising=False)
+    assert serving_interval(True, "fp8", catalog) == (0.7, 1.4, SERVING_BASIS)
+    assert serving_interval(False, "fp8", catalog)[:2] == (0.85, 1.2)
+    monkeypatch.delattr(calibration, "prediction_interval")
+    band = band_for(catalog, moe=True, precision="fp8")
+    lo, hi, basis = serving_interval(True, "fp8", catalog)
+    assert (lo, hi) == (band.low, band.high) and "training" in basis
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("uncertainty", -1), ("uncertainty", 1_000_001), ("uncertainty", 2.5), ("uncertainty", True),
+    ("uncertainty", "many"), ("seed", -1), ("seed", 2**40), ("seed", 1.5),
+])
+def test_bad_sampling_options_are_input_errors(option, value):
+    kw = {"uncertainty": 10, "seed": 0, option: value}
+    with pytest.raises(InputError) as e:
+        api.train(model="llama3.1-8b", accelerator="h100", gpus=64, seq_len=8192, global_batch=512, **kw)
+    assert e.value.field == option
