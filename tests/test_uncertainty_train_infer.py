@@ -188,3 +188,37 @@ def test_bad_sampling_options_are_input_errors(option, value):
     with pytest.raises(InputError) as e:
         api.train(model="llama3.1-8b", accelerator="h100", gpus=64, seq_len=8192, global_batch=512, **kw)
     assert e.value.field == option
+
+
+@pytest.fixture(scope="module")
+def client():
+    from fastapi.testclient import TestClient
+
+    from stargate.web.app import create_app
+
+    app = create_app()
+    yield TestClient(app)
+    app.state.pool.close()
+
+
+def test_web_api_bodies_take_uncertainty_and_seed(client):
+    body = {"model": "llama3.1-8b", "accelerator": "h100", "gpus": 64, "seq_len": 8192, "global_batch": 512,
+            "uncertainty": 200, "seed": 9}
+    t = client.post("/api/train", json=body).json()
+    assert drawn(t) == drawn(api.train(**body))
+    body = {"model": "llama3.1-70b", "accelerator": "h200", "gpus": 8, "input_tokens": 1024, "output_tokens": 1024,
+            "uncertainty": 200, "seed": 9}
+    i = client.post("/api/infer", json=body).json()
+    assert drawn(i) == drawn(api.infer(**body))
+    assert "ranges" not in client.post("/api/infer", json={**body, "uncertainty": 0}).json()
+
+
+@pytest.mark.parametrize(("field", "value"), [("uncertainty", -1), ("uncertainty", 10**7), ("uncertainty", 1.5),
+                                              ("seed", -3), ("seed", "x")])
+def test_web_api_refuses_bad_sampling_options(client, field, value):
+    body = {"model": "llama3.1-70b", "accelerator": "h200", "gpus": 8, "input_tokens": 1024, "output_tokens": 1024,
+            field: value}
+    r = client.post("/api/infer", json=body)
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert detail["loc"][-1] == field and detail["input"] == value

@@ -18,7 +18,7 @@ from stargate.inputs import MAX_BATCH, MAX_PARALLEL, MAX_USD
 from stargate.units import parse_count
 
 __all__ = ["BODY_CONFIG", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody", "InferBody",
-           "PriceFields", "TrainBody", "TrainFields"]
+           "PriceFields", "TrainBody", "TrainFields", "UncertaintyFields"]
 
 BODY_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
 """Every body: no unknown fields, every float finite (``NaN``/``Infinity`` are a 422, never a 500)."""
@@ -138,6 +138,22 @@ class FabricBody(BaseModel):
     compare: bool = False
 
 
+MAX_BODY_SAMPLES = 100_000
+"""Most Monte Carlo samples a request may ask for (the core allows more; a server answers smaller questions)."""
+
+
+class UncertaintyFields(BaseModel):
+    """The ranges of an answer's headlines, as ``--uncertainty N`` and ``--seed S`` ask for them."""
+
+    model_config = BODY_CONFIG
+
+    uncertainty: Annotated[int, Field(ge=0, le=MAX_BODY_SAMPLES)] | None = None
+    """Samples of a seeded Monte Carlo over the uncertain inputs; the answer adds ``ranges`` and
+    ``uncertainty``. None or 0: the point answer only."""
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    """Seed of the Monte Carlo: the same seed gives the same ranges."""
+
+
 class TrainFields(BaseModel):
     """Training options beyond the job's size, as ``stargate train``'s; parallelism degrees left out are searched."""
 
@@ -178,7 +194,7 @@ class TrainFields(BaseModel):
     with the nearest counts that work)."""
 
 
-class TrainBody(TrainFields):
+class TrainBody(TrainFields, UncertaintyFields):
     """``/api/train``: as ``stargate train``; parallelism degrees left out are searched."""
 
     model: Preset
@@ -236,7 +252,7 @@ Latency = Annotated[float, Field(gt=0, le=MAX_LATENCY_S)] | Quantity
 """A latency limit, in seconds or as a time such as ``"200 ms"``."""
 
 
-class InferBody(BaseModel):
+class InferBody(UncertaintyFields):
     """``/api/infer``: as ``stargate infer`` (exactly one of ``gpus``, ``budget``, ``power``; ``tpot`` or
     ``tokens_per_user``, not both)."""
 

@@ -25,6 +25,7 @@ from stargate.web.bodies import (
     PriceFields,
     TrainBody,
     TrainFields,
+    UncertaintyFields,
 )
 
 __all__ = ["builtin_plan", "dashboard", "dashboard_cards", "design", "fabric", "infer", "pareto_load",
@@ -121,7 +122,14 @@ def train(body: TrainBody, catalog: Catalog | None = None, **workload_extra: Any
     extra = {k: v for k, v in workload_extra.items() if v is not None}
     request = validate(TrainRequest, {"model": body.model, "workload": {**workload, **chosen, **extra}, **rest})
     check_fp8_recipe(request.workload.precision, request.workload.fp8_recipe)
-    return train_job(request, catalog or Catalog.load())
+    cat = catalog or Catalog.load()
+    answer = train_job(request, cat)
+    if not body.uncertainty:
+        return answer
+    from stargate.uncertainty.compose import ranged
+    from stargate.uncertainty.training import train_model
+
+    return ranged(answer, train_model(request, cat, answer), body.uncertainty, body.seed)
 
 
 def infer(body: InferBody) -> dict[str, Any]:
@@ -129,7 +137,7 @@ def infer(body: InferBody) -> dict[str, Any]:
     from stargate.answers import infer_request
     from stargate.serving import infer as serve
 
-    request = infer_request(body.model_dump(exclude_none=True))
+    request = infer_request(body.model_dump(exclude_none=True, exclude=set(UncertaintyFields.model_fields)))
     if request.gpus is None:  # sized by budget or power: the design's GPU count, held to the server's bound
         from stargate.serving import design_for
 
@@ -137,7 +145,14 @@ def infer(body: InferBody) -> dict[str, Any]:
         if built > MAX_GPUS:
             key = "budget" if body.budget is not None else "power"
             raise InputError(key, getattr(body, key), f"a size under {MAX_GPUS:,} GPUs (this one buys {built:,})")
-    return serve(request, Catalog.load())
+    cat = Catalog.load()
+    answer = serve(request, cat)
+    if not body.uncertainty:
+        return answer
+    from stargate.uncertainty.compose import ranged
+    from stargate.uncertainty.serving import infer_model
+
+    return ranged(answer, infer_model(request, cat, answer), body.uncertainty, body.seed)
 
 
 def _days(value: float | str) -> float:
