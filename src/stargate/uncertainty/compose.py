@@ -28,21 +28,19 @@ MAX_SEED = 2**32 - 1
 Chain = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 
 
-def design_part(request: DesignRequest, catalog: Catalog) -> Model | None:
-    """The design model of the cluster an answer is priced on (``None`` where this install has none)."""
-    try:
-        from stargate.uncertainty.design import design_model  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    model: Model = design_model(request, catalog)
-    return model
+def design_part(request: DesignRequest, catalog: Catalog) -> Model:
+    """The design model of the cluster an answer is priced on (:func:`stargate.uncertainty.design.design_model`)."""
+    from stargate.uncertainty.design import design_model
+
+    return design_model(request, catalog)
 
 
 def with_design(inputs: tuple[Uncertain, ...], design: Model | None, chain: Chain, meta: dict[str, Any]) -> Model:
     """A model whose inputs are ``inputs`` and the design's, and whose headlines are ``chain(values, design)``.
 
     ``chain`` receives every input's values by key and the design's headlines at those values (an empty
-    mapping without a design model); its answer's other costs stay at their points then.
+    mapping without a design model: the answer's costs then stay at their points). The design's own
+    ``meta`` (what it holds fixed) is kept under ``design``.
 
     Examples
     --------
@@ -58,7 +56,7 @@ def with_design(inputs: tuple[Uncertain, ...], design: Model | None, chain: Chai
     def run(values: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
         return chain(values, evaluate(values))
 
-    return Model(inputs + design.inputs, run, {**design.meta, **meta})
+    return Model(inputs + design.inputs, run, {**meta, "design": design.meta})
 
 
 def check_sampling(samples: Any, seed: Any) -> tuple[int, int]:
