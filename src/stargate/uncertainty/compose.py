@@ -15,15 +15,11 @@ from typing import Any
 import numpy as np
 
 from stargate.catalog import Catalog
-from stargate.errors import InputError
 from stargate.scenario import DesignRequest
 from stargate.uncertainty.bands import Uncertain
-from stargate.uncertainty.propagate import MAX_SAMPLES, Model, propagate
+from stargate.uncertainty.propagate import Model
 
-__all__ = ["MAX_SEED", "check_sampling", "design_part", "ranged", "with_design"]
-
-MAX_SEED = 2**32 - 1
-"""Largest seed of a propagation."""
+__all__ = ["design_part", "with_design"]
 
 Chain = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 
@@ -58,38 +54,3 @@ def with_design(inputs: tuple[Uncertain, ...], design: Model | None, chain: Chai
 
     return Model(inputs + design.inputs, run, {**meta, "design": design.meta})
 
-
-def check_sampling(samples: Any, seed: Any) -> tuple[int, int]:
-    """``samples`` and ``seed`` as whole numbers within their bounds, else an :class:`InputError` naming them.
-
-    Examples
-    --------
-    >>> check_sampling(1000, 7)
-    (1000, 7)
-    >>> check_sampling(0, 0)
-    Traceback (most recent call last):
-    ...
-    stargate.errors.InputError: uncertainty: 0 is not allowed; expected a whole number of samples from 1 to 1,000,000
-    """
-    for name, value, low, high, what in (("uncertainty", samples, 1, MAX_SAMPLES, "a whole number of samples"),
-                                         ("seed", seed, 0, MAX_SEED, "a whole number")):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= value <= high:
-            raise InputError(name, value, f"{what} from {low:,} to {high:,}")
-    return int(samples), int(seed)
-
-
-def ranged(answer: Mapping[str, Any], model: Model, samples: int, seed: int,
-           progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """``answer`` with the ``ranges`` of its headlines over ``samples`` seeded draws and their ``uncertainty`` block.
-
-    Examples
-    --------
-    >>> r = Uncertain("model ratio", "model/x", 1.0, 0.8, 1.25, "cross-validated")
-    >>> m = with_design((r,), None, lambda v, d: {"tokens_per_s": 100.0 * v["model/x"]}, {})
-    >>> out = ranged({"tokens_per_s": 100.0}, m, 1000, 0)
-    >>> round(out["ranges"]["tokens_per_s"]["p10"]), round(out["ranges"]["tokens_per_s"]["p90"])
-    (80, 125)
-    """
-    samples, seed = check_sampling(samples, seed)
-    result = propagate(model, samples, seed, progress, chunk=max(1, min(samples, 10_000)))
-    return {**answer, "ranges": result.ranges, "uncertainty": result.block()}

@@ -25,7 +25,6 @@ from stargate.web.bodies import (
     PriceFields,
     TrainBody,
     TrainFields,
-    UncertaintyFields,
 )
 
 __all__ = ["builtin_plan", "dashboard", "dashboard_cards", "design", "fabric", "infer", "pareto_load",
@@ -83,15 +82,17 @@ def _design_fields(body: DesignFields) -> dict[str, Any]:
 
 def design(body: DesignBody) -> dict[str, Any]:
     """``/api/design``: one cluster, as ``stargate design --json``."""
-    from stargate.cluster.design import design_cluster
     from stargate.scenario import DesignRequest, check_parts_by_year, validate
+    from stargate.uncertainty.design import design_answer
+    from stargate.uncertainty.options import typed_ranges
 
     cat = priced_catalog(body.accelerator, body.system, body)
     raw = {"accelerator": body.accelerator, "gpus": body.gpus, "budget_usd": body.budget, "power_w": body.power,
            "year": body.year, **_design_fields(body)}
-    req = validate(DesignRequest, {k: v for k, v in raw.items() if v is not None})
+    point, ranges = typed_ranges({k: v for k, v in raw.items() if v is not None}, {"budget_usd": "budget", "power_w": "power"})
+    req = validate(DesignRequest, point)
     check_parts_by_year(req, cat)
-    d = design_cluster(req, cat)
+    d = design_answer(req, cat, ranges, body.uncertainty, body.seed)
     if d.gpus > MAX_GPUS:
         raise InputError("budget_usd" if body.budget is not None else "power_w", body.budget or body.power,
                          f"a size under {MAX_GPUS:,} GPUs (this one buys {d.gpus:,})")
@@ -100,10 +101,20 @@ def design(body: DesignBody) -> dict[str, Any]:
 
 def fabric(body: FabricBody) -> dict[str, Any]:
     """``/api/fabric``: the scale-out network, as ``stargate fabric --json``."""
+    from stargate.fabric.design import FabricRequest
     from stargate.fabric.report import fabric_report
+    from stargate.scenario import validate
+    from stargate.uncertainty.design import fabric_model
+    from stargate.uncertainty.options import with_ranges
 
-    raw = body.model_dump(exclude={"compare"}, exclude_none=True)
-    return fabric_report(raw, Catalog.load(), body.compare)
+    raw = body.model_dump(exclude={"compare", "uncertainty", "seed"}, exclude_none=True)
+    if body.uncertainty and body.compare:
+        raise InputError("uncertainty", body.uncertainty, "0 with compare (ranges are for one fabric)")
+    cat = Catalog.load()
+    report = fabric_report(raw, cat, body.compare)
+    if not body.uncertainty:
+        return report
+    return with_ranges(report, fabric_model(validate(FabricRequest, raw), cat), body.uncertainty, body.seed)
 
 
 def train(body: TrainBody, catalog: Catalog | None = None, **workload_extra: Any) -> dict[str, Any]:
@@ -126,10 +137,10 @@ def train(body: TrainBody, catalog: Catalog | None = None, **workload_extra: Any
     answer = train_job(request, cat)
     if not body.uncertainty:
         return answer
-    from stargate.uncertainty.compose import ranged
+    from stargate.uncertainty.options import with_ranges
     from stargate.uncertainty.training import train_model
 
-    return ranged(answer, train_model(request, cat, answer), body.uncertainty, body.seed)
+    return with_ranges(answer, train_model(request, cat, answer), body.uncertainty, body.seed)
 
 
 def infer(body: InferBody) -> dict[str, Any]:
@@ -137,7 +148,7 @@ def infer(body: InferBody) -> dict[str, Any]:
     from stargate.answers import infer_request
     from stargate.serving import infer as serve
 
-    request = infer_request(body.model_dump(exclude_none=True, exclude=set(UncertaintyFields.model_fields)))
+    request = infer_request(body.model_dump(exclude_none=True, exclude={"uncertainty", "seed"}))
     if request.gpus is None:  # sized by budget or power: the design's GPU count, held to the server's bound
         from stargate.serving import design_for
 
@@ -149,10 +160,10 @@ def infer(body: InferBody) -> dict[str, Any]:
     answer = serve(request, cat)
     if not body.uncertainty:
         return answer
-    from stargate.uncertainty.compose import ranged
+    from stargate.uncertainty.options import with_ranges
     from stargate.uncertainty.serving import infer_model
 
-    return ranged(answer, infer_model(request, cat, answer), body.uncertainty, body.seed)
+    return with_ranges(answer, infer_model(request, cat, answer), body.uncertainty, body.seed)
 
 
 def _days(value: float | str) -> float:
