@@ -222,3 +222,70 @@ def test_web_api_refuses_bad_sampling_options(client, field, value):
     assert r.status_code == 422
     detail = r.json()["detail"][0]
     assert detail["loc"][-1] == field and detail["input"] == value
+
+
+TRAIN_CLI = ["train", "--model", "llama3.1-8b", "--accelerator", "h100", "--gpus", "64", "--seq-len", "8192",
+             "--global-batch", "512"]
+INFER_CLI = ["infer", "--model", "llama3.1-70b", "--accelerator", "h200", "--gpus", "8", "--input-tokens", "1024",
+             "--output-tokens", "1024"]
+
+
+def test_cli_json_has_ranges_and_is_seeded(cli):
+    for args in (TRAIN_CLI, INFER_CLI):
+        a = cli(*args, "--uncertainty", "300", "--seed", "2", "--json")
+        assert a.code == 0, a.stderr
+        d = a.json()
+        assert d["uncertainty"]["samples"] == 300 and d["uncertainty"]["seed"] == 2
+        r = d["ranges"]["tokens_per_s_per_gpu"]
+        assert r["p10"] < d["tokens_per_s_per_gpu"] < r["p90"]
+        assert drawn(d) == drawn(cli(*args, "--uncertainty", "300", "--seed", "2", "--json").json())
+        assert "ranges" not in cli(*args, "--json").json()
+    bare = cli(*TRAIN_CLI, "--uncertainty", "--json").json()
+    assert bare["uncertainty"]["samples"] == 1000
+
+
+def test_cli_text_shows_p10_p90(cli):
+    out = cli(*INFER_CLI, "--uncertainty", "200").stdout
+    assert "P10–P90" in out and "$ per million tokens" in out
+    out = cli(*TRAIN_CLI, "--uncertainty", "200").stdout
+    assert "P10–P90" in out and "time to train: cost" in out
+
+
+def test_infer_budget_range_answers_at_the_midpoint_and_samples_it(cli, catalog):
+    args = ["infer", "--model", "mixtral-8x7b", "--accelerator", "h100", "--input-tokens", "2048", "--output-tokens", "512"]
+    mid = cli(*args, "--budget", "2e8", "--json").json()
+    ranged = cli(*args, "--budget", "1.6e8..2.4e8", "--json")
+    assert ranged.code == 0, ranged.stderr
+    d = ranged.json()
+    assert d["gpus"] == mid["gpus"] and d["usd_per_million_tokens"] == mid["usd_per_million_tokens"]
+    assert any("midpoint" in n for n in d["notes"])
+    wide = cli(*args, "--budget", "1.6e8..2.4e8", "--uncertainty", "400", "--json").json()["ranges"]["gpus"]
+    fixed = cli(*args, "--budget", "2e8", "--uncertainty", "400", "--json").json()["ranges"]["gpus"]
+    assert wide["p10"] <= fixed["p10"] and wide["p90"] >= fixed["p90"] and wide["p90"] - wide["p10"] > fixed["p90"] - fixed["p10"]
+
+
+def test_budget_sized_serving_samples_the_gpus_bought(infer_cases, catalog):
+    """Under a budget, dearer GPUs buy fewer: each sample serves on its design's GPUs at the point rate per GPU."""
+    req, answer = infer_cases[1]
+    model = infer_model(req, catalog, answer)
+    from stargate.uncertainty.sampling import latin_hypercube, values
+
+    out = model.at(values(model.inputs, latin_hypercube(200, len(model.inputs), 1)))
+    assert out["gpus"].min() < answer["gpus"] < out["gpus"].max()
+    np.testing.assert_allclose(out["tokens_per_s"], out["tokens_per_s_per_gpu"] * out["gpus"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("extra", [["--uncertainty", "-5"], ["--uncertainty", "2000000"], ["--uncertainty", "1.5"],
+                                   ["--uncertainty", "10", "--seed", "-1"], ["--seed", "abc"],
+                                   ["--uncertainty", "10", "--csv"]])
+def test_cli_bad_sampling_options_exit_2_with_one_line(cli, extra):
+    for args in (TRAIN_CLI, INFER_CLI):
+        r = cli(*args, *extra)
+        assert r.code == 2 and r.stdout == ""
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("stargate: error: --"), r.stderr
+
+
+def test_infer_bad_range_exits_2(cli):
+    r = cli(*INFER_CLI[:5], "--budget", "3e8..1e8", "--input-tokens", "1024", "--output-tokens", "1024")
+    assert r.code == 2 and len(r.stderr.strip().splitlines()) == 1 and "--budget" in r.stderr

@@ -470,6 +470,8 @@ def train_cmd(
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    uncertainty: UncertaintyOpt = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Estimate one training job; parallelism options left out are searched."""
     from stargate.catalog import Catalog
@@ -489,17 +491,26 @@ def train_cmd(
             "sharding": sharding, "tokens": tokens, "top_k": top_k}
     raw = {"model": model, "workload": workload, "use_subset": use_subset,
            **{k: v for k, v in opts.items() if v is not None}}
+    n, s = _uncertainty_options(uncertainty, seed, as_csv)
     try:
         if "framework" in workload:
             check_framework(workload["framework"])
         request = validate(TrainRequest, raw)
         check_fp8_recipe(request.workload.precision, request.workload.fp8_recipe)
-        result = train(request, Catalog.load(catalog))
+        cat = Catalog.load(catalog)
+        result = train(request, cat)
     except InputError as e:
         raise _as_typed(e, _TRAIN_OPTIONS, {"model": model, **workload, **chosen, **opts}) from None
     if as_csv:
         return _csv_answer(result, as_json)
-    _emit(result, as_json, render_train)
+    if n:
+        from stargate.uncertainty.options import with_ranges
+        from stargate.uncertainty.training import train_model
+
+        bar, tick = _samples_bar(n)
+        with bar:
+            result = with_ranges(result, train_model(request, cat, result), n, s, tick)
+    _emit(result, as_json, _ranged_text(render_train))
 
 
 _TRAIN_OPTIONS = {f: "--" + f.replace("_", "-") for f in (
@@ -534,14 +545,18 @@ def infer_cmd(
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    uncertainty: UncertaintyOpt = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Serving capacity: the best deployment under the latency limits, the throughput–interactivity frontier,
-    users, tokens per MW and dollars per million tokens. The machine is --gpus, or sized by --budget or --power."""
+    users, tokens per MW and dollars per million tokens. The machine is --gpus, or sized by --budget or --power
+    (or a range of one: 0.9e9..1.1e9)."""
     from stargate.catalog import Catalog
     from stargate.errors import InputError
     from stargate.report.serving import render_infer
     from stargate.scenario import validate
     from stargate.serving import InferRequest, infer
+    from stargate.uncertainty.options import midpoint_notes, typed_ranges
 
     raw = {"model": model, "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power,
            "input_tokens": input_tokens, "output_tokens": output_tokens, "output_tokens_cv": output_tokens_cv,
@@ -556,13 +571,26 @@ def infer_cmd(
         raise InputError("--tokens-per-user", tokens_per_user, "either --tpot or --tokens-per-user, not both")
     options = {**_INFER_OPTIONS, "gpus": sized[0]}  # the core's GPU count: the sizing option given
     typed = {**raw, "gpus": gpus or budget or power}
+    n, s = _uncertainty_options(uncertainty, seed, as_csv)
     try:
-        result = infer(validate(InferRequest, {k: v for k, v in raw.items() if v is not None}), Catalog.load(catalog))
+        point, ranges = typed_ranges({k: v for k, v in raw.items() if v is not None}, _INFER_OPTIONS)
+        request = validate(InferRequest, point)
+        cat = Catalog.load(catalog)
+        result = infer(request, cat)
     except InputError as e:
         raise _as_typed(e, options, typed) from None
+    if ranges:
+        result = {**result, "notes": [*result["notes"], *midpoint_notes(ranges, bool(n))]}
     if as_csv:
         return _csv_answer(result, as_json)
-    _emit(result, as_json, render_infer)
+    if n:
+        from stargate.uncertainty.options import with_ranges
+        from stargate.uncertainty.serving import infer_model
+
+        bar, tick = _samples_bar(n)
+        with bar:
+            result = with_ranges(result, infer_model(request, cat, result, ranges), n, s, tick)
+    _emit(result, as_json, _ranged_text(render_infer))
 
 
 _INFER_OPTIONS = {

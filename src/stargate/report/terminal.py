@@ -679,16 +679,17 @@ def ranges_table(ranges: dict[str, dict[str, float]], point: dict[str, Any] | No
     t.add_column("P10–P90", justify="right")
     for key, r in ranges.items():
         head, _, part = key.partition(".")
-        label = _range_label(head) + (f": {part.replace('_', ' ')}" if part else "")
-        cells = [_range_cell(head, r["p50"]), f"{_range_cell(head, r['p10'])}–{_range_cell(head, r['p90'])}"]
+        unit = part if part.endswith(tuple(_RANGE_UNITS)) else head  # a part with a unit of its own: time_to_train.cost_usd
+        label = _range_label(head) + (f": {_range_label(part)}" if part else "")
+        cells = [_range_cell(unit, r["p50"]), f"{_range_cell(unit, r['p10'])}–{_range_cell(unit, r['p90'])}"]
         if point is not None:
             value = point.get(head, {}).get(part) if part and isinstance(point.get(head), dict) else point.get(key)
-            cells.insert(0, "" if value is None else _range_cell(head, value))
+            cells.insert(0, "" if value is None else _range_cell(unit, value))
         t.add_row(label, *cells)
     return t
 
 
-_RANGE_UNITS = {"_usd_per_gpu_hour": " per GPU-hour", "_usd_per_year": " per year", "_mwh_per_year": " per year",
+_RANGE_UNITS = {"_per_s": "/s", "_usd_per_gpu_hour": " per GPU-hour", "_usd_per_year": " per year", "_mwh_per_year": " per year",
                 "_usd_per_gpu": " per GPU", "_w_per_gpu": " per GPU", "_usd": "", "_w": "", "_s": ""}
 """Unit suffixes of headline keys and the words a label keeps of them."""
 
@@ -701,6 +702,8 @@ def _range_label(head: str) -> str:
     >>> _range_label("tco_usd_per_gpu_hour"), _range_label("capex_breakdown_usd")
     ('tco per GPU-hour', 'capex')
     """
+    if head.startswith("usd_per_"):  # serving prices: usd_per_million_tokens
+        return "$ per " + head.removeprefix("usd_per_").replace("_", " ")
     for suffix, words in _RANGE_UNITS.items():
         if head.endswith(suffix):
             head = head.removesuffix(suffix) + words
@@ -712,6 +715,10 @@ def _range_cell(head: str, value: float) -> str:
     """One figure of a range, in its headline's unit."""
     if head.endswith("_mwh_per_year"):
         return format_energy_mwh(value) + "/yr"
+    if head.endswith("_per_s"):
+        return format_scaled_count(value)
+    if head.startswith("usd_per_million"):
+        return f"${value:,.3g}"
     if head.endswith("_usd_per_gpu_hour"):
         return f"${value:.3f}"
     if head.endswith("_usd_per_gpu"):

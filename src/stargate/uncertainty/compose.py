@@ -24,33 +24,31 @@ __all__ = ["design_part", "with_design"]
 Chain = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 
 
-def design_part(request: DesignRequest, catalog: Catalog) -> Model:
-    """The design model of the cluster an answer is priced on (:func:`stargate.uncertainty.design.design_model`)."""
+def design_part(request: DesignRequest, catalog: Catalog, ranges: Mapping[str, Uncertain] | None = None) -> Model:
+    """The design model of the cluster an answer is priced on (:func:`stargate.uncertainty.design.design_model`),
+    with the sizing ranges the user typed (by request field) as inputs."""
     from stargate.uncertainty.design import design_model
 
-    return design_model(request, catalog)
+    return design_model(request, catalog, ranges)
 
 
-def with_design(inputs: tuple[Uncertain, ...], design: Model | None, chain: Chain, meta: dict[str, Any]) -> Model:
-    """A model whose inputs are ``inputs`` and the design's, and whose headlines are ``chain(values, design)``.
-
-    ``chain`` receives every input's values by key and the design's headlines at those values (an empty
-    mapping without a design model: the answer's costs then stay at their points). The design's own
-    ``meta`` (what it holds fixed) is kept under ``design``.
+def with_design(inputs: tuple[Uncertain, ...], design: Model, chain: Chain, meta: dict[str, Any]) -> Model:
+    """A model whose inputs are ``inputs`` and the design's, and whose headlines are ``chain(values, design)``:
+    ``chain`` receives every input's values by key and the design's headlines at those values. The design's
+    own ``meta`` (what it holds fixed) is kept under ``design``.
 
     Examples
     --------
-    >>> r = Uncertain("model ratio", "model/x", 1.0, 0.8, 1.2, "cross-validated")
-    >>> m = with_design((r,), None, lambda v, d: {"tokens_per_s": 100.0 * v["model/x"]}, {})
-    >>> m.at({"model/x": np.array([0.8, 1.2])})["tokens_per_s"].tolist()
-    [80.0, 120.0]
+    >>> price = Uncertain("GPU-hour price", "usd", 2.0, 1.6, 2.5, "estimate")
+    >>> design = Model((price,), lambda v: {"tco_usd_per_gpu_hour": v["usd"]})
+    >>> ratio = Uncertain("model ratio", "model/x", 1.0, 0.8, 1.25, "cross-validated")
+    >>> m = with_design((ratio,), design, lambda v, d: {"usd_per_token": d["tco_usd_per_gpu_hour"] / v["model/x"]}, {})
+    >>> [b.key for b in m.inputs], m.at({"model/x": np.array([0.8]), "usd": np.array([2.5])})["usd_per_token"].tolist()
+    (['model/x', 'usd'], [3.125])
     """
-    if design is None:
-        return Model(inputs, lambda v: chain(v, {}), {**meta, "design_inputs": "none: costs held at the point answer's"})
     evaluate = design.evaluate
 
     def run(values: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
         return chain(values, evaluate(values))
 
     return Model(inputs + design.inputs, run, {**meta, "design": design.meta})
-

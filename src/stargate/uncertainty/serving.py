@@ -68,12 +68,16 @@ def serving_interval(moe: bool, precision: str, catalog: Catalog) -> tuple[float
     return min(float(lo), 1.0), max(float(hi), 1.0), basis
 
 
-def infer_model(request: InferRequest, catalog: Catalog, answer: Mapping[str, Any]) -> Model:
+def infer_model(request: InferRequest, catalog: Catalog, answer: Mapping[str, Any],
+                ranges: Mapping[str, Uncertain] | None = None) -> Model:
     """The uncertainty model of a serving answer (``answer = infer(request, catalog)``).
 
-    Headlines: ``tokens_per_s_per_gpu``, ``tokens_per_s``, ``requests_per_s``, ``tokens_per_day``,
+    Headlines: ``gpus``, ``tokens_per_s_per_gpu``, ``tokens_per_s``, ``requests_per_s``, ``tokens_per_day``,
     ``usd_per_million_tokens``, ``usd_per_million_input_tokens``, ``usd_per_million_output_tokens``,
-    ``tokens_per_mw``, and with the design model, ``tco_usd_per_gpu_hour`` and ``facility_power_w``.
+    ``tokens_per_mw``, ``tco_usd_per_gpu_hour`` and ``facility_power_w``. Sized by a budget or a power cap,
+    each sample serves on the GPUs its design buys, at the point deployment's rate per GPU; sized by a
+    GPU count, on that count (a typed range of it: the sampled count, rounded up). ``ranges``: the sizing
+    ranges the user typed, by request field (:func:`stargate.uncertainty.options.typed_ranges`).
 
     Examples
     --------
@@ -92,25 +96,26 @@ def infer_model(request: InferRequest, catalog: Catalog, answer: Mapping[str, An
     lo, hi, basis = serving_interval(spec.moe is not None, request.precision, catalog)
     ratio = Uncertain("serving model: measured/predicted tokens/s per GPU", SERVING_KEY, 1.0, lo, hi,
                       f"cross-validated: {basis}")
-    gpus = int(answer["gpus"])
-    design_gpus = float(answer["design"]["gpus"])
-    fixed = {k: float(answer[k]) for k in ("tokens_per_s_per_gpu", "prefill_time_share", "facility_power_w",
-                                           "tco_usd_per_gpu_hour")}
+    fixed = {k: float(answer[k]) for k in ("tokens_per_s_per_gpu", "prefill_time_share")}
     tokens_in, tokens_out = request.input_tokens, request.output_tokens
+    typed_gpus = (ranges or {}).get("gpus")
+
+    def serving_gpus(values: Mapping[str, np.ndarray], design: Mapping[str, np.ndarray]) -> Any:
+        if typed_gpus is not None:
+            return np.ceil(values[typed_gpus.key])
+        return answer["gpus"] if request.gpus is not None else design["gpus"]
 
     def chain(values: Mapping[str, np.ndarray], design: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        gpus = serving_gpus(values, design)
         per_gpu = fixed["tokens_per_s_per_gpu"] * values[SERVING_KEY]
         tps = per_gpu * gpus
-        facility_w = fixed["facility_power_w"]
-        if "facility_power_w" in design:  # the serving GPUs' share of the sampled design, as the answer prorates it
-            facility_w = design["facility_power_w"] * gpus / design.get("gpus", design_gpus)
-        tco = design.get("tco_usd_per_gpu_hour", fixed["tco_usd_per_gpu_hour"])
+        facility_w = design["facility_power_w"] * gpus / design["gpus"]  # the serving GPUs' share, as the answer's
+        tco = design["tco_usd_per_gpu_hour"]
         econ = economics(tps, tokens_in, tokens_out, fixed["prefill_time_share"], gpus, tco, facility_w)
-        out = {"tokens_per_s_per_gpu": per_gpu, "tokens_per_s": tps, "requests_per_s": tps / tokens_out, **econ}
-        if design:
-            out.update(tco_usd_per_gpu_hour=tco, facility_power_w=facility_w)
-        return out
+        return {"gpus": np.broadcast_to(np.asarray(gpus, dtype=float), np.shape(tps)), "tokens_per_s_per_gpu": per_gpu,
+                "tokens_per_s": tps, "requests_per_s": tps / tokens_out, **econ, "tco_usd_per_gpu_hour": tco,
+                "facility_power_w": facility_w}
 
-    design = design_part(design_request(request), catalog)
+    design = design_part(design_request(request), catalog, ranges)
     meta = {"held_fixed": HELD, "prediction_interval": {"ratio_p10": lo, "ratio_p90": hi, "basis": basis}}
     return with_design((ratio,), design, chain, meta)

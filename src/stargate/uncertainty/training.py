@@ -71,9 +71,9 @@ def job_band(request: TrainRequest, catalog: Catalog, answer: Mapping[str, Any])
 def train_model(request: TrainRequest, catalog: Catalog, answer: Mapping[str, Any]) -> Model:
     """The uncertainty model of a training answer (``answer = train(request, catalog)``).
 
-    Headlines: ``tokens_per_s_per_gpu``, ``step_time_s``, ``mfu``, ``hfu`` and, where the answer has them,
-    ``time_to_train.days``, ``time_to_train.gpu_hours``, ``time_to_train.cost_usd`` and
-    ``time_to_train.tco_usd_per_gpu_hour``. A job no plan fits has no headlines.
+    Headlines: ``tokens_per_s_per_gpu``, ``step_time_s``, ``mfu``, ``hfu``, ``time_to_train.days``,
+    ``time_to_train.gpu_hours``, ``time_to_train.cost_usd`` and ``time_to_train.tco_usd_per_gpu_hour``.
+    A job no plan fits has no headlines.
 
     Examples
     --------
@@ -99,19 +99,15 @@ def train_model(request: TrainRequest, catalog: Catalog, answer: Mapping[str, An
         return Model((), lambda v: {}, {**meta, "headlines": "none: no plan fits"})
     point = {k: float(answer[k]) for k in ("tokens_per_s_per_gpu", "step_time_s", "mfu", "hfu")}
     used = int(answer["gpus_used"])
-    tt = answer.get("time_to_train")
+    tokens = float(answer["time_to_train"]["tokens"])
 
     def chain(values: Mapping[str, np.ndarray], design: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         ratio = values.get(TRAINING_KEY, np.ones(1))
         tps = point["tokens_per_s_per_gpu"] * ratio
-        out = {"tokens_per_s_per_gpu": tps, "step_time_s": point["step_time_s"] / ratio,
-               "mfu": point["mfu"] * ratio, "hfu": point["hfu"] * ratio}
-        if tt:
-            tco = design.get("tco_usd_per_gpu_hour", tt["tco_usd_per_gpu_hour"])
-            run = training_run(tt["tokens"], tps * used, used, tco)
-            out.update({f"time_to_train.{k}": run[k] for k in ("days", "gpu_hours", "cost_usd")})
-            out["time_to_train.tco_usd_per_gpu_hour"] = np.broadcast_to(np.asarray(tco, dtype=float), np.shape(tps))
-        return out
+        tco = design["tco_usd_per_gpu_hour"]
+        run = training_run(tokens, tps * used, used, tco)
+        return {"tokens_per_s_per_gpu": tps, "step_time_s": point["step_time_s"] / ratio, "mfu": point["mfu"] * ratio,
+                "hfu": point["hfu"] * ratio, **{f"time_to_train.{k}": run[k] for k in ("days", "gpu_hours", "cost_usd")},
+                "time_to_train.tco_usd_per_gpu_hour": tco}
 
-    design = design_part(cost_design(request, answer["accelerator"]), catalog) if tt else None
-    return with_design(inputs, design, chain, meta)
+    return with_design(inputs, design_part(cost_design(request, answer["accelerator"]), catalog), chain, meta)
