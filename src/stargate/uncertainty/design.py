@@ -223,7 +223,7 @@ def _table_sizes(r: Resolved, n_point: int, sizing: Uncertain | None) -> list[in
             return [n_point]
         return [n_point, *(math.ceil(g / gps) for g in np.linspace(sizing.low, sizing.high, RANGE_KNOTS))]
     spread = 1.0 if sizing is None else max(sizing.high / sizing.point, sizing.point / max(sizing.low, 1e-300))
-    multiples = sorted({m * s for m in TABLE_MULTIPLES for s in (1.0, spread, 1.0 / spread)})
+    multiples = (m * spread if m > 1 else m / spread for m in TABLE_MULTIPLES)  # a typed range stretches the table
     return [n_point, n_point + 1, *(round(n_point * m) for m in multiples)]
 
 
@@ -289,7 +289,7 @@ def design_model(request: DesignRequest, catalog: Catalog, ranges: Mapping[str, 
 
     fabric = f"fabric design ({plan.switch.id}, {plan.planes} planes, {plan.plane.tiers} tiers)"
     meta = {"model": "stargate.cluster.design.evaluate on sampled catalog numbers",
-            "held_fixed": [f"system {r.system.id}", f"{r.layout.systems_per_rack} systems per rack",
+            "held_fixed": [f"system {r.system.id}", f"systems per rack: {r.layout.systems_per_rack}",
                            f"cooling {r.cooling.id.value}", fabric],
             "fabric_sizes_gpus": [int(g) for g in table.gpus]}
     inputs = tuple(b for _, _, b in targets) + tuple(bands.values()) + ((sizing,) if sizing is not None else ())
