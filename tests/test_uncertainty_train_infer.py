@@ -289,3 +289,24 @@ def test_cli_bad_sampling_options_exit_2_with_one_line(cli, extra):
 def test_infer_bad_range_exits_2(cli):
     r = cli(*INFER_CLI[:5], "--budget", "3e8..1e8", "--input-tokens", "1024", "--output-tokens", "1024")
     assert r.code == 2 and len(r.stderr.strip().splitlines()) == 1 and "--budget" in r.stderr
+
+
+@pytest.mark.parametrize(("doc", "command"), [("docs/calibration.md", "stargate train"),
+                                              ("docs/serving.md", "stargate infer")])
+def test_the_docs_examples_are_the_commands_output(cli, doc, command):
+    """The worked examples print what the commands print: every row shown is a row of the output."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / doc).read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```\n(.*?)```", text, re.DOTALL) if b.startswith(f"$ {command}") and "--uncertainty" in b]
+    assert blocks
+    for block in blocks:
+        head, _, shown = block.partition("\n...\n")
+        args = shlex.split(head.removeprefix("$ stargate ").replace("\\\n", " "))
+        out = cli(*args)
+        assert out.code == 0, out.stderr
+        printed = {" ".join(line.split()) for line in out.stdout.splitlines()}
+        for line in shown.strip().splitlines():
+            assert " ".join(line.split()) in printed, line
