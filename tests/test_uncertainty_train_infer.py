@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stargate import api
 from stargate.errors import InputError
@@ -135,6 +137,18 @@ def test_widening_the_model_band_never_narrows(train_cases, infer_cases, catalog
 def drawn(answer: dict) -> str:
     """What a seed decides: the ranges and the uncertainty block (the search's own timing aside)."""
     return json.dumps({k: answer[k] for k in ("ranges", "uncertainty")}, sort_keys=True)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.floats(0.0, 2.0), st.floats(0.0, 1.5), st.integers(0, 2**16))
+def test_widening_never_narrows_what_the_band_alone_moves(train_cases, catalog, base, more, seed):
+    """Throughput and days to train depend on the model band alone: with the same seed every sample moves
+    away from the point as the band widens, so P10 and P90 can only move out."""
+    req, answer = train_cases[0]
+    model = train_model(req, catalog, answer)
+    narrow, wide = (propagate(model.widened({TRAINING_KEY: f}), n=200, seed=seed).ranges for f in (base, base + more))
+    for headline in ("tokens_per_s_per_gpu", "time_to_train.days", "mfu", "step_time_s"):
+        assert wide[headline]["p10"] <= narrow[headline]["p10"] and wide[headline]["p90"] >= narrow[headline]["p90"]
 
 
 def test_same_seed_same_ranges_and_another_seed_differs():
