@@ -181,12 +181,15 @@ def test_cli_text_shows_each_headline_with_its_range(cli):
     ("--gpus", "1000..100000000", "between 0 (excluded)"),
     ("--gpus", "1k..100M", "the same unit on both sides"),
     ("--budget", "1" * 200 + "..2", "two values joined by '..'"),
+    ("--budget", "1e6..1e8", "at least what one gb200-nvl72 needs"),  # each end sizes as a point budget must
+    ("--power", "1 GW..2000 GW", "between 0 (excluded) and 1 TW"),
 ])
 def test_cli_bad_ranges_are_one_line_exit_2(cli, option, value, expected):
-    r = cli("design", "--accelerator", "gb200", option, value)
-    assert r.code == 2
-    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"stargate: error: {option}: ")
-    assert expected in r.stderr and r.stdout == ""
+    for extra in ((), ("--uncertainty", "50")):
+        r = cli("design", "--accelerator", "gb200", option, value, *extra)
+        assert r.code == 2
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"stargate: error: {option}: '{value[:40]}")
+        assert expected in r.stderr and r.stdout == ""
 
 
 @pytest.mark.parametrize(("args", "expected"), [
