@@ -324,3 +324,13 @@ def test_the_docs_examples_are_the_commands_output(cli, doc, command):
         printed = {" ".join(line.split()) for line in out.stdout.splitlines()}
         for line in shown.strip().splitlines():
             assert " ".join(line.split()) in printed, line
+
+
+def test_a_sample_that_buys_nothing_serves_nothing_quietly(cli):
+    """The low end of this budget range buys no system: those samples serve 0 tokens/s and have no cost per token."""
+    r = cli("infer", "--model", "llama3.1-8b", "--accelerator", "h100", "--budget", "5.5e5..7e5", "--input-tokens", "1024",
+            "--output-tokens", "256", "--uncertainty", "500", "--json")
+    assert r.code == 0 and r.stderr == ""
+    ranges = r.json()["ranges"]
+    assert ranges["gpus"]["p10"] == ranges["tokens_per_s"]["p10"] == 0.0 and ranges["gpus"]["p90"] == 8.0
+    assert 0 < ranges["usd_per_million_tokens"]["p10"] < ranges["usd_per_million_tokens"]["p90"]

@@ -109,9 +109,12 @@ def infer_model(request: InferRequest, catalog: Catalog, answer: Mapping[str, An
         gpus = serving_gpus(values, design)
         per_gpu = fixed["tokens_per_s_per_gpu"] * values[SERVING_KEY]
         tps = per_gpu * gpus
-        facility_w = design["facility_power_w"] * gpus / design["gpus"]  # the serving GPUs' share, as the answer's
-        tco = design["tco_usd_per_gpu_hour"]
-        econ = economics(tps, tokens_in, tokens_out, fixed["prefill_time_share"], gpus, tco, facility_w)
+        # A sample whose budget buys no system serves nothing: its cost per token and per MW are undefined
+        # (not a number, left out of the percentiles, as the design's cost per GPU-hour is).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            facility_w = design["facility_power_w"] * gpus / design["gpus"]  # the serving GPUs' share, as the answer's
+            tco = design["tco_usd_per_gpu_hour"]
+            econ = economics(tps, tokens_in, tokens_out, fixed["prefill_time_share"], gpus, tco, facility_w)
         return {"gpus": np.broadcast_to(np.asarray(gpus, dtype=float), np.shape(tps)), "tokens_per_s_per_gpu": per_gpu,
                 "tokens_per_s": tps, "requests_per_s": tps / tokens_out, **econ, "tco_usd_per_gpu_hour": tco,
                 "facility_power_w": facility_w}
