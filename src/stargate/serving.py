@@ -31,7 +31,7 @@ from stargate.inputs import MAX_GPUS, MAX_POWER_W
 from stargate.scenario import Usd
 from stargate.units import Count, Seconds, Watts
 
-__all__ = ["InferRequest", "design_for", "economics", "infer"]
+__all__ = ["InferRequest", "design_for", "design_request", "economics", "infer"]
 
 Latency = Annotated[Seconds, Field(le=MAX_LATENCY_S)]
 
@@ -69,6 +69,12 @@ class InferRequest(ServingRequest):
 def design_for(request: InferRequest, cat: Catalog) -> Any:
     """The cluster the economics come from: of ``request.gpus`` accelerators, or sized by budget or power."""
     from stargate.cluster.design import design_cluster
+
+    return design_cluster(design_request(request), cat)
+
+
+def design_request(request: InferRequest) -> Any:
+    """The :class:`~stargate.scenario.DesignRequest` of the cluster the economics come from."""
     from stargate.scenario import DesignRequest, validate
 
     sizing = {k: getattr(request, k) for k in ("gpus", "budget_usd", "power_w") if getattr(request, k) is not None}
@@ -76,7 +82,7 @@ def design_for(request: InferRequest, cat: Catalog) -> Any:
         raise InputError("sizing", ", ".join(sizing) or "none", "exactly one of gpus, budget, power")
     fields = {"accelerator": request.accelerator, "fabric": request.fabric, "energy_source": request.energy_source,
               "scale_out_bits_per_s": request.scale_out_bits_per_s, **sizing}
-    return design_cluster(validate(DesignRequest, {k: v for k, v in fields.items() if v is not None}), cat)
+    return validate(DesignRequest, {k: v for k, v in fields.items() if v is not None})
 
 
 def economics(tokens_per_s: float, input_tokens: float, output_tokens: float, prefill_time_share: float, gpus: int,

@@ -24,7 +24,7 @@ from stargate.training.rules import framework_rules, pipeline_split
 from stargate.training.search import UsableCounts, nothing_allowed, search, usable_counts
 from stargate.units import Count, TokenCount
 
-__all__ = ["MFU_DEFINITION", "TrainRequest", "train"]
+__all__ = ["MFU_DEFINITION", "TrainRequest", "cost_design", "train", "training_run"]
 
 MFU_DEFINITION = ("model FLOPs per token = 6 x active matmul parameters (output head included) + 12 x layers x "
                   "heads x head_dim x context (PaLM, App. B; no recompute), over the dense 16-bit peak")
@@ -182,18 +182,36 @@ def _check_subset(request: TrainRequest, result: Any, counts: UsableCounts) -> N
                          f"{near}; or --use-subset to run on {counts.below:,} and leave {n - counts.below:,} idle")
 
 
+def cost_design(request: TrainRequest, accelerator: str) -> DesignRequest:
+    """The cluster whose TCO per GPU-hour prices the job: the job's GPUs of its accelerator on its fabric."""
+    w = request.workload
+    return DesignRequest(accelerator=accelerator, gpus=w.gpus, fabric=w.fabric)
+
+
+def training_run(tokens: float, tokens_per_s: Any, used: int, tco_usd_per_gpu_hour: Any) -> dict[str, Any]:
+    """Seconds, days, GPU-hours and cost to train ``tokens`` at ``tokens_per_s`` on ``used`` GPUs (arrays too).
+
+    Examples
+    --------
+    >>> run = training_run(1e12, 1e6, 1000, 2.0)  # a million seconds on 1,000 GPUs at $2 per GPU-hour
+    >>> run["days"], round(run["gpu_hours"]), round(run["cost_usd"])
+    (11.574074074074074, 277778, 555556)
+    """
+    seconds = tokens / tokens_per_s
+    return {"seconds": seconds, "days": seconds / 86400, "gpu_hours": seconds * used / 3600,
+            "cost_usd": seconds * used / 3600 * tco_usd_per_gpu_hour}
+
+
 def _time_to_train(request: TrainRequest, params_active: float, tokens_per_s: float, used: int, band: Band | None,
                    accelerator: str, cat: Catalog) -> dict[str, Any]:
     """Days, GPU-hours and cost to train the token budget at the plan's steady-state throughput."""
     w = request.workload
     tokens = request.tokens or CHINCHILLA_TOKENS_PER_PARAM * params_active
-    seconds = tokens / tokens_per_s
-    tco = design_cluster(DesignRequest(accelerator=accelerator, gpus=w.gpus, fabric=w.fabric), cat).tco_usd_per_gpu_hour
+    tco = design_cluster(cost_design(request, accelerator), cat).tco_usd_per_gpu_hour
+    run = training_run(tokens, tokens_per_s, used, tco)
     return {
         "tokens": tokens, "tokens_basis": "given" if request.tokens else "20 per active parameter (Chinchilla)",
-        "seconds": seconds, "days": seconds / 86400, "gpu_hours": seconds * used / 3600,
-        "days_range": band.inverse(seconds / 86400) if band else None,
-        "tco_usd_per_gpu_hour": tco, "cost_usd": seconds * used / 3600 * tco,
+        **run, "days_range": band.inverse(run["days"]) if band else None, "tco_usd_per_gpu_hour": tco,
         "basis": "steady-state throughput; failures and restarts not included" +
                  (f"; GPU-hours and cost of the {used:,} GPUs the plan uses ({w.gpus - used:,} idle not charged)"
                   if used < w.gpus else ""),

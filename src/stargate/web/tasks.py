@@ -82,15 +82,17 @@ def _design_fields(body: DesignFields) -> dict[str, Any]:
 
 def design(body: DesignBody) -> dict[str, Any]:
     """``/api/design``: one cluster, as ``stargate design --json``."""
-    from stargate.cluster.design import design_cluster
     from stargate.scenario import DesignRequest, check_parts_by_year, validate
+    from stargate.uncertainty.design import design_answer
+    from stargate.uncertainty.options import typed_ranges
 
     cat = priced_catalog(body.accelerator, body.system, body)
     raw = {"accelerator": body.accelerator, "gpus": body.gpus, "budget_usd": body.budget, "power_w": body.power,
            "year": body.year, **_design_fields(body)}
-    req = validate(DesignRequest, {k: v for k, v in raw.items() if v is not None})
+    point, ranges = typed_ranges({k: v for k, v in raw.items() if v is not None}, {"budget_usd": "budget", "power_w": "power"})
+    req = validate(DesignRequest, point)
     check_parts_by_year(req, cat)
-    d = design_cluster(req, cat)
+    d = design_answer(req, cat, ranges, body.uncertainty, body.seed)
     if d.gpus > MAX_GPUS:
         raise InputError("budget_usd" if body.budget is not None else "power_w", body.budget or body.power,
                          f"a size under {MAX_GPUS:,} GPUs (this one buys {d.gpus:,})")
@@ -99,10 +101,20 @@ def design(body: DesignBody) -> dict[str, Any]:
 
 def fabric(body: FabricBody) -> dict[str, Any]:
     """``/api/fabric``: the scale-out network, as ``stargate fabric --json``."""
+    from stargate.fabric.design import FabricRequest
     from stargate.fabric.report import fabric_report
+    from stargate.scenario import validate
+    from stargate.uncertainty.design import fabric_model
+    from stargate.uncertainty.options import with_ranges
 
-    raw = body.model_dump(exclude={"compare"}, exclude_none=True)
-    return fabric_report(raw, Catalog.load(), body.compare)
+    raw = body.model_dump(exclude={"compare", "uncertainty", "seed"}, exclude_none=True)
+    if body.uncertainty and body.compare:
+        raise InputError("uncertainty", body.uncertainty, "0 with compare (ranges are for one fabric)")
+    cat = Catalog.load()
+    report = fabric_report(raw, cat, body.compare)
+    if not body.uncertainty:
+        return report
+    return with_ranges(report, fabric_model(validate(FabricRequest, raw), cat), body.uncertainty, body.seed)
 
 
 def train(body: TrainBody, catalog: Catalog | None = None, **workload_extra: Any) -> dict[str, Any]:
@@ -121,7 +133,14 @@ def train(body: TrainBody, catalog: Catalog | None = None, **workload_extra: Any
     extra = {k: v for k, v in workload_extra.items() if v is not None}
     request = validate(TrainRequest, {"model": body.model, "workload": {**workload, **chosen, **extra}, **rest})
     check_fp8_recipe(request.workload.precision, request.workload.fp8_recipe)
-    return train_job(request, catalog or Catalog.load())
+    cat = catalog or Catalog.load()
+    answer = train_job(request, cat)
+    if not body.uncertainty:
+        return answer
+    from stargate.uncertainty.options import with_ranges
+    from stargate.uncertainty.training import train_model
+
+    return with_ranges(answer, train_model(request, cat, answer), body.uncertainty, body.seed)
 
 
 def infer(body: InferBody) -> dict[str, Any]:
@@ -129,7 +148,7 @@ def infer(body: InferBody) -> dict[str, Any]:
     from stargate.answers import infer_request
     from stargate.serving import infer as serve
 
-    request = infer_request(body.model_dump(exclude_none=True))
+    request = infer_request(body.model_dump(exclude_none=True, exclude={"uncertainty", "seed"}))
     if request.gpus is None:  # sized by budget or power: the design's GPU count, held to the server's bound
         from stargate.serving import design_for
 
@@ -137,7 +156,14 @@ def infer(body: InferBody) -> dict[str, Any]:
         if built > MAX_GPUS:
             key = "budget" if body.budget is not None else "power"
             raise InputError(key, getattr(body, key), f"a size under {MAX_GPUS:,} GPUs (this one buys {built:,})")
-    return serve(request, Catalog.load())
+    cat = Catalog.load()
+    answer = serve(request, cat)
+    if not body.uncertainty:
+        return answer
+    from stargate.uncertainty.options import with_ranges
+    from stargate.uncertainty.serving import infer_model
+
+    return with_ranges(answer, infer_model(request, cat, answer), body.uncertainty, body.seed)
 
 
 def _days(value: float | str) -> float:
