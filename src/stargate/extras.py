@@ -2,8 +2,9 @@
 
 The core (``stargate design``, ``fabric``, ``train``, ``plan``, ``report``, ``catalog``) needs
 none of them. The web server, sweeps and their Dask backend, the refits of ``validate --cv``, and the
-uncertainty ranges (``--uncertainty``, ``stargate sensitivity``) each come with an extra, named in ``pyproject.toml``; a command that needs one that is not
-installed says which, and how to install it, and exits with code 2.
+uncertainty ranges (``--uncertainty``, ``stargate sensitivity``) each come with an extra, named in
+``pyproject.toml``; a command that needs one that is not installed says which, and how to install it,
+and exits with code 2.
 """
 
 from __future__ import annotations
