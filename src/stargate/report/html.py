@@ -12,11 +12,11 @@ from typing import Any
 
 from stargate import format as fmt
 from stargate.catalog import Catalog
-from stargate.report.charts import plan_charts
+from stargate.report.charts import how_sure_charts, plan_charts
 from stargate.report.sites import phase_site_rows
 from stargate.report.terminal import fabric_summary
 
-__all__ = ["environment", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
+__all__ = ["environment", "how_sure_text", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
 
 
 @cache
@@ -148,10 +148,46 @@ def largest_fabric(plan: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     return design_fabric(req, catalog).model_dump(mode="json")
 
 
+def how_sure_text(plan: dict[str, Any], sensitivity: dict[str, Any] | None) -> list[str]:
+    """What the "How sure" section says about its figures: how the ranges were drawn, what was held
+    fixed, and which phase the tornados are of.
+
+    Examples
+    --------
+    >>> how_sure_text({"uncertainty": {"samples": 500, "seed": 0, "sampling": "Latin hypercube", "inputs": [{}] * 3}},
+    ...               {"phase": "Phase 5: Stargate"})[0]
+    'Ranges: P10, P50 and P90 of 500 samples (seed 0, Latin hypercube) of 3 uncertain inputs.'
+    """
+    u = plan.get("uncertainty") or {}
+    out = []
+    if u:
+        out.append(f"Ranges: P10, P50 and P90 of {u.get('samples', 0):,} samples (seed {u.get('seed', 0)}, "
+                   f"{u.get('sampling', '')}) of {len(u.get('inputs', []))} uncertain inputs.")
+        fixed = u.get("held_fixed")
+        if fixed:
+            out.append("Held fixed at the point answer's choice: "
+                       + (", ".join(map(str, fixed)) if isinstance(fixed, list | tuple) else str(fixed)) + ".")
+    if sensitivity:
+        out.append(f"Tornados: {sensitivity.get('phase', 'the last phase')}; each input set to its P10 and then its "
+                   "P90 with every other input at its point (one at a time); the hover gives the input's band and its "
+                   "Sobol total index (the share of the headline's variance it accounts for, interactions included).")
+    return out
+
+
+def _groups(sure: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """The "How sure" charts by kind, as (kind, heading, chart ids), kinds without charts left out."""
+    heads = {"fan": "Each headline by phase: P10–P90 shaded, P50 dashed, the point answer marked",
+             "tornado": "What moves each headline most"}
+    groups = [(kind, head, [k for k in sure if k.startswith(kind + "-")]) for kind, head in heads.items()]
+    return [g for g in groups if g[2]]
+
+
 def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any] | None = None,
-                  comparison: Any = None) -> str:
+                  comparison: Any = None, sensitivity: dict[str, Any] | None = None) -> str:
     """The whole report as one HTML string; with ``comparison`` (a :class:`~stargate.compare.Comparison`
-    of this plan and others), a section that sets the plans side by side with what accounts for each delta.
+    of this plan and others), a section that sets the plans side by side with what accounts for each delta;
+    with ranges on the plan's phases (``plan --uncertainty``) and ``sensitivity`` (``stargate sensitivity
+    --json`` of one phase), a "How sure" section of fan charts and tornados.
 
     Examples
     --------
@@ -166,11 +202,13 @@ def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any]
 
     warnings = [f"{p['name']}: {w}" for p in plan["phases"] for w in p["warnings"]]
     header, rows = comparison_table(comparison) if comparison is not None else ([], [])
+    charts = plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog))
+    sure = how_sure_charts(plan, sensitivity)
     return environment().get_template("report.html").render(
         comparison=comparison, compare_header=header, compare_rows=rows,
         compare_legend=legend(comparison) if comparison is not None else [],
         plan=plan, rows=phase_rows(plan), cards=summary_cards(plan),
-        charts=plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog)),
+        charts=charts, figures=charts | sure, how_sure=_groups(sure), how_sure_text=how_sure_text(plan, sensitivity),
         sources=used_sources(plan, catalog), warnings=warnings, version=__version__,
         serving_text=workload_text(plan["serving_workload"]) if plan.get("serving_workload") else "",
         plotly_tag=f"<script>{plotly_js()}</script>",
