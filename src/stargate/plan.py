@@ -213,11 +213,18 @@ def _reliability(phase: Phase, d: ClusterDesign, train: dict[str, Any] | None, l
                 "spare_fraction": share, "strategies": each}
 
 
-def _links_capex_usd(phase: Phase, catalog: Catalog) -> float:
+def links_capex_usd(phase: Phase, catalog: Catalog) -> float:
     """Capex of the fibre links between a multi-site phase's sites (0 for one site)."""
     if phase.sites <= 1:
         return 0.0
     return ring_links(phase.sites) * site_link(phase.site_distance_m, phase.site_fiber_pairs, catalog).capex_usd
+
+
+def sites_request(phase: Phase, links_usd: float) -> Phase:
+    """The design request of a phase's sites: a budget pays for the links between them first."""
+    if not links_usd or phase.budget_usd is None:
+        return phase
+    return phase.model_copy(update={"budget_usd": phase.budget_usd - links_usd})
 
 
 def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
@@ -228,7 +235,7 @@ def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
     if links_usd >= phase.budget_usd:
         raise InputError(field, phase.budget_usd, f"more than the links between its sites cost ({format_usd(links_usd)})")
     try:
-        d = design_cluster(phase.model_copy(update={"budget_usd": phase.budget_usd - links_usd}), catalog)
+        d = design_cluster(sites_request(phase, links_usd), catalog)
     except InputError as e:
         if e.field != "budget_usd":
             raise
@@ -239,7 +246,7 @@ def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
 
 
 def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str, rates: _Rates) -> PhasePlan:
-    links_usd = _links_capex_usd(phase, catalog)
+    links_usd = links_capex_usd(phase, catalog)
     d = _design(phase, links_usd, catalog)
     acc = catalog.accelerator(d.accelerator)
     peak = d.gpus * acc.peak_16bit_flops_per_s

@@ -60,6 +60,9 @@ class Resolved:
     storage_w_per_gpu: float
     support_fraction: float = 0.0
     """CPU, management and service IT as a fraction of the accelerator systems' power."""
+    network: Callable[[Any], tuple[Any, Any]] | None = None
+    """Capex (USD) and power (W) of the scale-out fabric as a function of the number of systems, where
+    it is not planned for each size (the uncertainty model's table of fabric plans); None: planned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,11 @@ def _fabric_totals(template: FabricRequest, gpus: int, catalog: Catalog) -> tupl
     return capex_and_power(_fabric_plan(template, gpus, catalog))
 
 
+def fabric_plan_for(r: Resolved, gpus: int) -> FabricPlan:
+    """The scale-out fabric the designer plans for ``gpus`` accelerators of ``r`` (cached)."""
+    return _fabric_plan(r.fabric, gpus, r.catalog)
+
+
 def network_usd_w(r: Resolved, n_systems: Any) -> tuple[Any, Any]:
     """Capex and power of the scale-out fabric for ``n_systems`` systems (arrays too)."""
     gpus = np.asarray(n_systems, dtype=float) * r.system.gpus_per_system
@@ -134,7 +142,15 @@ def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
     >>> bool(e.facility_power_w > e.it_power.total)
     True
     """
-    net_usd, net_w = network_usd_w(r, n_systems)
+    it, peak_w, facility_w, typical_w, capex = _power_and_capex(r, n_systems)
+    opex = opex_usd_per_year(typical_w, r.energy, capex, r.finance)
+    gpus = n_systems * r.system.gpus_per_system
+    return Evaluation(n_systems, it, peak_w, facility_w, typical_w, capex, opex, tco_usd_per_gpu_hour(capex, opex, gpus, r.finance))
+
+
+def _power_and_capex(r: Resolved, n_systems: Any) -> tuple[ItPower, Any, Any, Any, Capex]:
+    """IT power, peak IT, facility and typical facility power, and capex of ``n_systems`` systems."""
+    net_usd, net_w = network_usd_w(r, n_systems) if r.network is None else r.network(n_systems)
     it = it_power_w(n_systems, r.system, r.accelerator, net_w, r.storage_w_per_gpu, r.support_fraction)
     peak_w = peak_it_power_w(n_systems, r.system, net_w, r.storage_w_per_gpu, r.support_fraction)
     facility_w = peak_w * r.cooling.peak_pue
@@ -143,33 +159,37 @@ def evaluate(r: Resolved, n_systems: Any) -> Evaluation:
         n_systems, r.system, r.accelerator, net_usd, r.storage_usd_per_gpu, it.total, facility_w, r.cooling, r.energy,
         r.finance.owner_costs_fraction_of_build,
     )
-    opex = opex_usd_per_year(typical_w, r.energy, capex, r.finance)
-    gpus = n_systems * r.system.gpus_per_system
-    return Evaluation(n_systems, it, peak_w, facility_w, typical_w, capex, opex, tco_usd_per_gpu_hour(capex, opex, gpus, r.finance))
+    return it, peak_w, facility_w, typical_w, capex
 
 
-def largest_within(cost: Any, limit: float) -> int:
+def largest_within(cost: Any, limit: Any) -> Any:
     """Largest integer ``n >= 0`` with ``cost(n) <= limit``, for ``cost`` non-decreasing in ``n``.
 
-    Exponential bracketing then integer bisection: O(log n) calls, exact.
+    Exponential bracketing then integer bisection: O(log n) calls, exact. ``limit`` may be an array
+    (one limit per sample): ``cost`` is then called with integer arrays of its shape, every element
+    bracketed and bisected at once, and the answer is an integer array.
 
     Examples
     --------
     >>> largest_within(lambda n: 3.0 * n, 10.0)
     3
+    >>> largest_within(lambda n: 3.0 * n, np.array([2.0, 10.0, 100.0])).tolist()
+    [0, 3, 33]
     """
-    if cost(1) > limit:
-        return 0
-    lo, hi = 1, 2
-    while cost(hi) <= limit:
-        lo, hi = hi, hi * 2
-    while hi - lo > 1:
+    lim = np.asarray(limit, dtype=float)
+    one = np.ones(lim.shape, dtype=np.int64)
+    fits = cost(one) <= lim
+    lo, hi = one.copy(), 2 * one
+    grow = fits.copy()
+    while np.any(grow):  # double hi wherever it still fits
+        grow = grow & (cost(hi) <= lim)
+        lo, hi = np.where(grow, hi, lo), np.where(grow, 2 * hi, hi)
+    while np.any(hi - lo > 1):
         mid = (lo + hi) // 2
-        if cost(mid) <= limit:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+        ok = cost(mid) <= lim
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    n = np.where(fits, lo, 0)
+    return int(n) if n.ndim == 0 else n
 
 
 def systems_for(r: Resolved) -> int:
@@ -195,8 +215,8 @@ def systems_for(r: Resolved) -> int:
 
 def sizing_metric(r: Resolved, n_systems: Any) -> Any:
     """What the request's limit applies to: capex for a budget, facility power for a power cap."""
-    e = evaluate(r, n_systems)
-    return e.capex.total if r.request.budget_usd is not None else e.facility_power_w
+    _, _, facility_w, _, capex = _power_and_capex(r, n_systems)
+    return capex.total if r.request.budget_usd is not None else facility_w
 
 
 class ClusterDesign(BaseModel):

@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from stargate.breakdown import Breakdown
 from stargate.catalog.schema import Finance
 from stargate.economics.capex import Capex
@@ -39,7 +41,7 @@ class Tco(Breakdown):
     """Return on the capital tied up in IT and site at the WACC: the annuity less straight-line depreciation."""
 
 
-def capital_recovery_factor(wacc: float, years: float) -> float:
+def capital_recovery_factor(wacc: Any, years: float) -> Any:
     """Yearly payment that repays 1 USD over ``years`` at interest ``wacc`` per year.
 
     Examples
@@ -51,6 +53,8 @@ def capital_recovery_factor(wacc: float, years: float) -> float:
     >>> capital_recovery_factor(5e-324, 4)  # a rate too small for 1 + rate to differ from 1: no division by zero
     0.25
     """
+    if np.ndim(wacc):  # one rate per sample: each through the scalar formula, so a sample at the point is the point
+        return np.array([capital_recovery_factor(float(w), years) for w in np.ravel(wacc)]).reshape(np.shape(wacc))
     if wacc == 0:
         return 1.0 / years
     # wacc / (1 - (1 + wacc)^-years), with log1p/expm1 so that a tiny rate keeps its digits

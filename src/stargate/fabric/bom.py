@@ -8,7 +8,7 @@ from stargate.catalog import Catalog
 from stargate.fabric.design import FabricDesign, FabricPlan
 from stargate.fabric.placement import placement, scale_up_summary
 
-__all__ = ["bill_of_materials", "standard_collectives"]
+__all__ = ["bill_of_materials", "capex_and_power", "capex_and_power_by_part", "standard_collectives"]
 
 GIB = 2.0**30
 
@@ -39,15 +39,8 @@ def bill_of_materials(plan: FabricPlan, catalog: Catalog) -> FabricDesign:
     req, c, planes = plan.request, plan.plane, plan.planes
     switches = c.switches * planes
     nics = plan.nics
-    transceivers, cables, optics_usd, cables_usd, optics_w, cables_w = _media_counts(plan)
-    capex = {
-        "switches": switches * plan.switch.price_usd,
-        "nics": nics * plan.nic.price_usd,
-        "optics": optics_usd,
-        "cables": cables_usd,
-    }
-    power = {"switches": switches * plan.switch.power_w, "nics": nics * plan.nic.power_w,
-             "optics": optics_w, "cables": cables_w}
+    transceivers, cables, *_ = _media_counts(plan)
+    capex, power = capex_and_power_by_part(plan)
     propagation = sum(2 * tm.length_m * tm.media.propagation_s_per_m for tm in plan.media)
     notes = [(f"{c.endpoints:,} ports per plane at {plan.link_bits_per_s / 1e9:g} Gbit/s on {plan.switch.id} "
               f"({c.radix} ports at that speed) for {plan.accelerator.scale_out_bw_bits_per_s / 1e9:g} Gbit/s per GPU")]
@@ -84,12 +77,26 @@ def standard_collectives(plan: FabricPlan, catalog: Catalog, message_bytes: floa
     return out
 
 
-def capex_and_power(plan: FabricPlan) -> tuple[float, float]:
-    """Total capex (USD) and power (W) of a fabric plan: what the cluster designer needs."""
-    planes = plan.planes
-    switches = plan.plane.switches * planes
+def capex_and_power_by_part(plan: FabricPlan) -> tuple[dict[str, float], dict[str, float]]:
+    """Capex (USD) and power (W) of a fabric plan by part: switches, NICs, optics, cables (fibre included).
+
+    Examples
+    --------
+    >>> from stargate.fabric.design import FabricRequest, plan_fabric
+    >>> usd, w = capex_and_power_by_part(plan_fabric(FabricRequest(gpus=4096), Catalog.load()))
+    >>> list(usd), sum(usd.values()) == capex_and_power(plan_fabric(FabricRequest(gpus=4096), Catalog.load()))[0]
+    (['switches', 'nics', 'optics', 'cables'], True)
+    """
+    switches = plan.plane.switches * plan.planes
     nics = plan.nics
     _, _, optics_usd, cables_usd, optics_w, cables_w = _media_counts(plan)
-    usd = switches * plan.switch.price_usd + nics * plan.nic.price_usd + optics_usd + cables_usd
-    w = switches * plan.switch.power_w + nics * plan.nic.power_w + optics_w + cables_w
+    usd = {"switches": switches * plan.switch.price_usd, "nics": nics * plan.nic.price_usd,
+           "optics": optics_usd, "cables": cables_usd}
+    w = {"switches": switches * plan.switch.power_w, "nics": nics * plan.nic.power_w, "optics": optics_w, "cables": cables_w}
     return usd, w
+
+
+def capex_and_power(plan: FabricPlan) -> tuple[float, float]:
+    """Total capex (USD) and power (W) of a fabric plan: what the cluster designer needs."""
+    usd, w = capex_and_power_by_part(plan)
+    return sum(usd.values()), sum(w.values())
