@@ -149,8 +149,8 @@ def largest_fabric(plan: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
 
 
 def how_sure_text(plan: dict[str, Any], sensitivity: dict[str, Any] | None) -> list[str]:
-    """What the "How sure" section says about its figures: how the ranges were drawn, what was held
-    fixed, and which phase the tornados are of.
+    """What the "How sure" section says about its figures: how the ranges were drawn, what each phase's
+    model held fixed, and which phase the tornados are of.
 
     Examples
     --------
@@ -163,10 +163,9 @@ def how_sure_text(plan: dict[str, Any], sensitivity: dict[str, Any] | None) -> l
     if u:
         out.append(f"Ranges: P10, P50 and P90 of {u.get('samples', 0):,} samples (seed {u.get('seed', 0)}, "
                    f"{u.get('sampling', '')}) of {len(u.get('inputs', []))} uncertain inputs.")
-        fixed = u.get("held_fixed")
-        if fixed:
-            out.append("Held fixed at the point answer's choice: "
-                       + (", ".join(map(str, fixed)) if isinstance(fixed, list | tuple) else str(fixed)) + ".")
+    for meta in u.get("phases", []):
+        if meta.get("held_fixed"):
+            out.append(f"{meta.get('phase', '')}: held at the point answer's choice: {'; '.join(meta['held_fixed'])}.")
     if sensitivity:
         out.append(f"Tornados: {sensitivity.get('phase', 'the last phase')}; each input set to its P10 and then its "
                    "P90 with every other input at its point (one at a time); the hover gives the input's band and its "

@@ -24,7 +24,7 @@ from typing import Any
 
 from stargate.format import format_count, format_days, format_percent, format_quantity, format_scaled_count, format_usd
 
-__all__ = ["HEADLINES", "TOP_INPUTS", "Headline", "band_trace", "chart_id", "fan_chart", "fan_charts", "has_ranges",
+__all__ = ["HEADLINES", "TOP_INPUTS", "Headline", "band_trace", "chart_id", "fan_chart", "fan_charts", "point_at",
            "range_at", "range_text", "tornado_chart", "tornado_charts", "value_at"]
 
 Fig = dict[str, Any]
@@ -92,17 +92,24 @@ def value_at(obj: Mapping[str, Any] | None, key: str) -> float | None:
     return float(cur) if isinstance(cur, int | float) and not isinstance(cur, bool) else None
 
 
+def point_at(phase: Mapping[str, Any], key: str) -> float | None:
+    """A phase's point answer of a headline: its own figure, else its design's (``tco_usd_per_gpu_hour``).
+
+    Examples
+    --------
+    >>> point_at({"design": {"tco_usd_per_gpu_hour": 2.5}}, "tco_usd_per_gpu_hour")
+    2.5
+    """
+    v = value_at(phase, key)
+    return v if v is not None else value_at(phase.get("design"), key)
+
+
 def range_at(phase: Mapping[str, Any], key: str) -> dict[str, float] | None:
     """The phase's P10 / P50 / P90 of a headline, or None (no ranges, or none for that headline)."""
     r = (phase.get("ranges") or {}).get(key)
     if not r or any(r.get(q) is None or not math.isfinite(r[q]) for q in ("p10", "p50", "p90")):
         return None
     return {q: float(r[q]) for q in ("p10", "p50", "p90")}
-
-
-def has_ranges(plan: Mapping[str, Any]) -> bool:
-    """Whether any phase of the plan carries ranges."""
-    return any(p.get("ranges") for p in plan.get("phases", []))
 
 
 def range_text(r: Mapping[str, float], fmt: Callable[[float], str]) -> str:
@@ -207,7 +214,7 @@ def fan_chart(x: Sequence[Any], phases: Sequence[Mapping[str, Any]], key: str, l
         return [r[name] if r else None for r in rs]
 
     text = _hover(phases, rs, h.fmt)
-    points = [value_at(p, key) for p in phases]
+    points = [point_at(p, key) for p in phases]
     data = [
         {"type": "scatter", "mode": "lines", "name": "P10", "x": xs, "y": q("p10"), "line": {"width": 0, "color": BAND_COLOR},
          "showlegend": False, "hoverinfo": "skip"},
@@ -312,12 +319,12 @@ def tornado_chart(key: str, rows: Sequence[Mapping[str, Any]], point: float, lay
 
 def tornado_charts(sensitivity: Mapping[str, Any], phase: Mapping[str, Any], layout: Layout,
                    top: int = TOP_INPUTS) -> dict[str, Fig]:
-    """The tornado of every known headline in a sensitivity answer (``{"headlines": {key: rows}}``), by
-    chart id (``tornado-capex_usd``); the point answers are the phase's own figures."""
+    """The tornado of every headline of :data:`HEADLINES` in a sensitivity answer (``{"headlines": {key: rows}}``),
+    by chart id (``tornado-capex_usd``); the point answers are the phase's own figures."""
     heads = sensitivity.get("headlines") or {}
     out: dict[str, Fig] = {}
-    for key in [*HEADLINES, *(k for k in heads if k not in HEADLINES)]:
-        point = value_at(phase, key)
+    for key in HEADLINES:
+        point = point_at(phase, key)
         if key not in heads or point is None:
             continue
         fig = tornado_chart(key, heads[key], point, layout, top, str(phase.get("name", "")))
