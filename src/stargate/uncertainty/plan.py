@@ -34,7 +34,18 @@ import numpy as np
 
 from stargate.capacity import serving_figures, serving_gpus
 from stargate.catalog import Catalog
-from stargate.plan import DEFAULT_LAW, GPT4_CLASS_FLOPS, PhasePlan, Plan, links_capex_usd, sites_request
+from pydantic import ConfigDict
+
+from stargate.errors import InputError
+from stargate.plan import (
+    DEFAULT_LAW,
+    GPT4_CLASS_FLOPS,
+    PhasePlan,
+    Plan,
+    links_capex_usd,
+    sites_request,
+    validated_scenario,
+)
 from stargate.reliability.failures import mtbf_s
 from stargate.reliability.strategies import evaluate as strategy_goodput
 from stargate.scaling.laws import compute_optimal
@@ -45,7 +56,9 @@ from stargate.uncertainty.design import design_model
 from stargate.uncertainty.propagate import MAX_SAMPLES, Model, Ranges, percentiles
 from stargate.uncertainty.sampling import latin_hypercube, values
 
-__all__ = ["PHASE_HEADLINES", "TOTAL_HEADLINES", "PlanRanges", "phase_model", "plan_models", "plan_ranges"]
+__all__ = ["PHASE_HEADLINES", "SENSITIVITY_HEADLINES", "TOTAL_HEADLINES", "PlanRanges", "RangedPhasePlan", "RangedPlan",
+           "phase_index", "phase_model", "plan_models", "plan_ranges", "plan_sensitivity", "ranged_plan", "scenario_with_ranges", "sobol_base",
+           "with_plan_ranges"]
 
 PHASE_HEADLINES = ("gpus", "capex_usd", "facility_power_w", "peak_flops", "mfu", "goodput", "usable_flops",
                    "largest_model_params", "gpt4_class_days", "tco_usd_per_gpu_hour", "serving.usd_per_million_tokens",
@@ -53,6 +66,11 @@ PHASE_HEADLINES = ("gpus", "capex_usd", "facility_power_w", "peak_flops", "mfu",
 """Headlines of a phase's ranges (those the phase has: no MFU where the model fits no plan)."""
 TOTAL_HEADLINES = ("capex_usd", "gpus", "facility_power_w", "peak_flops")
 """Totals with ranges: sums over the phases of each sample."""
+SENSITIVITY_HEADLINES = ("capex_usd", "facility_power_w", "gpus", "mfu", "goodput", "largest_model_params",
+                         "gpt4_class_days", "tco_usd_per_gpu_hour", "serving.usd_per_million_tokens")
+"""Headlines ``stargate sensitivity`` ranks the inputs of."""
+SOBOL_BASES = (16, 65_536)
+"""Smallest and largest base of the Sobol design ``stargate sensitivity --samples`` takes (a power of two)."""
 TRAINING_KEY = "model/training"
 SERVING_KEY = "model/serving"
 
@@ -270,3 +288,180 @@ def plan_ranges(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: 
                      {"phase": pp.name, **m.meta}) for p, m, pp in zip(parts, ms, plan.phases, strict=True)]
     return PlanRanges(phases, percentiles({k: np.concatenate(v) for k, v in totals.items()}), n, seed,
                       tuple(union.values()))
+
+
+class RangedPhasePlan(PhasePlan):
+    """A phase of a plan with the ranges of its headlines (``stargate plan --uncertainty``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ranges: dict[str, dict[str, float]]
+    """P10, P50 and P90 of each of the phase's headlines (:data:`PHASE_HEADLINES`), by its JSON key."""
+
+
+class RangedPlan(Plan):
+    """A plan whose phases and totals carry ranges, and how they were drawn (``uncertainty``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phases: list[RangedPhasePlan]  # type: ignore[assignment]
+    uncertainty: dict[str, Any]
+    """Samples, seed, sampling scheme, every uncertain input with its band, and what each phase held fixed."""
+
+
+def with_plan_ranges(plan: Plan, ranges: PlanRanges) -> RangedPlan:
+    """The point plan with each phase's ``ranges``, the totals' (``totals.ranges``) and the ``uncertainty`` block.
+
+    Examples
+    --------
+    >>> from stargate.plan import builtin_scenario, run_plan
+    >>> sc, cat = builtin_scenario(), Catalog.load()
+    >>> p = run_plan(sc, cat)
+    >>> rp = with_plan_ranges(p, plan_ranges(sc, cat, p, n=32))
+    >>> sorted(rp.model_dump(mode="json")["phases"][0]["ranges"]["gpus"]), rp.uncertainty["samples"]
+    (['p10', 'p50', 'p90'], 32)
+    """
+    phases = [RangedPhasePlan.model_construct(**dict(p), ranges=r.ranges)
+              for p, r in zip(plan.phases, ranges.phases, strict=True)]
+    return RangedPlan.model_construct(**{**dict(plan), "phases": phases, "totals": {**plan.totals, "ranges": ranges.totals},
+                                         "uncertainty": ranges.block()})
+
+
+def plan_sensitivity(scenario: Scenario, catalog: Catalog, plan: Plan, phase: int = -1, base: int = 512, seed: int = 0,
+                     with_sobol: bool = True, law: str = DEFAULT_LAW,
+                     ranges: Mapping[str, Uncertain] | None = None) -> dict[str, Any]:
+    """Which inputs move each headline of one phase most (``stargate sensitivity``).
+
+    One-at-a-time swings of every input between its P10 and P90 and, with ``with_sobol``, first-order
+    and total Sobol indices from ``base · (inputs + 2)`` evaluations
+    (:func:`stargate.uncertainty.sensitivity.ranking`), over the phase's :func:`phase_model`.
+
+    Examples
+    --------
+    >>> from stargate.plan import builtin_scenario, run_plan
+    >>> sc, cat = builtin_scenario(), Catalog.load()
+    >>> s = plan_sensitivity(sc, cat, run_plan(sc, cat), phase=2, with_sobol=False)
+    >>> s["phase"], s["headlines"]["mfu"][0]["key"]
+    ('Phase 3: H100 supercomputer (Eagle)', 'model/training')
+    """
+    from stargate.uncertainty.sensitivity import ranking
+
+    if not -len(plan.phases) <= phase < len(plan.phases):
+        raise InputError("phase", phase, f"a phase index from 0 to {len(plan.phases) - 1} (-1: the last)")
+    m = phase_model(scenario.phases[phase], scenario, catalog, plan.phases[phase], law, ranges)
+    rows = ranking(m, base, seed, with_sobol)
+    point = m.point()
+    return {"scenario": plan.scenario, "phase": plan.phases[phase].name,
+            "method": ("one-at-a-time swings between each input's P10 and P90, every other input at its point"
+                       + (f"; Sobol indices (SALib, Saltelli's scheme) from {base} base samples, "
+                          f"{base * (len(m.inputs) + 2):,} evaluations" if with_sobol else "")),
+            "samples": base if with_sobol else 0, "seed": seed, "inputs": len(m.inputs),
+            "points": {h: float(point[h][0]) for h in SENSITIVITY_HEADLINES if h in point},
+            "headlines": {h: rows[h] for h in SENSITIVITY_HEADLINES if h in rows}, "held_fixed": m.meta["held_fixed"]}
+
+
+def sobol_base(value: Any, field: str = "--samples") -> int:
+    """Base samples of the Sobol design: a power of two within :data:`SOBOL_BASES` (Sobol' sequences balance
+    only at powers of two).
+
+    Examples
+    --------
+    >>> sobol_base("512"), sobol_base(64)
+    (512, 64)
+    >>> sobol_base("500")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: --samples: '500' is not allowed; expected a power of two from 16 to 65,536 (the Sobol design's base samples)
+    """
+    from stargate.units import parse_count
+
+    lo, hi = SOBOL_BASES
+    allowed = f"a power of two from {lo} to {hi:,} (the Sobol design's base samples)"
+    try:
+        n = parse_count(value, field)
+    except InputError:
+        raise InputError(field, value, allowed) from None
+    if not lo <= n <= hi or n & (n - 1):
+        raise InputError(field, value, allowed)
+    return n
+
+
+def phase_index(plan: Plan, phase: int | str | None, field: str = "--phase") -> int:
+    """Index of the phase named (exactly) or numbered (1: the first) by ``phase``; the last when None.
+
+    Examples
+    --------
+    >>> from stargate.plan import builtin_scenario, run_plan
+    >>> p = run_plan(builtin_scenario())
+    >>> phase_index(p, None), phase_index(p, "2"), phase_index(p, "Phase 5: Stargate")
+    (4, 1, 4)
+    """
+    names = [p.name for p in plan.phases]
+    if phase is None:
+        return len(names) - 1
+    if phase in names:
+        return names.index(str(phase))
+    text = str(phase).strip()
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return int(text) - 1
+    shown = "; ".join(f"{i} '{n}'" for i, n in enumerate(names, 1))
+    raise InputError(field, phase, f"a phase's number from 1 to {len(names)} or its name: {shown}")
+
+
+def scenario_with_ranges(data: Any, origin: str = "scenario") -> tuple[Scenario, list[dict[str, Uncertain]]]:
+    """A scenario's data with the sizing ranges its phases type (``budget_usd: 90e9..110e9``) at their
+    midpoints, validated, and each phase's ranges (uniform inputs, by field).
+
+    Examples
+    --------
+    >>> sc, r = scenario_with_ranges({"name": "demo", "phases": [
+    ...     {"name": "P1", "year": 2026, "accelerator": "gb200", "budget_usd": "9e9..11e9"}]})
+    >>> sc.phases[0].budget_usd, r[0]["budget_usd"].low, r[0]["budget_usd"].key
+    (10000000000.0, 9000000000.0, "scenario: phase 'P1'.budget_usd")
+    """
+    from stargate.uncertainty.options import SIZING_RANGES, typed_ranges
+
+    phases = data.get("phases") if isinstance(data, dict) else None
+    if not isinstance(phases, list):
+        sc = validated_scenario(data, origin)
+        return sc, [{} for _ in sc.phases]
+    points, ranges = [], []
+    for i, ph in enumerate(phases):
+        if not isinstance(ph, dict):
+            points.append(ph)
+            ranges.append({})
+            continue
+        where = {f: f"{origin}: phase '{ph.get('name', i)}'.{f}" for f in SIZING_RANGES}
+        try:
+            point, typed = typed_ranges(ph, where)
+        except InputError as e:
+            raise InputError(where.get(e.field, e.field), e.value, e.allowed) from None
+        points.append(point)
+        ranges.append(typed)
+    return validated_scenario({**data, "phases": points}, origin), ranges
+
+
+def ranged_plan(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: int = 0,
+                progress: Callable[[int, int], None] | None = None, *, law: str = DEFAULT_LAW,
+                ranges: Sequence[Mapping[str, Uncertain]] | None = None) -> Plan:
+    """The answer of ``stargate plan [--uncertainty N]``: the point plan, its phases noting the ranges they
+    were typed with (answered at the midpoint), and with ``n`` samples the ranges of every headline.
+
+    Examples
+    --------
+    >>> from stargate.plan import builtin_scenario, run_plan
+    >>> sc, cat = builtin_scenario(), Catalog.load()
+    >>> p = run_plan(sc, cat)
+    >>> ranged_plan(sc, cat, p, 0) is p, type(ranged_plan(sc, cat, p, 16)).__name__
+    (True, 'RangedPlan')
+    """
+    from stargate.uncertainty.options import midpoint_notes
+
+    if ranges and any(ranges):
+        phases = [pp.model_copy(update={"warnings": [*pp.warnings, *midpoint_notes(r, bool(n))]}) if r else pp
+                  for pp, r in zip(plan.phases, ranges, strict=True)]
+        plan = plan.model_copy(update={"phases": phases})
+    if not n:
+        return plan
+    models = plan_models(scenario, catalog, plan, law, ranges)
+    return with_plan_ranges(plan, plan_ranges(scenario, catalog, plan, n, seed, progress, law=law, models=models))
