@@ -10,8 +10,8 @@ from web_server import running_server
 
 from stargate.catalog import Catalog
 from stargate.plan import builtin_scenario, run_plan
-from stargate.report.how_sure import phase_sensitivity
 from stargate.report.uncertainty import HEADLINES, TOP_INPUTS, chart_id
+from stargate.uncertainty.plan import plan_sensitivity
 
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (apt-get install chromium)")
 
@@ -32,7 +32,7 @@ def test_report_draws_whiskers_fans_and_tornados_offline(browser, tmp_path, cli)
     assert cli("report", "-o", str(out), "--uncertainty", "200", "--seed", "3").code == 0
     sc, cat = builtin_scenario(), Catalog.load()
     plan = run_plan(sc, cat)
-    sensitivity = phase_sensitivity(sc, cat, plan, seed=3, with_sobol=False)
+    sensitivity = plan_sensitivity(sc, cat, plan, seed=3, with_sobol=False)
     phases = len(plan.phases)
 
     page, errors = _page(browser)
@@ -65,7 +65,7 @@ def test_report_draws_whiskers_fans_and_tornados_offline(browser, tmp_path, cli)
 
 def test_dashboard_draws_whiskers_and_the_builtin_tornados(browser):  # noqa: F811
     sc, cat = builtin_scenario(), Catalog.load()
-    sensitivity = phase_sensitivity(sc, cat, run_plan(sc, cat), with_sobol=False)
+    sensitivity = plan_sensitivity(sc, cat, run_plan(sc, cat), with_sobol=False)
     expected = sum(1 for k in HEADLINES if k in sensitivity["headlines"] and _shown(sensitivity["headlines"][k]))
     with running_server() as url:
         page, errors = _page(browser)

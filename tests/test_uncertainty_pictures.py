@@ -183,3 +183,27 @@ def test_report_has_a_how_sure_section(ranged, catalog):
     figures = json.loads(html.split("const FIGURES = ")[1].split(";\n")[0])
     assert figures["tornado-capex_usd"]["data"][0]["y"] == ["chip price"]
     assert "500 samples" in html
+
+
+def test_report_cli_ranges_by_default_seeded_and_off(tmp_path, cli):
+    a, b, c, off = (tmp_path / f"{n}.html" for n in ("a", "b", "c", "off"))
+    assert cli("report", "-o", str(a), "--uncertainty", "64", "--seed", "7").code == 0
+    assert cli("report", "-o", str(b), "--uncertainty", "64", "--seed", "7").code == 0
+    assert cli("report", "-o", str(c), "--uncertainty", "64", "--seed", "8").code == 0
+    assert a.read_text() == b.read_text() != c.read_text()  # the same seed, the same report
+    assert 'id="how-sure"' in a.read_text() and "64 samples (seed 7" in a.read_text()
+    assert cli("report", "-o", str(off), "--uncertainty", "0").code == 0
+    html = off.read_text()
+    assert 'id="how-sure"' not in html and '"error_y"' not in html
+
+
+@pytest.mark.parametrize(("args", "option", "value"), [
+    (["--uncertainty", "-5"], "--uncertainty", "-5"), (["--uncertainty", "2000001"], "--uncertainty", "2000001"),
+    (["--uncertainty", "1e400"], "--uncertainty", "1e400"), (["--seed", "x"], "--seed", "x"),
+    (["--seed", "99999999999"], "--seed", "99999999999"),
+])
+def test_report_cli_bad_samples_or_seed_is_one_line(tmp_path, cli, args, option, value):
+    r = cli("report", "-o", str(tmp_path / "r.html"), *args)
+    assert r.code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"stargate: error: {option}: '{value}' is not allowed; expected ")
+    assert r.stderr.count("\n") == 1 and not (tmp_path / "r.html").exists()

@@ -325,17 +325,19 @@ def report(
         "--compare", metavar="FILE", help="Another scenario YAML (or `plan --json` file) to set beside this plan, with the deltas "
                           "and what accounts for them.")] = None,
     catalog: CatalogOpt = None,
-    uncertainty: Annotated[str, typer.Option(
-        "--uncertainty", metavar="N", help="Samples of the Monte Carlo behind the report's P10–P90 bands, fan charts and "
-                                           "tornados (the How sure section); 0 leaves them out.")] = "500",
-    seed: Annotated[str, typer.Option("--seed", metavar="S", help="Seed of the samples: the same seed, the same report.")] = "0",
+    uncertainty: Annotated[str | None, typer.Option(
+        "--uncertainty", metavar="[N]", help="Samples of the Monte Carlo behind the report's P10–P90 whiskers, fan charts "
+                                             "and tornados (its How sure section): 500 unless given, 1000 when given "
+                                             "bare, 0 leaves them out.")] = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Write a self-contained, offline HTML report of a plan (charts, tables, sources, and how sure each figure is)."""
     from stargate.catalog import Catalog
     from stargate.inputs import check_writable
     from stargate.plan import run_plan
+    from stargate.report.uncertainty import REPORT_SAMPLES
 
-    n, s = _samples_and_seed(uncertainty, seed)
+    n, s = _uncertainty_options(str(REPORT_SAMPLES) if uncertainty is None else uncertainty, seed)
     sc = _scenario(scenario, builtin)
     check_writable(output, "--output")
     cat = Catalog.load(catalog)
@@ -347,26 +349,11 @@ def report(
     typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
 
 
-def _samples_and_seed(samples: str, seed: str) -> tuple[int, int]:
-    """``--uncertainty`` (0 to MAX_SAMPLES, 0 off) and ``--seed`` (0 to 2**32 − 1) as typed, read or refused in one line."""
-    from stargate.errors import InputError
-    from stargate.uncertainty.propagate import MAX_SAMPLES
-    from stargate.units import parse_count
-
-    n = parse_count(samples, "--uncertainty")
-    if n > MAX_SAMPLES:
-        raise InputError("--uncertainty", samples, f"a number of samples from 1 to {MAX_SAMPLES:,} (0: off)")
-    s = parse_count(seed, "--seed")
-    if s > 2**32 - 1:
-        raise InputError("--seed", seed, f"a whole number from 0 to {2**32 - 1:,}")
-    return n, s
-
-
 def _how_sure(sc: Any, cat: Any, result: Any, n: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The plan's JSON with its ranges (a progress bar on a terminal's stderr) and its last phase's sensitivity."""
     from stargate.errors import MissingExtra
     from stargate.extras import require
-    from stargate.report.how_sure import phase_sensitivity, plan_with_ranges
+    from stargate.uncertainty.plan import plan_sensitivity, ranged_plan
 
     try:  # Sobol indices in the tornados' hovers with the uncertainty extra; the swings alone without it
         require("Sobol indices", "uncertainty")
@@ -376,9 +363,9 @@ def _how_sure(sc: Any, cat: Any, result: Any, n: int, seed: int) -> tuple[dict[s
 
     bar, tick = _steps_bar("ranges", True)
     try:
-        plan = plan_with_ranges(sc, cat, result, n, seed, lambda done, total: tick("samples", done, total))
+        plan = ranged_plan(sc, cat, result, n, seed, lambda done, total: tick("samples", done, total))
         tick("sensitivity of the last phase", n, n)
-        sensitivity = phase_sensitivity(sc, cat, result, seed=seed, with_sobol=sobol)
+        sensitivity = plan_sensitivity(sc, cat, result, seed=seed, with_sobol=sobol)
     finally:
         if bar.live.is_started:
             bar.stop()

@@ -22,16 +22,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stargate.format import format_count, format_days, format_percent, format_quantity, format_scaled_count, format_usd
+from stargate.report.plan_ranges import HEADLINES as TEXT
+from stargate.report.plan_ranges import range_cell
 
-__all__ = ["HEADLINES", "TOP_INPUTS", "Headline", "band_trace", "chart_id", "fan_chart", "fan_charts", "point_at",
-           "range_at", "range_text", "tornado_chart", "tornado_charts", "value_at"]
+__all__ = ["HEADLINES", "REPORT_SAMPLES", "TOP_INPUTS", "Headline", "band_trace", "chart_id", "fan_chart", "fan_charts", "point_at",
+           "range_at", "tornado_chart", "tornado_charts", "value_at"]
 
 Fig = dict[str, Any]
 Layout = Callable[..., dict[str, Any]]
 
 TOP_INPUTS = 12
 """Most inputs a tornado chart shows (those with the largest swings)."""
+REPORT_SAMPLES = 500
+"""Samples the report draws unless told (``stargate report --uncertainty N``): the built-in plan's ranges take
+well under a second, and the P10 and P90 of 500 Latin hypercube samples move by a few per cent between seeds."""
 
 BAND_COLOR = "#1f77b4"
 BAND_FILL = "rgba(31, 119, 180, 0.22)"
@@ -41,12 +45,11 @@ LOW_COLOR, HIGH_COLOR = "#4c78a8", "#e45756"
 
 @dataclass(frozen=True, slots=True)
 class Headline:
-    """How one headline figure is named and printed in the pictures."""
+    """How one headline figure is drawn: its axis title and axis; its values are written as the terminal
+    writes them (:data:`stargate.report.plan_ranges.HEADLINES`)."""
 
     label: str
     """What a reader sees (axis titles, chart titles)."""
-    fmt: Callable[[float], str]
-    """Formats one value for hover texts and labels."""
     log: bool
     """Draw it on a log axis over the phases (it spans decades from the first phase to the last)."""
     tickformat: str = ""
@@ -54,24 +57,25 @@ class Headline:
     tickprefix: str = ""
 
 
-def _usd_cents(v: float) -> str:
-    return f"${v:,.2f}"
-
-
 HEADLINES: dict[str, Headline] = {
-    "capex_usd": Headline("capex (USD)", format_usd, True, tickprefix="$"),
-    "facility_power_w": Headline("facility power (W)", lambda v: format_quantity(v, "W"), True),
-    "gpus": Headline("GPUs", format_count, True),
-    "peak_flops": Headline("peak (dense 16-bit FLOP/s)", lambda v: format_quantity(v, "FLOP/s"), True),
-    "mfu": Headline("MFU", lambda v: format_percent(v, 1), False, tickformat=".0%"),
-    "goodput": Headline("goodput", lambda v: format_percent(v, 1), False, tickformat=".0%"),
-    "largest_model_params": Headline("largest model (parameters)", format_scaled_count, True),
-    "gpt4_class_days": Headline("GPT-4-class training (days)", format_days, True),
-    "tco_usd_per_gpu_hour": Headline("TCO per GPU-hour (USD)", _usd_cents, False, tickprefix="$"),
-    "serving.usd_per_million_tokens": Headline("$ per million tokens served", _usd_cents, True, tickprefix="$"),
-    "serving.tokens_per_day": Headline("tokens served per day", format_scaled_count, True),
+    "capex_usd": Headline("capex (USD)", True, tickprefix="$"),
+    "facility_power_w": Headline("facility power (W)", True),
+    "gpus": Headline("GPUs", True),
+    "peak_flops": Headline("peak (dense 16-bit FLOP/s)", True),
+    "mfu": Headline("MFU", False, tickformat=".0%"),
+    "goodput": Headline("goodput", False, tickformat=".0%"),
+    "largest_model_params": Headline("largest model (parameters)", True),
+    "gpt4_class_days": Headline("GPT-4-class training (days)", True),
+    "tco_usd_per_gpu_hour": Headline("TCO per GPU-hour (USD)", False, tickprefix="$"),
+    "serving.usd_per_million_tokens": Headline("$ per million tokens served", True, tickprefix="$"),
+    "serving.tokens_per_day": Headline("tokens served per day", True),
 }
 """The headlines the pictures know, in the order they are drawn; a headline not listed is not drawn."""
+
+
+def _fmt(key: str) -> Callable[[float], str]:
+    """How one value of a headline is written (the terminal's way)."""
+    return TEXT[key][1] if key in TEXT else (lambda v: f"{v:,.4g}")
 
 
 def value_at(obj: Mapping[str, Any] | None, key: str) -> float | None:
@@ -112,17 +116,6 @@ def range_at(phase: Mapping[str, Any], key: str) -> dict[str, float] | None:
     return {q: float(r[q]) for q in ("p10", "p50", "p90")}
 
 
-def range_text(r: Mapping[str, float], fmt: Callable[[float], str]) -> str:
-    """``P50 (P10–P90)`` of one range, each formatted with ``fmt``.
-
-    Examples
-    --------
-    >>> range_text({"p10": 80e9, "p50": 100e9, "p90": 130e9}, format_usd)
-    '$100.0B ($80.0B–$130.0B)'
-    """
-    return f"{fmt(r['p50'])} ({fmt(r['p10'])}–{fmt(r['p90'])})"
-
-
 def chart_id(prefix: str, key: str) -> str:
     """An id for a headline's chart that is safe in HTML ids and CSS selectors.
 
@@ -134,14 +127,9 @@ def chart_id(prefix: str, key: str) -> str:
     return f"{prefix}-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
 
 
-def _fmt(key: str) -> Callable[[float], str]:
-    h = HEADLINES.get(key)
-    return h.fmt if h else (lambda v: f"{v:,.4g}")
-
-
-def _hover(phases: Sequence[Mapping[str, Any]], rs: Sequence[Mapping[str, float] | None], fmt: Callable[[float], str]) -> list[str]:
-    """Each phase's ``<short name>: P50 a (P10–P90 b–c)``, empty where it has no range."""
-    return [f"{str(p.get('name', '')).split(':')[0]}: P50 {range_text(r, fmt)}" if r else ""
+def _hover(phases: Sequence[Mapping[str, Any]], rs: Sequence[dict[str, float] | None], key: str) -> list[str]:
+    """Each phase's ``<short name>: P50 a (b–c)``, empty where it has no range."""
+    return [f"{str(p.get('name', '')).split(':')[0]}: P50 {range_cell(key, r)}" if r else ""
             for p, r in zip(phases, rs, strict=True)]
 
 
@@ -179,7 +167,6 @@ def band_trace(x: Sequence[Any], phases: Sequence[Mapping[str, Any]], key: str, 
     if not any(rs):
         return None
     mid = [r["p50"] * scale if r else None for r in rs]
-    fmt = _fmt(key)
     other = "x" if axis == "y" else "y"
     return {"type": "scatter", "mode": "markers", "name": "P10–P90", axis: mid, other: list(x),
             "marker": {"symbol": "line-ew-open" if axis == "y" else "line-ns-open", "size": 14,
@@ -187,7 +174,7 @@ def band_trace(x: Sequence[Any], phases: Sequence[Mapping[str, Any]], key: str, 
             f"error_{axis}": {"type": "data", "symmetric": False, "color": WHISKER_COLOR, "thickness": 1.5, "width": 7,
                               "array": [(r["p90"] - r["p50"]) * scale if r else None for r in rs],
                               "arrayminus": [(r["p50"] - r["p10"]) * scale if r else None for r in rs]},
-            "hovertext": _hover(phases, rs, fmt), "hoverinfo": "text", **extra}
+            "hovertext": _hover(phases, rs, key), "hoverinfo": "text", **extra}
 
 
 def fan_chart(x: Sequence[Any], phases: Sequence[Mapping[str, Any]], key: str, layout: Layout) -> Fig | None:
@@ -207,13 +194,13 @@ def fan_chart(x: Sequence[Any], phases: Sequence[Mapping[str, Any]], key: str, l
     rs = [range_at(p, key) for p in phases]
     if not any(rs):
         return None
-    h = HEADLINES.get(key, Headline(key, _fmt(key), False))
+    h, fmt = HEADLINES.get(key, Headline(key, False)), _fmt(key)
     xs = list(x)
 
     def q(name: str) -> list[float | None]:
         return [r[name] if r else None for r in rs]
 
-    text = _hover(phases, rs, h.fmt)
+    text = _hover(phases, rs, key)
     points = [point_at(p, key) for p in phases]
     data = [
         {"type": "scatter", "mode": "lines", "name": "P10", "x": xs, "y": q("p10"), "line": {"width": 0, "color": BAND_COLOR},
@@ -224,7 +211,7 @@ def fan_chart(x: Sequence[Any], phases: Sequence[Mapping[str, Any]], key: str, l
          "line": {"dash": "dash", "color": BAND_COLOR}, "hoverinfo": "skip"},
         {"type": "scatter", "mode": "lines+markers", "name": "point answer", "x": xs, "y": points,
          "line": {"color": WHISKER_COLOR, "width": 1}, "marker": {"color": WHISKER_COLOR, "size": 7},
-         "hovertext": [h.fmt(v) if v is not None else "" for v in points], "hoverinfo": "text"},
+         "hovertext": [fmt(v) if v is not None else "" for v in points], "hoverinfo": "text"},
     ]
     yaxis = {"title": {"text": h.label + (" (log)" if h.log else "")}, "tickformat": h.tickformat, "tickprefix": h.tickprefix}
     if h.log:
@@ -299,18 +286,18 @@ def tornado_chart(key: str, rows: Sequence[Mapping[str, Any]], point: float, lay
     shown = _shown(rows, top)
     if not shown:
         return None
-    h = HEADLINES.get(key, Headline(key, _fmt(key), False))
+    h, fmt = HEADLINES.get(key, Headline(key, False)), _fmt(key)
     labels = _labels(shown)
     traces = [{"type": "bar", "orientation": "h", "name": f"input at its {side}", "y": labels,
                "x": [r[out] - point for r in shown], "base": [point] * len(shown), "marker": {"color": color},
-               "hovertext": [_input_hover(r, h.fmt, side) for r in shown], "hoverinfo": "text"}
+               "hovertext": [_input_hover(r, fmt, side) for r in shown], "hoverinfo": "text"}
               for side, out, color in (("P10", "output_at_low", LOW_COLOR), ("P90", "output_at_high", HIGH_COLOR))]
     moving = sum(1 for r in rows if r.get("swing") and math.isfinite(r["swing"]))
     where = f" ({phase.split(':')[0]})" if phase else ""
     title = f"{h.label}{where}: what moves it most (top {len(shown)} of {moving} inputs)"
     lay = layout(title, barmode="overlay", height=140 + 30 * len(shown),
                  yaxis={"autorange": "reversed", "automargin": True},
-                 xaxis={"title": {"text": f"{h.label}, point answer {h.fmt(point)}"}, "tickformat": h.tickformat,
+                 xaxis={"title": {"text": f"{h.label}, point answer {fmt(point)}"}, "tickformat": h.tickformat,
                         "tickprefix": h.tickprefix},
                  shapes=[{"type": "line", "x0": point, "x1": point, "yref": "paper", "y0": 0, "y1": 1,
                           "line": {"color": WHISKER_COLOR, "width": 1.5}}])
@@ -320,11 +307,12 @@ def tornado_chart(key: str, rows: Sequence[Mapping[str, Any]], point: float, lay
 def tornado_charts(sensitivity: Mapping[str, Any], phase: Mapping[str, Any], layout: Layout,
                    top: int = TOP_INPUTS) -> dict[str, Fig]:
     """The tornado of every headline of :data:`HEADLINES` in a sensitivity answer (``{"headlines": {key: rows}}``),
-    by chart id (``tornado-capex_usd``); the point answers are the phase's own figures."""
+    by chart id (``tornado-capex_usd``); the point answers are the answer's ``points``, else the phase's own figures."""
     heads = sensitivity.get("headlines") or {}
+    points = sensitivity.get("points") or {}
     out: dict[str, Fig] = {}
     for key in HEADLINES:
-        point = point_at(phase, key)
+        point = points.get(key, point_at(phase, key))
         if key not in heads or point is None:
             continue
         fig = tornado_chart(key, heads[key], point, layout, top, str(phase.get("name", "")))

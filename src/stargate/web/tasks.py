@@ -43,11 +43,11 @@ def builtin_sensitivity() -> dict[str, Any]:
     tornado charts drawn from them (``charts``, by id)."""
     from stargate.plan import builtin_scenario, run_plan
     from stargate.report.charts import how_sure_charts
-    from stargate.report.how_sure import phase_sensitivity
+    from stargate.uncertainty.plan import plan_sensitivity
 
     sc, cat = builtin_scenario(), Catalog.load()
     plan = run_plan(sc, cat)
-    answer = phase_sensitivity(sc, cat, plan, with_sobol=False)
+    answer = plan_sensitivity(sc, cat, plan, with_sobol=False)
     return {**answer, "charts": how_sure_charts(plan.model_dump(mode="json"), answer)}
 
 
@@ -220,9 +220,9 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
     training options, the sources of its numbers and its warnings."""
     from stargate.plan import run_plan
     from stargate.report.charts import plan_charts
-    from stargate.report.how_sure import plan_with_ranges
     from stargate.report.html import largest_fabric, used_sources
     from stargate.scenario import Scenario, validate
+    from stargate.uncertainty.plan import ranged_plan
     from stargate.web.tables import phase_tables
 
     cat = priced_catalog(body.accelerator, body.system, body)
@@ -231,7 +231,7 @@ def dashboard(body: DashboardBody) -> dict[str, Any]:
     if point.phases[0].gpus > MAX_GPUS:
         raise InputError("gpus" if body.sizing == "gpus" else f"{body.sizing}", body.value,
                          f"a size under {MAX_GPUS:,} GPUs (this one buys {point.phases[0].gpus:,})")
-    plan = plan_with_ranges(scenario, cat, point, DASHBOARD_SAMPLES)
+    plan = ranged_plan(scenario, cat, point, DASHBOARD_SAMPLES).model_dump(mode="json")
     p = plan["phases"][0]
     job = _job(body, p, cat)
     charts = plan_charts(plan, largest_fabric(plan, cat))
