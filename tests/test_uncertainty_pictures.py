@@ -207,3 +207,24 @@ def test_report_cli_bad_samples_or_seed_is_one_line(tmp_path, cli, args, option,
     assert r.code == 2 and r.stdout == ""
     assert r.stderr.startswith(f"stargate: error: {option}: '{value}' is not allowed; expected ")
     assert r.stderr.count("\n") == 1 and not (tmp_path / "r.html").exists()
+
+
+def test_report_tables_give_each_range(ranged, catalog):
+    from stargate.format import format_count, format_usd
+
+    html = render_report(ranged, catalog)
+    last = ranged["phases"][-1]["ranges"]
+    assert f"(P10–P90 {format_count(last['gpus']['p10'])}–{format_count(last['gpus']['p90'])})" in html
+    assert f"(P10–P90 {format_usd(last['capex_usd']['p10'])}–{format_usd(last['capex_usd']['p90'])})" in html
+    # without ranges, the tables as they were: no P10–P90 beyond the training model's own bands
+    assert "(P10–P90" not in render_report(plan_without_training_bands(ranged), catalog)
+
+
+def plan_without_training_bands(plan):
+    out = copy.deepcopy(plan)
+    out.pop("uncertainty")
+    for p in out["phases"]:
+        p.pop("ranges")
+        for k in ("mfu_range", "largest_model_params_range", "gpt4_class_days_range"):
+            p[k] = None
+    return out

@@ -172,13 +172,14 @@ def roadmap_chart(plan: dict[str, Any]) -> Fig:
     ph = plan["phases"]
     power = np.array([p["facility_power_w"] for p in ph])
     years = [p["year"] for p in ph]
+    band = band_trace(years, ph, "gpus", name="GPUs P10–P90", showlegend=False)  # the title says what it is
     return {"data": _with_ranges([{"type": "scatter", "mode": "markers+text", "x": years,
                       "y": [p["gpus"] for p in ph], "text": [p["name"].split(":")[0] for p in ph],
                       "textposition": "top center",
                       "marker": {"size": (10 + 40 * np.sqrt(power / power.max())).tolist()},
                       "hovertext": [f"{p['accelerator']}, {format_usd(p['capex_usd'])}, {format_quantity(p['facility_power_w'], 'W')}"
-                                    for p in ph]}], band_trace(years, ph, "gpus", name="GPUs P10–P90")),
-            "layout": _layout("Roadmap: GPUs per phase (size: facility power)",
+                                    for p in ph]}], band),
+            "layout": _layout("Roadmap: GPUs per phase (size: facility power" + ("; whiskers: P10–P90)" if band else ")"),
                               yaxis={"type": "log", "title": {"text": "GPUs (log)"}}, xaxis={"title": {"text": "year"}})}
 
 

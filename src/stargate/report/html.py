@@ -15,6 +15,7 @@ from stargate.catalog import Catalog
 from stargate.report.charts import how_sure_charts, plan_charts
 from stargate.report.sites import phase_site_rows
 from stargate.report.terminal import fabric_summary
+from stargate.report.uncertainty import range_at
 
 __all__ = ["environment", "how_sure_text", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
 
@@ -66,34 +67,37 @@ def phase_rows(plan: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
 def _phase_rows() -> list[tuple[str, Any]]:
     return [
         ("accelerator", lambda p: p["accelerator"]),
-        ("GPUs", lambda p: fmt.format_count(p["gpus"])),
+        ("GPUs", lambda p: fmt.format_count(p["gpus"]) + _band(range_at(p, "gpus"), fmt.format_count)),
         ("racks", lambda p: f"{fmt.format_count(p['design']['racks'])} × "
                             f"{fmt.format_quantity(1e3 * p['design']['kw_per_rack'], 'W')}"),
         ("cooling", lambda p: p["design"]["cooling"].replace("_", " ")),
-        ("facility power", lambda p: fmt.format_quantity(p["facility_power_w"], "W")),
+        ("facility power", lambda p: fmt.format_quantity(p["facility_power_w"], "W")
+         + _band(range_at(p, "facility_power_w"), lambda v: fmt.format_quantity(v, "W"))),
         ("facility power per GPU", lambda p: fmt.format_quantity(p["facility_power_w"] / p["gpus"], "W")),
         ("PUE design / annual", lambda p: f"{p['design']['design_pue']:.2f} / {p['design']['annual_pue']:.2f}"),
-        ("capex", lambda p: fmt.format_usd(p["capex_usd"])),
+        ("capex", lambda p: fmt.format_usd(p["capex_usd"]) + _band(range_at(p, "capex_usd"), fmt.format_usd)),
         ("network share of capex", lambda p: _pct(p["design"]["capex_breakdown_usd"]["network"], p["capex_usd"])),
         ("fabric", lambda p: fabric_summary(p["design"].get("network") or {})),
         ("power infrastructure", lambda p: fmt.format_usd(p["design"]["capex_breakdown_usd"]["power_infrastructure"])
          + " (" + _pct(p["design"]["capex_breakdown_usd"]["power_infrastructure"], p["capex_usd"]) + ")"),
-        ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"),
+        ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"
+         + _band(range_at(p, "tco_usd_per_gpu_hour"), lambda v: f"${v:.2f}")),
         ("cost of capital per GPU-hour", lambda p: f"${p['design']['tco_breakdown_usd_per_gpu_hour'].get('capital_cost', 0.0):.2f}"
          f" at {100 * p['design'].get('wacc_per_year', 0.0):.0f}%/y"),
         ("peak (dense 16-bit)", lambda p: fmt.format_quantity(p["peak_flops"], "FLOP/s")),
         ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{fmt.format_percent(v)} ({p['reference_model']})")
-         + _band(p.get("mfu_range"), fmt.format_percent)),
+         + _band(range_at(p, "mfu") or p.get("mfu_range"), fmt.format_percent)),
         ("parallel plan", lambda p: _opt(p["reference_job"], lambda j: " ".join(
             f"{k}{j['parallelism'][k]}" for k in ("tp", "pp", "cp", "ep", "dp")) + f", {j['step_time_s']:.2f} s/step")),
         ("jobs × GPUs", lambda p: f"{p.get('jobs', 1):,} × {p.get('job_gpus', p['gpus']):,}"),
-        ("goodput", lambda p: fmt.format_percent(p["goodput"]) + _opt(p.get("reliability"), lambda r: f" ({r['strategy']})")),
+        ("goodput", lambda p: fmt.format_percent(p["goodput"]) + _opt(p.get("reliability"), lambda r: f" ({r['strategy']})")
+         + _band(range_at(p, "goodput"), lambda v: fmt.format_percent(v, 1))),
         ("restart / warm spares", lambda p: _opt(p.get("reliability"), lambda r: (
             f"{fmt.format_quantity(r['restart_s'], 's')} / {fmt.format_percent(r['spare_fraction'], 1)} of GPUs"))),
         ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{fmt.format_scaled_count(v)} params")
-         + _band(p.get("largest_model_params_range"), fmt.format_scaled_count)),
+         + _band(range_at(p, "largest_model_params") or p.get("largest_model_params_range"), fmt.format_scaled_count)),
         ("GPT-4-class (2e25 FLOP)", lambda p: _opt(p["gpt4_class_days"], fmt.format_days)
-         + _band(p.get("gpt4_class_days_range"), fmt.format_days)),
+         + _band(range_at(p, "gpt4_class_days") or p.get("gpt4_class_days_range"), fmt.format_days)),
         ("energy per year", lambda p: fmt.format_energy_mwh(p["energy_mwh_per_year"])),
         ("carbon per year", lambda p: fmt.format_carbon_t(p["carbon_t_per_year"])),
     ]
@@ -102,9 +106,12 @@ def _phase_rows() -> list[tuple[str, Any]]:
 def summary_cards(plan: dict[str, Any]) -> list[tuple[str, str]]:
     """Headline figures of a plan."""
     t = plan["totals"]
-    cards = [("phases", str(len(plan["phases"]))), ("GPUs", fmt.format_count(t["gpus"])),
-             ("capex", fmt.format_usd(t["capex_usd"])),
-             ("facility power", fmt.format_quantity(t["facility_power_w"], "W")),
+    r = t.get("ranges") or {}
+    cards = [("phases", str(len(plan["phases"]))),
+             ("GPUs", fmt.format_count(t["gpus"]) + _band(r.get("gpus"), fmt.format_count)),
+             ("capex", fmt.format_usd(t["capex_usd"]) + _band(r.get("capex_usd"), fmt.format_usd)),
+             ("facility power", fmt.format_quantity(t["facility_power_w"], "W")
+              + _band(r.get("facility_power_w"), lambda v: fmt.format_quantity(v, "W"))),
              ("peak (16-bit)", fmt.format_quantity(t["peak_flops"], "FLOP/s")),
              ("opex per year", fmt.format_usd(t["opex_usd_per_year"]))]
     if "reported_capex_usd" in t:
