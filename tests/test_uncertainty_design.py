@@ -115,3 +115,147 @@ def test_vectorized_bisection_matches_the_scalar_one():
     limits = np.array([0.5, 3.0, 10.0, 1e6, 123456.7])
     cost = lambda n: 2.5 * n + np.sqrt(n)
     assert largest_within(cost, limits).tolist() == [largest_within(cost, float(x)) for x in limits]
+
+
+# --- the shells: CLI, Python API, web API ------------------------------------------------------------------------
+
+
+def test_cli_design_json_adds_ranges_and_the_uncertainty_block(cli):
+    r = cli("design", "--accelerator", "h100", "--gpus", "4096", "--uncertainty", "300", "--seed", "5", "--json")
+    assert r.code == 0, r.stderr
+    out = r.json()
+    assert out["ranges"]["gpus"] == {"p10": 4096.0, "p50": 4096.0, "p90": 4096.0}
+    cap = out["ranges"]["capex_usd"]
+    assert cap["p10"] < cap["p50"] < cap["p90"]
+    assert out["uncertainty"]["samples"] == 300 and out["uncertainty"]["seed"] == 5
+    assert {"accelerator/h100-sxm-80g/price_usd", "finance/default/wacc_per_year"} <= {
+        i["key"] for i in out["uncertainty"]["inputs"]}
+    assert r.stderr == ""
+
+
+def test_cli_bare_uncertainty_draws_the_default_samples_and_same_seed_same_json(cli):
+    first = cli("design", "--accelerator", "gb200", "--budget", "$5B", "--uncertainty", "--json")
+    again = cli("design", "--accelerator", "gb200", "--budget", "$5B", "--json", "--uncertainty")
+    assert first.code == again.code == 0, first.stderr + again.stderr
+    assert first.json()["uncertainty"]["samples"] == 1000
+    assert first.stdout == again.stdout
+    other = cli("design", "--accelerator", "gb200", "--budget", "$5B", "--json", "--uncertainty", "--seed", "1")
+    assert other.json()["ranges"] != first.json()["ranges"]
+
+
+def test_cli_budget_range_is_answered_at_its_midpoint(cli):
+    ranged = cli("design", "--accelerator", "gb200", "--budget", "90e9..110e9", "--json")
+    point = cli("design", "--accelerator", "gb200", "--budget", "100e9", "--json")
+    assert ranged.code == point.code == 0, ranged.stderr
+    a, b = ranged.json(), point.json()
+    assert a["gpus"] == b["gpus"] and a["capex_usd"] == b["capex_usd"]
+    assert "ranges" not in a
+    assert any("midpoint" in n and "--budget" in n for n in a["notes"])
+
+
+def test_cli_power_range_samples_the_cap_uniformly(cli):
+    r = cli("design", "--accelerator", "gb200", "--power", "4.5 GW..5.5 GW", "--uncertainty", "400", "--json")
+    assert r.code == 0, r.stderr
+    facility = r.json()["ranges"]["facility_power_w"]
+    # every sample fills its own cap (within a system), the caps spread evenly over 4.5-5.5 GW
+    assert 4.5e9 < facility["p10"] < 4.65e9 and 5.35e9 < facility["p90"] < 5.5e9
+
+
+def test_cli_text_shows_each_headline_with_its_range(cli):
+    r = cli("fabric", "--gpus", "32k", "--uncertainty", "200")
+    assert r.code == 0, r.stderr
+    assert "P10–P90" in r.stdout and "fabric capex" in r.stdout and "uncertain inputs" in r.stdout
+    assert r.stderr == ""
+
+
+@pytest.mark.parametrize(("option", "value", "expected"), [
+    ("--budget", "110e9..90e9", "LOW at most HIGH"),
+    ("--budget", "1e9..2e9..3e9", "two values joined by '..'"),
+    ("--budget", "..5e9", "two values joined by '..'"),
+    ("--budget", "1e9...2e9", "two values joined by '..'"),
+    ("--budget", "inf..5e9", "each side US dollars"),
+    ("--budget", "9**9..1e10", "each side US dollars"),
+    ("--power", "4.5 GW..5500 MW", "the same unit on both sides"),
+    ("--power", "4.5..5.5 GW", "the same unit on both sides"),
+    ("--gpus", "0..100", "between 0 (excluded)"),
+    ("--gpus", "1000..100000000", "between 0 (excluded)"),
+    ("--gpus", "1k..100M", "the same unit on both sides"),
+    ("--budget", "1" * 200 + "..2", "two values joined by '..'"),
+])
+def test_cli_bad_ranges_are_one_line_exit_2(cli, option, value, expected):
+    r = cli("design", "--accelerator", "gb200", option, value)
+    assert r.code == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"stargate: error: {option}: ")
+    assert expected in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("--uncertainty", "-5"), "--uncertainty: '-5'"),
+    (("--uncertainty", "1000001"), "from 1 to 1,000,000"),
+    (("--uncertainty", "1.5"), "--uncertainty: '1.5'"),
+    (("--uncertainty", "1e9"), "from 1 to 1,000,000"),
+    (("--seed", "-1"), "--seed: '-1'"),
+    (("--seed", "5000000000"), "from 0 to 4,294,967,295"),
+    (("--uncertainty", "--csv"), "either --csv or --uncertainty"),
+])
+def test_cli_bad_uncertainty_options_are_one_line_exit_2(cli, args, expected):
+    for command in (("design", "--accelerator", "h100", "--gpus", "64"), ("fabric", "--gpus", "64")):
+        r = cli(*command, *args)
+        assert r.code == 2 and r.stderr.count("\n") == 1 and expected in r.stderr, (command, r.stderr)
+
+
+def test_cli_fabric_ranges_refuse_compare(cli):
+    r = cli("fabric", "--gpus", "4096", "--compare", "--uncertainty")
+    assert r.code == 2 and "not with --compare" in r.stderr
+
+
+def test_api_design_and_fabric_take_uncertainty_and_seed():
+    from stargate import api
+    from stargate.errors import InputError
+
+    d = api.design(accelerator="gb200", budget="9e9..11e9", uncertainty=200, seed=4)
+    assert d == api.design(accelerator="gb200", budget="9e9..11e9", uncertainty=200, seed=4)
+    assert d.gpus == api.design(accelerator="gb200", budget=10e9).gpus
+    assert d.ranges["gpus"]["p10"] < d.gpus < d.ranges["gpus"]["p90"]
+    assert d.model_dump(mode="json")["uncertainty"]["seed"] == 4
+    f = api.fabric(gpus=8192, uncertainty=100)
+    assert f["ranges"]["fabric_capex_usd"]["p10"] < f["fabric_capex_usd"] < f["ranges"]["fabric_capex_usd"]["p90"]
+    with pytest.raises(InputError, match="budget: '2e9..1e9'"):
+        api.design(accelerator="gb200", budget="2e9..1e9")
+    with pytest.raises(InputError, match="uncertainty"):
+        api.design(accelerator="gb200", gpus=72, uncertainty=-1)
+
+
+@pytest.fixture(scope="module")
+def client():
+    from fastapi.testclient import TestClient
+
+    from stargate.web.app import create_app
+
+    app = create_app()
+    yield TestClient(app)
+    app.state.pool.close()
+
+
+def test_web_design_and_fabric_bodies_take_uncertainty_and_seed(client):
+    body = {"accelerator": "gb200", "budget": "9e9..11e9", "uncertainty": 300, "seed": 2}
+    first, again = client.post("/api/design", json=body), client.post("/api/design", json=body)
+    assert first.status_code == 200 and first.json() == again.json()
+    assert first.json()["ranges"]["gpus"]["p10"] < first.json()["gpus"] < first.json()["ranges"]["gpus"]["p90"]
+    fab = client.post("/api/fabric", json={"gpus": 4096, "uncertainty": 50})
+    assert fab.status_code == 200 and "fabric_power_w" in fab.json()["ranges"]
+
+
+@pytest.mark.parametrize(("route", "body", "field"), [
+    ("/api/design", {"accelerator": "h100", "gpus": 8, "uncertainty": -1}, "uncertainty"),
+    ("/api/design", {"accelerator": "h100", "gpus": 8, "uncertainty": 10**7}, "uncertainty"),
+    ("/api/design", {"accelerator": "h100", "gpus": 8, "seed": 2**40}, "seed"),
+    ("/api/design", {"accelerator": "h100", "budget": "11e9..9e9"}, "budget"),
+    ("/api/design", {"accelerator": "h100", "gpus": "1..2..3"}, "gpus"),
+    ("/api/design", {"accelerator": "h100", "power": "1 GW..900 MW"}, "power"),
+    ("/api/fabric", {"gpus": 64, "uncertainty": 10, "compare": True}, "uncertainty"),
+])
+def test_web_bad_uncertainty_is_422_naming_the_field(client, route, body, field):
+    r = client.post(route, json=body)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][-1] == field

@@ -65,7 +65,8 @@ def _request(request: Any, options: dict[str, Any], build: Any) -> Any:
     return request
 
 
-def design(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any) -> ClusterDesign:
+def design(request: Any = None, /, *, catalog: CatalogLike = None, uncertainty: int = 0, seed: int = 0,
+           **options: Any) -> ClusterDesign:
     """Design one cluster, like ``stargate design``.
 
     Parameters
@@ -77,12 +78,18 @@ def design(request: Any = None, /, *, catalog: CatalogLike = None, **options: An
     **options
         ``accelerator`` and exactly one of ``gpus``, ``budget_usd`` (or ``budget``), ``power_w`` (or
         ``power``); ``fabric``, ``system``, ``energy_source``, ``cooling``, ``year``, ... Quantities
-        take numbers in SI units or strings with units (``"5 GW"``, ``"$10B"``).
+        take numbers in SI units or strings with units (``"5 GW"``, ``"$10B"``); the sizing may be a range,
+        ``"90e9..110e9"``, answered at its midpoint.
+    uncertainty : int
+        Latin hypercube samples of every uncertain input, as ``--uncertainty N`` (0: none).
+    seed : int
+        Seed of the samples, as ``--seed``.
 
     Returns
     -------
     ClusterDesign
-        As ``stargate design --json`` prints it (``.model_dump(mode="json")`` gives the same JSON).
+        As ``stargate design --json`` prints it (``.model_dump(mode="json")`` gives the same JSON); with
+        ``uncertainty``, a :class:`~stargate.uncertainty.design.RangedDesign` that adds ``ranges`` and ``uncertainty``.
 
     Examples
     --------
@@ -93,13 +100,38 @@ def design(request: Any = None, /, *, catalog: CatalogLike = None, **options: An
     True
     >>> design(accelerator="gb200", power="1 GW", fabric="ethernet").facility_power_w <= 1e9
     True
+    >>> r = design(accelerator="h100", budget="0.9e9..1.1e9", uncertainty=500, seed=1).ranges["gpus"]
+    >>> r["p10"] < r["p50"] < r["p90"]
+    True
     """
-    from stargate.cluster.design import design_cluster
+    from stargate.uncertainty.design import design_answer
+    from stargate.uncertainty.options import samples
+    from stargate.uncertainty.options import seed as read_seed
 
-    return design_cluster(_request(request, options, design_request), _catalog(catalog))
+    n, s = samples(uncertainty, "uncertainty"), read_seed(seed, "seed")
+    options, ranges = _sizing_ranges(options)
+    return design_answer(_request(request, options, design_request), _catalog(catalog), ranges, n, s)
 
 
-def fabric(request: Any = None, /, *, catalog: CatalogLike = None, compare: bool = False, **options: Any) -> dict[str, Any]:
+def _sizing_ranges(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The options with a sizing typed as ``LOW..HIGH`` at its midpoint, and its range by request field."""
+    from stargate.answers import DESIGN_KEYS
+    from stargate.uncertainty.options import SIZING_RANGES, typed_ranges
+
+    sizing = {}
+    for key in options:
+        field = DESIGN_KEYS.get(str(key).replace("_", "-"), str(key))
+        if field in SIZING_RANGES:
+            sizing[field] = str(key)
+    try:
+        point, ranges = typed_ranges({f: options[k] for f, k in sizing.items()}, sizing)
+    except InputError as e:
+        raise InputError(sizing.get(e.field, e.field), options.get(sizing.get(e.field, ""), e.value), e.allowed) from None
+    return {**options, **{k: point[f] for f, k in sizing.items()}}, ranges
+
+
+def fabric(request: Any = None, /, *, catalog: CatalogLike = None, compare: bool = False, uncertainty: int = 0,
+           seed: int = 0, **options: Any) -> dict[str, Any]:
     """Design the scale-out network, like ``stargate fabric``.
 
     Parameters
@@ -114,6 +146,9 @@ def fabric(request: Any = None, /, *, catalog: CatalogLike = None, compare: bool
         :class:`~stargate.fabric.design.FabricRequest` fields: ``gpus``, ``fabric``, ``accelerator``,
         ``topology``, ``oversubscription`` (a list, from the leaf up), ``planes``, ``switch``, ``tiers``,
         ``year``, ...
+    uncertainty, seed : int
+        Latin hypercube samples of every part's price and power (0: none) and their seed, as
+        ``--uncertainty N --seed S``: the answer adds ``ranges`` and ``uncertainty`` (one fabric, not ``compare``).
 
     Returns
     -------
@@ -129,11 +164,21 @@ def fabric(request: Any = None, /, *, catalog: CatalogLike = None, compare: bool
     >>> fabric(FabricRequest(gpus=4096, fabric="ethernet")) == f
     True
     """
+    from stargate.fabric.design import FabricRequest
     from stargate.fabric.report import fabric_report
+    from stargate.scenario import validate
+    from stargate.uncertainty.design import fabric_model
+    from stargate.uncertainty.options import samples, with_ranges
+    from stargate.uncertainty.options import seed as read_seed
 
+    n, s = samples(uncertainty, "uncertainty"), read_seed(seed, "seed")
+    if n and compare:
+        raise InputError("uncertainty", uncertainty, "0 with compare (ranges are for one fabric)")
     given = _request(request, options, dict)
     raw = given.model_dump() if hasattr(given, "model_dump") else given
-    return fabric_report(raw, _catalog(catalog), compare)
+    cat = _catalog(catalog)
+    report = fabric_report(raw, cat, compare)
+    return with_ranges(report, fabric_model(validate(FabricRequest, raw), cat), n, s) if n else report
 
 
 def train(request: Any = None, /, *, catalog: CatalogLike = None, **options: Any) -> dict[str, Any]:

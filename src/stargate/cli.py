@@ -37,6 +37,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print the answer as one CSV table on stdout (docs/export.md).")]
 ScaleOutOpt = Annotated[str | None, typer.Option(
     help="Scale-out rate per GPU instead of the accelerator's: '800 Gbit/s' (Microsoft's Fairwater GB200).")]
+UncertaintyOpt = Annotated[str | None, typer.Option(
+    "--uncertainty", metavar="[N]",
+    help="Monte Carlo over every uncertain input (Latin hypercube): N samples, 1000 when given bare; "
+         "adds P10/P50/P90 ranges of the headlines.")]
+SeedOpt = Annotated[str | None, typer.Option(
+    "--seed", metavar="<int>", help="Seed of the --uncertainty samples (default 0): the same seed, the same ranges.")]
+OPTIONAL_VALUES = {"--uncertainty": "1000"}
+"""Options whose value may be left out, and the value they then take (``--uncertainty`` alone: 1000 samples)."""
 
 
 def _version(value: bool) -> None:
@@ -63,6 +71,62 @@ def _emit_csv(rows: list[list[Any]] | None, as_json: bool) -> None:
         raise InputError("--csv", "--json", "either --json or --csv, not both")
     if rows is not None:
         sys.stdout.write(csv_text(rows))
+
+
+def _with_bare_values(args: list[str]) -> list[str]:
+    """``args`` with the value of each :data:`OPTIONAL_VALUES` option filled in where it was left out
+    (the option last, or followed by another option or a word that is not a number)."""
+    import re
+
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg in OPTIONAL_VALUES and "--" not in args[:i]:
+            following = args[i + 1] if i + 1 < len(args) else None
+            if following is None or not re.match(r"[+-]?\.?\d", following):
+                out.append(OPTIONAL_VALUES[arg])
+    return out
+
+
+def _uncertainty_options(uncertainty: str | None, seed: str | None, as_csv: bool = False) -> tuple[int, int]:
+    """Samples and seed of ``--uncertainty [N]`` and ``--seed S`` (0 samples: no ranges)."""
+    from stargate.errors import InputError
+    from stargate.uncertainty.options import samples
+    from stargate.uncertainty.options import seed as read_seed
+
+    n, s = samples(uncertainty), read_seed(seed)
+    if n and as_csv:
+        raise InputError("--csv", "--uncertainty", "either --csv or --uncertainty (ranges are in --json and the text)")
+    return n, s
+
+
+def _samples_bar(n: int) -> tuple[Any, Any]:
+    """A progress bar on stderr for ``n`` samples (shown on a terminal for long runs) and its ``tick(done, total)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from stargate.uncertainty.options import PROGRESS_CHUNK
+
+    bar = Progress(TextColumn("uncertainty"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"), TimeElapsedColumn(),
+                   console=_stderr_console(), disable=not (n > PROGRESS_CHUNK and sys.stderr.isatty()), transient=True)
+    task = bar.add_task("uncertainty", total=n)
+
+    def tick(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, tick
+
+
+def _ranged_text(render: Any) -> Any:
+    """``render`` followed by the answer's ranges, where it has them."""
+    from stargate.report.terminal import print_ranges
+
+    def show(answer: Any) -> None:
+        render(answer)
+        data = answer.model_dump(mode="json") if hasattr(answer, "model_dump") else answer
+        if data.get("ranges"):
+            print_ranges(data)
+
+    return show
 
 
 def _emit(obj: Any, as_json: bool, render: Any) -> None:
@@ -105,13 +169,16 @@ def design(
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    uncertainty: UncertaintyOpt = None,
+    seed: SeedOpt = None,
 ) -> None:
-    """Design one cluster, sized by exactly one of --gpus, --budget or --power."""
+    """Design one cluster, sized by exactly one of --gpus, --budget or --power (or a range of one: 90e9..110e9)."""
     from stargate.catalog import Catalog
-    from stargate.cluster.design import design_cluster
     from stargate.errors import InputError
     from stargate.report.terminal import render_design
     from stargate.scenario import DesignRequest, validate
+    from stargate.uncertainty.design import design_answer
+    from stargate.uncertainty.options import typed_ranges
 
     raw = {
         "accelerator": accelerator, "gpus": gpus, "budget_usd": budget, "power_w": power, "fabric": fabric,
@@ -123,14 +190,18 @@ def design(
     if len(sized) != 1:
         got = ", ".join(f"--{k}" for k in sized) or "none"
         raise InputError("sizing", got, "exactly one of --gpus, --budget, --power")
+    n, s = _uncertainty_options(uncertainty, seed, as_csv)
+    bar, tick = _samples_bar(n)
     try:
-        request = validate(DesignRequest, {k: v for k, v in raw.items() if v is not None})
-        result = design_cluster(request, Catalog.load(catalog))
+        point, ranges = typed_ranges({k: v for k, v in raw.items() if v is not None}, _DESIGN_OPTIONS)
+        request = validate(DesignRequest, point)
+        with bar:
+            result = design_answer(request, Catalog.load(catalog), ranges, n, s, tick)
     except InputError as e:
         raise _as_typed(e, _DESIGN_OPTIONS, raw) from None
     if as_csv:
         return _csv_answer(result, as_json)
-    _emit(result, as_json, render_design)
+    _emit(result, as_json, _ranged_text(render_design))
 
 
 def _as_typed(e: Any, options: dict[str, str], typed: dict[str, Any]) -> Any:
@@ -301,12 +372,18 @@ def fabric(
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    uncertainty: UncertaintyOpt = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Design the scale-out network: tiers, switches, links, optics, cost, power, bandwidth."""
     from stargate.catalog import Catalog
     from stargate.errors import InputError
+    from stargate.fabric.design import FabricRequest
     from stargate.fabric.report import fabric_report
     from stargate.report.terminal import render_fabric
+    from stargate.scenario import validate
+    from stargate.uncertainty.design import fabric_model
+    from stargate.uncertainty.options import with_ranges
 
     raw = {
         "gpus": gpus, "fabric": fabric, "accelerator": accelerator, "topology": topology, "planes": planes,
@@ -322,13 +399,22 @@ def fabric(
         raise InputError("--switch", switch, "no --switch with --compare (each family uses its own switch)")
     typed = {**raw, "oversubscription": oversubscription, "distance_m": site_distance, "site_distance": site_distance,
              "fiber_pairs": fiber_pairs, "gradient_bytes": gradient, "model_parallel": model_parallel}
+    n, s = _uncertainty_options(uncertainty, seed, as_csv)
+    if n and (compare or sites is not None):
+        raise InputError("--uncertainty", uncertainty or "", "one fabric: not with --compare or --sites")
     try:
-        report = fabric_report({k: v for k, v in raw.items() if v is not None}, Catalog.load(catalog), compare, site)
+        cat = Catalog.load(catalog)
+        given = {k: v for k, v in raw.items() if v is not None}
+        report = fabric_report(given, cat, compare, site)
     except InputError as e:
         raise _as_typed(e, _FABRIC_OPTIONS, typed) from None  # "oversubscription.1": the one --oversubscription
     if as_csv:
         return _csv_answer(report, as_json)
-    _emit(report, as_json, render_fabric)
+    if n:
+        bar, tick = _samples_bar(n)
+        with bar:
+            report = with_ranges(report, fabric_model(validate(FabricRequest, given), cat), n, s, tick)
+    _emit(report, as_json, _ranged_text(render_fabric))
 
 
 def _refuse_ignored(options: dict[str, Any], allowed: str) -> None:
@@ -900,7 +986,7 @@ def main() -> None:
     from stargate.errors import InputError, clip
 
     try:
-        code = app(standalone_mode=False, prog_name="stargate")
+        code = app(args=_with_bare_values(sys.argv[1:]), standalone_mode=False, prog_name="stargate")
     except InputError as e:
         _fail(str(e), 2)
     except typer.Exit as e:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any
 
@@ -29,8 +30,9 @@ from stargate.format import format_quantity, format_usd
 from stargate.inputs import MAX_SITE_DISTANCE_M
 
 __all__ = [
-    "DIMENSIONS", "MAX_QUANTITY_CHARS", "Bits_per_s", "Bytes", "Bytes_per_s", "Count", "Flop_per_s", "Seconds", "SeqLen",
-    "SiteDistance", "TokenCount", "Watts", "format_quantity", "format_usd", "parse_count", "parse_quantity", "parse_usd",
+    "DIMENSIONS", "MAX_QUANTITY_CHARS", "MAX_RANGE_CHARS", "Bits_per_s", "Bytes", "Bytes_per_s", "Count", "Flop_per_s", "Seconds", "SeqLen",
+    "SiteDistance", "TokenCount", "Watts", "format_quantity", "format_usd", "parse_count", "parse_quantity", "parse_range",
+    "parse_usd",
 ]
 
 # Dimension name -> (pint unit the SI float is expressed in, example shown in errors).
@@ -305,3 +307,45 @@ def _count(binary_k: bool = False, as_float: bool = False) -> BeforeValidator:
 Count = Annotated[int, _count()]
 SeqLen = Annotated[int, _count(binary_k=True)]
 TokenCount = Annotated[float, _count(as_float=True)]
+
+
+MAX_RANGE_CHARS = 2 * MAX_QUANTITY_CHARS + 2
+"""Longest range string read (``LOW..HIGH``, each side a quantity)."""
+_LEADING_NUMBER = re.compile(r"\s*\$?\s*[+-]?[\d.,_]*(?:[eE][+-]?\d+)?")
+
+
+def parse_range(value: Any, read: Callable[[Any, str], float], field: str = "value") -> tuple[float, float] | None:
+    """Read ``LOW..HIGH`` (``"90e9..110e9"``, ``"4.5 GW..5.5 GW"``), each side by ``read``; None when ``value``
+    is not a range (no ``..`` in it).
+
+    Both sides are written with the same unit (or none), each side is read as the option reads one value
+    (no arithmetic, bounded length), and LOW is at most HIGH.
+
+    Examples
+    --------
+    >>> parse_range("4.5 GW..5.5 GW", lambda v, f: parse_quantity(v, "power", f), "--power")
+    (4500000000.0, 5500000000.0)
+    >>> parse_range("$90B..$110B", parse_usd, "--budget")
+    (90000000000.0, 110000000000.0)
+    >>> parse_range("1e5", parse_usd) is None
+    True
+    >>> parse_range("4.5 GW..5500 MW", lambda v, f: parse_quantity(v, "power", f), "--power")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: --power: '4.5 GW..5500 MW' is not allowed; expected LOW..HIGH with the same unit on both sides, like '4.5 GW..5.5 GW'
+    """
+    if not isinstance(value, str) or ".." not in value:
+        return None
+    shape = "LOW..HIGH: two values joined by '..' (like '90e9..110e9' or '4.5 GW..5.5 GW')"
+    sides = value.split("..")
+    if len(value) > MAX_RANGE_CHARS or len(sides) != 2 or "..." in value or not all(s.strip() for s in sides):
+        raise InputError(field, value, shape)
+    try:
+        low, high = (read(s.strip(), field) for s in sides)
+    except InputError as e:
+        raise InputError(field, value, f"LOW..HIGH, each side {e.allowed}") from None
+    if len({" ".join(_LEADING_NUMBER.sub("", s, count=1).split()).lower() for s in sides}) != 1:
+        raise InputError(field, value, "LOW..HIGH with the same unit on both sides, like '4.5 GW..5.5 GW'")
+    if not low <= high:
+        raise InputError(field, value, "LOW..HIGH with LOW at most HIGH")
+    return low, high

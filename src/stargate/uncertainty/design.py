@@ -20,7 +20,7 @@ With every band at zero width each sample is the point answer, to the last bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,7 +28,9 @@ import numpy as np
 
 from stargate.catalog import Catalog
 from stargate.cluster.design import (
+    ClusterDesign,
     Resolved,
+    design_cluster,
     evaluate,
     fabric_plan_for,
     largest_within,
@@ -44,8 +46,8 @@ from stargate.scenario import DesignRequest
 from stargate.uncertainty.bands import Uncertain, catalog_band
 from stargate.uncertainty.propagate import Model
 
-__all__ = ["DESIGN_HEADLINES", "FABRIC_PARTS", "FabricTable", "design_inputs", "design_model", "fabric_bands",
-           "fabric_model"]
+__all__ = ["DESIGN_HEADLINES", "FABRIC_PARTS", "FabricTable", "RangedDesign", "design_answer", "design_inputs",
+           "design_model", "fabric_bands", "fabric_model"]
 
 FABRIC_PARTS = ("switches", "nics", "optics", "cables")
 """The fabric's parts, in the order the bill of materials adds them."""
@@ -325,3 +327,45 @@ def fabric_model(request: FabricRequest, catalog: Catalog) -> Model:
     held = f"fabric design ({plan.switch.id}, {plan.planes} planes, {plan.plane.tiers} tiers, media {media})"
     meta = {"model": "stargate.fabric.bom on sampled part prices and powers", "held_fixed": [held]}
     return Model(tuple(bands.values()), run, meta)
+
+
+class RangedDesign(ClusterDesign):
+    """A designed cluster with the P10 / P50 / P90 of its headlines (``stargate design --uncertainty``)."""
+
+    ranges: dict[str, dict[str, float]]
+    """``{headline: {"p10", "p50", "p90"}}``; a part of a breakdown is dotted (``capex_breakdown_usd.network``)."""
+    uncertainty: dict[str, Any]
+    """How the ranges were drawn: samples, seed, sampling scheme, every input with its band, what was held fixed."""
+
+
+def design_answer(request: DesignRequest, catalog: Catalog, ranges: Mapping[str, Uncertain] | None = None,
+                  samples: int = 0, seed: int = 0, progress: Callable[[int, int], None] | None = None) -> ClusterDesign:
+    """The design of ``request``; with ``samples``, with the ranges of its headlines too.
+
+    Parameters
+    ----------
+    request : DesignRequest
+        The design, its sizing at the point (a typed range's midpoint).
+    catalog : Catalog
+        The catalog.
+    ranges : mapping, optional
+        Ranges the user typed, by request field (:func:`stargate.uncertainty.options.typed_ranges`).
+    samples, seed : int
+        Latin hypercube samples (0: none) and their seed.
+    progress : callable, optional
+        Called with (samples done, samples) as they are evaluated.
+
+    Examples
+    --------
+    >>> d = design_answer(DesignRequest(accelerator="h100", gpus=1024), Catalog.load(), samples=200, seed=1)
+    >>> d.ranges["gpus"]["p10"] == d.gpus, d.ranges["capex_usd"]["p10"] < d.capex_usd < d.ranges["capex_usd"]["p90"]
+    (True, True)
+    """
+    from stargate.uncertainty.options import midpoint_notes, with_ranges
+
+    d = design_cluster(request, catalog)
+    if ranges:
+        d = d.model_copy(update={"notes": [*d.notes, *midpoint_notes(ranges, bool(samples))]})
+    if not samples:
+        return d
+    return RangedDesign(**with_ranges(dict(d), design_model(request, catalog, ranges), samples, seed, progress))

@@ -15,10 +15,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from stargate.enums import Cooling, Fabric, Topology
 from stargate.errors import InputError
 from stargate.inputs import MAX_BATCH, MAX_PARALLEL, MAX_USD
-from stargate.units import parse_count
+from stargate.uncertainty.options import MAX_SEED
+from stargate.units import MAX_RANGE_CHARS, parse_count
 
-__all__ = ["BODY_CONFIG", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody", "InferBody",
-           "PriceFields", "TrainBody", "TrainFields"]
+__all__ = ["BODY_CONFIG", "MAX_BODY_SAMPLES", "MAX_GPUS", "MAX_SEQ_LEN", "DashboardBody", "DesignBody", "FabricBody",
+           "InferBody", "PriceFields", "RangeFields", "TrainBody", "TrainFields"]
 
 BODY_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
 """Every body: no unknown fields, every float finite (``NaN``/``Infinity`` are a 422, never a 500)."""
@@ -66,6 +67,22 @@ Batch = Annotated[Annotated[int, Field(gt=0, le=MAX_BODY_BATCH)] | Count, _count
 """Global batch (sequences): a number, or text such as ``"2k"``."""
 Usd = Annotated[float, Field(gt=0, le=MAX_USD)] | Quantity
 """US dollars, as a number or a string such as ``"$10B"`` or ``"30k"`` (read by :func:`stargate.units.parse_usd`)."""
+SizingRange = Annotated[str, Field(min_length=4, max_length=MAX_RANGE_CHARS, pattern=r"^[^.]*[^.]\.\.[^.][^.]*$")]
+"""A sizing typed as a range, ``"LOW..HIGH"`` (``"90e9..110e9"``, ``"4.5 GW..5.5 GW"``): answered at its midpoint,
+sampled uniformly with ``uncertainty``."""
+MAX_BODY_SAMPLES = 100_000
+"""Most samples one request may ask for (the core allows more; a server answers smaller questions)."""
+
+
+class RangeFields(BaseModel):
+    """Ranges of the headlines: ``--uncertainty N`` and ``--seed S``."""
+
+    model_config = BODY_CONFIG
+
+    uncertainty: Annotated[int, Field(ge=0, le=MAX_BODY_SAMPLES)] = 0
+    """Latin hypercube samples of every uncertain input (0: none): the answer adds ``ranges`` (P10/P50/P90)."""
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    """Seed of the samples: the same seed, the same ranges."""
 
 
 class PriceFields(BaseModel):
@@ -98,19 +115,19 @@ class DesignFields(PriceFields):
     """Scale-out rate per GPU instead of the accelerator's, in bit/s or as ``"800 Gbit/s"``."""
 
 
-class DesignBody(DesignFields):
+class DesignBody(DesignFields, RangeFields):
     """``/api/design``: as ``stargate design`` (exactly one of ``gpus``, ``budget``, ``power``), with
     optional per-request prices."""
 
     model_config = BODY_CONFIG
 
     accelerator: Id
-    gpus: Gpus | None = None
-    """Accelerators, as a number or as typed (``"100k"`` where the core reads count suffixes)."""
-    budget: Usd | None = None
-    """US dollars, as a number or a string such as ``"$10B"``."""
-    power: Annotated[float, Field(gt=0, le=MAX_POWER_W)] | Quantity | None = None
-    """Facility power cap, in watts or as a string such as ``"1 GW"``."""
+    gpus: SizingRange | Gpus | None = None
+    """Accelerators, as a number or as typed (``"100k"`` where the core reads count suffixes; ``"90k..110k"``)."""
+    budget: SizingRange | Usd | None = None
+    """US dollars, as a number or a string such as ``"$10B"`` (or ``"$9B..$11B"``)."""
+    power: SizingRange | Annotated[float, Field(gt=0, le=MAX_POWER_W)] | Quantity | None = None
+    """Facility power cap, in watts or as a string such as ``"1 GW"`` (or ``"0.9 GW..1.1 GW"``)."""
     year: Annotated[int, Field(ge=2000, le=2100)] | None = None
     """Year the cluster is built: its parts must ship by then."""
 
@@ -122,7 +139,7 @@ class DesignBody(DesignFields):
         return self
 
 
-class FabricBody(BaseModel):
+class FabricBody(RangeFields):
     """``/api/fabric``: as ``stargate fabric``."""
 
     model_config = BODY_CONFIG

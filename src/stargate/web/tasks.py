@@ -82,15 +82,17 @@ def _design_fields(body: DesignFields) -> dict[str, Any]:
 
 def design(body: DesignBody) -> dict[str, Any]:
     """``/api/design``: one cluster, as ``stargate design --json``."""
-    from stargate.cluster.design import design_cluster
     from stargate.scenario import DesignRequest, check_parts_by_year, validate
+    from stargate.uncertainty.design import design_answer
+    from stargate.uncertainty.options import typed_ranges
 
     cat = priced_catalog(body.accelerator, body.system, body)
     raw = {"accelerator": body.accelerator, "gpus": body.gpus, "budget_usd": body.budget, "power_w": body.power,
            "year": body.year, **_design_fields(body)}
-    req = validate(DesignRequest, {k: v for k, v in raw.items() if v is not None})
+    point, ranges = typed_ranges({k: v for k, v in raw.items() if v is not None}, {"budget_usd": "budget", "power_w": "power"})
+    req = validate(DesignRequest, point)
     check_parts_by_year(req, cat)
-    d = design_cluster(req, cat)
+    d = design_answer(req, cat, ranges, body.uncertainty, body.seed)
     if d.gpus > MAX_GPUS:
         raise InputError("budget_usd" if body.budget is not None else "power_w", body.budget or body.power,
                          f"a size under {MAX_GPUS:,} GPUs (this one buys {d.gpus:,})")
@@ -99,10 +101,20 @@ def design(body: DesignBody) -> dict[str, Any]:
 
 def fabric(body: FabricBody) -> dict[str, Any]:
     """``/api/fabric``: the scale-out network, as ``stargate fabric --json``."""
+    from stargate.fabric.design import FabricRequest
     from stargate.fabric.report import fabric_report
+    from stargate.scenario import validate
+    from stargate.uncertainty.design import fabric_model
+    from stargate.uncertainty.options import with_ranges
 
-    raw = body.model_dump(exclude={"compare"}, exclude_none=True)
-    return fabric_report(raw, Catalog.load(), body.compare)
+    raw = body.model_dump(exclude={"compare", "uncertainty", "seed"}, exclude_none=True)
+    if body.uncertainty and body.compare:
+        raise InputError("uncertainty", body.uncertainty, "0 with compare (ranges are for one fabric)")
+    cat = Catalog.load()
+    report = fabric_report(raw, cat, body.compare)
+    if not body.uncertainty:
+        return report
+    return with_ranges(report, fabric_model(validate(FabricRequest, raw), cat), body.uncertainty, body.seed)
 
 
 def train(body: TrainBody, catalog: Catalog | None = None, **workload_extra: Any) -> dict[str, Any]:
