@@ -27,7 +27,7 @@ HEADLINES: dict[str, tuple[str, Callable[[float], str]]] = {
     "goodput": ("goodput", lambda v: format_percent(v, 1)),
     "usable_flops": ("usable compute", lambda v: format_quantity(v, "FLOP")),
     "largest_model_params": ("largest model (params)", format_scaled_count),
-    "gpt4_class_days": ("GPT-4-class (2e25 FLOP)", format_days),
+    "gpt4_class_days": ("GPT-4-class (2e25 FLOP)", lambda v: format_days(v, 1 if v >= 1 else 2)),
     "tco_usd_per_gpu_hour": ("TCO per GPU-hour", lambda v: f"${v:,.2f}"),
     "serving.usd_per_million_tokens": ("serving $ per million tokens", lambda v: f"${v:,.3g}"),
     "serving.tokens_per_day": ("serving tokens per day", format_scaled_count),

@@ -31,11 +31,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ConfigDict
 
 from stargate.capacity import serving_figures, serving_gpus
 from stargate.catalog import Catalog
-from pydantic import ConfigDict
-
 from stargate.errors import InputError
 from stargate.plan import (
     DEFAULT_LAW,
@@ -190,8 +189,8 @@ def phase_model(phase: Phase, scenario: Scenario, catalog: Catalog, point: Phase
             out.update({f"serving.{k}": s[k] for k in ("usd_per_million_tokens", "tokens_per_day")})
         return out
 
-    held = [*design.meta.get("held_fixed", []), f"jobs: {point.jobs} x {point.job_gpus:,} GPUs, the reference "
-            "model's parallelism and the share of GPUs in jobs and spare pools",
+    held = [*design.meta.get("held_fixed", []), (f"jobs: {point.jobs} x {point.job_gpus:,} GPUs, the reference "
+                                                 "model's parallelism and the share of GPUs in jobs and spare pools"),
             f"recovery strategy {point.reliability['strategy']} and {point.reliability['spare_gpus']:,} warm spares"]
     if point.serving is not None:
         held.append(f"serving deployment ({point.serving['precision']}, {point.serving['deployment_gpus']:,} GPUs searched)")
