@@ -228,3 +228,26 @@ def plan_without_training_bands(plan):
         for k in ("mfu_range", "largest_model_params_range", "gpt4_class_days_range"):
             p[k] = None
     return out
+
+
+def test_api_sensitivity_ranks_the_builtin_last_phase_with_its_tornados(catalog):
+    from fastapi.testclient import TestClient
+
+    from stargate.uncertainty.plan import plan_sensitivity
+    from stargate.web.app import create_app
+
+    sc = builtin_scenario()
+    expected = plan_sensitivity(sc, catalog, run_plan(sc, catalog), with_sobol=False)
+    with TestClient(create_app(workers=1)) as c:
+        r = c.get("/api/sensitivity")
+        again = c.get("/api/sensitivity")
+    assert r.status_code == 200 and r.content == again.content  # computed once, served the same
+    body = r.json()
+    assert body["phase"] == expected["phase"] == "Phase 5: Stargate"
+    assert body["headlines"] == json.loads(json.dumps(expected["headlines"]))
+    for key, rows in body["headlines"].items():
+        fig = body["charts"].get(f"tornado-{key.replace('.', '-')}")
+        moving = [x for x in rows if x["swing"] > 0]
+        assert (fig is None) == (not moving)
+        if fig:
+            assert fig["data"][0]["y"][0] == max(moving, key=lambda x: x["swing"])["input"]
