@@ -192,16 +192,17 @@ def largest_within(cost: Any, limit: Any) -> Any:
     return int(n) if n.ndim == 0 else n
 
 
-def systems_for(r: Resolved) -> int:
-    """Number of systems the request asks for (by count, budget or power cap)."""
+def systems_for(r: Resolved, limit: float | None = None) -> int:
+    """Number of systems the request asks for (by count, budget or power cap); with ``limit``, what
+    that budget or power cap buys instead of the request's (an end of a range the user typed)."""
     req = r.request
     if req.gpus is not None:
         return math.ceil(req.gpus / r.system.gpus_per_system)
     fmt: Callable[[float], str]
     if req.budget_usd is not None:
-        field, limit, fmt = "budget_usd", req.budget_usd, format_usd
+        field, limit, fmt = "budget_usd", req.budget_usd if limit is None else limit, format_usd
     else:
-        field, limit, fmt = "power_w", float(req.power_w), lambda w: format_quantity(w, "W")  # type: ignore[arg-type]
+        field, limit, fmt = "power_w", float(req.power_w if limit is None else limit), lambda w: format_quantity(w, "W")  # type: ignore[arg-type]
     most = MAX_GPUS // r.system.gpus_per_system
     if sizing_metric(r, most) <= limit:  # the bisection must never ask for a cluster past the model's range
         need = fmt(float(sizing_metric(r, most)))

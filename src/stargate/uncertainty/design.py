@@ -223,7 +223,7 @@ def _table_sizes(r: Resolved, n_point: int, sizing: Uncertain | None) -> list[in
             return [n_point]
         return [n_point, *(math.ceil(g / gps) for g in np.linspace(sizing.low, sizing.high, RANGE_KNOTS))]
     spread = 1.0 if sizing is None else max(sizing.high / sizing.point, sizing.point / max(sizing.low, 1e-300))
-    multiples = sorted({m * s for m in TABLE_MULTIPLES for s in (1.0, spread, 1.0 / spread)})
+    multiples = (m * spread if m > 1 else m / spread for m in TABLE_MULTIPLES)  # a typed range stretches the table
     return [n_point, n_point + 1, *(round(n_point * m) for m in multiples)]
 
 
@@ -233,6 +233,16 @@ def _sizing(r: Resolved) -> tuple[str, float]:
     if req.gpus is not None:
         return "gpus", float(req.gpus)
     return ("budget_usd", float(req.budget_usd)) if req.budget_usd is not None else ("power_w", float(req.power_w))  # type: ignore[arg-type]
+
+
+def _sizing_range(r: Resolved, ranges: Mapping[str, Uncertain] | None) -> Uncertain | None:
+    """The typed range of the request's sizing, if any; each end of a budget or power range must buy what
+    the point answer's limit must: one system at least, at most the largest cluster the model sizes."""
+    field, _ = _sizing(r)
+    sizing = (ranges or {}).get(field)
+    if sizing is not None and field != "gpus":
+        systems_for(r, sizing.low), systems_for(r, sizing.high)
+    return sizing
 
 
 def _systems(rs: Resolved, n_samples: int, limit: Any, field: str) -> np.ndarray:
@@ -269,7 +279,7 @@ def design_model(request: DesignRequest, catalog: Catalog, ranges: Mapping[str, 
     r = resolve(request, catalog)
     n_point = systems_for(r)
     field, point_limit = _sizing(r)
-    sizing = (ranges or {}).get(field)
+    sizing = _sizing_range(r, ranges)
     gps = r.system.gpus_per_system
     plan = fabric_plan_for(r, n_point * gps)
     targets, bands = _targets(r), fabric_bands(plan, r.catalog)
@@ -280,7 +290,8 @@ def design_model(request: DesignRequest, catalog: Catalog, ranges: Mapping[str, 
         fu, fw = _factors(bands, v)
         rs = replace(_sampled(r, targets, v), network=lambda n: table.at(np.asarray(n) * gps, fu, fw))
         n = _systems(rs, size, v[sizing.key] if sizing is not None else point_limit, field)
-        e = evaluate(rs, n)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a sample whose draws buy no system: no cost per GPU-hour
+            e = evaluate(rs, n)
         out = {"gpus": n * gps, "racks": np.ceil(n / r.layout.systems_per_rack), "capex_usd": e.capex.total,
                "it_power_w": e.it_power.total, "facility_power_w": e.facility_power_w, "opex_usd_per_year": e.opex.total,
                "tco_usd_per_gpu_hour": e.tco.total, "energy_mwh_per_year": energy_mwh_per_year(e.typical_facility_power_w)}
@@ -289,7 +300,7 @@ def design_model(request: DesignRequest, catalog: Catalog, ranges: Mapping[str, 
 
     fabric = f"fabric design ({plan.switch.id}, {plan.planes} planes, {plan.plane.tiers} tiers)"
     meta = {"model": "stargate.cluster.design.evaluate on sampled catalog numbers",
-            "held_fixed": [f"system {r.system.id}", f"{r.layout.systems_per_rack} systems per rack",
+            "held_fixed": [f"system {r.system.id}", f"systems per rack: {r.layout.systems_per_rack}",
                            f"cooling {r.cooling.id.value}", fabric],
             "fabric_sizes_gpus": [int(g) for g in table.gpus]}
     inputs = tuple(b for _, _, b in targets) + tuple(bands.values()) + ((sizing,) if sizing is not None else ())
@@ -364,6 +375,8 @@ def design_answer(request: DesignRequest, catalog: Catalog, ranges: Mapping[str,
     from stargate.uncertainty.options import midpoint_notes, with_ranges
 
     d = design_cluster(request, catalog)
+    if ranges and not samples:
+        _sizing_range(resolve(request, catalog), ranges)
     if ranges:
         d = d.model_copy(update={"notes": [*d.notes, *midpoint_notes(ranges, bool(samples))]})
     if not samples:

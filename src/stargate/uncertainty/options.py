@@ -87,14 +87,14 @@ def typed_ranges(data: Mapping[str, Any], options: Mapping[str, str] | None = No
     (100000000000.0, 90000000000.0, '--budget')
     """
     point, ranges = dict(data), {}
-    for field, (read, most, _) in SIZING_RANGES.items():
+    for field, (read, most, fmt) in SIZING_RANGES.items():
         value = data.get(field)
         ends = parse_range(value, read, field)
         if ends is None:
             continue
         low, high = ends
         if not 0 < low <= high <= most:
-            raise InputError(field, value, f"LOW..HIGH between 0 (excluded) and {most:,.0f}")
+            raise InputError(field, value, f"LOW..HIGH between 0 (excluded) and {fmt(most)}")
         band = from_range((options or {}).get(field, field), float(low), float(high))
         ranges[field] = band
         point[field] = math.ceil(band.point) if field == "gpus" else band.point
