@@ -20,8 +20,9 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
-OPTIONAL = {"fastapi", "uvicorn", "starlette", "duckdb", "pyarrow", "dask", "distributed", "networkx", "scipy"}
-"""Libraries only the web server, sweeps, Dask, the graph checks or the refits use."""
+OPTIONAL = {"fastapi", "uvicorn", "starlette", "duckdb", "pyarrow", "dask", "distributed", "networkx", "salib"}
+"""Libraries only the web server, sweeps, Dask, the graph checks or the Sobol indices use (scipy is core: every
+``--uncertainty`` samples with it)."""
 
 
 def _names(requirements: list[str]) -> set[str]:

@@ -65,6 +65,9 @@ MAX_BODY_BYTES = 16 * 1024
 """Largest request body (bytes), counted as it arrives."""
 BODY_SECONDS = 10.0
 """Most time a request body may take to arrive."""
+SENSITIVITY_SECONDS = 60.0
+"""Most compute time of ``GET /api/sensitivity``: the built-in plan and its last phase's swings, computed once for
+every request (a few seconds on a busy machine; nothing in it comes from a request)."""
 
 # How the core's field names map back to the body's: internal name -> body key(s), and the keys
 # blamed when an error names no field of the body (the size, which every such error comes from).
@@ -135,7 +138,7 @@ def _add_api(app: FastAPI, pool: WorkerPool, plan: Memo) -> None:
     async def api_sensitivity() -> Response:
         """The built-in Stargate scenario's last phase: the inputs that move each headline most, one at a time
         (``stargate sensitivity --json`` without Sobol indices), with the tornado charts (``charts``)."""
-        return _json(await plan.get("sensitivity", tasks.builtin_sensitivity))
+        return _json(await plan.get("sensitivity", tasks.builtin_sensitivity, seconds=SENSITIVITY_SECONDS))
 
     @app.post("/api/design", response_model=dict[str, Any], responses=_ERRORS)
     async def api_design(body: DesignBody) -> Response:
