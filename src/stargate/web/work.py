@@ -127,11 +127,7 @@ def _worker_main(conn: Any, workdir: str) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
     os.chdir(workdir)  # an empty directory: no relative name a request might carry reaches a file
-    # The core once, before saying ready; and the sampler of every answer with ranges (seconds to import:
-    # paid here, not within a request's cap).
-    import scipy.stats  # noqa: F401
-
-    import stargate.web.tasks  # noqa: F401
+    import stargate.web.tasks  # noqa: F401  (import the core once, before saying ready)
 
     conn.send(("ready",))
     while True:

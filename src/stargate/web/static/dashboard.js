@@ -96,7 +96,7 @@ function clearResult() {
   answer = null;
   $("result").hidden = true;
   $("summary").replaceChildren();
-  for (const chart of document.querySelectorAll("#result .chart")) Plotly.purge(chart);
+  for (const chart of document.querySelectorAll(".chart")) Plotly.purge(chart);
   $("download-json").disabled = $("download-csv").disabled = true;
 }
 
@@ -198,7 +198,7 @@ async function renderHowSure() {
   $("how-sure-head").textContent = `The built-in Stargate plan, ${out.phase}: each uncertain input set to its P10 and ` +
     "then its P90, every other input at its point. The charts of a design above carry its P10–P90 as whiskers.";
   const box = $("how-sure-charts");
-  box.replaceChildren(...Object.keys(out.charts).map((id) => el("div", {class: "chart tornado", id: "chart-" + id})));
+  box.replaceChildren(...Object.keys(out.charts).map((id) => el("div", {class: "tornado", id: "chart-" + id})));
   $("how-sure-box").hidden = false;
   renderCharts(out.charts);
   document.body.dataset.howSure = String(Object.keys(out.charts).length);
