@@ -12,7 +12,7 @@ try:
 except PackageNotFoundError:  # a source tree run without installing it
     __version__ = "0+unknown"
 
-_API = ("compare", "design", "fabric", "infer", "plan", "query", "sweep", "to_pandas", "train")
+_API = ("compare", "design", "fabric", "infer", "plan", "query", "sensitivity", "sweep", "to_pandas", "train")
 
 
 def __getattr__(name: str) -> object:

@@ -17,6 +17,7 @@ function                  takes                                            retur
                           or flat options (``input_tokens``, ``ttft``, ...)
 :func:`plan`              a :class:`~stargate.scenario.Scenario`, a        :class:`~stargate.plan.Plan`
                           scenario file or a built-in scenario's name
+:func:`sensitivity`       a scenario, as :func:`plan`, and a phase         dict (``stargate sensitivity --json``)
 :func:`sweep`             a sweep spec (file, dict or model), a folder     counts of chunks and points
 :func:`query`             a sweep folder and one SQL query                 list of row dicts
 :func:`compare`           two or more answers of one kind                  :class:`~stargate.compare.Comparison`
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from stargate.compare import Comparison
     from stargate.plan import Plan
 
-__all__ = ["compare", "design", "fabric", "infer", "plan", "query", "sweep", "to_pandas", "train"]
+__all__ = ["compare", "design", "fabric", "infer", "plan", "query", "sensitivity", "sweep", "to_pandas", "train"]
 
 CatalogLike = Catalog | Path | str | None
 """A catalog: the shipped one (None), a loaded :class:`~stargate.catalog.Catalog`, or the path of
@@ -285,7 +286,7 @@ def infer(request: Any = None, /, *, catalog: CatalogLike = None, uncertainty: i
 
 
 def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: str = "besiroglu2024",
-         catalog: CatalogLike = None) -> Plan:
+         catalog: CatalogLike = None, uncertainty: int = 0, seed: int = 0) -> Plan:
     """Run the whole chain for every phase of a scenario, like ``stargate plan``.
 
     Parameters
@@ -299,11 +300,17 @@ def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: st
         ``besiroglu2024`` (default) or ``chinchilla``.
     catalog : Catalog, path or None
         The catalog (default: the shipped one).
+    uncertainty : int
+        Samples of the Monte Carlo over every uncertain input (0: none), like ``--uncertainty N``.
+    seed : int
+        Seed of the samples, like ``--seed``.
 
     Returns
     -------
     Plan
-        As ``stargate plan --json`` prints it.
+        As ``stargate plan --json`` prints it; with ``uncertainty``, a
+        :class:`~stargate.uncertainty.plan.RangedPlan` (each phase's ``ranges``, ``totals["ranges"]``
+        and the ``uncertainty`` block).
 
     Examples
     --------
@@ -313,19 +320,76 @@ def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: st
     >>> small = plan({"name": "demo", "phases": [{"name": "P1", "year": 2024, "accelerator": "h100", "gpus": 1024}]})
     >>> small.totals["gpus"]
     1024.0
+    >>> ranged = plan(uncertainty=100, seed=1)
+    >>> r = ranged.phases[-1].ranges["gpus"]
+    >>> r["p10"] <= ranged.phases[-1].gpus <= r["p90"], ranged.uncertainty["samples"]
+    (True, 100)
     """
-    from stargate.plan import Scenario, builtin_scenario, load_scenario, run_plan
-    from stargate.scenario import validate
+    from stargate.plan import run_plan
+    from stargate.uncertainty.options import samples
+    from stargate.uncertainty.options import seed as read_seed
+    from stargate.uncertainty.plan import ranged_plan
+
+    n, s = samples(uncertainty, "uncertainty"), read_seed(seed, "seed")
+    scenario, ranges = _scenario(scenario, builtin)
+    cat = _catalog(catalog)
+    return ranged_plan(scenario, cat, run_plan(scenario, cat, scaling_law), n, s, law=scaling_law, ranges=ranges)
+
+
+def _scenario(scenario: Any, builtin: str | None) -> tuple[Any, list[Any] | None]:
+    """A scenario given as a model, a dict, a path or a built-in's name, and the ranges its phases type."""
+    from stargate.plan import builtin_scenario, read_scenario
+    from stargate.uncertainty.plan import scenario_with_ranges
 
     if scenario is not None and builtin is not None:
         raise InputError("builtin", builtin, "either a scenario or builtin, not both")
     if isinstance(scenario, (str, Path)):
-        scenario = load_scenario(scenario)
-    elif isinstance(scenario, dict):
-        scenario = validate(Scenario, scenario, "scenario")
-    elif scenario is None:
-        scenario = builtin_scenario(builtin or "stargate")
-    return run_plan(scenario, _catalog(catalog), scaling_law)
+        return scenario_with_ranges(*read_scenario(scenario))
+    if isinstance(scenario, dict):
+        return scenario_with_ranges(scenario, "scenario")
+    return (builtin_scenario(builtin or "stargate") if scenario is None else scenario), None
+
+
+def sensitivity(scenario: Any = None, /, *, builtin: str | None = None, phase: int | str | None = None,
+                samples: int = 512, seed: int = 0, sobol: bool = True, scaling_law: str = "besiroglu2024",
+                catalog: CatalogLike = None) -> dict[str, Any]:
+    """Which uncertain inputs move each headline of one phase of a plan most, like ``stargate sensitivity``.
+
+    Parameters
+    ----------
+    scenario, builtin, scaling_law, catalog
+        As :func:`plan`.
+    phase : int or str, optional
+        The phase, by name or number (1: the first); the last by default.
+    samples : int
+        Base samples of the Sobol design (a power of two), like ``--samples``.
+    seed : int
+        Seed of the Sobol design.
+    sobol : bool
+        False: one-at-a-time swings only (``--no-sobol``; no SALib needed).
+
+    Returns
+    -------
+    dict
+        As ``stargate sensitivity --json`` prints it: ``phase``, ``headlines`` (per headline, the inputs by
+        swing: ``input``, ``key``, ``low``, ``high``, ``swing``, ``sobol_total``, ``sobol_first``, ...).
+
+    Examples
+    --------
+    >>> s = sensitivity(phase=3, sobol=False)
+    >>> s["phase"], s["headlines"]["goodput"][0]["key"].startswith("failure_rates/")
+    ('Phase 3: H100 supercomputer (Eagle)', True)
+    """
+    from stargate.plan import run_plan
+    from stargate.uncertainty.options import seed as read_seed
+    from stargate.uncertainty.plan import phase_index, plan_sensitivity, sobol_base
+
+    base, s = sobol_base(samples, "samples"), read_seed(seed, "seed")
+    sc, ranges = _scenario(scenario, builtin)
+    cat = _catalog(catalog)
+    p = run_plan(sc, cat, scaling_law)
+    i = phase_index(p, phase, "phase")
+    return plan_sensitivity(sc, cat, p, i, base, s, sobol, scaling_law, ranges[i] if ranges else None)
 
 
 def sweep(spec: Any, out: Path | str, *, processes: int = 1, allow_large: bool = False) -> dict[str, Any]:

@@ -18,13 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from stargate.catalog import Catalog
 from stargate.errors import InputError
 from stargate.inference import ServingRequest, ServingResult, serve
 from stargate.scenario import ServingWorkload
 from stargate.training.model import ModelSpec
 
-__all__ = ["REPLICA_DOMAINS", "ServingRate", "capacity", "deployment_gpus", "serving_gpus", "serving_rate"]
+__all__ = ["REPLICA_DOMAINS", "ServingRate", "capacity", "deployment_gpus", "serving_figures", "serving_gpus", "serving_rate"]
 
 REPLICA_DOMAINS = 4
 """Most scale-up domains one serving replica spans (rounded up to a power of two in GPUs)."""
@@ -64,16 +66,21 @@ def deployment_gpus(scale_up_domain: int, gpus: int | None = None) -> tuple[int,
     return 2 * cap, cap
 
 
-def serving_gpus(gpus: int, share: float | None, scale_up_domain: int) -> int:
-    """GPUs of a phase that serve: all of them without a share, else the share rounded down to whole domains.
+def serving_gpus(gpus: Any, share: float | None, scale_up_domain: int) -> Any:
+    """GPUs of a phase that serve: all of them without a share, else the share rounded down to whole domains
+    (arrays of GPU counts too).
 
     Examples
     --------
     >>> serving_gpus(119_376, None, 72), serving_gpus(119_376, 0.25, 72), serving_gpus(100, 0.0, 8)
     (119376, 29808, 0)
+    >>> serving_gpus(np.array([119_376.0, 119_448.0]), 0.25, 72).tolist()
+    [29808.0, 29808.0]
     """
     if share is None:
         return gpus
+    if np.ndim(gpus):
+        return np.floor_divide(share * gpus, scale_up_domain) * scale_up_domain
     return int(share * gpus // scale_up_domain) * scale_up_domain
 
 
@@ -135,16 +142,30 @@ def capacity(rate: ServingRate, gpus: int, phase_gpus: int, tco_usd_per_gpu_hour
     r = rate.result
     if r is None:
         return None
-    per_gpu = r.tokens_per_s_per_gpu
-    tokens_per_s = per_gpu * gpus
     return {
-        "serving_gpus": gpus, "serving_share": gpus / phase_gpus, "tokens_per_s": tokens_per_s,
-        "tokens_per_day": tokens_per_s * 86400.0, "tokens_per_s_per_gpu": per_gpu,
+        "serving_gpus": gpus, "serving_share": gpus / phase_gpus,
+        **serving_figures(r.tokens_per_s_per_gpu, gpus, phase_gpus, tco_usd_per_gpu_hour, facility_power_w),
         "users": r.concurrent_users / r.gpus * gpus,
-        "usd_per_million_tokens": tco_usd_per_gpu_hour / 3600.0 / per_gpu * 1e6,
-        "tokens_per_mw": per_gpu / (facility_power_w / phase_gpus) * 1e6,
         "requests_per_day": r.requests_per_s / r.gpus * gpus * 86400.0,
         "ttft_p99_s": r.ttft_p99_s, "tpot_p99_s": r.tpot_p99_s, "tokens_per_s_per_user": 1.0 / r.tpot_s,
         "meets_limits": r.meets_limits, "precision": rate.precision, "model": r.model, "deployment": r.deployment.as_dict(),
         "deployment_gpus": r.gpus, "calibrated": r.calibrated, "frontier": r.frontier,
     }
+
+
+def serving_figures(tokens_per_s_per_gpu: Any, gpus: Any, phase_gpus: Any, tco_usd_per_gpu_hour: Any,
+                    facility_power_w: Any) -> dict[str, Any]:
+    """A phase's serving rate, tokens per day, price per million tokens and tokens per MW from a per-GPU
+    rate (floats, or arrays of samples of each).
+
+    Examples
+    --------
+    >>> f = serving_figures(1000.0, 100, 100, 3.6, 1.5e5)
+    >>> f["tokens_per_day"], f["usd_per_million_tokens"], f["tokens_per_mw"]
+    (8640000000.0, 1.0, 666666.6666666666)
+    """
+    tokens_per_s = tokens_per_s_per_gpu * gpus
+    return {"tokens_per_s": tokens_per_s, "tokens_per_day": tokens_per_s * 86400.0,
+            "tokens_per_s_per_gpu": tokens_per_s_per_gpu,
+            "usd_per_million_tokens": tco_usd_per_gpu_hour / 3600.0 / tokens_per_s_per_gpu * 1e6,
+            "tokens_per_mw": tokens_per_s_per_gpu / (facility_power_w / phase_gpus) * 1e6}

@@ -2,7 +2,7 @@
 
 The core (``stargate design``, ``fabric``, ``train``, ``plan``, ``report``, ``catalog``) needs
 none of them. The web server, sweeps and their Dask backend, the refits of ``validate --cv``, and the
-uncertainty ranges (``--uncertainty``, ``stargate sensitivity``) each come with an extra, named in
+Sobol indices of ``stargate sensitivity`` each come with an extra, named in
 ``pyproject.toml``; a command that needs one that is not installed says which, and how to install it,
 and exits with code 2.
 """
@@ -20,7 +20,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "sweep": ("duckdb", "pyarrow"),
     "dask": ("dask.distributed",),
     "calibrate": ("scipy",),
-    "uncertainty": ("scipy", "SALib"),
+    "uncertainty": ("SALib",),
 }
 """Modules each extra provides, as imported (``pip install 'stargate[EXTRA]'`` installs them)."""
 

@@ -115,6 +115,8 @@ class PhasePlan(BaseModel):
     the model (the warnings say why)."""
     training_gpus: int = 0
     """GPUs left to training (all of them unless the phase sets a ``serving_share``)."""
+    tco_usd_per_gpu_hour: float | None = None
+    """The phase's total cost of ownership per GPU-hour (its design's)."""
 
 
 class Plan(BaseModel):
@@ -134,9 +136,14 @@ class Plan(BaseModel):
 
 def load_scenario(path: Path | str) -> Scenario:
     """Read and validate a scenario YAML file."""
+    return validated_scenario(*read_scenario(path))
+
+
+def read_scenario(path: Path | str) -> tuple[Any, str]:
+    """A scenario file's YAML data, read within bounds, and its name for errors (``scenario FILE``)."""
     p = Path(path)
     text = read_text_file(p, "scenario", MAX_YAML_BYTES)
-    return _validated(load_yaml(text, f"scenario {p.name}"), f"scenario {p.name}")
+    return load_yaml(text, f"scenario {p.name}"), f"scenario {p.name}"
 
 
 def builtin_scenario(name: str = "stargate") -> Scenario:
@@ -146,11 +153,11 @@ def builtin_scenario(name: str = "stargate") -> Scenario:
     if name not in names:
         raise InputError("scenario", name, f"one of the built-in scenarios: {', '.join(names)}")
     text = (folder / f"{name}.yaml").read_text(encoding="utf-8")
-    return _validated(load_yaml(text, name), f"scenario {name}")
+    return validated_scenario(load_yaml(text, name), f"scenario {name}")
 
 
-def _validated(data: Any, origin: str) -> Scenario:
-    """Validate, naming the phase by its name rather than its index."""
+def validated_scenario(data: Any, origin: str) -> Scenario:
+    """A scenario's data validated; an error names the phase by its name rather than its index."""
     try:
         return validate(Scenario, data, origin)
     except InputError as e:
@@ -213,11 +220,18 @@ def _reliability(phase: Phase, d: ClusterDesign, train: dict[str, Any] | None, l
                 "spare_fraction": share, "strategies": each}
 
 
-def _links_capex_usd(phase: Phase, catalog: Catalog) -> float:
+def links_capex_usd(phase: Phase, catalog: Catalog) -> float:
     """Capex of the fibre links between a multi-site phase's sites (0 for one site)."""
     if phase.sites <= 1:
         return 0.0
     return ring_links(phase.sites) * site_link(phase.site_distance_m, phase.site_fiber_pairs, catalog).capex_usd
+
+
+def sites_request(phase: Phase, links_usd: float) -> Phase:
+    """The design request of a phase's sites: a budget pays for the links between them first."""
+    if not links_usd or phase.budget_usd is None:
+        return phase
+    return phase.model_copy(update={"budget_usd": phase.budget_usd - links_usd})
 
 
 def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
@@ -228,7 +242,7 @@ def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
     if links_usd >= phase.budget_usd:
         raise InputError(field, phase.budget_usd, f"more than the links between its sites cost ({format_usd(links_usd)})")
     try:
-        d = design_cluster(phase.model_copy(update={"budget_usd": phase.budget_usd - links_usd}), catalog)
+        d = design_cluster(sites_request(phase, links_usd), catalog)
     except InputError as e:
         if e.field != "budget_usd":
             raise
@@ -239,7 +253,7 @@ def _design(phase: Phase, links_usd: float, catalog: Catalog) -> ClusterDesign:
 
 
 def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str, rates: _Rates) -> PhasePlan:
-    links_usd = _links_capex_usd(phase, catalog)
+    links_usd = links_capex_usd(phase, catalog)
     d = _design(phase, links_usd, catalog)
     acc = catalog.accelerator(d.accelerator)
     peak = d.gpus * acc.peak_16bit_flops_per_s
@@ -295,7 +309,7 @@ def _phase(phase: Phase, scenario: Scenario, catalog: Catalog, law: str, rates: 
         largest_model_loss=lossv, data=data, gpt4_class_days=gpt4, energy_mwh_per_year=energy,
         energy_cost_usd_per_year=price, carbon_t_per_year=d.carbon_t_per_year, multisite=ms, energy_mix=phase.mix,
         reported=phase.reported.model_dump(mode="json") if phase.reported else None, warnings=warnings, design=d,
-        serving=serving, training_gpus=train_gpus, **ranges,
+        serving=serving, training_gpus=train_gpus, tco_usd_per_gpu_hour=d.tco_usd_per_gpu_hour, **ranges,
     )
 
 

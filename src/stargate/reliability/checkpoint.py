@@ -19,7 +19,6 @@ proportion (``spare_fraction``). The recovery strategies that checkpoint
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,18 +27,22 @@ import numpy as np
 __all__ = ["Goodput", "daly_interval", "goodput", "optimal_goodput"]
 
 
-def daly_interval(delta_s: float, mtbf_s: float) -> float:
-    """Daly's (2006) optimal checkpoint interval (s of work between checkpoints).
+def daly_interval(delta_s: float, mtbf_s: Any) -> Any:
+    """Daly's (2006) optimal checkpoint interval (s of work between checkpoints; arrays of ``mtbf_s`` too).
 
     Examples
     --------
     >>> round(daly_interval(300, 86400) / 60)  # Daly's example: delta 5 min, M 24 h
     117
+    >>> [round(float(t) / 60) for t in daly_interval(300, np.array([86400.0, 100.0]))]  # M under delta / 2: M
+    [117, 2]
     """
-    if delta_s >= 2 * mtbf_s:
-        return mtbf_s
-    x = delta_s / (2 * mtbf_s)
-    return math.sqrt(2 * delta_s * mtbf_s) * (1 + math.sqrt(x) / 3 + x / 9) - delta_s
+    m = np.asarray(mtbf_s, dtype=float)
+    x = delta_s / (2 * m)
+    with np.errstate(invalid="ignore"):
+        tau = np.sqrt(2 * delta_s * m) * (1 + np.sqrt(x) / 3 + x / 9) - delta_s
+    out = np.where(delta_s >= 2 * m, m, tau)
+    return float(out) if out.ndim == 0 else out
 
 
 def goodput(interval_s: Any, delta_s: float, restart_s: float, mtbf_s: float, spare_fraction: float = 0.0) -> Any:

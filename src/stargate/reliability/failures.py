@@ -13,11 +13,15 @@ H100 level.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from stargate.catalog import Catalog
 
-__all__ = ["Interruptions", "interruptions"]
+__all__ = ["Interruptions", "interruptions", "mtbf_s"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,5 +51,22 @@ def interruptions(gpus: int, catalog: Catalog | None = None, spare_fraction: flo
     """
     cat = catalog or Catalog.load()
     by_cause = {f.id: gpus * f.interruptions_per_gpu_hour for f in cat.entries("failure_rates")}  # type: ignore[attr-defined]
-    rate = sum(by_cause.values())
-    return Interruptions(gpus, rate, by_cause, 3600.0 / rate if rate else float("inf"))
+    return Interruptions(gpus, sum(by_cause.values()), by_cause, mtbf_s(by_cause.values()))
+
+
+def mtbf_s(per_hour_by_cause: Iterable[Any]) -> Any:
+    """Mean time between interruptions (s) of a job interrupted at these rates per hour, one per cause
+    (arrays of sampled rates too); no interruptions at all: infinite.
+
+    Examples
+    --------
+    >>> mtbf_s([1.0, 3.0]), mtbf_s([0.0])
+    (900.0, inf)
+    >>> mtbf_s([np.array([1.0, 0.5]), np.array([3.0, 1.5])]).tolist()
+    [900.0, 1800.0]
+    """
+    rate = sum(per_hour_by_cause)
+    if np.ndim(rate) == 0:
+        return 3600.0 / rate if rate else float("inf")
+    with np.errstate(divide="ignore"):
+        return 3600.0 / np.asarray(rate, dtype=float)

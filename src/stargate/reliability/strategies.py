@@ -107,30 +107,39 @@ def _write_s(rec: Recovery, ckpt_bytes: float, gpus: int, shard_gpus: int, stora
     return 0.0
 
 
-def _daly_parts(tau: float, delta: float, restart: float, mtbf: float) -> tuple[float, float, float, float]:
-    """Goodput, lost work, restart, checkpoint per wall second of Daly's segment (sum 1)."""
-    with np.errstate(over="ignore"):
-        fails = float(np.expm1((tau + delta) / mtbf))  # expected failed attempts per segment
-    wall = (mtbf + restart) * fails
-    if not math.isfinite(wall) or wall <= 0:
-        return 0.0, 1.0, 0.0, 0.0
-    return tau / wall, (mtbf * fails - tau - delta) / wall, restart * fails / wall, delta / wall
+def _scalar(*parts: Any) -> tuple[Any, ...]:
+    """Parts as floats when they are 0-d (one job), else as arrays (one per sample)."""
+    return tuple(float(p) if np.ndim(p) == 0 else p for p in parts)
 
 
-def _elastic_parts(stall: float, rejoin: float, replica_frac: float, mtbf: float) -> tuple[float, float, float, float]:
+def _daly_parts(tau: Any, delta: float, restart: float, mtbf: Any) -> tuple[Any, Any, Any, Any]:
+    """Goodput, lost work, restart, checkpoint per wall second of Daly's segment (sum 1; arrays of ``mtbf`` too)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        fails = np.expm1((tau + delta) / mtbf)  # expected failed attempts per segment
+        wall = (mtbf + restart) * fails
+    ok = np.isfinite(wall) & (wall > 0)
+    w = np.where(ok, wall, 1.0)
+    return _scalar(np.where(ok, tau / w, 0.0), np.where(ok, (mtbf * fails - tau - delta) / w, 1.0),
+                   np.where(ok, restart * fails / w, 0.0), np.where(ok, delta / w, 0.0))
+
+
+def _elastic_parts(stall: float, rejoin: float, replica_frac: float, mtbf: Any) -> tuple[Any, Any, Any, Any]:
     running = mtbf / (mtbf + stall)
-    out = min(replica_frac * rejoin / mtbf, 1.0)  # mean share of the job's replicas out
-    return running * (1 - out), 0.0, 1 - running * (1 - out), 0.0
+    out = np.minimum(replica_frac * rejoin / mtbf, 1.0)  # mean share of the job's replicas out
+    return _scalar(running * (1 - out), 0.0, 1 - running * (1 - out), 0.0)
 
 
 def evaluate(rec: Recovery, gpus: int, params: float, catalog: Catalog, *, storage: str = "default",
              replica_gpus: int = 8, domain_gpus: int = 8, spare_fraction: float = 0.0,
-             spares: bool = True) -> StrategyResult | None:
+             spares: bool = True, mtbf_s: Any = None) -> StrategyResult | None:
     """Goodput of strategy ``rec`` for a job of ``gpus`` GPUs training ``params`` parameters.
 
     ``replica_gpus``: GPUs of one data-parallel replica (tp x pp x cp); ``domain_gpus``: of an
     NVLink domain; ``spare_fraction``: share of the job's GPUs (spares included) kept as warm
     spares; ``spares``: whether there are any (else each restart waits for provisioning).
+    ``mtbf_s``: the job's mean time between interruptions, by default from the catalog's failure
+    rates (:func:`~stargate.reliability.failures.interruptions`); an array of them (samples of
+    uncertain failure rates) gives the goodput and its breakdown as arrays.
     None when the strategy cannot run (elastic with a single replica).
 
     Examples
@@ -139,10 +148,13 @@ def evaluate(rec: Recovery, gpus: int, params: float, catalog: Catalog, *, stora
     >>> r = evaluate(cat.get("recovery", "storage-restart"), 16384, 405e9, cat)  # Llama 3
     >>> round(r.goodput, 3), round(r.restart_s), round(r.breakdown.total, 12)
     (0.93, 574, 1.0)
+    >>> m = r.mtbf_s * np.array([0.5, 1.0, 2.0])  # failures twice as often, as often, half as often
+    >>> [round(float(g), 3) for g in evaluate(cat.get("recovery", "storage-restart"), 16384, 405e9, cat, mtbf_s=m).goodput]
+    [0.878, 0.93, 0.959]
     """
     if rec.elastic and replica_gpus >= gpus:
         return None
-    mtbf = interruptions(gpus, catalog).mtbf_s
+    mtbf = interruptions(gpus, catalog).mtbf_s if mtbf_s is None else mtbf_s
     wait = 0.0 if spares else catalog.get("spares", "default", "spares").provision_s  # type: ignore[attr-defined]
     ckpt = params * rec.checkpoint_bytes_per_param
     stall = restart_s(rec, gpus) + (0.0 if rec.elastic else wait)

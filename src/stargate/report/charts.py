@@ -13,9 +13,10 @@ import numpy as np
 from plotly.colors import qualitative
 
 from stargate.format import format_quantity, format_usd
+from stargate.report.uncertainty import band_trace, fan_charts, range_at, tornado_charts
 from stargate.scaling.laws import LAWS, compute_optimal, loss
 
-__all__ = ["plan_charts"]
+__all__ = ["how_sure_charts", "plan_charts"]
 
 Fig = dict[str, Any]
 
@@ -34,9 +35,21 @@ def _names(plan: dict[str, Any]) -> list[str]:
     return [f"{p['name'].split(':')[0]} ({p['year']})" for p in plan["phases"]]
 
 
-def _stacked(plan: dict[str, Any], key: str, title: str, unit: str, scale: float) -> Fig:
+def _with_ranges(data: list[dict[str, Any]], *traces: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The chart's traces and the P10–P90 traces laid over them (those a plan without ranges has none of)."""
+    return data + [t for t in traces if t is not None]
+
+
+def _total_text(phase: dict[str, Any], total: float, range_key: str) -> str:
+    """A phase's total above its stacked bar, with its P10–P90 under it when the phase has that range."""
+    r = range_at(phase, range_key)
+    return format_usd(total) + (f"<br>{format_usd(r['p10'])}–{format_usd(r['p90'])}" if r else "")
+
+
+def _stacked(plan: dict[str, Any], key: str, title: str, unit: str, scale: float, range_key: str = "") -> Fig:
     """One bar per phase, stacked by category as shares of the phase's total (phases that differ by
-    decades stay readable), the amounts in the hover and each phase's total above its bar."""
+    decades stay readable), the amounts in the hover and each phase's total above its bar (with its
+    P10–P90 when the phase has the range ``range_key``)."""
     names = _names(plan)
     parts = [part for part in plan["phases"][0]["design"][key]
              if any(p["design"][key][part] for p in plan["phases"])]
@@ -45,23 +58,27 @@ def _stacked(plan: dict[str, Any], key: str, title: str, unit: str, scale: float
          "y": [p["design"][key][part] / scale for p in plan["phases"]],
          "hovertemplate": f"%{{x}}<br>{part.replace('_', ' ')}: %{{y:,.3g}} {unit} (%{{percent:.1%}})<extra></extra>"}
         for part in parts]
-    totals = [format_usd(sum(p["design"][key].values())) for p in plan["phases"]]  # both stacks are in USD
+    # both stacks are in USD
+    totals = [_total_text(p, sum(p["design"][key].values()), range_key) for p in plan["phases"]]
     data.append({"type": "scatter", "mode": "text", "x": names, "y": [100.0] * len(names), "showlegend": False,
                  "text": totals, "textposition": "top center", "hoverinfo": "skip"})
-    return {"data": data, "layout": _layout(f"{title} (total above each bar)", barmode="stack",
+    top = 122 if any("<br>" in t for t in totals) else 112  # room for the P10–P90 line
+    what = "total and its P10–P90" if top > 112 else "total"
+    return {"data": data, "layout": _layout(f"{title} ({what} above each bar)", barmode="stack",
                                             barnorm="percent",
                                             yaxis={"title": {"text": "share of the phase's total (%)"},
-                                                   "range": [0, 112], "ticksuffix": "%"})}
+                                                   "range": [0, top], "ticksuffix": "%"})}
 
 
 def capex_chart(plan: dict[str, Any]) -> Fig:
     """Capex per phase, stacked by category."""
-    return _stacked(plan, "capex_breakdown_usd", "Capex by category", "billion USD", 1e9)
+    return _stacked(plan, "capex_breakdown_usd", "Capex by category", "billion USD", 1e9, "capex_usd")
 
 
 def opex_chart(plan: dict[str, Any]) -> Fig:
     """Opex per year per phase, stacked by category."""
-    return _stacked(plan, "opex_breakdown_usd_per_year", "Opex per year by category", "million USD per year", 1e6)
+    return _stacked(plan, "opex_breakdown_usd_per_year", "Opex per year by category", "million USD per year", 1e6,
+                    "opex_usd_per_year")
 
 
 def power_chart(plan: dict[str, Any]) -> Fig:
@@ -74,13 +91,13 @@ def power_chart(plan: dict[str, Any]) -> Fig:
                              "side": "right", "rangemode": "tozero", "showgrid": False, "tickmode": "auto", "nticks": 6,
                              "automargin": True})
     layout["margin"]["r"] = 70
-    return {"data": [
+    return {"data": _with_ranges([
         {"type": "bar", "name": "facility power (MW)", "x": names, "y": [p["facility_power_w"] / 1e6 for p in ph],
          "text": [p["design"]["cooling"].replace("_", " ") for p in ph], "textposition": "outside",
          "textangle": 0, "cliponaxis": False},
         {"type": "scatter", "mode": "lines+markers", "name": "kW per rack", "x": names,
          "y": [p["design"]["kw_per_rack"] for p in ph], "yaxis": "y2"},
-    ], "layout": layout}
+    ], band_trace(names, ph, "facility_power_w", 1e-6, name="facility power P10–P90")), "layout": layout}
 
 
 def fabric_chart(fabric: dict[str, Any]) -> Fig:
@@ -123,14 +140,15 @@ def scaling_chart(plan: dict[str, Any], law: str = "besiroglu2024") -> Fig:
     c = np.logspace(20, 29, 60)
     n, d = compute_optimal(c, law)
     ph = [p for p in plan["phases"] if p["usable_flops"]]
-    return {"data": [
+    return {"data": _with_ranges([
         {"type": "scatter", "mode": "lines", "name": f"compute-optimal loss ({law})", "x": c.tolist(),
          "y": loss(n, d, law).tolist()},
         {"type": "scatter", "mode": "markers+text", "name": "phases (usable compute)", "x": [p["usable_flops"] for p in ph],
          "y": [p["largest_model_loss"] for p in ph], "text": [p["name"].split(":")[0] for p in ph],
          # alternate above and below the curve, so that the labels of phases close in compute do not pile up
          "textposition": ["top right" if i % 2 == 0 else "bottom left" for i in range(len(ph))], "marker": {"size": 11}},
-    ], "layout": _layout(f"Scaling law: {LAWS[law].source}",
+    ], band_trace([p["largest_model_loss"] for p in ph], ph, "usable_flops", axis="x", name="usable compute P10–P90")),
+        "layout": _layout(f"Scaling law: {LAWS[law].source}",
                          xaxis={"type": "log", "title": {"text": "training compute (FLOP, log)"}, "exponentformat": "power"},
                          yaxis={"title": {"text": "loss (nats/token)"}})}
 
@@ -143,6 +161,7 @@ def goodput_chart(plan: dict[str, Any]) -> Fig:
              "y": [p["reliability"].get("goodput_breakdown", {}).get(part, 0.0) for p in plan["phases"]]}
             for part in parts]
     data[0] |= {"text": [f"{100 * y:.1f}%" for y in data[0]["y"]], "textposition": "inside"}  # the goodput, on its bar
+    data = _with_ranges(data, band_trace(names, plan["phases"], "goodput", name="goodput P10–P90"))
     return {"data": data, "layout": _layout("Goodput and what the rest of the GPU-time goes to", barmode="stack",
                                             yaxis={"title": {"text": "share of GPU-time"}, "range": [0, 1],
                                                    "tickformat": ".0%"}, xaxis={"tickangle": 0})}
@@ -152,13 +171,15 @@ def roadmap_chart(plan: dict[str, Any]) -> Fig:
     """The build-out over time: GPUs per phase (bubble size: facility power)."""
     ph = plan["phases"]
     power = np.array([p["facility_power_w"] for p in ph])
-    return {"data": [{"type": "scatter", "mode": "markers+text", "x": [p["year"] for p in ph],
+    years = [p["year"] for p in ph]
+    band = band_trace(years, ph, "gpus", name="GPUs P10–P90", showlegend=False)  # the title says what it is
+    return {"data": _with_ranges([{"type": "scatter", "mode": "markers+text", "x": years,
                       "y": [p["gpus"] for p in ph], "text": [p["name"].split(":")[0] for p in ph],
                       "textposition": "top center",
                       "marker": {"size": (10 + 40 * np.sqrt(power / power.max())).tolist()},
                       "hovertext": [f"{p['accelerator']}, {format_usd(p['capex_usd'])}, {format_quantity(p['facility_power_w'], 'W')}"
-                                    for p in ph]}],
-            "layout": _layout("Roadmap: GPUs per phase (size: facility power)",
+                                    for p in ph]}], band),
+            "layout": _layout("Roadmap: GPUs per phase (size: facility power" + ("; whiskers: P10–P90)" if band else ")"),
                               yaxis={"type": "log", "title": {"text": "GPUs (log)"}}, xaxis={"title": {"text": "year"}})}
 
 
@@ -170,6 +191,18 @@ def plan_charts(plan: dict[str, Any], fabric: dict[str, Any] | None = None) -> d
     if fabric is not None:
         charts["fabric"] = fabric_chart(fabric)
     charts["serving"] = serving_chart(plan)
+    return charts
+
+
+def how_sure_charts(plan: dict[str, Any], sensitivity: dict[str, Any] | None = None) -> dict[str, Fig]:
+    """The "How sure" charts of a plan, by id: a fan chart of each headline over the phases (when the
+    phases carry ranges) and, given a sensitivity answer (``stargate sensitivity --json``: ``phase``,
+    ``headlines``), a tornado chart of each headline for that phase."""
+    charts = fan_charts(plan, _names(plan), _layout)
+    if sensitivity:
+        name = sensitivity.get("phase")
+        phase = next((p for p in plan["phases"] if p["name"] == name), plan["phases"][-1])
+        charts |= tornado_charts(sensitivity, phase, _layout)
     return charts
 
 

@@ -12,11 +12,12 @@ from typing import Any
 
 from stargate import format as fmt
 from stargate.catalog import Catalog
-from stargate.report.charts import plan_charts
+from stargate.report.charts import how_sure_charts, plan_charts
 from stargate.report.sites import phase_site_rows
 from stargate.report.terminal import fabric_summary
+from stargate.report.uncertainty import range_at
 
-__all__ = ["environment", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
+__all__ = ["environment", "how_sure_text", "largest_fabric", "phase_rows", "plotly_js", "render_report", "summary_cards", "used_sources"]
 
 
 @cache
@@ -66,34 +67,37 @@ def phase_rows(plan: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
 def _phase_rows() -> list[tuple[str, Any]]:
     return [
         ("accelerator", lambda p: p["accelerator"]),
-        ("GPUs", lambda p: fmt.format_count(p["gpus"])),
+        ("GPUs", lambda p: fmt.format_count(p["gpus"]) + _band(range_at(p, "gpus"), fmt.format_count)),
         ("racks", lambda p: f"{fmt.format_count(p['design']['racks'])} × "
                             f"{fmt.format_quantity(1e3 * p['design']['kw_per_rack'], 'W')}"),
         ("cooling", lambda p: p["design"]["cooling"].replace("_", " ")),
-        ("facility power", lambda p: fmt.format_quantity(p["facility_power_w"], "W")),
+        ("facility power", lambda p: fmt.format_quantity(p["facility_power_w"], "W")
+         + _band(range_at(p, "facility_power_w"), lambda v: fmt.format_quantity(v, "W"))),
         ("facility power per GPU", lambda p: fmt.format_quantity(p["facility_power_w"] / p["gpus"], "W")),
         ("PUE design / annual", lambda p: f"{p['design']['design_pue']:.2f} / {p['design']['annual_pue']:.2f}"),
-        ("capex", lambda p: fmt.format_usd(p["capex_usd"])),
+        ("capex", lambda p: fmt.format_usd(p["capex_usd"]) + _band(range_at(p, "capex_usd"), fmt.format_usd)),
         ("network share of capex", lambda p: _pct(p["design"]["capex_breakdown_usd"]["network"], p["capex_usd"])),
         ("fabric", lambda p: fabric_summary(p["design"].get("network") or {})),
         ("power infrastructure", lambda p: fmt.format_usd(p["design"]["capex_breakdown_usd"]["power_infrastructure"])
          + " (" + _pct(p["design"]["capex_breakdown_usd"]["power_infrastructure"], p["capex_usd"]) + ")"),
-        ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"),
+        ("TCO per GPU-hour", lambda p: f"${p['design']['tco_usd_per_gpu_hour']:.2f}"
+         + _band(range_at(p, "tco_usd_per_gpu_hour"), lambda v: f"${v:.2f}")),
         ("cost of capital per GPU-hour", lambda p: f"${p['design']['tco_breakdown_usd_per_gpu_hour'].get('capital_cost', 0.0):.2f}"
          f" at {100 * p['design'].get('wacc_per_year', 0.0):.0f}%/y"),
         ("peak (dense 16-bit)", lambda p: fmt.format_quantity(p["peak_flops"], "FLOP/s")),
         ("MFU", lambda p: _opt(p["mfu"], lambda v: f"{fmt.format_percent(v)} ({p['reference_model']})")
-         + _band(p.get("mfu_range"), fmt.format_percent)),
+         + _band(range_at(p, "mfu") or p.get("mfu_range"), fmt.format_percent)),
         ("parallel plan", lambda p: _opt(p["reference_job"], lambda j: " ".join(
             f"{k}{j['parallelism'][k]}" for k in ("tp", "pp", "cp", "ep", "dp")) + f", {j['step_time_s']:.2f} s/step")),
         ("jobs × GPUs", lambda p: f"{p.get('jobs', 1):,} × {p.get('job_gpus', p['gpus']):,}"),
-        ("goodput", lambda p: fmt.format_percent(p["goodput"]) + _opt(p.get("reliability"), lambda r: f" ({r['strategy']})")),
+        ("goodput", lambda p: fmt.format_percent(p["goodput"]) + _opt(p.get("reliability"), lambda r: f" ({r['strategy']})")
+         + _band(range_at(p, "goodput"), lambda v: fmt.format_percent(v, 1))),
         ("restart / warm spares", lambda p: _opt(p.get("reliability"), lambda r: (
             f"{fmt.format_quantity(r['restart_s'], 's')} / {fmt.format_percent(r['spare_fraction'], 1)} of GPUs"))),
         ("largest model", lambda p: _opt(p["largest_model_params"], lambda v: f"{fmt.format_scaled_count(v)} params")
-         + _band(p.get("largest_model_params_range"), fmt.format_scaled_count)),
+         + _band(range_at(p, "largest_model_params") or p.get("largest_model_params_range"), fmt.format_scaled_count)),
         ("GPT-4-class (2e25 FLOP)", lambda p: _opt(p["gpt4_class_days"], fmt.format_days)
-         + _band(p.get("gpt4_class_days_range"), fmt.format_days)),
+         + _band(range_at(p, "gpt4_class_days") or p.get("gpt4_class_days_range"), fmt.format_days)),
         ("energy per year", lambda p: fmt.format_energy_mwh(p["energy_mwh_per_year"])),
         ("carbon per year", lambda p: fmt.format_carbon_t(p["carbon_t_per_year"])),
     ]
@@ -102,9 +106,12 @@ def _phase_rows() -> list[tuple[str, Any]]:
 def summary_cards(plan: dict[str, Any]) -> list[tuple[str, str]]:
     """Headline figures of a plan."""
     t = plan["totals"]
-    cards = [("phases", str(len(plan["phases"]))), ("GPUs", fmt.format_count(t["gpus"])),
-             ("capex", fmt.format_usd(t["capex_usd"])),
-             ("facility power", fmt.format_quantity(t["facility_power_w"], "W")),
+    r = t.get("ranges") or {}
+    cards = [("phases", str(len(plan["phases"]))),
+             ("GPUs", fmt.format_count(t["gpus"]) + _band(r.get("gpus"), fmt.format_count)),
+             ("capex", fmt.format_usd(t["capex_usd"]) + _band(r.get("capex_usd"), fmt.format_usd)),
+             ("facility power", fmt.format_quantity(t["facility_power_w"], "W")
+              + _band(r.get("facility_power_w"), lambda v: fmt.format_quantity(v, "W"))),
              ("peak (16-bit)", fmt.format_quantity(t["peak_flops"], "FLOP/s")),
              ("opex per year", fmt.format_usd(t["opex_usd_per_year"]))]
     if "reported_capex_usd" in t:
@@ -148,10 +155,45 @@ def largest_fabric(plan: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     return design_fabric(req, catalog).model_dump(mode="json")
 
 
+def how_sure_text(plan: dict[str, Any], sensitivity: dict[str, Any] | None) -> list[str]:
+    """What the "How sure" section says about its figures: how the ranges were drawn, what each phase's
+    model held fixed, and which phase the tornados are of.
+
+    Examples
+    --------
+    >>> how_sure_text({"uncertainty": {"samples": 500, "seed": 0, "sampling": "Latin hypercube", "inputs": [{}] * 3}},
+    ...               {"phase": "Phase 5: Stargate"})[0]
+    'Ranges: P10, P50 and P90 of 500 samples (seed 0, Latin hypercube) of 3 uncertain inputs.'
+    """
+    u = plan.get("uncertainty") or {}
+    out = []
+    if u:
+        out.append(f"Ranges: P10, P50 and P90 of {u.get('samples', 0):,} samples (seed {u.get('seed', 0)}, "
+                   f"{u.get('sampling', '')}) of {len(u.get('inputs', []))} uncertain inputs.")
+    for meta in u.get("phases", []):
+        if meta.get("held_fixed"):
+            out.append(f"{meta.get('phase', '')}: held at the point answer's choice: {'; '.join(meta['held_fixed'])}.")
+    if sensitivity:
+        out.append(f"Tornados: {sensitivity.get('phase', 'the last phase')}; each input set to its P10 and then its "
+                   "P90 with every other input at its point (one at a time); the hover gives the input's band and its "
+                   "Sobol total index (the share of the headline's variance it accounts for, interactions included).")
+    return out
+
+
+def _groups(sure: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """The "How sure" charts by kind, as (kind, heading, chart ids), kinds without charts left out."""
+    heads = {"fan": "Each headline by phase: P10–P90 shaded, P50 dashed, the point answer marked",
+             "tornado": "What moves each headline most"}
+    groups = [(kind, head, [k for k in sure if k.startswith(kind + "-")]) for kind, head in heads.items()]
+    return [g for g in groups if g[2]]
+
+
 def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any] | None = None,
-                  comparison: Any = None) -> str:
+                  comparison: Any = None, sensitivity: dict[str, Any] | None = None) -> str:
     """The whole report as one HTML string; with ``comparison`` (a :class:`~stargate.compare.Comparison`
-    of this plan and others), a section that sets the plans side by side with what accounts for each delta.
+    of this plan and others), a section that sets the plans side by side with what accounts for each delta;
+    with ranges on the plan's phases (``plan --uncertainty``) and ``sensitivity`` (``stargate sensitivity
+    --json`` of one phase), a "How sure" section of fan charts and tornados.
 
     Examples
     --------
@@ -166,11 +208,13 @@ def render_report(plan: dict[str, Any], catalog: Catalog, fabric: dict[str, Any]
 
     warnings = [f"{p['name']}: {w}" for p in plan["phases"] for w in p["warnings"]]
     header, rows = comparison_table(comparison) if comparison is not None else ([], [])
+    charts = plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog))
+    sure = how_sure_charts(plan, sensitivity)
     return environment().get_template("report.html").render(
         comparison=comparison, compare_header=header, compare_rows=rows,
         compare_legend=legend(comparison) if comparison is not None else [],
         plan=plan, rows=phase_rows(plan), cards=summary_cards(plan),
-        charts=plan_charts(plan, fabric if fabric is not None else largest_fabric(plan, catalog)),
+        charts=charts, figures=charts | sure, how_sure=_groups(sure), how_sure_text=how_sure_text(plan, sensitivity),
         sources=used_sources(plan, catalog), warnings=warnings, version=__version__,
         serving_text=workload_text(plan["serving_workload"]) if plan.get("serving_workload") else "",
         plotly_tag=f"<script>{plotly_js()}</script>",

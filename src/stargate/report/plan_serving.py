@@ -91,13 +91,15 @@ def frontier_chart(plan: dict[str, Any], layout: Callable[..., dict[str, Any]]) 
     >>> [t["name"] for t in fig["data"] if t.get("showlegend", True)]
     ['v100-32g (bf16)', 'a100-80g (bf16)', 'h100-sxm-80g (fp8)', 'gb200-186g (fp8)', 'rubin-288g (fp8)']
     """
+    from stargate.report.uncertainty import band_trace
+
     data: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    seen: dict[str, dict[str, Any]] = {}
     for p in plan["phases"]:
         s = p.get("serving")
         if not s or p["accelerator"] in seen:
             continue
-        seen.add(p["accelerator"])
+        seen[p["accelerator"]] = p
         f = s["frontier"]
         data.append({"type": "scatter", "mode": "lines+markers", "name": f"{p['accelerator']} ({s['precision']})",
                      "x": [q["tokens_per_s_per_user"] for q in f], "y": [q["tokens_per_s_per_gpu"] for q in f],
@@ -105,6 +107,9 @@ def frontier_chart(plan: dict[str, Any], layout: Callable[..., dict[str, Any]]) 
         data.append({"type": "scatter", "mode": "markers", "showlegend": False, "name": f"{p['accelerator']} chosen",
                      "x": [s["tokens_per_s_per_user"]], "y": [s["tokens_per_s_per_gpu"]],
                      "marker": {"symbol": "star", "size": 14, "color": "black"}, "hoverinfo": "skip"})
+    band = band_trace([p["serving"]["tokens_per_s_per_user"] for p in seen.values()], list(seen.values()),
+                      "serving.tokens_per_s_per_gpu", name="tokens/s per GPU P10–P90")
+    data += [band] if band else []
     w = plan.get("serving_workload") or {}
     title = (f"Serving {w.get('model', '')} ({w.get('input_tokens', 0):g} in, {w.get('output_tokens', 0):g} out): "
              "throughput against interactivity (star: the plan's point)")

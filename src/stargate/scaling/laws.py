@@ -78,7 +78,7 @@ def compute_optimal(flops: Any, law: str = "chinchilla") -> tuple[Any, Any]:
     c = _law(law)
     g = (c.alpha * c.A / (c.beta * c.B)) ** (1 / (c.alpha + c.beta))
     half = np.asarray(flops, dtype=float) / 6.0
-    n = g * half ** (c.beta / (c.alpha + c.beta))
+    n = g * np.power(half, c.beta / (c.alpha + c.beta))  # the ufunc for one value too: the same rounding as on arrays
     return n, half / n
 
 

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from stargate.extras import require
 from stargate.uncertainty.bands import Uncertain
 
 __all__ = ["U_CLIP", "Z90", "latin_hypercube", "values"]
@@ -37,7 +36,6 @@ def latin_hypercube(n: int, d: int, seed: int) -> np.ndarray:
     >>> u.shape, sorted((u[:, 0] * 10).astype(int).tolist()) == list(range(10))
     ((10, 2), True)
     """
-    require("--uncertainty", "uncertainty")
     from scipy.stats import qmc
 
     if d == 0:

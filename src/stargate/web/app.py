@@ -7,7 +7,7 @@ or more chips: each throughput–interactivity frontier drawn, the best deployme
 ``/scenario/{name}`` a built-in scenario's
 report, ``/pareto`` the Pareto front of the sweep the server was started with
 (``stargate serve --sweep DIR``). API: ``GET /api/plan`` (the built-in scenario, as
-``stargate plan --json``), ``POST /api/design``, ``/api/fabric``, ``/api/train``, ``/api/infer`` with JSON bodies
+``stargate plan --json``), ``GET /api/sensitivity`` (its last phase's tornados), ``POST /api/design``, ``/api/fabric``, ``/api/train``, ``/api/infer`` with JSON bodies
 named like the CLI options, ``POST /api/dashboard`` (design + plan + training job + charts for the page);
 OpenAPI at ``/openapi.json``, its Swagger UI at ``/docs`` and ReDoc at ``/redoc``, both served from
 local files (no CDN: they work offline).
@@ -65,6 +65,9 @@ MAX_BODY_BYTES = 16 * 1024
 """Largest request body (bytes), counted as it arrives."""
 BODY_SECONDS = 10.0
 """Most time a request body may take to arrive."""
+SENSITIVITY_SECONDS = 60.0
+"""Most compute time of ``GET /api/sensitivity``: the built-in plan and its last phase's swings, computed once for
+every request (a few seconds on a busy machine; nothing in it comes from a request)."""
 
 # How the core's field names map back to the body's: internal name -> body key(s), and the keys
 # blamed when an error names no field of the body (the size, which every such error comes from).
@@ -131,6 +134,12 @@ def _add_api(app: FastAPI, pool: WorkerPool, plan: Memo) -> None:
         """The built-in Stargate scenario: exactly ``stargate plan --json``."""
         return _json(await plan.get("plan", tasks.builtin_plan))
 
+    @app.get("/api/sensitivity", response_model=dict[str, Any], responses=_ERRORS)
+    async def api_sensitivity() -> Response:
+        """The built-in Stargate scenario's last phase: the inputs that move each headline most, one at a time
+        (``stargate sensitivity --json`` without Sobol indices), with the tornado charts (``charts``)."""
+        return _json(await plan.get("sensitivity", tasks.builtin_sensitivity, seconds=SENSITIVITY_SECONDS))
+
     @app.post("/api/design", response_model=dict[str, Any], responses=_ERRORS)
     async def api_design(body: DesignBody) -> Response:
         """One cluster, as ``stargate design --json``."""
@@ -190,7 +199,7 @@ def create_app(sweep_dir: Path | None = None, host: str | None = None, workers: 
         Worker processes for the core's work (default: 2 to 4, by the CPU count).
     """
     pool = WorkerPool(workers)
-    plan = Memo(pool, max_keys=1)
+    plan = Memo(pool, max_keys=2)  # the built-in plan and its last phase's sensitivity
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -27,7 +27,7 @@ from stargate.web.bodies import (
     TrainFields,
 )
 
-__all__ = ["builtin_plan", "dashboard", "dashboard_cards", "design", "fabric", "infer", "pareto_load",
+__all__ = ["DASHBOARD_SAMPLES", "builtin_plan", "builtin_sensitivity", "dashboard", "dashboard_cards", "design", "fabric", "infer", "pareto_load",
            "pareto_page", "priced_catalog", "scenario_page", "train"]
 
 def builtin_plan() -> dict[str, Any]:
@@ -35,6 +35,20 @@ def builtin_plan() -> dict[str, Any]:
     from stargate.plan import builtin_scenario, run_plan
 
     return run_plan(builtin_scenario(), Catalog.load()).model_dump(mode="json")
+
+
+def builtin_sensitivity() -> dict[str, Any]:
+    """The built-in scenario's last phase: for every headline the inputs that move it most, one at a time
+    (``stargate sensitivity --json`` without Sobol indices, which the tornado does not need), and the
+    tornado charts drawn from them (``charts``, by id)."""
+    from stargate.plan import builtin_scenario, run_plan
+    from stargate.report.charts import how_sure_charts
+    from stargate.uncertainty.plan import plan_sensitivity
+
+    sc, cat = builtin_scenario(), Catalog.load()
+    plan = run_plan(sc, cat)
+    answer = plan_sensitivity(sc, cat, plan, with_sobol=False)
+    return {**answer, "charts": how_sure_charts(plan.model_dump(mode="json"), answer)}
 
 
 def priced_catalog(accelerator: str, system: str | None, prices: PriceFields) -> Catalog:
@@ -210,22 +224,29 @@ def _job(body: DashboardBody, phase: dict[str, Any], cat: Catalog) -> dict[str, 
     return train(job, cat, scale_out_bits_per_s=scale_out)
 
 
+DASHBOARD_SAMPLES = 200
+"""Samples behind the P10–P90 whiskers of the dashboard's charts (a few tenths of a second per request)."""
+
+
 def dashboard(body: DashboardBody) -> dict[str, Any]:
-    """``/api/dashboard``: one phase designed and planned, its summary cards and charts, one of its
-    training jobs under the request's training options, the sources of its numbers and its warnings."""
+    """``/api/dashboard``: one phase designed and planned, its summary cards and charts (with the phase's
+    P10–P90 of :data:`DASHBOARD_SAMPLES` samples as whiskers), one of its training jobs under the request's
+    training options, the sources of its numbers and its warnings."""
     from stargate.plan import run_plan
     from stargate.report.charts import plan_charts
     from stargate.report.html import largest_fabric, used_sources
     from stargate.scenario import Scenario, validate
+    from stargate.uncertainty.plan import ranged_plan
     from stargate.web.tables import phase_tables
 
     cat = priced_catalog(body.accelerator, body.system, body)
     scenario = validate(Scenario, {"name": "dashboard", "phases": [_phase(body)]})
-    plan = run_plan(scenario, cat).model_dump(mode="json")
-    p = plan["phases"][0]
-    if p["gpus"] > MAX_GPUS:
+    point = run_plan(scenario, cat)
+    if point.phases[0].gpus > MAX_GPUS:
         raise InputError("gpus" if body.sizing == "gpus" else f"{body.sizing}", body.value,
-                         f"a size under {MAX_GPUS:,} GPUs (this one buys {p['gpus']:,})")
+                         f"a size under {MAX_GPUS:,} GPUs (this one buys {point.phases[0].gpus:,})")
+    plan = ranged_plan(scenario, cat, point, DASHBOARD_SAMPLES).model_dump(mode="json")
+    p = plan["phases"][0]
     job = _job(body, p, cat)
     charts = plan_charts(plan, largest_fabric(plan, cat))
     keep = ("capex", "power", "step", "goodput", "scaling", "fabric", "serving")

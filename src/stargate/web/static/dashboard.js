@@ -190,6 +190,20 @@ async function update(ev) {
   }
 }
 
+// The tornados of the built-in plan's last phase (GET /api/sensitivity: computed once by the server).
+async function renderHowSure() {
+  const r = await fetch("/api/sensitivity");
+  if (!r.ok) return;
+  const out = await r.json();
+  $("how-sure-head").textContent = `The built-in Stargate plan, ${out.phase}: each uncertain input set to its P10 and ` +
+    "then its P90, every other input at its point. The charts of a design above carry its P10–P90 as whiskers.";
+  const box = $("how-sure-charts");
+  box.replaceChildren(...Object.keys(out.charts).map((id) => el("div", {class: "tornado", id: "chart-" + id})));
+  $("how-sure-box").hidden = false;
+  renderCharts(out.charts);
+  document.body.dataset.howSure = String(Object.keys(out.charts).length);
+}
+
 // ---------------------------------------------------------------------------------------------- downloads
 
 function flatten(value, prefix, rows) {
@@ -334,4 +348,5 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   update();
   renderCompare();
+  renderHowSure();
 });
