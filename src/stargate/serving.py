@@ -85,8 +85,8 @@ def design_request(request: InferRequest) -> Any:
     return validate(DesignRequest, {k: v for k, v in fields.items() if v is not None})
 
 
-def economics(tokens_per_s: float, input_tokens: float, output_tokens: float, prefill_time_share: float, gpus: int,
-              tco_usd_per_gpu_hour: float, facility_power_w: float) -> dict[str, float]:
+def economics(tokens_per_s: Any, input_tokens: float, output_tokens: float, prefill_time_share: float, gpus: Any,
+              tco_usd_per_gpu_hour: Any, facility_power_w: Any) -> dict[str, Any]:
     """Tokens per MW and dollars per million tokens of a deployment.
 
     Parameters

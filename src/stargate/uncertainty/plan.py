@@ -119,9 +119,9 @@ def _goodput(phase: Phase, point: PhasePlan, catalog: Catalog, params: float,
 
     def run(v: Mapping[str, Any]) -> Any:
         mtbf = mtbf_s([job * v[b.key] for b in failures])
-        return strategy_goodput(rec, job, params, catalog, storage=phase.storage, replica_gpus=rel["replica_gpus"],  # type: ignore[arg-type]
+        return strategy_goodput(rec, job, params, catalog, storage=phase.storage, replica_gpus=rel["replica_gpus"],  # type: ignore[arg-type, union-attr]
                                 domain_gpus=domain, spare_fraction=rel["spare_fraction"], spares=rel["spare_gpus"] > 0,
-                                mtbf_s=mtbf).goodput
+                                mtbf_s=mtbf).goodput  # type: ignore[union-attr]
 
     return run
 
@@ -280,7 +280,7 @@ def plan_ranges(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: 
                 if k in out:
                     store.setdefault(k, []).append(out[k])
         for k in TOTAL_HEADLINES:
-            totals.setdefault(k, []).append(sum(o[k] for o in outs))
+            totals.setdefault(k, []).append(np.asarray(sum(o[k] for o in outs)))
         if progress is not None:
             progress(min(n, start + chunk), n)
     phases = [Ranges(percentiles({k: np.concatenate(v) for k, v in p.items()}), n, seed, m.inputs,
@@ -424,7 +424,8 @@ def scenario_with_ranges(data: Any, origin: str = "scenario") -> tuple[Scenario,
     if not isinstance(phases, list):
         sc = validated_scenario(data, origin)
         return sc, [{} for _ in sc.phases]
-    points, ranges = [], []
+    points: list[Any] = []
+    ranges: list[Any] = []
     for i, ph in enumerate(phases):
         if not isinstance(ph, dict):
             points.append(ph)
