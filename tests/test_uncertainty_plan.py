@@ -86,9 +86,11 @@ def test_widening_the_failure_rates_never_narrows_goodput(builtin, catalog):
             assert g["p10"] <= last["p10"] and g["p90"] >= last["p90"], factor
         last = g
     assert last["p10"] < last["p90"]
-    for key in failures:  # one at a time, the others at their full band
-        base, wide = _width(m, "goodput", 256), _width(m.widened({key: 2.0}), "goodput", 256)
-        assert wide["p90"] - wide["p10"] >= base["p90"] - base["p10"], key
+    for key in failures:  # one at a time, the others at their full band: with several inputs varying, re-pairing
+        # the samples moves a percentile by its Monte Carlo error (~1/sqrt(n)), which bounds any narrowing
+        n = 1024
+        base, wide = _width(m, "goodput", n), _width(m.widened({key: 2.0}), "goodput", n)
+        assert wide["p90"] - wide["p10"] >= (base["p90"] - base["p10"]) * (1 - n ** -0.5), key
 
 
 def test_widening_any_input_never_narrows_any_headline(builtin, catalog):
