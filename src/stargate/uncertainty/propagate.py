@@ -126,8 +126,8 @@ def propagate(model: Model, n: int = DEFAULT_SAMPLES, seed: int = 0,
     >>> price = Uncertain("price", "price", 10.0, 8.0, 12.5, "estimate")
     >>> r = propagate(Model((price,), lambda v: {"cost_usd": 3.0 * v["price"]}), n=2000, seed=1)
     >>> lo, hi = r.ranges["cost_usd"]["p10"], r.ranges["cost_usd"]["p90"]
-    >>> round(lo), round(hi)
-    (24, 37)
+    >>> round(lo, 1), round(hi, 1)
+    (24.0, 37.5)
     """
     if not 1 <= n <= MAX_SAMPLES:
         raise ValueError(f"samples must be 1 to {MAX_SAMPLES:,}")

@@ -1,9 +1,8 @@
 """Seeded Latin hypercube samples of uncertain inputs.
 
 Each input's unit interval is cut into ``n`` equal strata and every stratum is drawn exactly once
-(McKay, Beckman & Conover, Technometrics 21, 1979), by :class:`scipy.stats.qmc.LatinHypercube`; the
-columns are paired at random. A uniform variate ``u`` becomes a value by the input's quantile function:
-for a ``lognormal`` band, ``point · exp(z · s)`` with ``z = Φ⁻¹(u)`` and ``s = ln(high/point) / 1.2816`` above
+(McKay, Beckman & Conover, Technometrics 21, 1979); the columns are paired at random. A uniform
+variate ``u`` becomes a value by the input's quantile function: for a ``lognormal`` band, ``point · exp(z · s)`` with ``z = Φ⁻¹(u)`` and ``s = ln(high/point) / 1.2816`` above
 the point, ``ln(point/low) / 1.2816`` below it (1.2816 = Φ⁻¹(0.9), so ``low`` and ``high`` are the P10 and
 P90); for a ``uniform`` range, ``low + u · (high − low)``. ``u`` is kept within [0.001, 0.999]: no draw goes
 past the 0.1st or 99.9th percentile of its band, nor past the number's ``floor`` or ``ceiling`` (a PUE's 1, an
@@ -30,17 +29,20 @@ U_CLIP = 1e-3
 def latin_hypercube(n: int, d: int, seed: int) -> np.ndarray:
     """``n`` Latin hypercube points in ``[0, 1)^d``, the same for the same seed.
 
+    McKay, Beckman & Conover's construction: each column is a random permutation of the ``n`` strata
+    ``[i/n, (i+1)/n)`` with one uniform draw inside each (numpy's PCG64 generator, seeded). It is the
+    design :class:`scipy.stats.qmc.LatinHypercube` draws by default; it is written here because importing
+    ``scipy.stats`` costs a command more time (0.7 s) than drawing a million samples does.
+
     Examples
     --------
     >>> u = latin_hypercube(10, 2, seed=1)
     >>> u.shape, sorted((u[:, 0] * 10).astype(int).tolist()) == list(range(10))
     ((10, 2), True)
     """
-    from scipy.stats import qmc
-
-    if d == 0:
-        return np.zeros((n, 0))
-    return np.asarray(qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(n))
+    rng = np.random.default_rng(seed)
+    strata = rng.permuted(np.tile(np.arange(n, dtype=float), (d, 1)), axis=1).T
+    return np.asarray((strata + rng.random((n, d))) / n)
 
 
 def values(inputs: Sequence[Uncertain], u: np.ndarray) -> dict[str, np.ndarray]:
