@@ -220,3 +220,16 @@ def test_bad_options_are_one_line(cli, args, option):
     assert r.code == 2, r.stderr
     assert r.stdout == "" and r.stderr.count("\n") == 1
     assert r.stderr.startswith(f"stargate: error: {option}: "), r.stderr
+
+
+def test_a_headline_the_sizing_limit_fixes_is_not_ranked(builtin, catalog):
+    """A budget-sized phase spends its budget in every sample (to within one system): ranking inputs on its capex
+    would rank the rounding. The GPU-sized phase 3 ranks its capex; its top input moves it by the input's band."""
+    from stargate.uncertainty.plan import plan_sensitivity
+
+    sc, p = builtin
+    last = plan_sensitivity(sc, catalog, p, phase=-1, with_sobol=False)
+    assert sc.phases[-1].budget_usd is not None
+    assert "capex_usd" in last["held_by_limit"] and "capex_usd" not in last["headlines"]
+    third = plan_sensitivity(sc, catalog, p, phase=2, with_sobol=False)
+    assert third["held_by_limit"] == {} and third["headlines"]["capex_usd"][0]["swing"] > 0

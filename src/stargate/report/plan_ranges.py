@@ -16,7 +16,7 @@ from rich.table import Table
 
 from stargate.format import format_count, format_days, format_percent, format_quantity, format_scaled_count, format_usd
 
-__all__ = ["HEADLINES", "range_cell", "render_plan_ranges", "render_sensitivity"]
+__all__ = ["HEADLINES", "input_format", "range_cell", "render_plan_ranges", "render_sensitivity"]
 
 HEADLINES: dict[str, tuple[str, Callable[[float], str]]] = {
     "gpus": ("GPUs", format_count),
@@ -37,6 +37,30 @@ HEADLINES: dict[str, tuple[str, Callable[[float], str]]] = {
 
 def _fmt(key: str) -> Callable[[float], str]:
     return HEADLINES.get(key, (key, lambda v: f"{v:.4g}"))[1]
+
+
+def input_format(key: str) -> Callable[[float], str]:
+    """How an uncertain input's value is written, from the unit in its field name (``kind/id/field``).
+
+    Examples
+    --------
+    >>> input_format("accelerator/h100-sxm-80g/price_usd")(27500.0), input_format("cooling/air/build_cost_usd_per_w")(11.5)
+    ('$27.5k', '$11.50/W')
+    >>> input_format("system/dgx-h100/power_max_w")(10200.0), input_format("model/training")(0.87)
+    ('10.2 kW', '0.87')
+    """
+    field = key.rsplit("/", 1)[-1]
+    if field.endswith("_per_gpu_hour") and not field.startswith("usd"):
+        return lambda v: f"{v * 1e5:.3g}/10⁵ GPU-h"
+    if field.endswith("_usd_per_w"):
+        return lambda v: f"${v:,.2f}/W"
+    if field.endswith("_usd_per_mwh"):
+        return lambda v: f"${v:,.1f}/MWh"
+    if field.endswith("_usd") or field.endswith("_usd_per_tb"):
+        return format_usd if field.endswith("_usd") else (lambda v: f"${v:,.0f}/TB")
+    if field.endswith("_w"):
+        return lambda v: format_quantity(v, "W")
+    return lambda v: f"{v:.3g}"
 
 
 def range_cell(key: str, r: dict[str, float] | None) -> str:
@@ -77,14 +101,21 @@ def render_sensitivity(report: dict[str, Any], top: int = 5, console: Console | 
     c = console or Console(highlight=False, emoji=False)
     c.print(f"[bold]Sensitivity[/] of {escape(report['phase'])} ({escape(report['scenario'])}): "
             f"{report['inputs']} uncertain inputs; {escape(report['method'])}")
+    for key, why in report.get("held_by_limit", {}).items():
+        c.print(f"{HEADLINES.get(key, (key,))[0]}: held by {escape(why)}")
     for key, rows in report["headlines"].items():
         label, f = HEADLINES.get(key, (key, _fmt(key)))
         t = Table(title=f"{label}: point {f(report['points'][key])}", title_justify="left")
         for name, justify in (("input", "left"), ("P10–P90 of the input", "right"), ("at P10 → at P90", "right"),
                               ("swing", "right"), ("Sobol total", "right")):
             t.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
-        for r in rows[:top]:
+        moving = [r for r in rows if r["swing"] > 0.0]
+        if not moving:
+            c.print(f"{label}: no input moves it (point {f(report['points'][key])})")
+            continue
+        for r in moving[:top]:
             sobol = "" if r["sobol_total"] is None else f"{r['sobol_total']:.2f}"
-            t.add_row(escape(r["input"]), f"{r['low']:.3g}–{r['high']:.3g}",
+            fi = input_format(r["key"])
+            t.add_row(escape(r["input"]), f"{fi(r['low'])}–{fi(r['high'])}",
                       f"{f(r['output_at_low'])} → {f(r['output_at_high'])}", f(r["swing"]), sobol)
         c.print(t)

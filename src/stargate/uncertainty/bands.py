@@ -145,6 +145,9 @@ def catalog_band(entry: Any, kind: str, field: str, value: float | None = None, 
     >>> eth = catalog_band(Catalog.load().get("fabrics", "ethernet"), "fabric", "link_efficiency")
     >>> eth.point, eth.high, eth.ceiling  # an efficiency's band stops at 1
     (0.98, 1.0, 1.0)
+    >>> pue = catalog_band(Catalog.load().cooling("direct_liquid_hd"), "cooling", "design_pue")
+    >>> round(pue.low, 3), pue.point, round(pue.high, 4)  # the class band on the overhead above 1: 0.27 ± 25%
+    (1.216, 1.27, 1.3375)
     """
     point = float(getattr(entry, field) if value is None else value)
     key = f"{kind}/{entry.id}/{field}"
@@ -154,7 +157,8 @@ def catalog_band(entry: Any, kind: str, field: str, value: float | None = None, 
         low, high, basis = min(float(sourced.low), point), max(float(sourced.high), point), f"sourced: {sourced.source}"
     else:
         basis = class_of(entry, field)
-        low, high = point / (1.0 + CLASSES[basis]), point * (1.0 + CLASSES[basis])
+        base = floor if floor is not None and 0.0 < floor < point else 0.0  # a PUE's class band is on its overhead
+        low, high = base + (point - base) / (1.0 + CLASSES[basis]), base + (point - base) * (1.0 + CLASSES[basis])
     low = low if floor is None else max(low, min(floor, point))
     high = high if ceiling is None else min(high, max(ceiling, point))
     return Uncertain(label or f"{entry.id} {field}", key, point, low, high, basis, floor=floor, ceiling=ceiling)

@@ -350,13 +350,28 @@ def plan_sensitivity(scenario: Scenario, catalog: Catalog, plan: Plan, phase: in
     m = phase_model(scenario.phases[phase], scenario, catalog, plan.phases[phase], law, ranges)
     rows = ranking(m, base, seed, with_sobol)
     point = m.point()
-    return {"scenario": plan.scenario, "phase": plan.phases[phase].name,
+    held = _held_by_limit(scenario.phases[phase], ranges)
+    for h in held:
+        rows.pop(h, None)
+    return {"scenario": plan.scenario, "phase": plan.phases[phase].name, "held_by_limit": held,
             "method": ("one-at-a-time swings between each input's P10 and P90, every other input at its point"
                        + (f"; Sobol indices (SALib, Saltelli's scheme) from {base} base samples, "
                           f"{base * (len(m.inputs) + 2):,} evaluations" if with_sobol else "")),
             "samples": base if with_sobol else 0, "seed": seed, "inputs": len(m.inputs),
             "points": {h: float(point[h][0]) for h in SENSITIVITY_HEADLINES if h in point},
             "headlines": {h: rows[h] for h in SENSITIVITY_HEADLINES if h in rows}, "held_fixed": m.meta["held_fixed"]}
+
+
+def _held_by_limit(phase: Phase, ranges: Mapping[str, Uncertain] | None) -> dict[str, str]:
+    """Headlines a phase's sizing limit fixes: a budget fixes capex, a power cap facility power (each to within one
+    system), unless the limit itself is a typed range. Their swings would only measure that rounding."""
+    typed = " ".join(ranges or {})
+    held = {}
+    if phase.budget_usd is not None and "budget" not in typed:
+        held["capex_usd"] = "the phase's budget: every sample spends it to within one system"
+    if phase.power_w is not None and "power" not in typed:
+        held["facility_power_w"] = "the phase's power cap: every sample draws it to within one system"
+    return held
 
 
 def sobol_base(value: Any, field: str = "--samples") -> int:
