@@ -56,8 +56,10 @@ def input_format(key: str) -> Callable[[float], str]:
         return lambda v: f"${v:,.2f}/W"
     if field.endswith("_usd_per_mwh"):
         return lambda v: f"${v:,.1f}/MWh"
-    if field.endswith("_usd") or field.endswith("_usd_per_tb"):
-        return format_usd if field.endswith("_usd") else (lambda v: f"${v:,.0f}/TB")
+    if field.endswith("_usd_per_tb"):
+        return lambda v: f"${v:,.0f}/TB"
+    if field.endswith("_usd"):
+        return format_usd
     if field.endswith("_w"):
         return lambda v: format_quantity(v, "W")
     return lambda v: f"{v:.3g}"
