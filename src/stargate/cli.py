@@ -75,7 +75,8 @@ def _emit_csv(rows: list[list[Any]] | None, as_json: bool) -> None:
 
 def _with_bare_values(args: list[str]) -> list[str]:
     """``args`` with the value of each :data:`OPTIONAL_VALUES` option filled in where it was left out
-    (the option last, or followed by another option or a word that is not a number)."""
+    (the option last, or followed by another option or a word that is not a number; ``nan`` and ``inf`` count
+    as numbers, so that they are refused as values of the option)."""
     import re
 
     out: list[str] = []
@@ -83,7 +84,7 @@ def _with_bare_values(args: list[str]) -> list[str]:
         out.append(arg)
         if arg in OPTIONAL_VALUES and "--" not in args[:i]:
             following = args[i + 1] if i + 1 < len(args) else None
-            if following is None or not re.match(r"[+-]?\.?\d", following):
+            if following is None or not re.match(r"[+-]?(\.?\d|nan$|inf)", following, re.IGNORECASE):
                 out.append(OPTIONAL_VALUES[arg])
     return out
 
