@@ -81,7 +81,7 @@ class Ranges:
     def block(self) -> dict[str, Any]:
         """The ``uncertainty`` block answers carry beside ``ranges``: sampling scheme, seed and inputs."""
         return {"samples": self.samples, "seed": self.seed,
-                "sampling": "Latin hypercube (scipy.stats.qmc), split-lognormal bands read as P10-P90",
+                "sampling": "Latin hypercube (McKay et al. 1979; numpy PCG64, seeded), split-lognormal bands read as P10-P90",
                 "inputs": [b.as_dict() for b in self.inputs], **self.meta}
 
 
