@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +209,8 @@ def create_app(sweep_dir: Path | None = None, host: str | None = None, workers: 
 
         Catalog.load(), preset_names()  # loaded before the first request, not in the event loop during one
         app.state.pareto_warm()  # the sweep read into the /pareto page's worker now, not on its first request
+        with suppress(Exception):  # served once it is ready: no request races its first computation
+            await plan.get("plan", tasks.builtin_plan)  # (an error is reported by GET /api/plan itself)
         try:
             yield
         finally:
