@@ -7,6 +7,7 @@ field, the value and what is allowed, and exit code 2; an internal error exits 1
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -107,8 +108,10 @@ def _samples_bar(n: int) -> tuple[Any, Any]:
 
     from stargate.uncertainty.options import PROGRESS_CHUNK
 
+    if not (n > PROGRESS_CHUNK and sys.stderr.isatty()):  # no bar at all: a disabled one may still print a newline
+        return contextlib.nullcontext(), lambda done, total: None
     bar = Progress(TextColumn("uncertainty"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"), TimeElapsedColumn(),
-                   console=_stderr_console(), disable=not (n > PROGRESS_CHUNK and sys.stderr.isatty()), transient=True)
+                   console=_stderr_console(), transient=True)
     task = bar.add_task("uncertainty", total=n)
 
     def tick(done: int, total: int) -> None:
@@ -272,9 +275,10 @@ def _plan_ranges(sc: Any, cat: Any, result: Any, n: int, seed: int, law: str, ra
     from stargate.uncertainty.options import PROGRESS_CHUNK
     from stargate.uncertainty.plan import ranged_plan
 
-    show = n * len(sc.phases) > PROGRESS_CHUNK and sys.stderr.isatty()
+    if not (n * len(sc.phases) > PROGRESS_CHUNK and sys.stderr.isatty()):  # no bar: a disabled one may print a newline
+        return ranged_plan(sc, cat, result, n, seed, None, law=law, ranges=ranges)
     bar = Progress(TextColumn("plan uncertainty"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"),
-                   TimeElapsedColumn(), console=_stderr_console(), disable=not show, transient=True)
+                   TimeElapsedColumn(), console=_stderr_console(), transient=True)
     task = bar.add_task("plan uncertainty", total=n)
     with bar:
         return ranged_plan(sc, cat, result, n, seed, lambda done, total: bar.update(task, completed=done, total=total),
