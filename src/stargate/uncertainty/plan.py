@@ -49,7 +49,7 @@ from stargate.reliability.failures import mtbf_s
 from stargate.reliability.strategies import evaluate as strategy_goodput
 from stargate.scaling.laws import compute_optimal
 from stargate.scenario import Phase, Scenario
-from stargate.training.interval import BASIS, band_for
+from stargate.training.interval import BASIS
 from stargate.uncertainty.bands import Uncertain, catalog_band
 from stargate.uncertainty.design import design_model
 from stargate.uncertainty.propagate import MAX_SAMPLES, Model, Ranges, percentiles
@@ -84,23 +84,15 @@ def _training_band(point: PhasePlan) -> Uncertain | None:
 
 
 def _serving_band(point: PhasePlan, moe: bool, catalog: Catalog) -> Uncertain | None:
-    """The serving model's cross-validated band (the training model's where serving has none of its own)."""
+    """The serving model's cross-validated band (:func:`stargate.uncertainty.serving.serving_interval`)."""
     if point.serving is None:
         return None
-    from stargate.inference import calibration
+    from stargate.uncertainty.serving import serving_interval
 
-    interval = getattr(calibration, "prediction_interval", None)
-    if interval is not None:
-        low, high = interval(moe)
-        basis = "cross-validated: P10-P90 of measured / predicted serving throughput"
-    else:
-        band = band_for(catalog, moe, str(point.serving["precision"]))
-        if band is None:
-            return None
-        low, high = band.low, band.high
-        basis = f"the training model's band, for want of a serving one: {BASIS}"
-    return Uncertain("serving model: measured / predicted throughput", SERVING_KEY, 1.0, min(float(low), 1.0),
-                     max(float(high), 1.0), basis)
+    low, high, basis = serving_interval(moe, str(point.serving["precision"]), catalog)
+    if basis.startswith("none"):
+        return None
+    return Uncertain("serving model: measured / predicted throughput", SERVING_KEY, 1.0, low, high, basis)
 
 
 def _failure_bands(catalog: Catalog) -> tuple[Uncertain, ...]:
