@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped catalog, an in-process CLI runner, hypothesis profiles."""
+"""Shared fixtures: the shipped catalog, an in-process CLI runner, a web API client, hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -46,3 +46,15 @@ def cli(capsys, monkeypatch):
         return CliResult(int(exc.value.code or 0), out.out, out.err)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def client():
+    """The web API (``stargate serve``'s app) in-process, one per test module; its worker pool closed after."""
+    from fastapi.testclient import TestClient
+
+    from stargate.web.app import create_app
+
+    app = create_app()
+    yield TestClient(app)
+    app.state.pool.close()

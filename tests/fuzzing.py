@@ -54,10 +54,13 @@ def _values(valid: list[str]) -> st.SearchStrategy[str]:
 
 
 INTS = ["1", "2", "8", "64", "1024", "16384", "100000"]
+RANGED = {"--uncertainty": ["1", "10", "200", "1000", "0"], "--seed": ["0", "7", "4294967295", "4294967296", "-1"]}
+"""``--uncertainty N --seed S`` of every command with ranges."""
 OPTIONS: dict[str, dict[str, list[str]]] = {
     "design": {
-        "--accelerator": ACCELERATORS, "--gpus": INTS, "--budget": ["1e9", "$10B", "100e9", "250M"],
-        "--power": ["5 GW", "300 MW", "1e8"], "--fabric": ["infiniband", "ethernet"], "--system": ["dgx-h100", "gb200-nvl72"],
+        "--accelerator": ACCELERATORS, "--gpus": [*INTS, "1000..2000", "2000..1000", "8..8"],
+        "--budget": ["1e9", "$10B", "100e9", "250M", "90e9..110e9", "$1B..$2B", "1e9..inf", "..1e9"],
+        "--power": ["5 GW", "300 MW", "1e8", "4 GW..6 GW", "1 GW..1 MW"], **RANGED, "--fabric": ["infiniband", "ethernet"], "--system": ["dgx-h100", "gb200-nvl72"],
         "--energy": ["grid-us", "gas-ccgt", "smr"], "--systems-per-rack": ["1", "2", "4"],
         "--cooling": ["air", "direct_liquid", "rear_door"],
     },
@@ -66,7 +69,7 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
         "--topology": ["fat-tree", "rail-optimized"], "--oversubscription": ["1", "1,3", "2,2,2"], "--planes": ["1", "2", "8"],
         "--switch": ["quantum-2", "spectrum-4", "tomahawk-6"], "--tiers": ["1", "2", "3"], "--sites": ["2", "3"],
         "--site-distance": ["100 km", "5 km", "600 km"], "--fiber-pairs": ["1", "4"], "--gradient": ["810 GB", "1 TB"],
-        "--model-parallel": ["8", "64"],
+        "--model-parallel": ["8", "64"], **RANGED,
     },
     "train": {
         "--model": MODELS, "--accelerator": ACCELERATORS, "--gpus": ["8", "64", "512", "4096"],
@@ -77,16 +80,20 @@ OPTIONS: dict[str, dict[str, list[str]]] = {
         "--tokens": ["1e12", "15e12"], "--top-k": ["1", "3"],
         "--framework": ["megatron", "megatron-bridge", "torchtitan", "llm-foundry", "deepspeed", "hai-llm"],
         "--fp8-recipe": ["delayed", "current", "block", "mxfp8", "nvfp4"], "--moe-load-imbalance": ["1", "1.2", "2"],
+        **RANGED,
     },
     "infer": {
-        "--model": MODELS, "--accelerator": ACCELERATORS, "--gpus": ["1", "8", "72", "1024"], "--budget": ["$100M", "1e9"],
+        "--model": MODELS, "--accelerator": ACCELERATORS, "--gpus": ["1", "8", "72", "1024", "64..128"], "--budget": ["$100M", "1e9", "$90M..$110M"],
         "--power": ["10 MW", "1e8"], "--input-tokens": ["128", "1024", "8k", "294.45"], "--output-tokens": ["128", "1k"],
         "--ttft": ["500 ms", "2 s", "0.2"], "--tpot": ["50 ms", "0.02"], "--tokens-per-user": ["20", "100"],
         "--precision": ["bf16", "fp8", "fp4"], "--kv-dtype": ["bf16", "fp8"], "--disaggregated": ["auto", "yes", "no"],
         "--framework": ["trtllm", "vllm", "sglang", "other"], "--fabric": ["infiniband", "ethernet"],
-        "--scale-out": ["800 Gbit/s", "400 Gbit/s"], "--energy": ["grid-us", "smr"],
+        "--scale-out": ["800 Gbit/s", "400 Gbit/s"], "--energy": ["grid-us", "smr"], **RANGED,
     },
-    "plan": {"--builtin": ["stargate", "stargate-2025", "stargate-multisite"], "--scaling-law": ["chinchilla", "besiroglu2024"]},
+    "plan": {"--builtin": ["stargate", "stargate-2025", "stargate-multisite"], "--scaling-law": ["chinchilla", "besiroglu2024"],
+             **RANGED},
+    "sensitivity": {"--builtin": ["stargate", "stargate-multisite"], "--phase": ["1", "3", "5", "Phase 5: Stargate", "6"],
+                    "--samples": ["16", "32", "500"], "--seed": RANGED["--seed"]},
     "catalog list": {},
     "catalog show": {},
 }
@@ -110,7 +117,7 @@ def command_lines(draw: Any) -> list[str]:
     chosen = set(REQUIRED.get(command, [])) | set(draw(st.lists(st.sampled_from(sorted(options)), max_size=4)) if options else ())
     if command in ("design", "infer") and not chosen & {"--gpus", "--budget", "--power"}:
         chosen.add(draw(st.sampled_from(["--gpus", "--budget", "--power"])))
-    if command == "plan" and "--builtin" not in chosen:
+    if command in ("plan", "sensitivity") and "--builtin" not in chosen:
         chosen.add("--builtin")
     for opt in sorted(chosen):
         value = draw(_values(options[opt]))

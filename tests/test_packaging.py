@@ -87,6 +87,8 @@ def _sweep_dir(tmp_path: Path) -> Path:
         (["sweep", "SPEC", "--out", "DIR"], "pyarrow", "'stargate sweep'", "sweep"),
         (["sweep", "SPEC", "--out", "DIR", "--dask-local", "2"], "dask.distributed", "--dask-local", "dask"),
         (["sweep", "SPEC", "--out", "DIR", "--scheduler", "tcp://127.0.0.1:1"], "dask.distributed", "--scheduler", "dask"),
+        (["plan", "--uncertainty", "10", "--dask-local", "2", "-o", "DIR"], "dask.distributed", "--dask-local", "dask"),
+        (["report", "--scheduler", "tcp://127.0.0.1:1", "-o", "DIR"], "dask.distributed", "--scheduler", "dask"),
         (["query", "DIR", "SELECT 1"], "duckdb", "'stargate query'", "sweep"),
         (["pareto", "DIR"], "duckdb", "'stargate pareto'", "sweep"),
     ],

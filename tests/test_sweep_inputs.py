@@ -142,7 +142,7 @@ def test_bad_backend_options(cli, tmp_path, args, fragments):
 
 def test_unreachable_scheduler_fails_fast(cli, tmp_path, monkeypatch):
     """Issue 10: an unreachable ``--scheduler`` waited 30 s, then exited 1."""
-    monkeypatch.setattr("stargate.sweep.engine.SCHEDULER_TIMEOUT_S", 1)
+    monkeypatch.setattr("stargate.dask_client.SCHEDULER_TIMEOUT_S", 1)
     with socket.socket() as s:  # a port that nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -229,17 +229,6 @@ def test_api_design_and_fabric_take_uncertainty_and_seed():
         api.design(accelerator="gb200", gpus=72, uncertainty=-1)
 
 
-@pytest.fixture(scope="module")
-def client():
-    from fastapi.testclient import TestClient
-
-    from stargate.web.app import create_app
-
-    app = create_app()
-    yield TestClient(app)
-    app.state.pool.close()
-
-
 def test_web_design_and_fabric_bodies_take_uncertainty_and_seed(client):
     body = {"accelerator": "gb200", "budget": "9e9..11e9", "uncertainty": 300, "seed": 2}
     first, again = client.post("/api/design", json=body), client.post("/api/design", json=body)

@@ -204,17 +204,6 @@ def test_bad_sampling_options_are_input_errors(option, value):
     assert e.value.field == option
 
 
-@pytest.fixture(scope="module")
-def client():
-    from fastapi.testclient import TestClient
-
-    from stargate.web.app import create_app
-
-    app = create_app()
-    yield TestClient(app)
-    app.state.pool.close()
-
-
 def test_web_api_bodies_take_uncertainty_and_seed(client):
     body = {"model": "llama3.1-8b", "accelerator": "h100", "gpus": 64, "seq_len": 8192, "global_batch": 512,
             "uncertainty": 200, "seed": 9}

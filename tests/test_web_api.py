@@ -11,13 +11,6 @@ from web_server import running_server
 from stargate.web.app import MAX_BODY_BYTES, create_app
 
 
-@pytest.fixture(scope="module")
-def client():
-    app = create_app()
-    yield TestClient(app)
-    app.state.pool.close()
-
-
 def test_plan_api_equals_the_cli(client, cli):
     api = client.get("/api/plan").json()
     cli_json = cli("plan", "--json").json()

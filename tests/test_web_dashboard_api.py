@@ -3,17 +3,8 @@ quantities read as the CLI reads them, every option honoured, prices laid over t
 the docs served from local files. Expectations come from the CLI's answers and hand calculations."""
 
 import pytest
-from fastapi.testclient import TestClient
 
 from stargate.catalog import Catalog
-from stargate.web.app import create_app
-
-
-@pytest.fixture(scope="module")
-def client():
-    app = create_app()
-    yield TestClient(app)
-    app.state.pool.close()
 
 
 def _ok(r):

@@ -23,13 +23,6 @@ from stargate.web.work import WorkerPool, WorkFailed, WorkTimeout
 
 
 @pytest.fixture(scope="module")
-def client():
-    app = create_app()
-    yield TestClient(app)
-    app.state.pool.close()
-
-
-@pytest.fixture(scope="module")
 def server():
     with running_server() as url:
         yield url

@@ -286,7 +286,8 @@ def infer(request: Any = None, /, *, catalog: CatalogLike = None, uncertainty: i
 
 
 def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: str = "besiroglu2024",
-         catalog: CatalogLike = None, uncertainty: int = 0, seed: int = 0) -> Plan:
+         catalog: CatalogLike = None, uncertainty: int = 0, seed: int = 0, scheduler: str | None = None,
+         dask_local: int = 0) -> Plan:
     """Run the whole chain for every phase of a scenario, like ``stargate plan``.
 
     Parameters
@@ -304,6 +305,11 @@ def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: st
         Samples of the Monte Carlo over every uncertain input (0: none), like ``--uncertainty N``.
     seed : int
         Seed of the samples, like ``--seed``.
+    scheduler : str, optional
+        Evaluate the samples on the Dask scheduler at this address (``tcp://HOST:PORT``), like ``--scheduler``.
+    dask_local : int
+        Evaluate the samples on a local Dask cluster of this many workers (0: in this process), like
+        ``--dask-local``. Either backend gives the same ranges as this process.
 
     Returns
     -------
@@ -331,9 +337,28 @@ def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: st
     from stargate.uncertainty.plan import ranged_plan
 
     n, s = samples(uncertainty, "uncertainty"), read_seed(seed, "seed")
+    _samples_backend(n, scheduler, dask_local)
     scenario, ranges = _scenario(scenario, builtin)
     cat = _catalog(catalog)
-    return ranged_plan(scenario, cat, run_plan(scenario, cat, scaling_law), n, s, law=scaling_law, ranges=ranges)
+    return ranged_plan(scenario, cat, run_plan(scenario, cat, scaling_law), n, s, law=scaling_law, ranges=ranges,
+                       scheduler=scheduler, dask_local=dask_local)
+
+
+def _samples_backend(n: int, scheduler: str | None, dask_local: int) -> None:
+    """Check ``scheduler`` and ``dask_local`` (given only with samples to evaluate) and that Dask is installed."""
+    from stargate.dask_client import check_backend
+    from stargate.extras import require
+
+    try:
+        check_backend(scheduler, dask_local)
+    except InputError as e:
+        raise InputError(e.field.lstrip("-").replace("-", "_"), e.value, e.allowed) from None
+    if scheduler is None and not dask_local:
+        return
+    option, value = ("scheduler", scheduler) if scheduler is not None else ("dask_local", dask_local)
+    if not n:
+        raise InputError(option, value, "only with uncertainty > 0 (Dask's workers evaluate its samples)")
+    require(option, "dask")
 
 
 def _scenario(scenario: Any, builtin: str | None) -> tuple[Any, list[Any] | None]:

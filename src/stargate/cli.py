@@ -44,6 +44,9 @@ UncertaintyOpt = Annotated[str | None, typer.Option(
          "adds P10/P50/P90 ranges of the headlines.")]
 SeedOpt = Annotated[str | None, typer.Option(
     "--seed", metavar="<int>", help="Seed of the --uncertainty samples (default 0): the same seed, the same ranges.")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="Address of a running Dask scheduler: tcp://HOST:PORT.")]
+DaskLocalOpt = Annotated[
+    str | None, typer.Option(help="Start a local Dask cluster of this many workers (1 to 256).", metavar="<int>")]
 OPTIONAL_VALUES = {"--uncertainty": "1000"}
 """Options whose value may be left out, and the value they then take (``--uncertainty`` alone: 1000 samples)."""
 
@@ -102,17 +105,18 @@ def _uncertainty_options(uncertainty: str | None, seed: str | None, as_csv: bool
     return n, s
 
 
-def _samples_bar(n: int) -> tuple[Any, Any]:
-    """A progress bar on stderr for ``n`` samples (shown on a terminal for long runs) and its ``tick(done, total)``."""
+def _samples_bar(n: int, title: str = "uncertainty", work: int | None = None) -> tuple[Any, Any]:
+    """A progress bar on stderr for ``n`` samples and its ``tick(done, total)``: shown on a terminal when the
+    work (``n`` samples of one model, or ``work`` evaluations) is long."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from stargate.uncertainty.options import PROGRESS_CHUNK
 
-    if not (n > PROGRESS_CHUNK and sys.stderr.isatty()):  # no bar at all: a disabled one may still print a newline
+    if not ((work or n) > PROGRESS_CHUNK and sys.stderr.isatty()):  # no bar at all: a disabled one may still print a newline
         return contextlib.nullcontext(), lambda done, total: None
-    bar = Progress(TextColumn("uncertainty"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"), TimeElapsedColumn(),
+    bar = Progress(TextColumn(title), BarColumn(), MofNCompleteColumn(), TextColumn("samples"), TimeElapsedColumn(),
                    console=_stderr_console(), transient=True)
-    task = bar.add_task("uncertainty", total=n)
+    task = bar.add_task(title, total=n)
 
     def tick(done: int, total: int) -> None:
         bar.update(task, completed=done, total=total)
@@ -233,6 +237,11 @@ def plan(
         "--xlsx", help="Also write an Excel workbook: one sheet per table and the sources (docs/export.md).")] = None,
     uncertainty: UncertaintyOpt = None,
     seed: SeedOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Evaluate the --uncertainty samples on this running Dask scheduler: tcp://HOST:PORT.")] = None,
+    dask_local: Annotated[str | None, typer.Option(
+        help="Evaluate the --uncertainty samples on a local Dask cluster of this many workers (1 to 256).",
+        metavar="<int>")] = None,
 ) -> None:
     """Run the whole chain for every phase of a scenario (a phase's budget, power or GPUs may be a range: 90e9..110e9)."""
     from stargate.catalog import Catalog
@@ -242,6 +251,7 @@ def plan(
     from stargate.report.terminal import render_plan
 
     n, s = _uncertainty_options(uncertainty, seed, as_csv)
+    dask = _samples_dask(n, scheduler, dask_local)
     sc, ranges = _scenario_ranges(scenario, builtin)
     if output is not None:
         check_writable(output, "--output")
@@ -254,7 +264,7 @@ def plan(
         result = run_plan(sc, cat, scaling_law)
     except InputError as e:
         raise _as_typed(e, {"scaling_law": "--scaling-law"}, {"scaling_law": scaling_law}) from None
-    result = _plan_ranges(sc, cat, result, n, s, scaling_law, ranges)
+    result = _plan_ranges(sc, cat, result, n, s, scaling_law, ranges, dask)
     if output is not None:
         _write_report(result, cat, output)
     if xlsx is not None:
@@ -266,23 +276,28 @@ def plan(
     _emit(result, as_json, _render_ranged_plan if n else render_plan)
 
 
-def _plan_ranges(sc: Any, cat: Any, result: Any, n: int, seed: int, law: str, ranges: list[Any]) -> Any:
-    """The plan with its typed ranges noted and, with ``n`` samples, its ranges; a progress bar on a terminal's stderr."""
+def _plan_ranges(sc: Any, cat: Any, result: Any, n: int, seed: int, law: str, ranges: list[Any],
+                 dask: tuple[str | None, int] = (None, 0)) -> Any:
+    """The plan with its typed ranges noted and, with ``n`` samples, its ranges (on Dask with ``dask``:
+    ``(scheduler, local workers)``); a progress bar on a terminal's stderr."""
     if not n and not any(ranges):
         return result
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from stargate.uncertainty.options import PROGRESS_CHUNK
     from stargate.uncertainty.plan import ranged_plan
 
-    if not (n * len(sc.phases) > PROGRESS_CHUNK and sys.stderr.isatty()):  # no bar: a disabled one may print a newline
-        return ranged_plan(sc, cat, result, n, seed, None, law=law, ranges=ranges)
-    bar = Progress(TextColumn("plan uncertainty"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"),
-                   TimeElapsedColumn(), console=_stderr_console(), transient=True)
-    task = bar.add_task("plan uncertainty", total=n)
+    bar, tick = _samples_bar(n, "plan uncertainty", n * len(sc.phases))
     with bar:
-        return ranged_plan(sc, cat, result, n, seed, lambda done, total: bar.update(task, completed=done, total=total),
-                           law=law, ranges=ranges)
+        return ranged_plan(sc, cat, result, n, seed, tick, law=law, ranges=ranges, scheduler=dask[0], dask_local=dask[1])
+
+
+def _samples_dask(n: int, scheduler: str | None, dask_local: str | None) -> tuple[str | None, int]:
+    """``--scheduler`` / ``--dask-local`` of a command whose ``--uncertainty`` samples they evaluate."""
+    from stargate.errors import InputError
+
+    workers = _dask_backend(scheduler, dask_local)
+    if not n and (scheduler is not None or dask_local is not None):
+        option, value = ("--scheduler", scheduler) if scheduler is not None else ("--dask-local", dask_local)
+        raise InputError(option, value, "only with --uncertainty N (Dask's workers evaluate its samples)")
+    return scheduler, workers
 
 
 def _render_ranged_plan(result: Any) -> None:
@@ -413,6 +428,11 @@ def report(
                                              "and tornados (its How sure section): 500 unless given, 1000 when given "
                                              "bare, 0 leaves them out.")] = None,
     seed: SeedOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Evaluate the --uncertainty samples on this running Dask scheduler: tcp://HOST:PORT.")] = None,
+    dask_local: Annotated[str | None, typer.Option(
+        help="Evaluate the --uncertainty samples on a local Dask cluster of this many workers (1 to 256).",
+        metavar="<int>")] = None,
 ) -> None:
     """Write a self-contained, offline HTML report of a plan (charts, tables, sources, and how sure each figure is)."""
     from stargate.catalog import Catalog
@@ -421,12 +441,13 @@ def report(
     from stargate.report.uncertainty import REPORT_SAMPLES
 
     n, s = _uncertainty_options(str(REPORT_SAMPLES) if uncertainty is None else uncertainty, seed)
+    dask = _samples_dask(n, scheduler, dask_local)
     sc, ranges = _scenario_ranges(scenario, builtin)
     check_writable(output, "--output")
     cat = Catalog.load(catalog)
     others = _plans_to_compare(compare or [], cat)
     point = run_plan(sc, cat)
-    result = _plan_ranges(sc, cat, point, n, s, DEFAULT_LAW, ranges)
+    result = _plan_ranges(sc, cat, point, n, s, DEFAULT_LAW, ranges, dask)
     sensitivity = _last_phase_sensitivity(sc, cat, point, s, ranges[-1]) if n else None
     _write_report(result, cat, output, others, scenario.name if scenario else (builtin or "stargate"), sensitivity)
     typer.echo(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
@@ -839,17 +860,13 @@ def sweep(
     processes: Annotated[
         str | None, typer.Option(help="Local worker processes, 1 to 256 (default 1: in this process).", metavar="<int>")
     ] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler: tcp://HOST:PORT.")] = None,
-    dask_local: Annotated[
-        str | None, typer.Option(help="Start a local Dask cluster of this many workers (1 to 256).", metavar="<int>")
-    ] = None,
+    scheduler: SchedulerOpt = None,
+    dask_local: DaskLocalOpt = None,
     yes: Annotated[bool, typer.Option("--yes", help="Run a sweep larger than the spec's max_points.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate a design-space sweep into Parquet files (resumable; damaged or foreign chunks are recomputed)."""
     _require("'stargate sweep'", "sweep")
-    if scheduler is not None or dask_local is not None:
-        _require("--scheduler" if scheduler is not None else "--dask-local", "dask")
     from rich.markup import escape
     from rich.progress import (
         BarColumn,
@@ -898,24 +915,42 @@ def sweep(
 
 def _sweep_backend(processes: str | None, scheduler: str | None, dask_local: str | None) -> tuple[int, int]:
     """``--processes`` and ``--dask-local`` as whole numbers from 1 to 256, and at most one backend."""
-    import re
-
     from stargate.errors import InputError
-    from stargate.sweep.engine import MAX_WORKERS, check_options
+    from stargate.sweep.engine import check_options
 
-    def whole(option: str, text: str) -> int:
-        if not re.fullmatch(r"\s*[+-]?\d{1,9}\s*", text) or not 1 <= int(text) <= MAX_WORKERS:
-            raise InputError(option, text, f"a whole number from 1 to {MAX_WORKERS}")
-        return int(text)
-
-    procs = whole("--processes", processes) if processes is not None else 1
-    workers = whole("--dask-local", dask_local) if dask_local is not None else 0
     if processes is not None and (scheduler is not None or dask_local is not None):
         raise InputError("--processes", processes, "no --processes with --scheduler or --dask-local (Dask's workers run the chunks)")
-    if scheduler is not None and dask_local is not None:
-        raise InputError("--dask-local", dask_local, "either --scheduler or --dask-local, not both")
+    procs = _workers("--processes", processes) if processes is not None else 1
+    workers = _dask_backend(scheduler, dask_local)
     check_options(procs, scheduler, workers)
     return procs, workers
+
+
+def _workers(option: str, text: str) -> int:
+    """A number of worker processes as typed: a whole number from 1 to 256."""
+    import re
+
+    from stargate.dask_client import MAX_WORKERS
+    from stargate.errors import InputError
+
+    if not re.fullmatch(r"\s*[+-]?\d{1,9}\s*", text) or not 1 <= int(text) <= MAX_WORKERS:
+        raise InputError(option, text, f"a whole number from 1 to {MAX_WORKERS}")
+    return int(text)
+
+
+def _dask_backend(scheduler: str | None, dask_local: str | None) -> int:
+    """Local Dask workers of ``--dask-local`` (0 without), the options checked and the dask extra required
+    when either is given."""
+    from stargate.dask_client import check_backend
+    from stargate.errors import InputError
+
+    if scheduler is not None and dask_local is not None:
+        raise InputError("--dask-local", dask_local, "either --scheduler or --dask-local, not both")
+    workers = _workers("--dask-local", dask_local) if dask_local is not None else 0
+    check_backend(scheduler, workers)
+    if scheduler is not None or dask_local is not None:
+        _require("--scheduler" if scheduler is not None else "--dask-local", "dask")
+    return workers
 
 
 def _require(what: str, extra: str) -> None:

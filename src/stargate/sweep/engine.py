@@ -8,30 +8,26 @@ with the same code, so their results are identical, bit for bit.
 
 Before any work: the spec is checked whole (values, constraints, objectives), the options are
 checked, and the directory is locked and verified (:mod:`stargate.sweep.integrity`). Local worker
-processes die with the driver (:mod:`stargate.sweep.workers`).
+processes die with the driver (:mod:`stargate.sweep.workers`); the Dask backend is
+:mod:`stargate.dask_client`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from stargate.dask_client import MAX_WORKERS, SCHEDULER_TIMEOUT_S, check_backend, connect, dask_map
 from stargate.errors import InputError
 from stargate.sweep.spec import SweepSpec, points
 from stargate.sweep.store import make_dir, prepare_dir, verify_for_sweep, write_chunk
 
 __all__ = ["MAX_WORKERS", "SCHEDULER_TIMEOUT_S", "apply_constraints", "check_options", "run_chunk", "run_sweep"]
 
-MAX_WORKERS = 256
-"""Most local processes or local Dask workers one sweep may start."""
-SCHEDULER_TIMEOUT_S = 5
-"""How long to try to reach a ``--scheduler`` before giving up."""
-_ADDRESS = re.compile(r"tcp://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})):(\d{1,5})")
 
 
 @lru_cache(maxsize=16)
@@ -96,31 +92,6 @@ def _local(spec_json: str, todo: list[int], processes: int) -> Iterator[tuple[in
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _client(scheduler: str | None, local_workers: int) -> tuple[Any, Any]:
-    import dask
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
-        return Client(cluster), cluster
-    try:
-        with dask.config.set({"distributed.comm.timeouts.connect": f"{SCHEDULER_TIMEOUT_S}s"}):
-            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None
-    except (OSError, TimeoutError) as e:
-        raise InputError("--scheduler", scheduler, f"the address of a running Dask scheduler (none answered "
-                                                   f"within {SCHEDULER_TIMEOUT_S} s: {type(e).__name__})") from None
-
-
-def _dask(client: Any, spec_json: str, todo: list[int]) -> Iterator[tuple[int, Any]]:
-    from dask.distributed import as_completed
-
-    futures = client.map(run_chunk, [spec_json] * len(todo), todo, pure=False)
-    index = {f.key: i for f, i in zip(futures, todo, strict=True)}
-    for f in as_completed(futures):
-        yield index[f.key], f.result()
-        f.release()
-
-
 @contextlib.contextmanager
 def _backend(processes: int, scheduler: str | None, dask_local: int) -> Iterator[Callable[[str, list[int]], Any]]:
     """A function ``(spec_json, todo) -> iterator of (index, table)`` on the chosen backend. A
@@ -129,14 +100,14 @@ def _backend(processes: int, scheduler: str | None, dask_local: int) -> Iterator
     if scheduler is None and dask_local <= 0:
         yield lambda spec_json, todo: _local(spec_json, todo, processes)
         return
-    held: list[Any] = list(_client(scheduler, 0)) if scheduler is not None else []
+    held: list[Any] = list(connect(scheduler, 0)) if scheduler is not None else []
 
     def run(spec_json: str, todo: list[int]) -> Iterator[tuple[int, Any]]:
         if not todo:
             return iter(())
         if not held:
-            held.extend(_client(None, dask_local))
-        return _dask(held[0], spec_json, todo)
+            held.extend(connect(None, dask_local))
+        return ((todo[j], table) for j, table in dask_map(held[0], run_chunk, [spec_json] * len(todo), todo))
 
     try:
         yield run
@@ -148,19 +119,14 @@ def _backend(processes: int, scheduler: str | None, dask_local: int) -> Iterator
 
 def check_options(processes: int = 1, scheduler: str | None = None, dask_local: int = 0) -> None:
     """Check the backend options before any work: whole numbers in range, one backend, an address
-    of the form ``tcp://HOST:PORT``."""
-    for name, value, low in (("--processes", processes, 1), ("--dask-local", dask_local, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_WORKERS:
-            raise InputError(name, value, f"a whole number from 1 to {MAX_WORKERS}")
-    if scheduler is not None:
-        m = _ADDRESS.fullmatch(scheduler)
-        if not m or not 1 <= int(m.group(1)) <= 65535:
-            raise InputError("--scheduler", scheduler, "a Dask scheduler address tcp://HOST:PORT")
-    given = [n for n, on in (("--processes", processes > 1), ("--scheduler", scheduler is not None),
-                             ("--dask-local", dask_local > 0)) if on]
-    if len(given) > 1:
-        raise InputError(given[1], {"--scheduler": scheduler, "--dask-local": dask_local}.get(given[1], processes),
-                         f"one backend at a time: {given[1]} cannot be used with {given[0]}")
+    of the form ``tcp://HOST:PORT`` (:func:`stargate.dask_client.check_backend`)."""
+    if isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= MAX_WORKERS:
+        raise InputError("--processes", processes, f"a whole number from 1 to {MAX_WORKERS}")
+    if processes > 1 and (scheduler is not None or dask_local):
+        given = "--scheduler" if scheduler is not None else "--dask-local"
+        raise InputError(given, scheduler if scheduler is not None else dask_local,
+                         f"one backend at a time: {given} cannot be used with --processes")
+    check_backend(scheduler, dask_local)
 
 
 def run_sweep(spec: SweepSpec, out: Path, processes: int = 1, scheduler: str | None = None, dask_local: int = 0,

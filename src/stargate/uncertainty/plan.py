@@ -26,7 +26,7 @@ as they should be.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +56,7 @@ from stargate.uncertainty.propagate import MAX_SAMPLES, Model, Ranges, percentil
 from stargate.uncertainty.sampling import latin_hypercube, values
 
 __all__ = ["PHASE_HEADLINES", "SENSITIVITY_HEADLINES", "TOTAL_HEADLINES", "PlanRanges", "RangedPhasePlan", "RangedPlan",
-           "phase_index", "phase_model", "plan_models", "plan_ranges", "plan_sensitivity", "ranged_plan", "scenario_with_ranges", "sobol_base",
+           "chunk_samples", "phase_index", "phase_model", "plan_models", "plan_ranges", "plan_sensitivity", "ranged_plan", "scenario_with_ranges", "sobol_base",
            "with_plan_ranges"]
 
 PHASE_HEADLINES = ("gpus", "capex_usd", "facility_power_w", "peak_flops", "mfu", "goodput", "usable_flops",
@@ -225,7 +225,8 @@ class PlanRanges:
 
 def plan_ranges(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: int = 0,
                 progress: Callable[[int, int], None] | None = None, *, law: str = DEFAULT_LAW,
-                models: Sequence[Model] | None = None, chunk: int = 250) -> PlanRanges:
+                models: Sequence[Model] | None = None, chunk: int | None = None, scheduler: str | None = None,
+                dask_local: int = 0) -> PlanRanges:
     """Ranges of every phase and of the totals over ``n`` Latin hypercube samples of all inputs.
 
     Parameters
@@ -242,8 +243,11 @@ def plan_ranges(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: 
         The scaling law (the point plan's).
     models : sequence of Model, optional
         The phases' models (by default :func:`plan_models`); a test passes widened ones.
-    chunk : int
-        Samples evaluated at once per phase.
+    chunk : int, optional
+        Samples evaluated at once per phase (by default :func:`chunk_samples`).
+    scheduler, dask_local
+        Evaluate the chunks on Dask (:mod:`stargate.dask_client`): the scheduler at this address, or a local
+        cluster of this many workers. The chunks and their evaluation are the same, so are the ranges.
 
     Examples
     --------
@@ -261,24 +265,55 @@ def plan_ranges(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: 
         for b in m.inputs:
             union.setdefault(b.key, b)
     column = {k: j for j, k in enumerate(union)}
+    columns = [[column[b.key] for b in m.inputs] for m in ms]
     u = latin_hypercube(n, len(union), seed)
-    parts: list[dict[str, list[np.ndarray]]] = [{} for _ in ms]
-    totals: dict[str, list[np.ndarray]] = {}
-    for start in range(0, n, chunk):
-        rows = u[start:start + chunk]
-        outs = [m.at(values(m.inputs, rows[:, [column[b.key] for b in m.inputs]])) for m in ms]
-        for store, out in zip(parts, outs, strict=True):
-            for k in PHASE_HEADLINES:
-                if k in out:
-                    store.setdefault(k, []).append(out[k])
-        for k in TOTAL_HEADLINES:
-            totals.setdefault(k, []).append(np.asarray(sum(o[k] for o in outs)))
+    step = chunk or chunk_samples(n)
+    rows = [u[start:start + step] for start in range(0, n, step)]
+    done: dict[int, list[dict[str, np.ndarray]]] = {}
+    for k, outs in _evaluated(ms, columns, rows, scheduler, dask_local):
+        done[k] = outs
         if progress is not None:
-            progress(min(n, start + chunk), n)
-    phases = [Ranges(percentiles({k: np.concatenate(v) for k, v in p.items()}), n, seed, m.inputs,
-                     {"phase": pp.name, **m.meta}) for p, m, pp in zip(parts, ms, plan.phases, strict=True)]
-    return PlanRanges(phases, percentiles({k: np.concatenate(v) for k, v in totals.items()}), n, seed,
-                      tuple(union.values()))
+            progress(sum(len(rows[j]) for j in done), n)
+    chunks = [done[k] for k in range(len(rows))]
+    per_phase = [{h: np.concatenate([c[i][h] for c in chunks]) for h in PHASE_HEADLINES if h in chunks[0][i]}
+                 for i in range(len(ms))]
+    totals = {h: np.concatenate([np.asarray(sum(o[h] for o in c)) for c in chunks]) for h in TOTAL_HEADLINES}
+    phases = [Ranges(percentiles(p), n, seed, m.inputs, {"phase": pp.name, **m.meta})
+              for p, m, pp in zip(per_phase, ms, plan.phases, strict=True)]
+    return PlanRanges(phases, percentiles(totals), n, seed, tuple(union.values()))
+
+
+def chunk_samples(n: int) -> int:
+    """Samples per chunk of ``n``: 250, or more so that there are at most 64 chunks (what a Dask worker gets
+    at a time, and how often the progress bar moves).
+
+    Examples
+    --------
+    >>> chunk_samples(1000), chunk_samples(1_000_000)
+    (250, 15625)
+    """
+    return max(250, -(-n // 64))
+
+
+def _chunk_headlines(models: Sequence[Model], columns: Sequence[Sequence[int]], rows: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """Every phase's headlines at one chunk of hypercube rows (each phase reads its inputs' columns)."""
+    return [m.at(values(m.inputs, rows[:, list(cols)])) for m, cols in zip(models, columns, strict=True)]
+
+
+def _evaluated(models: Sequence[Model], columns: Sequence[Sequence[int]], rows: Sequence[np.ndarray],
+               scheduler: str | None, dask_local: int) -> Iterator[tuple[int, list[dict[str, np.ndarray]]]]:
+    """``(chunk index, headlines)`` of each chunk of rows: in this process in order, or on Dask as they arrive
+    (the models sent to every worker once, each chunk's rows to one worker, ahead of the tasks)."""
+    if scheduler is None and not dask_local:
+        for k, r in enumerate(rows):
+            yield k, _chunk_headlines(models, columns, r)
+        return
+    from stargate.dask_client import dask_map, session
+
+    with session(scheduler, dask_local) as client:
+        [shared] = client.scatter([list(models)], broadcast=True, hash=False)
+        chunks = client.scatter(list(rows), hash=False)
+        yield from dask_map(client, _chunk_headlines, [shared] * len(rows), [columns] * len(rows), chunks)
 
 
 class RangedPhasePlan(PhasePlan):
@@ -450,9 +485,11 @@ def scenario_with_ranges(data: Any, origin: str = "scenario") -> tuple[Scenario,
 
 def ranged_plan(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: int = 0,
                 progress: Callable[[int, int], None] | None = None, *, law: str = DEFAULT_LAW,
-                ranges: Sequence[Mapping[str, Uncertain]] | None = None) -> Plan:
+                ranges: Sequence[Mapping[str, Uncertain]] | None = None, scheduler: str | None = None,
+                dask_local: int = 0) -> Plan:
     """The answer of ``stargate plan [--uncertainty N]``: the point plan, its phases noting the ranges they
-    were typed with (answered at the midpoint), and with ``n`` samples the ranges of every headline.
+    were typed with (answered at the midpoint), and with ``n`` samples the ranges of every headline
+    (evaluated on Dask with ``scheduler`` or ``dask_local``, as :func:`plan_ranges`).
 
     Examples
     --------
@@ -471,4 +508,5 @@ def ranged_plan(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: 
     if not n:
         return plan
     models = plan_models(scenario, catalog, plan, law, ranges)
-    return with_plan_ranges(plan, plan_ranges(scenario, catalog, plan, n, seed, progress, law=law, models=models))
+    return with_plan_ranges(plan, plan_ranges(scenario, catalog, plan, n, seed, progress, law=law, models=models,
+                                              scheduler=scheduler, dask_local=dask_local))
