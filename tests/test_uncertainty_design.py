@@ -318,3 +318,22 @@ def test_the_python_examples_of_the_ranges_doc_run():
     for block in blocks:
         exec(compile(block, "docs/ranges.md", "exec"), namespace)  # noqa: S102
     assert namespace["d"].ranges["gpus"]["p10"] < namespace["d"].gpus < namespace["d"].ranges["gpus"]["p90"]
+
+
+def test_samples_keep_the_catalogs_orderings(catalog):
+    # Independent draws can put a system's typical draw above its measured peak or nameplate, or a design PUE
+    # below the annual one, which the catalog refuses; such a sample is answered as at the bound (the clip).
+    m = design_model(DesignRequest(accelerator="h100", gpus=100_000, cooling="direct_liquid"), catalog)
+    keys = {b.key.rsplit("/", 1)[1]: b.key for b in m.inputs if b.key.startswith(("system/", "cooling/"))}
+    sys_ = catalog.get("systems", "dgx-h100")
+    cool = catalog.get("cooling", "direct_liquid")
+    above = m.at({keys["power_typical_w"]: np.array([sys_.power_max_w * 1.2])})
+    at_peak = m.at({keys["power_typical_w"]: np.array([sys_.power_peak_measured_w])})
+    assert all(np.array_equal(above[k], at_peak[k]) for k in above)
+    peak_high = m.at({keys["power_peak_measured_w"]: np.array([sys_.power_max_w * 1.3])})
+    peak_max = m.at({keys["power_peak_measured_w"]: np.array([sys_.power_max_w])})
+    assert all(np.array_equal(peak_high[k], peak_max[k]) for k in peak_high)
+    low = m.at({keys["design_pue"]: np.array([1.01]), keys["pue"]: np.array([cool.pue])})
+    equal = m.at({keys["design_pue"]: np.array([cool.pue]), keys["pue"]: np.array([cool.pue])})
+    assert all(np.array_equal(low[k], equal[k]) for k in low)
+    assert low["facility_power_w"][0] < m.point()["facility_power_w"][0]  # the clip is at the annual PUE, not the point

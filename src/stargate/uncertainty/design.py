@@ -205,6 +205,7 @@ def _sampled(r: Resolved, targets: list[tuple[str, str, Uncertain]], v: Mapping[
     updates: dict[str, dict[str, Any]] = {}
     for target, name, b in targets:
         updates.setdefault(target, {})[name] = np.asarray(v.get(b.key, b.point), dtype=float)
+    _keep_orderings(r, updates)
     changes: dict[str, Any] = {t: getattr(r, t).model_copy(update=u) for t, u in updates.items() if t != "storage"}
     storage = updates.get("storage", {})
     tb = r.catalog.storage(r.request.storage).capacity_bytes_per_gpu / 1e12
@@ -213,6 +214,24 @@ def _sampled(r: Resolved, targets: list[tuple[str, str, Uncertain]], v: Mapping[
     if "power_w_per_tb" in storage:
         changes["storage_w_per_gpu"] = tb * storage["power_w_per_tb"]
     return replace(r, **changes)
+
+
+def _keep_orderings(r: Resolved, updates: dict[str, dict[str, Any]]) -> None:
+    """The catalog's own orderings on every sample, which independent draws can break: a system's typical
+    draw at most its measured peak, that at most its nameplate; a design PUE at least the annual PUE
+    (:class:`~stargate.catalog.schema.System`, :class:`~stargate.catalog.schema.CoolingTech`). Each is a clip
+    of one sampled number at another, so the catalog's point values, which keep them, are unchanged."""
+    system, cooling = updates.get("system", {}), updates.get("cooling", {})
+    if system:
+        most = system.get("power_max_w", r.system.power_max_w)
+        peak = system.get("power_peak_measured_w", r.system.power_peak_measured_w)
+        if peak is not None:
+            system["power_peak_measured_w"] = peak = np.minimum(peak, most)
+        system["power_typical_w"] = np.minimum(system.get("power_typical_w", r.system.power_typical_w),
+                                               most if peak is None else peak)
+    if cooling and r.cooling.design_pue is not None:
+        cooling["design_pue"] = np.maximum(cooling.get("design_pue", r.cooling.design_pue),
+                                           cooling.get("pue", r.cooling.pue))
 
 
 def _table_sizes(r: Resolved, n_point: int, sizing: Uncertain | None) -> list[int]:
