@@ -86,7 +86,7 @@ def _per_million(usd: float) -> str:
 
 def render_infer(out: dict[str, Any], console: Console | None = None) -> None:
     """Print a serving answer (the JSON of ``stargate infer``) as a compact summary and the frontier."""
-    from stargate.report.terminal import _safe
+    from stargate.report.tables import _safe
 
     out = _safe(out)
     c = console or Console(highlight=False, emoji=False)
