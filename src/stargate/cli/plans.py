@@ -14,6 +14,8 @@ from stargate.cli.shell import (
     CatalogOpt,
     CsvOpt,
     JsonOpt,
+    SamplesDaskLocalOpt,
+    SamplesSchedulerOpt,
     SeedOpt,
     UncertaintyOpt,
     _as_typed,
@@ -38,11 +40,8 @@ def plan(
         "--xlsx", help="Also write an Excel workbook: one sheet per table and the sources (docs/export.md).")] = None,
     uncertainty: UncertaintyOpt = None,
     seed: SeedOpt = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Evaluate the --uncertainty samples on this running Dask scheduler: tcp://HOST:PORT.")] = None,
-    dask_local: Annotated[str | None, typer.Option(
-        help="Evaluate the --uncertainty samples on a local Dask cluster of this many workers (1 to 256).",
-        metavar="<int>")] = None,
+    scheduler: SamplesSchedulerOpt = None,
+    dask_local: SamplesDaskLocalOpt = None,
 ) -> None:
     """Run the whole chain for every phase of a scenario (a phase's budget, power or GPUs may be a range: 90e9..110e9)."""
     from stargate.catalog import Catalog
@@ -221,11 +220,8 @@ def report(
                                              "and tornados (its How sure section): 500 unless given, 1000 when given "
                                              "bare, 0 leaves them out.")] = None,
     seed: SeedOpt = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Evaluate the --uncertainty samples on this running Dask scheduler: tcp://HOST:PORT.")] = None,
-    dask_local: Annotated[str | None, typer.Option(
-        help="Evaluate the --uncertainty samples on a local Dask cluster of this many workers (1 to 256).",
-        metavar="<int>")] = None,
+    scheduler: SamplesSchedulerOpt = None,
+    dask_local: SamplesDaskLocalOpt = None,
 ) -> None:
     """Write a self-contained, offline HTML report of a plan (charts, tables, sources, and how sure each figure is)."""
     from stargate.catalog import Catalog

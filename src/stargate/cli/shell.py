@@ -48,6 +48,11 @@ SeedOpt = Annotated[str | None, typer.Option(
 SchedulerOpt = Annotated[str | None, typer.Option(help="Address of a running Dask scheduler: tcp://HOST:PORT.")]
 DaskLocalOpt = Annotated[
     str | None, typer.Option(help="Start a local Dask cluster of this many workers (1 to 256).", metavar="<int>")]
+SamplesSchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Evaluate the --uncertainty samples on this running Dask scheduler: tcp://HOST:PORT.")]
+SamplesDaskLocalOpt = Annotated[str | None, typer.Option(
+    "--dask-local", help="Evaluate the --uncertainty samples on a local Dask cluster of this many workers (1 to 256).",
+    metavar="<int>")]
 OPTIONAL_VALUES = {"--uncertainty": "1000"}
 """Options whose value may be left out, and the value they then take (``--uncertainty`` alone: 1000 samples)."""
 
