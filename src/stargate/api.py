@@ -346,19 +346,13 @@ def plan(scenario: Any = None, /, *, builtin: str | None = None, scaling_law: st
 
 def _samples_backend(n: int, scheduler: str | None, dask_local: int) -> None:
     """Check ``scheduler`` and ``dask_local`` (given only with samples to evaluate) and that Dask is installed."""
-    from stargate.dask_client import check_backend
-    from stargate.extras import require
+    from stargate.dask_client import check_backend, require_for_samples
 
     try:
         check_backend(scheduler, dask_local)
     except InputError as e:
         raise InputError(e.field.lstrip("-").replace("-", "_"), e.value, e.allowed) from None
-    if scheduler is None and not dask_local:
-        return
-    option, value = ("scheduler", scheduler) if scheduler is not None else ("dask_local", dask_local)
-    if not n:
-        raise InputError(option, value, "only with uncertainty > 0 (Dask's workers evaluate its samples)")
-    require(option, "dask")
+    require_for_samples(n, scheduler, dask_local, ("scheduler", "dask_local"), "uncertainty > 0")
 
 
 def _scenario(scenario: Any, builtin: str | None) -> tuple[Any, list[Any] | None]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from stargate.errors import InputError
 
-__all__ = ["MAX_WORKERS", "SCHEDULER_TIMEOUT_S", "check_backend", "connect", "dask_map", "session"]
+__all__ = ["MAX_WORKERS", "SCHEDULER_TIMEOUT_S", "check_backend", "connect", "dask_map", "require_for_samples", "session"]
 
 MAX_WORKERS = 256
 """Most local processes or local Dask workers one command may start."""
@@ -49,6 +49,30 @@ def check_backend(scheduler: str | None = None, dask_local: int = 0) -> None:
             raise InputError("--scheduler", scheduler, "a Dask scheduler address tcp://HOST:PORT")
         if dask_local:
             raise InputError("--dask-local", dask_local, "either --scheduler or --dask-local, not both")
+
+
+def require_for_samples(samples: int, scheduler: str | None, dask_local: Any,
+                        names: tuple[str, str] = ("--scheduler", "--dask-local"), samples_option: str = "--uncertainty N") -> None:
+    """The Dask options of a Monte Carlo, once :func:`check_backend` has passed them: given only with samples
+    to evaluate, and then with the dask extra installed. The option is named as in ``names`` and its value
+    echoed as given (on a command line, the text typed).
+
+    Examples
+    --------
+    >>> require_for_samples(0, None, None)
+    >>> require_for_samples(0, None, "2")
+    Traceback (most recent call last):
+    ...
+    stargate.errors.InputError: --dask-local: '2' is not allowed; expected only with --uncertainty N (Dask's workers evaluate its samples)
+    """
+    from stargate.extras import require
+
+    if scheduler is None and dask_local in (None, 0):
+        return
+    option, value = (names[0], scheduler) if scheduler is not None else (names[1], dask_local)
+    if not samples:
+        raise InputError(option, value, f"only with {samples_option} (Dask's workers evaluate its samples)")
+    require(option, "dask")
 
 
 def connect(scheduler: str | None, local_workers: int) -> tuple[Any, Any]:

@@ -91,12 +91,10 @@ def _plan_ranges(sc: Any, cat: Any, result: Any, n: int, seed: int, law: str, ra
 
 def _samples_dask(n: int, scheduler: str | None, dask_local: str | None) -> tuple[str | None, int]:
     """``--scheduler`` / ``--dask-local`` of a command whose ``--uncertainty`` samples they evaluate."""
-    from stargate.errors import InputError
+    from stargate.dask_client import require_for_samples
 
     workers = _dask_backend(scheduler, dask_local)
-    if not n and (scheduler is not None or dask_local is not None):
-        option, value = ("--scheduler", scheduler) if scheduler is not None else ("--dask-local", dask_local)
-        raise InputError(option, value, "only with --uncertainty N (Dask's workers evaluate its samples)")
+    require_for_samples(n, scheduler, dask_local)
     return scheduler, workers
 
 

@@ -82,6 +82,8 @@ def _sweep_backend(processes: str | None, scheduler: str | None, dask_local: str
     procs = _workers("--processes", processes) if processes is not None else 1
     workers = _dask_backend(scheduler, dask_local)
     check_options(procs, scheduler, workers)
+    if scheduler is not None or dask_local is not None:
+        _require("--scheduler" if scheduler is not None else "--dask-local", "dask")
     return procs, workers
 
 
@@ -98,8 +100,8 @@ def _workers(option: str, text: str) -> int:
 
 
 def _dask_backend(scheduler: str | None, dask_local: str | None) -> int:
-    """Local Dask workers of ``--dask-local`` (0 without), the options checked and the dask extra required
-    when either is given."""
+    """Local Dask workers of ``--dask-local`` (0 without), the options checked (the dask extra is for the
+    caller to require: a sweep at once, a Monte Carlo only with samples)."""
     from stargate.dask_client import check_backend
     from stargate.errors import InputError
 
@@ -107,8 +109,6 @@ def _dask_backend(scheduler: str | None, dask_local: str | None) -> int:
         raise InputError("--dask-local", dask_local, "either --scheduler or --dask-local, not both")
     workers = _workers("--dask-local", dask_local) if dask_local is not None else 0
     check_backend(scheduler, workers)
-    if scheduler is not None or dask_local is not None:
-        _require("--scheduler" if scheduler is not None else "--dask-local", "dask")
     return workers
 
 

@@ -14,22 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from stargate.catalog import Catalog
-from stargate.scenario import DesignRequest
 from stargate.uncertainty.bands import Uncertain
 from stargate.uncertainty.propagate import Model
 
-__all__ = ["design_part", "with_design"]
+__all__ = ["with_design"]
 
 Chain = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
-
-
-def design_part(request: DesignRequest, catalog: Catalog, ranges: Mapping[str, Uncertain] | None = None) -> Model:
-    """The design model of the cluster an answer is priced on (:func:`stargate.uncertainty.design.design_model`),
-    with the sizing ranges the user typed (by request field) as inputs."""
-    from stargate.uncertainty.design import design_model
-
-    return design_model(request, catalog, ranges)
 
 
 def with_design(inputs: tuple[Uncertain, ...], design: Model, chain: Chain, meta: dict[str, Any]) -> Model:

@@ -49,11 +49,13 @@ from stargate.reliability.failures import mtbf_s
 from stargate.reliability.strategies import evaluate as strategy_goodput
 from stargate.scaling.laws import compute_optimal
 from stargate.scenario import Phase, Scenario
-from stargate.training.interval import BASIS
+from stargate.training.interval import Band
 from stargate.uncertainty.bands import Uncertain, catalog_band
 from stargate.uncertainty.design import design_model
 from stargate.uncertainty.propagate import MAX_SAMPLES, Model, Ranges, percentiles
 from stargate.uncertainty.sampling import latin_hypercube, values
+from stargate.uncertainty.serving import SERVING_KEY, serving_input, serving_interval
+from stargate.uncertainty.training import TRAINING_KEY, training_input
 
 __all__ = ["PHASE_HEADLINES", "SENSITIVITY_HEADLINES", "TOTAL_HEADLINES", "PlanRanges", "RangedPhasePlan", "RangedPlan",
            "chunk_samples", "phase_index", "phase_model", "plan_models", "plan_ranges", "plan_sensitivity", "ranged_plan", "scenario_with_ranges", "sobol_base",
@@ -70,8 +72,6 @@ SENSITIVITY_HEADLINES = ("capex_usd", "facility_power_w", "gpus", "mfu", "goodpu
 """Headlines ``stargate sensitivity`` ranks the inputs of."""
 SOBOL_BASES = (16, 65_536)
 """Smallest and largest base of the Sobol design ``stargate sensitivity --samples`` takes (a power of two)."""
-TRAINING_KEY = "model/training"
-SERVING_KEY = "model/serving"
 
 
 def _training_band(point: PhasePlan) -> Uncertain | None:
@@ -79,20 +79,15 @@ def _training_band(point: PhasePlan) -> Uncertain | None:
     pi = point.prediction_interval
     if pi is None or point.mfu is None:
         return None
-    return Uncertain(f"training model: measured / predicted throughput ({pi['class']})", TRAINING_KEY, 1.0,
-                     float(pi["ratio_p10"]), float(pi["ratio_p90"]), f"cross-validated: {BASIS}")
+    return training_input(Band(pi["class"], float(pi["ratio_p10"]), float(pi["ratio_p90"])))
 
 
 def _serving_band(point: PhasePlan, moe: bool, catalog: Catalog) -> Uncertain | None:
     """The serving model's cross-validated band (:func:`stargate.uncertainty.serving.serving_interval`)."""
     if point.serving is None:
         return None
-    from stargate.uncertainty.serving import serving_interval
-
     low, high, basis = serving_interval(moe, str(point.serving["precision"]), catalog)
-    if basis.startswith("none"):
-        return None
-    return Uncertain("serving model: measured / predicted throughput", SERVING_KEY, 1.0, low, high, basis)
+    return None if basis.startswith("none") else serving_input(low, high, basis)
 
 
 def _failure_bands(catalog: Catalog) -> tuple[Uncertain, ...]:
@@ -270,10 +265,11 @@ def plan_ranges(scenario: Scenario, catalog: Catalog, plan: Plan, n: int, seed: 
     step = chunk or chunk_samples(n)
     rows = [u[start:start + step] for start in range(0, n, step)]
     done: dict[int, list[dict[str, np.ndarray]]] = {}
+    finished = 0
     for k, outs in _evaluated(ms, columns, rows, scheduler, dask_local):
-        done[k] = outs
+        done[k], finished = outs, finished + len(rows[k])
         if progress is not None:
-            progress(sum(len(rows[j]) for j in done), n)
+            progress(finished, n)
     chunks = [done[k] for k in range(len(rows))]
     per_phase = [{h: np.concatenate([c[i][h] for c in chunks]) for h in PHASE_HEADLINES if h in chunks[0][i]}
                  for i in range(len(ms))]

@@ -25,10 +25,11 @@ from stargate.catalog import Catalog
 from stargate.serving import InferRequest, design_request, economics
 from stargate.training.interval import band_for
 from stargate.uncertainty.bands import Uncertain
-from stargate.uncertainty.compose import design_part, with_design
+from stargate.uncertainty.compose import with_design
+from stargate.uncertainty.design import design_model
 from stargate.uncertainty.propagate import Model
 
-__all__ = ["SERVING_KEY", "infer_model", "serving_interval"]
+__all__ = ["SERVING_KEY", "infer_model", "serving_input", "serving_interval"]
 
 SERVING_KEY = "model/serving"
 """Key of the serving model's interval among a model's inputs."""
@@ -68,6 +69,19 @@ def serving_interval(moe: bool, precision: str, catalog: Catalog) -> tuple[float
     return min(float(lo), 1.0), max(float(hi), 1.0), basis
 
 
+def serving_input(low: float, high: float, basis: str) -> Uncertain:
+    """The serving model's interval (:func:`serving_interval`) as an uncertain input (a ratio, point 1).
+
+    Examples
+    --------
+    >>> u = serving_input(0.8, 1.25, "cross-validated residuals")
+    >>> u.key, u.point, u.low, u.high
+    ('model/serving', 1.0, 0.8, 1.25)
+    """
+    return Uncertain("serving model: measured/predicted tokens/s per GPU", SERVING_KEY, 1.0, low, high,
+                     f"cross-validated: {basis}")
+
+
 def infer_model(request: InferRequest, catalog: Catalog, answer: Mapping[str, Any],
                 ranges: Mapping[str, Uncertain] | None = None) -> Model:
     """The uncertainty model of a serving answer (``answer = infer(request, catalog)``).
@@ -94,8 +108,7 @@ def infer_model(request: InferRequest, catalog: Catalog, answer: Mapping[str, An
 
     spec, _ = load_model(request.model)
     lo, hi, basis = serving_interval(spec.moe is not None, request.precision, catalog)
-    ratio = Uncertain("serving model: measured/predicted tokens/s per GPU", SERVING_KEY, 1.0, lo, hi,
-                      f"cross-validated: {basis}")
+    ratio = serving_input(lo, hi, basis)
     fixed = {k: float(answer[k]) for k in ("tokens_per_s_per_gpu", "prefill_time_share")}
     tokens_in, tokens_out = request.input_tokens, request.output_tokens
     typed_gpus = (ranges or {}).get("gpus")
@@ -119,6 +132,6 @@ def infer_model(request: InferRequest, catalog: Catalog, answer: Mapping[str, An
                 "tokens_per_s": tps, "requests_per_s": tps / tokens_out, **econ, "tco_usd_per_gpu_hour": tco,
                 "facility_power_w": facility_w}
 
-    design = design_part(design_request(request), catalog, ranges)
+    design = design_model(design_request(request), catalog, ranges)
     meta = {"held_fixed": HELD, "prediction_interval": {"ratio_p10": lo, "ratio_p90": hi, "basis": basis}}
     return with_design((ratio,), design, chain, meta)

@@ -31,7 +31,8 @@ from stargate.training.interval import BASIS, Band, band_for, mfu_ceiling
 from stargate.training.job import TrainRequest, cost_design, training_run
 from stargate.training.presets import load_model
 from stargate.uncertainty.bands import Uncertain
-from stargate.uncertainty.compose import design_part, with_design
+from stargate.uncertainty.compose import with_design
+from stargate.uncertainty.design import design_model
 from stargate.uncertainty.propagate import Model
 
 __all__ = ["TRAINING_KEY", "train_model", "training_input"]
@@ -110,4 +111,4 @@ def train_model(request: TrainRequest, catalog: Catalog, answer: Mapping[str, An
                 "hfu": point["hfu"] * ratio, **{f"time_to_train.{k}": run[k] for k in ("days", "gpu_hours", "cost_usd")},
                 "time_to_train.tco_usd_per_gpu_hour": tco}
 
-    return with_design(inputs, design_part(cost_design(request, answer["accelerator"]), catalog), chain, meta)
+    return with_design(inputs, design_model(cost_design(request, answer["accelerator"]), catalog), chain, meta)
