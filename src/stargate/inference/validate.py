@@ -52,9 +52,12 @@ SOFTWARE_YEAR = {"mlperf_inf_v4.1": 2024.66, "mlperf_inf_v5.0": 2025.25, "mlperf
 """When each source's software was current: MLPerf Inference publication dates (v4.1 2024-08-28, v5.0 2025-04-02,
 v5.1 2025-09-09, MLCommons press releases); v6.0 and v6.1 at the same six-monthly cadence (April and September
 2026); the InferenceX sweep mid-2026 (its repository commit)."""
-SPECULATIVE = {("deepseek-r1", "interactive"): 3, ("gpt-oss-120b", "interactive"): 3}
-"""Draft tokens of the speculative decoding the MLPerf rules allow (inference_rules.adoc, appendix
-"Speculative Decoding": DeepSeek-R1 and GPT-OSS-120B Interactive, ``speculative-num-steps=3``)."""
+SPECULATIVE = {("deepseek-r1", "interactive"): (3, 2026.0), ("gpt-oss-120b", "interactive"): (3, 2026.38)}
+"""Draft tokens of the speculative decoding the MLPerf rules allow, and from when (inference_rules.adoc,
+appendix "Speculative Decoding", ``speculative-num-steps=3``): DeepSeek-R1 Interactive from its first round
+(v6.0); GPT-OSS-120B Interactive only from the rules change of 2026-05-18 (mlcommons/inference_policies
+commit 4c1dc9c, "Add speculative decoding for GPT-OSS-120B Interactive"), so from v6.1: its v6.0 runs
+decode one token per step (MLCommons' v6.0 announcement, 2026-03-24, enables it for DeepSeek-R1 only)."""
 _PRECISION = {"nvfp4": "fp4", "mxfp4": "fp4", "fp8": "fp8", "int8": "fp8", "bf16": "bf16"}
 _FRAMEWORK = {"trtllm": "trtllm", "dynamo": "trtllm", "vllm": "vllm", "sglang": "sglang"}
 _SERVING_COLUMNS = ("scenario", "measured_tokens_per_s", "output_tokens_mean")
@@ -158,6 +161,21 @@ def benchmark_workload(benchmark: str, catalog: Catalog) -> dict[str, Any]:
             "output_tokens_cv": cv}
 
 
+def speculative_tokens(row: dict[str, str]) -> int:
+    """Draft tokens the row's benchmark and scenario allowed in the row's round (:data:`SPECULATIVE`).
+
+    Examples
+    --------
+    >>> speculative_tokens({"benchmark": "gpt-oss-120b", "scenario": "interactive", "source_id": "mlperf_inf_v6.0"})
+    0
+    >>> speculative_tokens({"benchmark": "gpt-oss-120b", "scenario": "interactive", "source_id": "mlperf_inf_v6.1"})
+    3
+    """
+    k, since = SPECULATIVE.get((row.get("benchmark", ""), row.get("scenario", "")), (0, 0.0))
+    year = SOFTWARE_YEAR.get(row.get("source_id", ""))
+    return k if year is None or year >= since else 0
+
+
 def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, list[str]]:
     """The serving request a row describes, and the defaults taken for its empty settings."""
     taken: list[str] = []
@@ -177,7 +195,7 @@ def request_of(row: dict[str, str], catalog: Catalog) -> tuple[ServingRequest, l
         output_tokens=out, output_tokens_cv=cv, ttft_s=_float(row, "ttft_limit_s") if limits else None,
         tpot_s=_float(row, "tpot_limit_s") if limits else None, precision=prec, kv_dtype=kv,  # type: ignore[arg-type]
         disaggregated=dis, framework=_FRAMEWORK.get(row.get("framework", ""), "other"),  # type: ignore[arg-type]
-        speculative_tokens=SPECULATIVE.get((row.get("benchmark", ""), row.get("scenario", "")), 0),
+        speculative_tokens=speculative_tokens(row),
         software_year=SOFTWARE_YEAR.get(row.get("source_id", "")), concurrency=int(conc) if conc else None, replica_gpus=int(float(row.get("num_gpus") or 0)) if conc else None,
     )
     return req, taken
