@@ -16,7 +16,7 @@ from stargate import kernels as K
 from stargate.errors import InputError
 from stargate.kernels import tables
 from stargate.kernels.collectives import OPS, bus_factor
-from stargate.kernels.moe import _fallback_s
+from stargate.kernels.moe import _fallback_s, weight_floor_s
 from stargate.kernels.source import PRECISION, resolve
 
 RAW = Path(__file__).resolve().parents[2] / "shared" / "kernels"
@@ -139,7 +139,8 @@ def test_moe_reproduces_fastest_raw_rows(chip):
     for tokens, *cfg in keys:
         assert K.moe_is_measured(chip, "bf16", *cfg)
         t = K.moe_time_s(chip, "bf16", tokens, *cfg)
-        assert t == pytest.approx(best[(tokens, *cfg)] * 1e-3, rel=RTOL)
+        floor = float(weight_floor_s(chip, "bf16", tokens, tuple(cfg)))  # no layer beats reading its weights
+        assert t == pytest.approx(max(best[(tokens, *cfg)] * 1e-3, floor), rel=RTOL)
 
 
 @raw
@@ -462,3 +463,17 @@ def test_bad_input_names_the_field(call, field):
     with pytest.raises(InputError) as e:
         call()
     assert e.value.field == field
+
+
+def test_no_moe_layer_beats_reading_its_weights():
+    # B200's measured NVFP4 Mixtral 8x7B entries at 16-512 tokens sit below the HBM floor (8 experts x 3 x 4096
+    # x 14336 weights x 0.5 B / 8 TB/s = 88 us); the shipped time is held at it, on every path and routing.
+    cfg = (4096, 14336, 2, 8, 1, 1)
+    floor = 8 * 3 * 4096 * 14336 * 0.5 / 8e12
+    assert float(weight_floor_s("b200", "nvfp4", 64, cfg)) == pytest.approx(floor)
+    for tokens in (16, 64, 512):
+        assert K.moe_time_s("b200", "nvfp4", tokens, *cfg) >= floor * (1 - 1e-12)
+    assert K.moe_time_s("b200", "nvfp4", 64, 4096, 14336, 2, 8, 1, 1) == pytest.approx(floor)  # was 68 us
+    # an unmeasured shape (fallback path) is held too: gpt-oss-120b's experts at 64 tokens, all 128 touched
+    go = (2880, 2880, 4, 128, 1, 1)
+    assert K.moe_time_s("b200", "nvfp4", 64, *go) >= float(weight_floor_s("b200", "nvfp4", 64, go))

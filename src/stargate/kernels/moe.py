@@ -21,6 +21,13 @@ routing) borrow H100's ratios.
 
 Power-law routing (``distribution="power_law_1.01"`` or ``"power_law_1.2"``) multiplies the balanced
 time by the median measured slowdown at the same expert-parallel size and token count.
+
+No layer is faster than reading the weights of the experts it touches from HBM at the chip's datasheet
+bandwidth (:func:`weight_floor_s`). Some measured entries are: 2-4% of the balanced-routing rows on H100 to
+GB300, 6% on RTX PRO 6000 and 21% on L40S, small shapes whose weights a benchmark loop re-reads from L2
+(down to 0.24x the floor), and B200's and GB200's NVFP4 Mixtral 8x7B shapes at 16 to 512 tokens (0.46x,
+where B300's sit at 1.6x it). A served model's other layers evict those weights, so measured times and the
+ratios derived from them are held at the floor.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from stargate.kernels.gemm import OPERAND_BYTES, gemm_time_s
 from stargate.kernels.grid import bracket, memoize_scalars, positive, result
 from stargate.kernels.source import PRECISION, resolve
 
-__all__ = ["DISTRIBUTIONS", "moe_flops", "moe_is_measured", "moe_time_s"]
+__all__ = ["DISTRIBUTIONS", "moe_flops", "moe_is_measured", "moe_time_s", "weight_floor_s"]
 
 DISTRIBUTIONS = ("balanced", "power_law_1.01", "power_law_1.2")
 """Routing distributions: balanced, or power-law expert load with exponent 1.01 or 1.2 (AIConfigurator)."""
@@ -83,6 +90,24 @@ def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, e
     return table is not None and _config(hidden, inter, topk, experts, tp, ep) in table["index"]
 
 
+def weight_floor_s(chip: str, dtype: str, tokens, cfg: tuple[int, ...]) -> np.ndarray:
+    """Seconds to read the weights of the local experts ``tokens`` touch, at the measured chip's HBM bandwidth.
+
+    ``min(tokens·topk/ep, experts/ep)`` experts (balanced routing), ``3·hidden·inter/tp`` weights each
+    (gate, up, down) at the dtype's operand bytes, over the datasheet bandwidth: a bound no kernel beats.
+
+    Examples
+    --------
+    >>> cfg = (4096, 14336, 2, 8, 1, 1)  # Mixtral 8x7B: every expert touched at 64 tokens
+    >>> round(float(weight_floor_s("b200", "nvfp4", 64, cfg)) * 1e6)  # 8 experts x 176M weights x 0.5 B / 8 TB/s
+    88
+    """
+    hidden, inter, topk, experts, tp, ep = cfg
+    active = np.clip(np.asarray(tokens, dtype=float) * topk / ep, 1.0, experts / ep)
+    weights = active * 3.0 * hidden * inter / tp * OPERAND_BYTES[dtype]
+    return weights / resolve(chip).source_hbm_bw_bytes_per_s
+
+
 def _grouped_gemm_s(chip: str, dtype: str, tokens: np.ndarray, cfg: tuple[int, ...]) -> float | np.ndarray:
     """Grouped-GEMM equivalent on ``chip`` (a measured chip name): the ``active`` local experts that
     receive tokens, ``m_e`` tokens each, as one GEMM of ``m_e`` rows against their weights side by
@@ -115,6 +140,7 @@ def _ratios(chip: str, dtype: str) -> tuple[str, np.ndarray, np.ndarray, np.ndar
     ratio = np.empty(table["log2"].shape)
     for i, cfg in enumerate(table["configs"].tolist()):
         measured = moe_flops(tokens, cfg[0], cfg[1], cfg[2], cfg[4], cfg[5]) / (np.exp2(table["log2"][i]) * 1e12)
+        measured = np.maximum(measured, weight_floor_s(chip, dtype, tokens, tuple(cfg)))
         ratio[i] = np.log2(measured / _grouped_gemm_s(chip, dtype, tokens, tuple(cfg)))
     return chip, _features(table["configs"]), np.log2(tokens), ratio
 
@@ -187,6 +213,7 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
     else:
         tables.gemm(src.chip, dtype)  # a dtype without GEMMs on this chip is an error, as for gemm_time_s
         t = _fallback_s(src.chip, dtype, tok, cfg)
+    t = np.maximum(t, weight_floor_s(src.chip, dtype, tok, cfg))  # on the measured chip, before any scaling
     if distribution != "balanced":
         t = t * _power_law(src.chip, dtype, distribution, tok, cfg[5])
     if not src.measured:
