@@ -2,8 +2,8 @@
 
 The constants of :data:`stargate.inference.calibration.PARAMS` (engine steps, the kernel and borrowed-chip
 factors, the yearly software speedup; with ``--maturity`` also the new-architecture maturity slowdown and its
-time, :data:`~stargate.inference.calibration.MATURITY`, not shipped) are fitted jointly by robust least squares
-on the log error of tokens/s per GPU over the trust-A rows of ``shared/validation/inference_runs.csv``. Prints the in-sample figures; with ``--cv`` also the
+time, :data:`~stargate.inference.calibration.MATURITY`, not shipped) are fitted jointly by robust least squares,
+then a simplex polish, on the log error of tokens/s per GPU over the trust-A rows of ``shared/validation/inference_runs.csv``. Prints the in-sample figures; with ``--cv`` also the
 leave-one-source-out ones, and writes their 10th-90th percentile band of measured / predicted
 (``prediction_interval``: dense, MoE and all rows), which :func:`stargate.inference.calibration.prediction_interval`
 serves.

@@ -3,7 +3,7 @@
 Kernel times are measured (:mod:`stargate.kernels`); memory, KV cache and the search are closed-form.
 What is fitted on the trust-A rows of ``inference_runs.csv`` are the constants of :data:`PARAMS`, each a
 physical quantity with bounds, jointly by robust least squares (soft-L1) on ``log(predicted / measured)``
-tokens/s per GPU. Nothing is fitted per row, source or chip. :func:`cross_validate` refits without each
+tokens/s per GPU, polished by a simplex on the same cost. Nothing is fitted per row, source or chip. :func:`cross_validate` refits without each
 source in turn and predicts the left-out rows with those constants.
 Needs scipy (``pip install 'stargate[calibrate]'``).
 """
@@ -95,7 +95,12 @@ def _residuals(results: list[ServingRow]) -> np.ndarray:
 
 def fit(rows: list[dict[str, str]], catalog: Catalog | None = None, cache: dict[Any, Any] | None = None,
         x0: np.ndarray | None = None, params: tuple[Param, ...] = PARAMS) -> np.ndarray:
-    """Fit ``params`` (:data:`PARAMS`) on ``rows`` (robust least squares on log errors); returns the values in order."""
+    """Fit ``params`` (:data:`PARAMS`) on ``rows``; returns the values in order.
+
+    Robust least squares (soft-L1, :data:`F_SCALE`) on the log errors from three starting points (:data:`STARTS`),
+    the best end point then polished by a bounded Nelder-Mead simplex on the same cost (:func:`_polish`): the
+    cost is piecewise flat in the constants, and finite-difference steps alone stop on its terraces.
+    """
     try:
         from scipy.optimize import least_squares
     except ImportError:  # pragma: no cover - the calibrate extra
