@@ -123,7 +123,7 @@ def fit(rows: list[dict[str, str]], catalog: Catalog | None = None, cache: dict[
         if best is None or sol.cost < best.cost:
             best = sol
     assert best is not None  # there are starts
-    return _polish(lambda x: _cost(f(x)), np.asarray(best.x), lo, hi)
+    return _polish(lambda x: _cost(f(x)), np.asarray(best.x), float(best.cost), lo, hi)
 
 
 F_SCALE = 0.1
@@ -131,20 +131,21 @@ F_SCALE = 0.1
 
 
 def _cost(r: np.ndarray) -> float:
-    """The soft-L1 cost ``least_squares`` minimizes, ``Σ f²(√(1 + (r/f)²) - 1)``."""
+    """The soft-L1 cost ``least_squares`` minimizes and reports (its ``cost``), ``Σ f²(√(1 + (r/f)²) - 1)``."""
     return float(np.sum(F_SCALE**2 * (np.sqrt(1.0 + (r / F_SCALE) ** 2) - 1.0)))
 
 
-def _polish(cost: Callable[[np.ndarray], float], x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``x`` moved downhill by Nelder-Mead inside the bounds. The cost is piecewise flat (the search picks
-    whole layouts and batches), so finite-difference steps stop on its terraces; a simplex does not."""
+def _polish(cost: Callable[[np.ndarray], float], x: np.ndarray, cost_x: float, lo: np.ndarray,
+            hi: np.ndarray) -> np.ndarray:
+    """``x`` (of cost ``cost_x``) moved downhill by Nelder-Mead inside the bounds. The cost is piecewise flat
+    (the search picks whole layouts and batches), so finite-difference steps stop on its terraces; a simplex does not."""
     from scipy.optimize import minimize
 
     span = hi - lo
     u0 = (x - lo) / span
     sol = minimize(lambda u: cost(np.clip(lo + u * span, lo, hi)), u0, method="Nelder-Mead",
                    options={"maxfev": 400, "xatol": 1e-4, "fatol": 1e-5})
-    better = sol.fun < cost(x)
+    better = sol.fun < cost_x
     return np.clip(lo + sol.x * span, lo, hi) if better else x
 
 

@@ -102,10 +102,19 @@ def weight_floor_s(chip: str, dtype: str, tokens, cfg: tuple[int, ...]) -> np.nd
     >>> round(float(weight_floor_s("b200", "nvfp4", 64, cfg)) * 1e6)  # 8 experts x 176M weights x 0.5 B / 8 TB/s
     88
     """
-    hidden, inter, topk, experts, tp, ep = cfg
-    active = np.clip(np.asarray(tokens, dtype=float) * topk / ep, 1.0, experts / ep)
-    weights = active * 3.0 * hidden * inter / tp * OPERAND_BYTES[dtype]
-    return weights / resolve(chip).source_hbm_bw_bytes_per_s
+    return _expert_weight_bytes(tokens, dtype, cfg) / resolve(chip).source_hbm_bw_bytes_per_s
+
+
+def _active_experts(tokens, cfg: tuple[int, ...]) -> np.ndarray:
+    """Local experts that receive tokens under balanced routing: ``min(tokens·topk/ep, experts/ep)``, at least 1."""
+    _, _, topk, experts, _, ep = cfg
+    return np.clip(np.asarray(tokens, dtype=float) * topk / ep, 1.0, experts / ep)
+
+
+def _expert_weight_bytes(tokens, dtype: str, cfg: tuple[int, ...]) -> np.ndarray:
+    """Bytes of the weights (gate, up, down: ``3·hidden·inter/tp`` each) of the local experts ``tokens`` touch."""
+    hidden, inter, _, _, tp, _ = cfg
+    return _active_experts(tokens, cfg) * 3.0 * hidden * inter / tp * OPERAND_BYTES[dtype]
 
 
 def _grouped_gemm_s(chip: str, dtype: str, tokens: np.ndarray, cfg: tuple[int, ...]) -> float | np.ndarray:
@@ -113,9 +122,9 @@ def _grouped_gemm_s(chip: str, dtype: str, tokens: np.ndarray, cfg: tuple[int, .
     receive tokens, ``m_e`` tokens each, as one GEMM of ``m_e`` rows against their weights side by
     side — gate+up ``(m_e, active·2·inter/tp, hidden)`` and down ``(m_e, active·hidden, inter/tp)``:
     the FLOPs and weight bytes of the grouped GEMM, in one launch."""
-    hidden, inter, topk, experts, tp, ep = cfg
+    hidden, inter, topk, _, tp, ep = cfg
     routed = tokens * topk / ep  # token-expert assignments on this rank, balanced
-    active = np.clip(routed, 1.0, experts / ep)
+    active = _active_experts(tokens, cfg)
     m_e = np.maximum(routed / active, 1.0)
     up = gemm_time_s(chip, dtype, m_e, active * 2.0 * inter / tp, hidden)
     down = gemm_time_s(chip, dtype, m_e, active * hidden, inter / tp)
@@ -213,12 +222,11 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
     else:
         tables.gemm(src.chip, dtype)  # a dtype without GEMMs on this chip is an error, as for gemm_time_s
         t = _fallback_s(src.chip, dtype, tok, cfg)
-    t = np.maximum(t, weight_floor_s(src.chip, dtype, tok, cfg))  # on the measured chip, before any scaling
+    weights = _expert_weight_bytes(tok, dtype, cfg)
+    t = np.maximum(t, weights / src.source_hbm_bw_bytes_per_s)  # the weight floor on the measured chip, before scaling
     if distribution != "balanced":
         t = t * _power_law(src.chip, dtype, distribution, tok, cfg[5])
     if not src.measured:
-        hidden, inter, topk, experts, tp, ep = cfg
-        active = np.clip(tok * topk / ep, 1.0, experts / ep)
-        weights = active * 3.0 * hidden * inter / tp * OPERAND_BYTES[dtype]
+        hidden, _, topk, _, _, ep = cfg
         t = src.scale(PRECISION[dtype], t, flop, weights + 4.0 * tok * topk / ep * hidden)
     return result(t, tokens)
