@@ -5,6 +5,7 @@ re-addressed to.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -72,11 +73,7 @@ def design(
         "system": system, "energy_source": energy, "systems_per_rack": systems_per_rack, "cooling": cooling,
         "wacc_per_year": wacc, "year": year, "scale_out_bits_per_s": scale_out,
     }
-    sizes = {"gpus": gpus, "budget": budget, "power": power}
-    sized = [k for k, v in sizes.items() if v is not None]
-    if len(sized) != 1:
-        got = ", ".join(f"--{k}" for k in sized) or "none"
-        raise InputError("sizing", got, "exactly one of --gpus, --budget, --power")
+    _sizing_option(gpus, budget, power)
     n, s = _uncertainty_options(uncertainty, seed, as_csv)
     bar, tick = _samples_bar(n)
     try:
@@ -89,6 +86,31 @@ def design(
     if as_csv:
         return _csv_answer(result, as_json)
     _emit(result, as_json, _ranged_text(render_design))
+
+
+def _sizing_option(gpus: str | None, budget: str | None, power: str | None) -> str:
+    """The one sizing option given (``--gpus``, ``--budget`` or ``--power``); none or several is an error."""
+    from stargate.errors import InputError
+
+    sized = [opt for opt, v in (("--gpus", gpus), ("--budget", budget), ("--power", power)) if v is not None]
+    if len(sized) != 1:
+        raise InputError("sizing", ", ".join(sized) or "none", "exactly one of --gpus, --budget, --power")
+    return sized[0]
+
+
+def _finish(answer: Any, as_json: bool, as_csv: bool, samples: int, seed: int, render: Any,
+            model: Callable[[], Any]) -> None:
+    """Print an answer: as CSV rows, or as JSON or text, with its ranges over ``samples`` draws of ``model()``
+    when asked (``model`` is called only then)."""
+    if as_csv:
+        return _csv_answer(answer, as_json)
+    if samples:
+        from stargate.uncertainty.options import with_ranges
+
+        bar, tick = _samples_bar(samples)
+        with bar:
+            answer = with_ranges(answer, model(), samples, seed, tick)
+    _emit(answer, as_json, _ranged_text(render))
 
 
 def _csv_answer(answer: Any, as_json: bool) -> None:
@@ -140,7 +162,6 @@ def fabric(
     from stargate.report.terminal import render_fabric
     from stargate.scenario import validate
     from stargate.uncertainty.design import fabric_model
-    from stargate.uncertainty.options import with_ranges
 
     raw = {
         "gpus": gpus, "fabric": fabric, "accelerator": accelerator, "topology": topology, "planes": planes,
@@ -165,13 +186,7 @@ def fabric(
         report = fabric_report(given, cat, compare, site)
     except InputError as e:
         raise _as_typed(e, _FABRIC_OPTIONS, typed) from None  # "oversubscription.1": the one --oversubscription
-    if as_csv:
-        return _csv_answer(report, as_json)
-    if n:
-        bar, tick = _samples_bar(n)
-        with bar:
-            report = with_ranges(report, fabric_model(validate(FabricRequest, given), cat), n, s, tick)
-    _emit(report, as_json, _ranged_text(render_fabric))
+    _finish(report, as_json, as_csv, n, s, render_fabric, lambda: fabric_model(validate(FabricRequest, given), cat))
 
 
 def _refuse_ignored(options: dict[str, Any], allowed: str) -> None:
@@ -257,16 +272,13 @@ def train_cmd(
         result = train(request, cat)
     except InputError as e:
         raise _as_typed(e, _TRAIN_OPTIONS, {"model": model, **workload, **chosen, **opts}) from None
-    if as_csv:
-        return _csv_answer(result, as_json)
-    if n:
-        from stargate.uncertainty.options import with_ranges
+
+    def sampled() -> Any:  # the sampled model is imported and built only for --uncertainty
         from stargate.uncertainty.training import train_model
 
-        bar, tick = _samples_bar(n)
-        with bar:
-            result = with_ranges(result, train_model(request, cat, result), n, s, tick)
-    _emit(result, as_json, _ranged_text(render_train))
+        return train_model(request, cat, result)
+
+    _finish(result, as_json, as_csv, n, s, render_train, sampled)
 
 
 _TRAIN_OPTIONS = {f: "--" + f.replace("_", "-") for f in (
@@ -319,12 +331,10 @@ def infer_cmd(
            "tokens_per_user": tokens_per_user, "precision": precision, "kv_dtype": kv_dtype,
            "disaggregated": disaggregated, "framework": framework, "fabric": fabric, "scale_out_bits_per_s": scale_out,
            "energy_source": energy}
-    sized = [opt for opt, v in (("--gpus", gpus), ("--budget", budget), ("--power", power)) if v is not None]
-    if len(sized) != 1:
-        raise InputError("sizing", ", ".join(sized) or "none", "exactly one of --gpus, --budget, --power")
+    sizing = _sizing_option(gpus, budget, power)
     if tpot is not None and tokens_per_user is not None:
         raise InputError("--tokens-per-user", tokens_per_user, "either --tpot or --tokens-per-user, not both")
-    options = {**_INFER_OPTIONS, "gpus": sized[0]}  # the core's GPU count: the sizing option given
+    options = {**_INFER_OPTIONS, "gpus": sizing}  # the core's GPU count: the sizing option given
     typed = {**raw, "gpus": gpus or budget or power}
     n, s = _uncertainty_options(uncertainty, seed, as_csv)
     try:
@@ -336,16 +346,13 @@ def infer_cmd(
         raise _as_typed(e, options, typed) from None
     if ranges:
         result = {**result, "notes": [*result["notes"], *midpoint_notes(ranges, bool(n))]}
-    if as_csv:
-        return _csv_answer(result, as_json)
-    if n:
-        from stargate.uncertainty.options import with_ranges
+
+    def sampled() -> Any:  # the sampled model is imported and built only for --uncertainty
         from stargate.uncertainty.serving import infer_model
 
-        bar, tick = _samples_bar(n)
-        with bar:
-            result = with_ranges(result, infer_model(request, cat, result, ranges), n, s, tick)
-    _emit(result, as_json, _ranged_text(render_infer))
+        return infer_model(request, cat, result, ranges)
+
+    _finish(result, as_json, as_csv, n, s, render_infer, sampled)
 
 
 _INFER_OPTIONS = {
