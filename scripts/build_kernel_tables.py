@@ -14,8 +14,10 @@ What is kept (everything else is dropped, with the reason in the manifest and do
   with FP8 KV (``fp8``); TRT-LLM kernels for head_dim 64/128/192/256, FlashInfer for 512.
 - ``gen`` (decode attention): window 0, BF16 and FP8 KV cache; rows flagged ``exceeds_mem_bw``
   dropped.
-- ``moe``: balanced routing, gated (SwiGLU) layers, the fastest kernel per shape; the effect of
-  power-law routing as a median factor per expert-parallel size and token count.
+- ``moe``: balanced routing, gated (SwiGLU) layers, the fastest kernel per shape that the engine can
+  run at that token count (TensorRT-LLM-Gen's min-latency MoE, measured on B200 and GB200 only, serves
+  at most 128 tokens: :data:`MIN_LATENCY_MAX_TOKENS`); the effect of power-law routing as a median
+  factor per expert-parallel size and token count.
 - ``nccl`` (half) and ``trtllm`` all-reduce latencies; ``memory`` (FP8 ``scale_matrix`` pass)
   latency against bytes moved, and the streaming bandwidth of the large passes.
 
@@ -65,6 +67,14 @@ ATTN_DTYPES = {("bfloat16", "bfloat16"): "bf16", ("fp8", "fp8"): "fp8"}
 KV_DTYPES = {"bfloat16": "bf16", "fp8": "fp8"}
 MOE_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp4": "nvfp4"}
 MOE_GATED = ("moe_torch_flow_cutlass", "deepgemm", "moe_torch_flow_min_latency", "moe_torch_flow")
+MIN_LATENCY = "moe_torch_flow_min_latency"
+MIN_LATENCY_MAX_TOKENS = 128
+"""Largest MoE input (tokens) TensorRT-LLM's min-latency (TRT-LLM-Gen) MoE serves. AIConfigurator's own
+TRT-LLM estimator reads those rows only for gated NVFP4 layers of at most 128 tokens and the standard
+(CUTLASS) rows above (``aic-core/rust/aiconfigurator-core/src/operators/moe.rs``, "num_tokens <= 128",
+mirroring Python's ``MoE._query_moe_table``; the SDK docs: "An explicit moe_torch_flow_min_latency requires
+gated NVFP4 and at most 128 tokens after attention-DP gathering"; ai-dynamo/aiconfigurator at 095f58a,
+2026-08-21). Its collector measures the path on SM100 (B200, GB200) only, at every token count."""
 NCCL_OPS = ("all_reduce", "all_gather", "reduce_scatter", "alltoall")
 POWER_LAWS = ("power_law_1.01", "power_law_1.2")
 
@@ -227,7 +237,8 @@ def fastest(rows: dict, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_moe(folder: Path, out: dict, stats: dict) -> None:
-    rows = read(folder / "moe.parquet", lambda c: np.isin(c["kernel_source"], MOE_GATED))
+    rows = read(folder / "moe.parquet", lambda c: np.isin(c["kernel_source"], MOE_GATED)
+                & ((c["kernel_source"] != MIN_LATENCY) | (c["num_tokens"] <= MIN_LATENCY_MAX_TOKENS)))
     st = {"rows": int(pq.ParquetFile(folder / "moe.parquet").metadata.num_rows), "kept": 0}
     for src, name in MOE_DTYPES.items():
         sel = (rows["moe_dtype"] == src) & (rows["distribution"] == "balanced")

@@ -144,6 +144,39 @@ def test_moe_reproduces_fastest_raw_rows(chip):
 
 
 @raw
+@pytest.mark.parametrize("chip", ["b200_sxm", "gb200"])
+def test_nvfp4_moe_uses_the_min_latency_kernel_only_up_to_128_tokens(chip):
+    # TensorRT-LLM-Gen's min-latency MoE serves at most 128 tokens (AIConfigurator reads its rows only there);
+    # above, the shipped time is the CUTLASS row's, even where the min-latency row measured faster.
+    r = read(chip, "moe")
+    cols = ("num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size")
+    sel = (r["distribution"] == "balanced") & (r["moe_dtype"] == "nvfp4") & (r["moe_tp_size"] == 1) & (r["moe_ep_size"] == 1)
+    by_source: dict[str, dict[tuple, float]] = {"moe_torch_flow_cutlass": {}, "moe_torch_flow_min_latency": {}}
+    for src, *row, lat in zip(r["kernel_source"][sel], *(r[c][sel] for c in cols), r["latency_ms"][sel], strict=True):
+        if src in by_source:
+            by_source[src][tuple(row)] = lat * 1e-3
+    cutlass, fast = by_source.values()
+    both = [k for k in fast if k in cutlass and k[1:3] == (7168, 2048)]  # DeepSeek-V3/R1's experts
+    assert {k[0] for k in both} >= {64, 128, 1024, 4096}
+    for tokens, *cfg in both:
+        t = K.moe_time_s(chip, "nvfp4", tokens, *cfg)
+        floor = float(weight_floor_s(chip, "nvfp4", tokens, tuple(cfg)))
+        engine = min(cutlass[(tokens, *cfg)], fast[(tokens, *cfg)]) if tokens <= 128 else cutlass[(tokens, *cfg)]
+        assert t == pytest.approx(max(engine, floor), rel=RTOL)
+    assert any(fast[k] < 0.8 * cutlass[k] for k in both if k[0] > 128)  # the faster rows that are left out
+
+
+def test_b200_and_b300_run_large_nvfp4_moe_layers_on_the_same_kernel():
+    # Above 128 tokens both run CUTLASS: same HBM (8 TB/s) and B300 has 1.5x the FP4 math, so B200 is
+    # never faster (before the fix B200's min-latency rows made it 1.7-2x faster at every size).
+    ds = (7168, 2048, 8, 256, 1, 1)
+    for tokens in (256, 1024, 4096, 16384):
+        b200, b300 = K.moe_time_s("b200", "nvfp4", tokens, *ds), K.moe_time_s("b300", "nvfp4", tokens, *ds)
+        assert b200 >= 0.97 * b300
+    assert K.moe_time_s("b200", "nvfp4", 64, *ds) < 0.7 * K.moe_time_s("b300", "nvfp4", 64, *ds)
+
+
+@raw
 @pytest.mark.parametrize("chip", CHIPS)
 def test_collectives_reproduce_raw_rows(chip):
     r = read(chip, "nccl")
@@ -466,7 +499,7 @@ def test_bad_input_names_the_field(call, field):
 
 
 def test_no_moe_layer_beats_reading_its_weights():
-    # B200's measured NVFP4 Mixtral 8x7B entries at 16-512 tokens sit below the HBM floor (8 experts x 3 x 4096
+    # B200's measured NVFP4 Mixtral 8x7B entries at 2-128 tokens sit below the HBM floor (8 experts x 3 x 4096
     # x 14336 weights x 0.5 B / 8 TB/s = 88 us); the shipped time is held at it, on every path and routing.
     cfg = (4096, 14336, 2, 8, 1, 1)
     floor = 8 * 3 * 4096 * 14336 * 0.5 / 8e12

@@ -40,20 +40,21 @@ def test_every_trust_a_row_is_predicted(trust_a):
 
 
 def test_regression_guard(trust_a):
-    # What the shipped model reaches on all 654 rows: median 9.95%, p90 33.1% (docs/calibration.md); worse
-    # fails. (On the 544 rows predicted before GPT-OSS-120B's prompt length was found: 9.8% and 29.1%.)
+    # What the shipped model reaches on all 654 rows: median 9.9%, p90 30.6% (docs/calibration.md); worse
+    # fails. (33.1% before B200's and GB200's min-latency MoE rows were held to the 128 tokens the engine runs
+    # them on; 29.1% on the 544 rows predicted before GPT-OSS-120B's prompt length was found.)
     scored = trust_a[0]
-    assert np.median(_abs(scored)) <= 0.1 and np.percentile(_abs(scored), 90) <= 0.335
+    assert np.median(_abs(scored)) <= 0.1 and np.percentile(_abs(scored), 90) <= 0.31
 
 
 
 
 def test_median_within_10_percent(trust_a):
-    # 9.95%: at the edge; near-optimal fits of the same constants give 9.8-10.2% (docs/calibration.md)
+    # 9.9%: at the edge; near-optimal fits of the same constants spread by a few tenths (docs/calibration.md)
     assert np.median(_abs(trust_a[0])) <= 0.10
 
 
-@pytest.mark.xfail(strict=True, reason="target: trust-A p90 33.1% against 25% (29.1% on the 544 rows before GPT-OSS-120B; "
+@pytest.mark.xfail(strict=True, reason="target: trust-A p90 30.6% against 25% (leave-one-source-out 31.9%, within the 1.5x; "
                    "a new-architecture maturity term and latency-side terms for random arrivals were tried, "
                    "none shipped: docs/calibration.md)")
 def test_p90_within_25_percent(trust_a):
@@ -61,7 +62,7 @@ def test_p90_within_25_percent(trust_a):
 
 
 def test_no_family_median_above_15_percent(trust_a):
-    # Hopper 10.7%, Blackwell 8.9%, CDNA3 14.7%, CDNA4 10.9% (docs/calibration.md)
+    # Hopper 10.7%, Blackwell 9.3%, CDNA3 14.7%, CDNA4 9.0% (docs/calibration.md)
     scored = trust_a[0]
     for fam in FAMILIES:
         errs = _abs([r for r in scored if family(r.accelerator) == fam])

@@ -25,9 +25,14 @@ time by the median measured slowdown at the same expert-parallel size and token 
 No layer is faster than reading the weights of the experts it touches from HBM at the chip's datasheet
 bandwidth (:func:`weight_floor_s`). Some measured entries are: 2-4% of the balanced-routing rows on H100 to
 GB300, 6% on RTX PRO 6000 and 21% on L40S, small shapes whose weights a benchmark loop re-reads from L2
-(down to 0.24x the floor), and B200's and GB200's NVFP4 Mixtral 8x7B shapes at 16 to 512 tokens (0.46x,
-where B300's sit at 1.6x it). A served model's other layers evict those weights, so measured times and the
-ratios derived from them are held at the floor.
+(down to 0.24x the floor), and B200's and GB200's NVFP4 Mixtral 8x7B shapes at 2 to 128 tokens on
+TensorRT-LLM-Gen's min-latency kernel (down to 0.33x, where B300's CUTLASS rows sit at 1.8x it). A served
+model's other layers evict those weights, so measured times and the ratios derived from them are held at the
+floor.
+
+The min-latency kernel, measured on B200 and GB200 only, is in the tables up to 128 tokens, the most the
+engine runs it on (``scripts/build_kernel_tables.py``, ``MIN_LATENCY_MAX_TOKENS``); above, B200 and GB200 use
+CUTLASS like every other chip.
 """
 
 from __future__ import annotations
