@@ -19,7 +19,16 @@ from pathlib import Path
 
 from calibrate import fitted, groups  # the training script, beside this one
 
-from stargate.inference.calibration import MATURITY, PARAMS, constants_with, cross_validate, fit, intervals
+from stargate.inference.calibration import (
+    HELD,
+    MATURITY,
+    PARAMS,
+    constants_with,
+    cross_validate,
+    fit,
+    intervals,
+    profile,
+)
 from stargate.inference.validate import read_runs, summarize_serving, validate_serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,13 +84,26 @@ def table(title: str, summary: dict) -> None:
     groups(summary, ("by_source", "by_family", "by_model"))
 
 
+def print_profile(rows: list[dict[str, str]], values_ms: str) -> None:
+    """The cost profile of the held constant (:data:`~stargate.inference.calibration.HELD`)."""
+    values = [float(v) / 1e3 for v in values_ms.split(",")]
+    print(f"{HELD[0].field} held; {', '.join(p.field for p in PARAMS)} refitted")
+    for v, x, cost in profile(rows, HELD[0], values):
+        print(f"  {1e3 * v:5.2f} ms  cost {cost:.3f}  fitted {' '.join(f'{c:.4g}' for c in x)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="?", default=str(RUNS))
     parser.add_argument("--cv", action="store_true", help="also leave-one-source-out, and the prediction interval")
     parser.add_argument("--maturity", action="store_true", help="fit the new-architecture maturity term too")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write calibration.yaml")
+    parser.add_argument("--profile", metavar="MS", help="print the fit's cost with the held engine step at these "
+                        "values (comma-separated milliseconds), the fitted constants refitted at each; writes nothing")
     args = parser.parse_args()
+    if args.profile:
+        print_profile([r for r in read_runs(args.runs) if r.get("trust") == "A"], args.profile)
+        return
     params = PARAMS + MATURITY if args.maturity else PARAMS
     rows = [r for r in read_runs(args.runs) if r.get("trust") == "A"]
     trust = {r.get("run_id", ""): "A" for r in rows}

@@ -95,6 +95,9 @@ def test_infer_text_summary_fits_80_columns(cli):
     d = _infer(cli, "--tokens-per-user", "20")
     assert f"{d['tokens_per_s_per_gpu']:,.0f} per GPU" in r.stdout
     assert "frontier" in r.stdout and "TTFT" in r.stdout
+    # the frontier table is thinned to a few rows, but the chosen point it promises in bold is always one of them
+    row = f"{d['tokens_per_s_per_user']:,.1f}" if "tokens_per_s_per_user" in d else f"{1 / d['tpot_s']:,.1f}"
+    assert any(line.split()[:2] == [row, f"{d['tokens_per_s_per_gpu']:,.0f}"] for line in lines if line.strip())
 
 
 def test_infer_csv_parses_with_units(cli):

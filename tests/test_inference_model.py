@@ -8,7 +8,7 @@ import pytest
 from stargate.errors import InputError
 from stargate.inference import ServingRequest, serve
 from stargate.inference.context import resolve_serving
-from stargate.inference.kv import kv_bytes_per_sequence, kv_bytes_per_token, weight_bytes_per_gpu
+from stargate.inference.kv import kv_bytes_per_sequence, kv_bytes_per_token, kv_claim_per_sequence, weight_bytes_per_gpu
 from stargate.inference.search import Layouts, maturity_factor, points
 from stargate.inference.serve import frontier
 from stargate.inference.step import forward_s
@@ -29,6 +29,23 @@ def test_kv_cache_per_token_by_attention_kind():
     m = preset("gpt-oss-120b")
     per_layer = 2 * 8 * 64 * 1
     assert kv_bytes_per_sequence(m, 4096, "fp8") == (18 * 4096 + 18 * 128) * per_layer
+
+
+def test_tensorrt_llm_splits_kv_memory_equally_among_window_pools():
+    # TensorRT-LLM gives its 128-token pool and its full pool half the KV memory each: GPT-OSS's 18 full layers
+    # get half, so a 4,096-token sequence takes as much as if all 36 layers held 4,096 tokens
+    m = preset("gpt-oss-120b")
+    per_layer = 2 * 8 * 64 * 1
+    assert kv_claim_per_sequence(m, 4096, "fp8", "trtllm") == 2 * 18 * 4096 * per_layer
+    assert kv_claim_per_sequence(m, 100, "fp8", "trtllm") == 2 * 18 * 100 * per_layer  # both pools hold 100
+    assert kv_claim_per_sequence(m, 4096, "fp8", "vllm") == kv_bytes_per_sequence(m, 4096, "fp8")
+    dense = preset("llama3.1-70b")  # one window size, one pool: nothing changes
+    assert kv_claim_per_sequence(dense, 4096, "fp8", "trtllm") == kv_bytes_per_sequence(dense, 4096, "fp8")
+    # so the same B200 holds about half the GPT-OSS sequences under TensorRT-LLM that it does under vLLM
+    req = {"accelerator": "b200", "gpus": 1, "input_tokens": 5000, "output_tokens": 1278}
+    trt = serve(m, ServingRequest(**req, framework="trtllm")).max_concurrency
+    vllm = serve(m, ServingRequest(**req, framework="vllm")).max_concurrency
+    assert 0.49 < trt / vllm < 0.53  # (18 x 5,639 + 18 x 128) / (2 x 18 x 5,639)
 
 
 def test_weights_per_gpu_by_hand():

@@ -40,21 +40,22 @@ def test_every_trust_a_row_is_predicted(trust_a):
 
 
 def test_regression_guard(trust_a):
-    # What the shipped model reaches on all 654 rows: median 9.9%, p90 30.6% (docs/calibration.md); worse
+    # What the shipped model reaches on all 654 rows: median 9.2%, p90 30.0% (docs/calibration.md); worse
     # fails. (33.1% before B200's and GB200's min-latency MoE rows were held to the 128 tokens the engine runs
-    # them on; 29.1% on the 544 rows predicted before GPT-OSS-120B's prompt length was found.)
+    # them on, 30.6% before TensorRT-LLM's KV shares per attention window; 29.1% on the 544 rows predicted
+    # before GPT-OSS-120B's prompt length was found.)
     scored = trust_a[0]
-    assert np.median(_abs(scored)) <= 0.1 and np.percentile(_abs(scored), 90) <= 0.31
+    assert np.median(_abs(scored)) <= 0.095 and np.percentile(_abs(scored), 90) <= 0.305
 
 
 
 
 def test_median_within_10_percent(trust_a):
-    # 9.9%: at the edge; near-optimal fits of the same constants spread by a few tenths (docs/calibration.md)
+    # 9.2%; near-optimal fits of the same constants spread by a few tenths (docs/calibration.md)
     assert np.median(_abs(trust_a[0])) <= 0.10
 
 
-@pytest.mark.xfail(strict=True, reason="target: trust-A p90 30.6% against 25% (leave-one-source-out 31.9%, within the 1.5x; "
+@pytest.mark.xfail(strict=True, reason="target: trust-A p90 30.0% against 25% (leave-one-source-out 32.7%, within the 1.5x; "
                    "a new-architecture maturity term and latency-side terms for random arrivals were tried, "
                    "none shipped: docs/calibration.md)")
 def test_p90_within_25_percent(trust_a):
@@ -62,7 +63,7 @@ def test_p90_within_25_percent(trust_a):
 
 
 def test_no_family_median_above_15_percent(trust_a):
-    # Hopper 10.7%, Blackwell 9.3%, CDNA3 14.7%, CDNA4 9.0% (docs/calibration.md)
+    # Hopper 11.1%, Blackwell 8.0%, CDNA3 13.4%, CDNA4 9.7% (docs/calibration.md)
     scored = trust_a[0]
     for fam in FAMILIES:
         errs = _abs([r for r in scored if family(r.accelerator) == fam])

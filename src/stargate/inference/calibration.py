@@ -21,18 +21,26 @@ from stargate.inference.context import calibration
 from stargate.inference.validate import ServingRow, row_model, validate_serving
 from stargate.training.calibration import Param
 
-__all__ = ["MATURITY", "PARAMS", "Param", "constants_with", "cross_validate", "fit", "intervals", "prediction_interval"]
+__all__ = ["HELD", "MATURITY", "PARAMS", "Param", "constants_with", "cross_validate", "fit", "intervals",
+           "prediction_interval", "profile"]
 
 
 PARAMS = (
     Param("step_overhead_s.trtllm", 0.0, 0.02, "fixed time of one TensorRT-LLM iteration (scheduling, sampling, launches), s"),
-    Param("step_overhead_s.vllm", 0.0, 0.03, "fixed time of one vLLM / SGLang / other engine iteration, s"),
     Param("compute_factor", 0.8, 2.0, "engine time over the isolated measured kernels' time (fusion gaps, imbalance, dequantization)"),
     Param("borrowed_factor", 1.0, 2.5, "time over the datasheet-scaled estimate on chips without measured kernels "
           "(their software reaches a smaller share of the datasheet peak than NVIDIA's measured kernels do)"),
     Param("software_speedup_per_year", 0.0, 0.6, "yearly speedup of serving software (kernels, engines) on the same hardware"),
 )
 """The fitted constants; a ``field`` is a key of ``calibration.yaml`` (``a.b`` for a nested one)."""
+HELD = (
+    Param("step_overhead_s.vllm", 0.0, 0.03, "fixed time of one vLLM / SGLang / other engine iteration, s"),
+)
+"""Constants the trust-A rows do not identify, held at their no-effect value in ``calibration.yaml`` rather than
+fitted: refitting :data:`PARAMS` with the other engines' step held anywhere from 0 to 3.5 ms changes the cost by
+under 0.5%, where TensorRT-LLM's step moves it by 3-10% over the same range (:func:`profile`,
+``scripts/calibrate_serving.py --profile``; ``docs/calibration.md``). Those engines' rows are large MLPerf batches
+whose 50-150 ms steps barely feel a few milliseconds more."""
 MATURITY = (
     Param("maturity_slowdown", 0.0, 2.0, "extra engine time of serving software for an architecture released the same day"),
     Param("maturity_time_years", 0.1, 2.0, "years over which that extra time decays by a factor e as the software matures"),
@@ -58,9 +66,11 @@ def constants_with(x: np.ndarray, base: dict[str, Any] | None = None,
 
     Examples
     --------
-    >>> c = constants_with(np.array([0.001, 0.002, 1.0, 1.2, 0.2]))
-    >>> c["step_overhead_s"]["trtllm"], c["step_overhead_s"]["sglang"], c["compute_factor"]
-    (0.001, 0.002, 1.0)
+    >>> c = constants_with(np.array([0.001, 1.0, 1.2, 0.2]))
+    >>> c["step_overhead_s"]["trtllm"], c["compute_factor"]
+    (0.001, 1.0)
+    >>> constants_with(np.array([0.002]), params=HELD)["step_overhead_s"]["sglang"]  # shares vLLM's step
+    0.002
     """
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in (base or calibration()).items()}
     for p, v in zip(params, x, strict=True):
@@ -94,12 +104,13 @@ def _residuals(results: list[ServingRow]) -> np.ndarray:
 
 
 def fit(rows: list[dict[str, str]], catalog: Catalog | None = None, cache: dict[Any, Any] | None = None,
-        x0: np.ndarray | None = None, params: tuple[Param, ...] = PARAMS) -> np.ndarray:
+        x0: np.ndarray | None = None, params: tuple[Param, ...] = PARAMS, base: dict[str, Any] | None = None) -> np.ndarray:
     """Fit ``params`` (:data:`PARAMS`) on ``rows``; returns the values in order.
 
     Robust least squares (soft-L1, :data:`F_SCALE`) on the log errors from three starting points (:data:`STARTS`),
     the best end point then polished by a bounded Nelder-Mead simplex on the same cost (:func:`_polish`): the
-    cost is piecewise flat in the constants, and finite-difference steps alone stop on its terraces.
+    cost is piecewise flat in the constants, and finite-difference steps alone stop on its terraces. The
+    constants not in ``params`` are ``base``'s (the shipped ones by default).
     """
     try:
         from scipy.optimize import least_squares
@@ -114,7 +125,7 @@ def fit(rows: list[dict[str, str]], catalog: Catalog | None = None, cache: dict[
     starts = [np.array([STARTS[p.field][k] for p in params]) for k in range(3)]
 
     def f(x: np.ndarray) -> np.ndarray:
-        return _residuals(validate_serving(rows, cat, constants_with(x, params=params), cache))
+        return _residuals(validate_serving(rows, cat, constants_with(x, base, params), cache))
 
     best = None
     for start in (starts if x0 is None else (x0,)):
@@ -147,6 +158,22 @@ def _polish(cost: Callable[[np.ndarray], float], x: np.ndarray, cost_x: float, l
                    options={"maxfev": 400, "xatol": 1e-4, "fatol": 1e-5})
     better = sol.fun < cost_x
     return np.clip(lo + sol.x * span, lo, hi) if better else x
+
+
+def profile(rows: list[dict[str, str]], held: Param, values: list[float], catalog: Catalog | None = None,
+            params: tuple[Param, ...] = PARAMS) -> list[tuple[float, np.ndarray, float]]:
+    """The fit's cost with ``held`` fixed at each of ``values`` and ``params`` refitted: ``(value, fitted, cost)``.
+
+    A constant whose profile is flat is not identified by ``rows`` (:data:`HELD`).
+    """
+    cat = catalog or Catalog.load()
+    cache: dict[Any, Any] = {}
+    out = []
+    for v in values:
+        base = constants_with(np.array([v]), params=(held,))
+        x = fit(rows, cat, cache, x0=current(params), params=params, base=base)
+        out.append((v, x, _cost(_residuals(validate_serving(rows, cat, constants_with(x, base, params), cache)))))
+    return out
 
 
 def cross_validate(rows: list[dict[str, str]], catalog: Catalog | None = None,

@@ -7,6 +7,15 @@ Transformer Inference", §2; DeepSeek-V2 tech report, arXiv:2405.04434 §2.1.2 f
 - multi-head latent attention: ``(r_kv + d_rope)·b`` (the compressed latent and the shared rotary key);
 - sliding-window layers hold at most ``w`` tokens of a sequence, whatever its length.
 
+What a sequence *claims* of the KV memory also depends on the engine (:func:`kv_claim_per_sequence`):
+TensorRT-LLM keeps one block pool per attention-window size and by default gives each pool an equal share
+of the KV memory (``tensorrt_llm/_torch/pyexecutor/resource_manager.py``: "Using default allocation of
+equal proportion of memory to each window size", unless ``TRTLLM_WINDOW_SIZE_SHARES`` is set;
+NVIDIA/TensorRT-LLM PR #10798, 2026-02, and PR #7923, 2025-09, which added the variable). A model with
+sliding-window and full layers (GPT-OSS: 18 and 18) thus fits as many sequences as if every layer held the
+whole context. vLLM's hybrid KV-cache manager and the other engines are taken to pack the pools' blocks
+by need.
+
 Tensor parallelism splits KV heads over ranks (a head is never split: with ``tp > K`` heads are
 replicated), MLA's latent is replicated over tensor ranks, and attention data parallelism gives each
 rank its own sequences. Pipeline stages hold their own layers' cache.
@@ -24,11 +33,14 @@ import numpy as np
 
 from stargate.training.model import ModelSpec
 
-__all__ = ["WEIGHT_BYTES", "kv_bytes_per_sequence", "kv_bytes_per_token", "kv_ranks", "weight_bytes_per_gpu"]
+__all__ = ["EQUAL_WINDOW_SHARES", "WEIGHT_BYTES", "kv_bytes_per_sequence", "kv_bytes_per_token", "kv_claim_per_sequence",
+           "kv_ranks", "weight_bytes_per_gpu"]
 
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "fp4": 0.5625}
 """Bytes per linear-layer weight element by serving precision (fp4: NVFP4, 16-element blocks, FP8 scales)."""
 KV_BYTES = {"bf16": 2.0, "fp8": 1.0}
+EQUAL_WINDOW_SHARES = frozenset({"trtllm"})
+"""Engines that split the KV memory equally among their attention-window pools (module docstring)."""
 
 
 def _per_layer_token(model: ModelSpec, kv_dtype: str) -> float:
@@ -64,6 +76,30 @@ def kv_bytes_per_sequence(model: ModelSpec, context_tokens: Any, kv_dtype: str =
     full = model.n_layers - model.sliding_window_layers
     held = full * ctx + model.sliding_window_layers * (np.minimum(ctx, w) if w else ctx)
     out = held * _per_layer_token(model, kv_dtype)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def kv_claim_per_sequence(model: ModelSpec, context_tokens: Any, kv_dtype: str = "fp8", framework: str = "trtllm") -> Any:
+    """KV memory one sequence of ``context_tokens`` takes out of an engine's KV cache: its own bytes
+    (:func:`kv_bytes_per_sequence`), or, where the engine splits the memory equally among its window pools
+    (:data:`EQUAL_WINDOW_SHARES`), the number of pools times the fullest pool's share of the sequence.
+
+    Examples
+    --------
+    >>> from stargate.training.presets import preset
+    >>> m = preset("gpt-oss-120b")  # 18 full and 18 sliding-window (128-token) layers
+    >>> round(kv_claim_per_sequence(m, 4096, "fp8", "trtllm") / kv_bytes_per_token(m, "fp8"))  # as if all full
+    4096
+    >>> kv_claim_per_sequence(m, 4096, "fp8", "vllm") == kv_bytes_per_sequence(m, 4096, "fp8")
+    True
+    """
+    full_layers = model.n_layers - model.sliding_window_layers
+    if framework not in EQUAL_WINDOW_SHARES or not full_layers or not model.sliding_window_layers or not model.sliding_window:
+        return kv_bytes_per_sequence(model, context_tokens, kv_dtype)  # one window size: one pool
+    ctx = np.asarray(context_tokens, dtype=float)
+    full = full_layers * ctx
+    window = model.sliding_window_layers * np.minimum(ctx, float(model.sliding_window))
+    out = 2.0 * np.maximum(full, window) * _per_layer_token(model, kv_dtype)
     return float(out) if np.ndim(out) == 0 else out
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from stargate.errors import InputError
 from stargate.inference.context import ServingContext
-from stargate.inference.kv import kv_bytes_per_sequence, kv_ranks, weight_bytes_per_gpu
+from stargate.inference.kv import kv_bytes_per_sequence, kv_claim_per_sequence, kv_ranks, weight_bytes_per_gpu
 from stargate.inference.request import ServingRequest
 from stargate.inference.step import Layouts, forward_s
 
@@ -210,7 +210,7 @@ def raw_points(ctx: ServingContext) -> RawPoints:
     req = ctx.request
     lay, batch = _grid(ctx)
     w = weight_bytes_per_gpu(ctx.model, req.precision, lay.tp, lay.pp, lay.ep, lay.adp) * np.ones_like(lay.tp)
-    seq = kv_bytes_per_sequence(ctx.model, req.decode_context_tokens, ctx.kv_dtype)
+    seq = kv_claim_per_sequence(ctx.model, req.decode_context_tokens, ctx.kv_dtype, req.framework)
     kv = batch * seq / (lay.pp * kv_ranks(ctx.model, lay.tp, lay.adp))
     # no point is timed whose weights alone overflow the chip
     keep = w < ctx.hbm_usable_bytes

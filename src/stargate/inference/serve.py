@@ -9,7 +9,7 @@ import numpy as np
 
 from stargate.catalog import Catalog
 from stargate.inference.context import ServingContext, calibration, resolve_serving
-from stargate.inference.kv import kv_bytes_per_sequence, kv_bytes_per_token, kv_ranks
+from stargate.inference.kv import kv_bytes_per_token, kv_claim_per_sequence, kv_ranks
 from stargate.inference.request import ServingRequest
 from stargate.inference.search import Points, points
 from stargate.training.model import ModelSpec
@@ -166,7 +166,7 @@ def serve(model: ModelSpec, request: ServingRequest, catalog: Catalog | None = N
     f = frontier(p, request.ttft_s, ctx)
     dep = _deployment(ctx, p, i)
     ctx_tokens = request.decode_context_tokens
-    seq = kv_bytes_per_sequence(model, ctx_tokens, ctx.kv_dtype)
+    seq = kv_claim_per_sequence(model, ctx_tokens, ctx.kv_dtype, request.framework)
     free = max(ctx.hbm_usable_bytes - ctx.memory_reserve_bytes - float(p.weight_bytes_per_gpu[i]), 0.0)
     lay = p.layout
     per_replica = free * float(lay.pp[i]) * kv_ranks(model, float(lay.tp[i]), bool(lay.adp[i])) / seq

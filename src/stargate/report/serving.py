@@ -51,18 +51,26 @@ def _limits(req: dict[str, Any]) -> str:
     return f"limits at p99: TTFT {ttft}, TPOT {tpot}"
 
 
-def frontier_rows(frontier: list[dict[str, Any]], most: int = MAX_FRONTIER_ROWS) -> list[dict[str, Any]]:
-    """At most ``most`` points of the frontier, evenly spread, the first and last kept.
+def frontier_rows(frontier: list[dict[str, Any]], most: int = MAX_FRONTIER_ROWS,
+                  keep: int | None = None) -> list[dict[str, Any]]:
+    """At most ``most`` points of the frontier, evenly spread, the first and last kept, and the point at index
+    ``keep`` (the chosen one) in place of the spread point nearest it.
 
     Examples
     --------
     >>> [p["i"] for p in frontier_rows([{"i": i} for i in range(30)], 4)]
     [0, 10, 19, 29]
+    >>> [p["i"] for p in frontier_rows([{"i": i} for i in range(30)], 4, keep=13)]
+    [0, 13, 19, 29]
     """
     if len(frontier) <= most:
         return list(frontier)
     step = (len(frontier) - 1) / (most - 1)
-    return [frontier[round(i * step)] for i in range(most)]
+    idx = [round(i * step) for i in range(most)]
+    if keep is not None and keep not in idx:
+        inner = range(1, most - 1) if most > 2 else range(most)
+        idx[min(inner, key=lambda j: abs(idx[j] - keep))] = keep
+    return [frontier[i] for i in sorted(idx)]
 
 
 def _frontier_table(out: dict[str, Any]) -> Table:
@@ -71,7 +79,8 @@ def _frontier_table(out: dict[str, Any]) -> Table:
     for col in ("tok/s/user", "tok/s/GPU", "TTFT", "batch", "layout", "serving"):
         t.add_column(col, justify="left" if col in ("layout", "serving") else "right")
     chosen = (out["deployment"]["batch"], out["tokens_per_s_per_gpu"])
-    for p in frontier_rows(out["frontier"]):
+    at = next((i for i, p in enumerate(out["frontier"]) if (p["batch"], p["tokens_per_s_per_gpu"]) == chosen), None)
+    for p in frontier_rows(out["frontier"], keep=at):
         bold = (p["batch"], p["tokens_per_s_per_gpu"]) == chosen
         t.add_row(f"{p['tokens_per_s_per_user']:,.1f}", f"{p['tokens_per_s_per_gpu']:,.0f}",
                   format_quantity(p["ttft_s"], "s"), f"{p['batch']:,}", layout_text({**p, "ep": 1}),
