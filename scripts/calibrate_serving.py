@@ -1,14 +1,17 @@
 """Fit the serving model's few constants on measured runs and write them to ``inference/calibration.yaml``.
 
-The constants of :data:`stargate.inference.calibration.PARAMS` (engine steps, the kernel and borrowed-chip
-factors, the yearly software speedup; with ``--maturity`` also the new-architecture maturity slowdown and its
+The constants of :data:`stargate.inference.calibration.PARAMS` (TensorRT-LLM's engine step, the kernel and
+borrowed-chip factors, the yearly software speedup; with ``--maturity`` also the new-architecture maturity slowdown and its
 time, :data:`~stargate.inference.calibration.MATURITY`, not shipped) are fitted jointly by robust least squares,
 then a simplex polish, on the log error of tokens/s per GPU over the trust-A rows of ``shared/validation/inference_runs.csv``. Prints the in-sample figures; with ``--cv`` also the
 leave-one-source-out ones, and writes their 10th-90th percentile band of measured / predicted
 (``prediction_interval``: dense, MoE and all rows), which :func:`stargate.inference.calibration.prediction_interval`
-serves.
+serves. ``--profile 0,1,2`` prints the cost with the held constant (:data:`~stargate.inference.calibration.HELD`,
+the other engines' step) at those milliseconds and the fitted ones refitted at each, and writes nothing: a flat
+profile is why it is held, not fitted.
 
-Run: ``python scripts/calibrate_serving.py [RUNS.csv] [--cv] [--maturity] [--dry-run]`` (needs ``pip install 'stargate[calibrate]'``).
+Run: ``python scripts/calibrate_serving.py [RUNS.csv] [--cv] [--maturity] [--dry-run] [--profile MS,...]``
+(needs ``pip install 'stargate[calibrate]'``).
 """
 
 from __future__ import annotations
