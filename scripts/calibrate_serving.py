@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from calibrate import fitted, groups  # the training script, beside this one
@@ -89,7 +90,15 @@ def table(title: str, summary: dict) -> None:
 
 def print_profile(rows: list[dict[str, str]], values_ms: str) -> None:
     """The cost profile of the held constant (:data:`~stargate.inference.calibration.HELD`)."""
-    values = [float(v) / 1e3 for v in values_ms.split(",")]
+    try:
+        values = [float(v) / 1e3 for v in values_ms.split(",")]
+    except ValueError:
+        values = []
+    held = HELD[0]
+    if not values or not all(held.low <= v <= held.high for v in values):  # NaN fails both comparisons
+        print(f"--profile: {values_ms!r} is not allowed: comma-separated milliseconds from {1e3 * held.low:g} to "
+              f"{1e3 * held.high:g}", file=sys.stderr)
+        raise SystemExit(2)
     print(f"{HELD[0].field} held; {', '.join(p.field for p in PARAMS)} refitted")
     for v, x, cost in profile(rows, HELD[0], values):
         print(f"  {1e3 * v:5.2f} ms  cost {cost:.3f}  fitted {' '.join(f'{c:.4g}' for c in x)}")
