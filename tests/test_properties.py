@@ -8,8 +8,10 @@ from hypothesis import strategies as st
 from stargate.catalog import Catalog
 from stargate.cluster.design import design_cluster, evaluate, resolve
 from stargate.errors import InputError
+from stargate.inference.kv import kv_bytes_per_sequence, kv_claim_per_sequence
 from stargate.inputs import MAX_GPUS
 from stargate.scenario import DesignRequest
+from stargate.training.presets import preset
 
 CAT = Catalog.load()
 _COOLING_LIMIT_W = max(t.rack_limit_w for t in CAT.entries("cooling"))
@@ -80,3 +82,16 @@ def test_largest_design_can_be_laid_out_for_every_accelerator_and_fabric():
             r = resolve(DesignRequest(accelerator=acc, gpus=1, fabric=fabric), CAT)
             e = evaluate(r, float(MAX_GPUS // r.system.gpus_per_system))
             assert np.isfinite(e.capex.total) and np.isfinite(e.facility_power_w)
+
+
+@given(st.integers(0, 36), st.sampled_from([128, 1024, 4096]), st.floats(1, 200_000), st.sampled_from(["fp8", "bf16"]))
+def test_kv_claim_under_equal_window_shares_is_between_need_and_twice_it(sliding, window, context, kv_dtype):
+    # TensorRT-LLM's two window pools share the KV memory equally: a sequence claims at least what it holds
+    # (packing by need) and at most twice it (two pools, each the fullest one's size)
+    m = preset("gpt-oss-120b").model_copy(update={"sliding_window_layers": sliding, "sliding_window": window})
+    need = kv_bytes_per_sequence(m, context, kv_dtype)
+    claim = kv_claim_per_sequence(m, context, kv_dtype, "trtllm")
+    assert need * (1 - 1e-12) <= claim <= 2 * need * (1 + 1e-12)
+    assert kv_claim_per_sequence(m, context, kv_dtype, "vllm") == need
+    if sliding in (0, 36):  # one window size, one pool
+        assert claim == need
