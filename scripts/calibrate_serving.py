@@ -27,6 +27,7 @@ from stargate.inference.calibration import (
     HELD,
     MATURITY,
     PARAMS,
+    SHARED,
     constants_with,
     cross_validate,
     fit,
@@ -38,7 +39,6 @@ from stargate.inference.validate import read_runs, summarize_serving, validate_s
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "stargate" / "inference" / "calibration.yaml"
 RUNS = ROOT.parent / "shared" / "validation" / "inference_runs.csv"
-_SHARED = {"step_overhead_s.vllm": ("sglang", "other")}
 
 
 def _set(text: str, key: str, value: float) -> str:
@@ -62,8 +62,8 @@ def write(x, params) -> None:
     text = DATA.read_text(encoding="utf-8")
     for p, value in zip(params, x, strict=True):
         text = _set(text, p.field, value)
-        for other in _SHARED.get(p.field, ()):
-            text = _set(text, f"step_overhead_s.{other}", value)
+        for other in SHARED.get(p.field, ()):
+            text = _set(text, other, value)
     DATA.write_text(text, encoding="utf-8")
 
 
@@ -99,8 +99,8 @@ def print_profile(rows: list[dict[str, str]], values_ms: str) -> None:
         print(f"--profile: {values_ms!r} is not allowed: comma-separated milliseconds from {1e3 * held.low:g} to "
               f"{1e3 * held.high:g}", file=sys.stderr)
         raise SystemExit(2)
-    print(f"{HELD[0].field} held; {', '.join(p.field for p in PARAMS)} refitted")
-    for v, x, cost in profile(rows, HELD[0], values):
+    print(f"{held.field} held; {', '.join(p.field for p in PARAMS)} refitted")
+    for v, x, cost in profile(rows, held, values):
         print(f"  {1e3 * v:5.2f} ms  cost {cost:.3f}  fitted {' '.join(f'{c:.4g}' for c in x)}")
 
 

@@ -21,7 +21,7 @@ from stargate.inference.context import calibration
 from stargate.inference.validate import ServingRow, row_model, validate_serving
 from stargate.training.calibration import Param
 
-__all__ = ["HELD", "MATURITY", "PARAMS", "Param", "constants_with", "cross_validate", "fit", "intervals",
+__all__ = ["HELD", "MATURITY", "PARAMS", "SHARED", "Param", "constants_with", "cross_validate", "fit", "intervals",
            "prediction_interval", "profile"]
 
 
@@ -56,7 +56,7 @@ STARTS = {"step_overhead_s.trtllm": (0.001, 0.005, 0.002), "step_overhead_s.vllm
 datasheet scaling, no software trend, almost no maturity slowdown) and two other points of the bounded box, so
 that a refit without a source does not start at the answer fitted with it and a local minimum is not taken
 for the fit."""
-_SHARED = {"step_overhead_s.vllm": ("step_overhead_s.sglang", "step_overhead_s.other")}
+SHARED = {"step_overhead_s.vllm": ("step_overhead_s.sglang", "step_overhead_s.other")}
 """Constants that take the value of a fitted one (one overhead for the engines other than TensorRT-LLM)."""
 
 
@@ -74,7 +74,7 @@ def constants_with(x: np.ndarray, base: dict[str, Any] | None = None,
     """
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in (base or calibration()).items()}
     for p, v in zip(params, x, strict=True):
-        for key in (p.field, *_SHARED.get(p.field, ())):
+        for key in (p.field, *SHARED.get(p.field, ())):
             head, _, tail = key.partition(".")
             if tail:
                 out[head][tail] = float(v)

@@ -71,12 +71,17 @@ def kv_bytes_per_sequence(model: ModelSpec, context_tokens: Any, kv_dtype: str =
     >>> kv_bytes_per_sequence(m, 4096, "bf16") < kv_bytes_per_token(m, "bf16") * 4096
     True
     """
-    ctx = np.asarray(context_tokens, dtype=float)
-    w = float(model.sliding_window or 0)
-    full = model.n_layers - model.sliding_window_layers
-    held = full * ctx + model.sliding_window_layers * (np.minimum(ctx, w) if w else ctx)
-    out = held * _per_layer_token(model, kv_dtype)
+    full, window = _pool_layer_tokens(model, np.asarray(context_tokens, dtype=float))
+    out = (full + window) * _per_layer_token(model, kv_dtype)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def _pool_layer_tokens(model: ModelSpec, ctx: Any) -> tuple[Any, Any]:
+    """Layer-tokens one sequence of ``ctx`` tokens holds in the full-attention layers and in the sliding-window
+    layers (at most ``w`` tokens each; without a window size they hold the whole context)."""
+    w = float(model.sliding_window or 0)
+    full = (model.n_layers - model.sliding_window_layers) * ctx
+    return full, model.sliding_window_layers * (np.minimum(ctx, w) if w else ctx)
 
 
 def kv_claim_per_sequence(model: ModelSpec, context_tokens: Any, kv_dtype: str = "fp8", framework: str = "trtllm") -> Any:
@@ -93,12 +98,10 @@ def kv_claim_per_sequence(model: ModelSpec, context_tokens: Any, kv_dtype: str =
     >>> kv_claim_per_sequence(m, 4096, "fp8", "vllm") == kv_bytes_per_sequence(m, 4096, "fp8")
     True
     """
-    full_layers = model.n_layers - model.sliding_window_layers
-    if framework not in EQUAL_WINDOW_SHARES or not full_layers or not model.sliding_window_layers or not model.sliding_window:
+    two_pools = model.sliding_window and 0 < model.sliding_window_layers < model.n_layers
+    if framework not in EQUAL_WINDOW_SHARES or not two_pools:
         return kv_bytes_per_sequence(model, context_tokens, kv_dtype)  # one window size: one pool
-    ctx = np.asarray(context_tokens, dtype=float)
-    full = full_layers * ctx
-    window = model.sliding_window_layers * np.minimum(ctx, float(model.sliding_window))
+    full, window = _pool_layer_tokens(model, np.asarray(context_tokens, dtype=float))
     out = 2.0 * np.maximum(full, window) * _per_layer_token(model, kv_dtype)
     return float(out) if np.ndim(out) == 0 else out
 
