@@ -191,3 +191,18 @@ def test_prediction_interval_by_class_and_fallback(monkeypatch):
     assert cal.prediction_interval(moe=True) == (0.6, 1.1)
     del table["prediction_interval"]["moe"]  # a class with too few rows for its own band takes all rows'
     assert cal.prediction_interval(moe=True) == (0.7, 1.2)
+
+
+def test_engine_without_pipeline_stages_serves_on_one():
+    # TensorRT-LLM's GPT-OSS model asserts pp_size == 1 (modeling_gpt_oss.py, NVIDIA/TensorRT-LLM PR #7911);
+    # vLLM's runs pipeline stages. Offline on 8 PCIe RTX PRO 6000 the search otherwise picks four stages.
+    m = preset("gpt-oss-120b")
+    req = _req(accelerator="rtx-pro-6000-bse-96g", precision="fp4")
+    trt = serve(m, req)
+    assert trt.deployment.pp == 1
+    assert {int(p) for p in points(resolve_serving(m, req)).layout.pp} == {1}
+    vllm = points(resolve_serving(m, req.model_copy(update={"framework": "vllm"})))
+    assert vllm.layout.pp.max() > 1 and vllm.tokens_per_s_per_gpu.max() >= trt.tokens_per_s_per_gpu
+    with pytest.raises(InputError, match="runs GPT-OSS on one pipeline stage"):
+        serve(m, req.model_copy(update={"replica_gpus": 3}))
+    assert serve(preset("llama3.1-70b"), _req(accelerator="rtx-pro-6000-bse-96g", precision="fp4", replica_gpus=2)).deployment.replica_gpus == 2

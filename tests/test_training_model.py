@@ -89,3 +89,11 @@ def test_bad_model_inputs(tmp_path):
         load_model(str(bad))
     with pytest.raises(ValueError):
         ModelSpec(name="x", n_layers=2, hidden_size=64, n_heads=6, n_kv_heads=4, ffn_hidden_size=256, vocab_size=10)
+
+
+def test_model_type_read_from_config_and_preset():
+    # config.json's model_type names the implementation an engine runs (its supported layouts depend on it)
+    cfg = json.loads((FIXTURES / "gpt-oss-120b.json").read_text())
+    spec, _ = from_hf_config(cfg, "gpt-oss-120b")
+    assert spec.model_type == "gpt_oss" == preset("gpt-oss-120b").model_type
+    assert preset("llama3.1-8b").model_type == ""  # unknown: no engine restriction applies

@@ -32,25 +32,47 @@ from stargate.inference.kv import kv_bytes_per_sequence, kv_claim_per_sequence, 
 from stargate.inference.request import ServingRequest
 from stargate.inference.step import Layouts, forward_s
 
-__all__ = ["Points", "RawPoints", "accepted_tokens", "layouts", "maturity_factor", "points", "raw_points",
+__all__ = ["NO_PIPELINE", "Points", "RawPoints", "accepted_tokens", "layouts", "maturity_factor", "points", "raw_points",
            "software_age_factor"]
 
 _POW2 = 2.0 ** np.arange(0, 7)  # tp up to 64
 _PP = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
 _WIDE = 2.0 ** np.arange(1, 9)  # expert-parallel groups up to 256 GPUs
+NO_PIPELINE = {("trtllm", "gpt_oss"): "TensorRT-LLM runs GPT-OSS on one pipeline stage"}
+"""(engine, Hugging Face ``model_type``) pairs whose engine implementation has no pipeline parallelism. TensorRT-LLM's
+GPT-OSS model asserts it (``tensorrt_llm/_torch/models/modeling_gpt_oss.py``: "Pipeline parallelism is not
+supported", NVIDIA/TensorRT-LLM PR #7911, 2025-09-22; still so after its MoE refactor); the 67 MLPerf Inference
+v6.0 GPT-OSS-120B configurations that set it all run ``pipeline_parallelism: 1``."""
 BATCHES = np.unique(np.round(2.0 ** np.arange(0, 14.01, 0.25)))
 """Sequences in flight per replica: 1 ... 16,384 in steps of 2^(1/4), fine enough that a point sits within
 19% of any latency limit (operators load a deployment up to its limit, MLPerf submitters within a few %)."""
 
 
 def layouts(ctx: ServingContext) -> Layouts:
-    """Every replica layout that fits the deployment (before memory checks)."""
+    """Every replica layout that fits the deployment (before memory checks).
+
+    Pipeline stages only where the engine's implementation of the model has them (:data:`NO_PIPELINE`).
+
+    Examples
+    --------
+    >>> from stargate.inference.context import resolve_serving
+    >>> from stargate.inference.request import ServingRequest
+    >>> from stargate.training.presets import preset
+    >>> req = ServingRequest(accelerator="b200", gpus=8, input_tokens=1024, output_tokens=1024, framework="vllm")
+    >>> sorted({int(p) for p in layouts(resolve_serving(preset("gpt-oss-120b"), req)).pp})
+    [1, 2, 4, 8]
+    >>> trt = req.model_copy(update={"framework": "trtllm"})
+    >>> sorted({int(p) for p in layouts(resolve_serving(preset("gpt-oss-120b"), trt)).pp})
+    [1]
+    """
     gpus = ctx.request.gpus
     cap = min(gpus, ctx.request.max_replica_gpus or gpus)
     moe = ctx.model.moe
+    single = NO_PIPELINE.get((ctx.request.framework, ctx.model.model_type))
+    stages = 1.0 if single else float(ctx.model.n_layers)
     rows = []
     for tp in _POW2[_POW2 <= min(ctx.scale_up_domain, cap)]:
-        for pp in _PP[(_PP * tp <= cap) & (_PP <= ctx.model.n_layers)]:
+        for pp in _PP[(_PP * tp <= cap) & (_PP <= stages)]:
             if moe is None:
                 rows.append((tp, pp, 1.0, False))
                 continue
@@ -66,7 +88,7 @@ def layouts(ctx: ServingContext) -> Layouts:
         rows = [r for r in rows if r[0] * r[1] == fixed]
         if not rows:
             raise InputError("replica_gpus", fixed, f"a power of two up to {cap} whose tensor part fits the "
-                             f"{ctx.scale_up_domain}-GPU scale-up domain")
+                             f"{ctx.scale_up_domain}-GPU scale-up domain" + (f" ({single})" if single else ""))
     a = np.array(rows, dtype=object)
     return Layouts(a[:, 0].astype(float), a[:, 1].astype(float), a[:, 2].astype(float), a[:, 3].astype(bool))
 

@@ -111,6 +111,9 @@ class ModelSpec(BaseModel):
     """How many layers use the sliding window (the others attend to the whole context)."""
     source: str = ""
     """Where the architecture comes from (paper, model card, config file)."""
+    model_type: str = ""
+    """Hugging Face ``config.json`` ``model_type`` (``gpt_oss``, ``llama``, ...): which implementation a serving
+    engine runs, and so which parallel layouts it supports; empty: unknown (no engine restriction applies)."""
     release_year: Annotated[float, Field(ge=2015.0, le=2100.0)] | None = None
     """When the model's weights and config were first published (decimal year: 2024.99 = 2024-12-26); none: unknown."""
     architecture_year: Annotated[float, Field(ge=2015.0, le=2100.0)] | None = None

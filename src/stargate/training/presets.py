@@ -93,6 +93,8 @@ def from_hf_config(cfg: dict[str, Any], name: str = "imported") -> tuple[ModelSp
     gated = act in ("silu", "swish", "swiglu") or "glu" in act
     spec["ffn_kind"] = "swiglu" if gated else ("squared_relu" if act == "relu2" else "gelu")
     model_type = str(cfg.get("model_type", "")).lower()
+    if model_type:
+        spec["model_type"] = model_type
     spec["tied_embeddings"] = bool(cfg.get("tie_word_embeddings", model_type in ("gpt2",) or "n_embd" in cfg))
     experts = _first(cfg, _EXPERTS)
     if experts:
