@@ -52,12 +52,15 @@ SOFTWARE_YEAR = {"mlperf_inf_v4.1": 2024.66, "mlperf_inf_v5.0": 2025.25, "mlperf
 """When each source's software was current: MLPerf Inference publication dates (v4.1 2024-08-28, v5.0 2025-04-02,
 v5.1 2025-09-09, MLCommons press releases); v6.0 and v6.1 at the same six-monthly cadence (April and September
 2026); the InferenceX sweep mid-2026 (its repository commit)."""
-SPECULATIVE = {("deepseek-r1", "interactive"): (3, 2026.0), ("gpt-oss-120b", "interactive"): (3, 2026.38)}
-"""Draft tokens of the speculative decoding the MLPerf rules allow, and from when (inference_rules.adoc,
-appendix "Speculative Decoding", ``speculative-num-steps=3``): DeepSeek-R1 Interactive from its first round
-(v6.0); GPT-OSS-120B Interactive only from the rules change of 2026-05-18 (mlcommons/inference_policies
-commit 4c1dc9c, "Add speculative decoding for GPT-OSS-120B Interactive"), so from v6.1: its v6.0 runs
-decode one token per step (MLCommons' v6.0 announcement, 2026-03-24, enables it for DeepSeek-R1 only)."""
+SPECULATIVE = {("deepseek-r1", "interactive"): (3, 2026.0)}
+"""Draft tokens of the speculative decoding the submitters ran, and from when: where the MLPerf rules allow it
+(inference_rules.adoc, appendix "Speculative Decoding", ``speculative-num-steps=3``) and the published
+configurations use it. DeepSeek-R1 Interactive from its first round (v6.0; NVIDIA's v6.0 and v6.1 configurations
+run its MTP head with three draft tokens, ``num_nextn_predict_layers: 3``). GPT-OSS-120B Interactive is allowed it
+from the rules change of 2026-05-18 (mlcommons/inference_policies commit 4c1dc9c), but NVIDIA's v6.1
+configurations for it (GB200 and GB300 NVL72, TensorRT-LLM and Dynamo: ``closed/NVIDIA/configs/gpt_oss_120b/*/
+*/Interactive/*gen*.yaml``) set no ``speculative_config``, and its v6.1 GB300 result (9,296 tokens/s per GPU)
+equals its v6.0 one (9,406) decoded one token per step: it decodes one token per step here."""
 _PRECISION = {"nvfp4": "fp4", "mxfp4": "fp4", "fp8": "fp8", "int8": "fp8", "bf16": "bf16"}
 _FRAMEWORK = {"trtllm": "trtllm", "dynamo": "trtllm", "vllm": "vllm", "sglang": "sglang"}
 _SERVING_COLUMNS = ("scenario", "measured_tokens_per_s", "output_tokens_mean")
@@ -162,14 +165,16 @@ def benchmark_workload(benchmark: str, catalog: Catalog) -> dict[str, Any]:
 
 
 def speculative_tokens(row: dict[str, str]) -> int:
-    """Draft tokens the row's benchmark and scenario allowed in the row's round (:data:`SPECULATIVE`).
+    """Draft tokens the submitters of the row's benchmark and scenario ran in the row's round (:data:`SPECULATIVE`).
 
     Examples
     --------
-    >>> speculative_tokens({"benchmark": "gpt-oss-120b", "scenario": "interactive", "source_id": "mlperf_inf_v6.0"})
+    >>> speculative_tokens({"benchmark": "deepseek-r1", "scenario": "interactive", "source_id": "mlperf_inf_v5.1"})
     0
-    >>> speculative_tokens({"benchmark": "gpt-oss-120b", "scenario": "interactive", "source_id": "mlperf_inf_v6.1"})
+    >>> speculative_tokens({"benchmark": "deepseek-r1", "scenario": "interactive", "source_id": "mlperf_inf_v6.1"})
     3
+    >>> speculative_tokens({"benchmark": "gpt-oss-120b", "scenario": "interactive", "source_id": "mlperf_inf_v6.1"})
+    0
     """
     k, since = SPECULATIVE.get((row.get("benchmark", ""), row.get("scenario", "")), (0, 0.0))
     year = SOFTWARE_YEAR.get(row.get("source_id", ""))
