@@ -36,11 +36,11 @@ PARAMS = (
 HELD = (
     Param("step_overhead_s.vllm", 0.0, 0.03, "fixed time of one vLLM / SGLang / other engine iteration, s"),
 )
-"""Constants the trust-A rows do not identify, held at their no-effect value in ``calibration.yaml`` rather than
+"""Constants the trust-A rows barely identify, held at their no-effect value in ``calibration.yaml`` rather than
 fitted: refitting :data:`PARAMS` with the other engines' step held anywhere from 0 to 3.5 ms changes the cost by
-under 0.5%, where TensorRT-LLM's step moves it by 3-10% over the same range (:func:`profile`,
-``scripts/calibrate_serving.py --profile``; ``docs/calibration.md``). Those engines' rows are large MLPerf batches
-whose 50-150 ms steps barely feel a few milliseconds more."""
+under 4%, lowest at 0-0.5 ms (0.3% apart), where TensorRT-LLM's step moves it by 3-10% over the same range
+(:func:`profile`, ``scripts/calibrate_serving.py --profile``; ``docs/calibration.md``). Those engines' rows are
+large MLPerf batches whose 50-150 ms steps barely feel a few milliseconds more."""
 MATURITY = (
     Param("maturity_slowdown", 0.0, 2.0, "extra engine time of serving software for an architecture released the same day"),
     Param("maturity_time_years", 0.1, 2.0, "years over which that extra time decays by a factor e as the software matures"),
