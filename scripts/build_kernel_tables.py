@@ -14,7 +14,8 @@ What is kept (everything else is dropped, with the reason in the manifest and do
   with FP8 KV (``fp8``); TRT-LLM kernels for head_dim 64/128/192/256, FlashInfer for 512.
 - ``gen`` (decode attention): window 0, BF16 and FP8 KV cache; rows flagged ``exceeds_mem_bw``
   dropped.
-- ``moe``: balanced routing, gated (SwiGLU) layers, the fastest kernel per shape that the engine can
+- ``moe``: dtypes bf16, fp8, fp8_block, nvfp4 and w4a8_mxfp4 (:data:`MOE_DTYPES`); balanced routing, gated
+  (SwiGLU) layers, the fastest kernel per shape that the engine can
   run at that token count (TensorRT-LLM-Gen's min-latency MoE, measured on B200 and GB200 only, serves
   at most 128 tokens: :data:`MIN_LATENCY_MAX_TOKENS`); the effect of power-law routing as a median
   factor per expert-parallel size and token count.
@@ -65,7 +66,13 @@ CHIPS = {
 GEMM_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp4": "nvfp4"}
 ATTN_DTYPES = {("bfloat16", "bfloat16"): "bf16", ("fp8", "fp8"): "fp8"}
 KV_DTYPES = {"bfloat16": "bf16", "fp8": "fp8"}
-MOE_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp4": "nvfp4"}
+MOE_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp4": "nvfp4",
+              "w4a8_mxfp4_mxfp8": "w4a8_mxfp4"}
+"""MoE formats kept. ``w4a8_mxfp4`` (MXFP4 experts, MXFP8 activations) is measured only for GPT-OSS's layer
+(and one DeepSeek-V4 shape on RTX PRO 6000), on the Blackwell chips, with the backend TensorRT-LLM's serving
+picks for GPT-OSS (TRTLLM-Gen on SM100/SM103, CUTLASS on SM120: AIConfigurator ``collector/trtllm/collect_moe.py``
+at 095f58a); the engine serves an MXFP4 checkpoint's experts in that format on those chips
+(``tensorrt_llm/_torch/model_config.py``, ``get_mxfp4_quant_algo``)."""
 MOE_GATED = ("moe_torch_flow_cutlass", "deepgemm", "moe_torch_flow_min_latency", "moe_torch_flow")
 MIN_LATENCY = "moe_torch_flow_min_latency"
 MIN_LATENCY_MAX_TOKENS = 128

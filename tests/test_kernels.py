@@ -177,6 +177,37 @@ def test_b200_and_b300_run_large_nvfp4_moe_layers_on_the_same_kernel():
 
 
 @raw
+@pytest.mark.parametrize("chip", ["b200_sxm", "b300_sxm", "gb200", "gb300", "rtx_pro_6000_server"])
+def test_gpt_oss_experts_are_timed_on_their_own_mxfp4_measurement(chip):
+    # GPT-OSS's expert layer (hidden 2,880, 128 experts, top 4) has no NVFP4 row on any chip; the engine serves
+    # OpenAI's MXFP4 checkpoint as MXFP4 weights x MXFP8 activations on Blackwell, and AIConfigurator measured
+    # exactly that layer there. The 4-bit layer is timed from those rows, not extrapolated from other shapes.
+    r = read(chip, "moe")
+    cols = ("num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size")
+    sel = (r["distribution"] == "balanced") & (r["moe_dtype"] == "w4a8_mxfp4_mxfp8") & (r["hidden_size"] == 2880)
+    best: dict[tuple, float] = {}
+    for row in zip(*(r[c][sel] for c in cols), r["latency_ms"][sel], strict=True):
+        best[row[:-1]] = min(best.get(row[:-1], np.inf), row[-1] * 1e-3)
+    assert len({k[1:] for k in best}) >= 2 and not (r["moe_dtype"][r["hidden_size"] == 2880] == "nvfp4").any()
+    for tokens, *cfg in list(best)[::5]:
+        assert K.moe_is_measured(chip, "nvfp4", *cfg)
+        floor = float(weight_floor_s(chip, "nvfp4", tokens, tuple(cfg)))
+        assert K.moe_time_s(chip, "nvfp4", tokens, *cfg) == pytest.approx(max(best[(tokens, *cfg)], floor), rel=RTOL)
+
+
+def test_mxfp4_experts_stay_with_the_chip_that_measured_them():
+    # A chip that borrows another's tables scales them in its own format; the exact-shape MXFP4 rows are the
+    # measured chip's only. Shapes with an NVFP4 row keep it.
+    gpt_oss = (2880, 2880, 4, 128, 1, 1)
+    assert K.moe_is_measured("rtx-pro-6000", "nvfp4", *gpt_oss) and not K.moe_is_measured("mi355x", "nvfp4", *gpt_oss)
+    assert not K.moe_is_measured("rtx-pro-6000", "fp8", *gpt_oss)  # only a 4-bit layer reads the MXFP4 rows
+    mxfp4 = tables.moe("rtx_pro_6000_server", "w4a8_mxfp4")
+    assert mxfp4 is not None and tables.moe("h100_sxm", "w4a8_mxfp4") is None
+    ds = (7168, 2048, 8, 256, 1, 8)
+    assert ds not in mxfp4["index"] and K.moe_is_measured("b200", "nvfp4", *ds)
+
+
+@raw
 @pytest.mark.parametrize("chip", CHIPS)
 def test_collectives_reproduce_raw_rows(chip):
     r = read(chip, "nccl")

@@ -33,6 +33,14 @@ floor.
 The min-latency kernel, measured on B200 and GB200 only, is in the tables up to 128 tokens, the most the
 engine runs it on (``scripts/build_kernel_tables.py``, ``MIN_LATENCY_MAX_TOKENS``); above, B200 and GB200 use
 CUTLASS like every other chip.
+
+A 4-bit (``nvfp4``) expert layer whose shape the chip's NVFP4 table lacks, but its MXFP4 table
+(:data:`MXFP4`) holds, is timed from that exact-shape measurement rather than extrapolated from other
+shapes: GPT-OSS's layer on the Blackwell chips, the format and backend the engine serves OpenAI's MXFP4
+checkpoint with (TensorRT-LLM ``_torch/model_config.py``: ``get_mxfp4_quant_algo`` gives W4A8_MXFP4_MXFP8 on
+SM100 and above, ``resolve_moe_backend`` TRTLLM-Gen on SM100/SM103 and CUTLASS on SM120, the backends
+AIConfigurator's collector measured them with). Chips that borrow another's tables keep the extrapolation
+in their own format.
 """
 
 from __future__ import annotations
@@ -48,7 +56,10 @@ from stargate.kernels.gemm import OPERAND_BYTES, gemm_time_s
 from stargate.kernels.grid import bracket, memoize_scalars, positive, result
 from stargate.kernels.source import PRECISION, resolve
 
-__all__ = ["DISTRIBUTIONS", "moe_flops", "moe_is_measured", "moe_time_s", "weight_floor_s"]
+__all__ = ["DISTRIBUTIONS", "MXFP4", "moe_flops", "moe_is_measured", "moe_time_s", "weight_floor_s"]
+
+MXFP4 = "w4a8_mxfp4"
+"""Table of MXFP4 experts with MXFP8 activations (``scripts/build_kernel_tables.py``, ``MOE_DTYPES``)."""
 
 DISTRIBUTIONS = ("balanced", "power_law_1.01", "power_law_1.2")
 """Routing distributions: balanced, or power-law expert load with exponent 1.01 or 1.2 (AIConfigurator)."""
@@ -91,8 +102,19 @@ def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, e
     """
     src = resolve(chip, catalog)
     dtype = tables.dtype_name("dtype", dtype, tables.MOE_DTYPES)
+    return _measured(src, dtype, _config(hidden, inter, topk, experts, tp, ep))[1] is not None
+
+
+def _measured(src, dtype: str, cfg: tuple[int, ...]) -> tuple[dict | None, int | None, str]:
+    """The table, row and dtype that time ``cfg`` from a measurement (row None: extrapolated): the chip's own
+    table of ``dtype``, else, for a 4-bit layer on the chip that measured it, the exact shape in :data:`MXFP4`."""
     table = tables.moe(src.chip, dtype)
-    return table is not None and _config(hidden, inter, topk, experts, tp, ep) in table["index"]
+    row = table["index"].get(cfg) if table is not None else None
+    if row is None and dtype == "nvfp4" and src.measured:
+        exact = tables.moe(src.chip, MXFP4)
+        if exact is not None and cfg in exact["index"]:
+            return exact, exact["index"][cfg], MXFP4
+    return table, row, dtype
 
 
 def weight_floor_s(chip: str, dtype: str, tokens, cfg: tuple[int, ...]) -> np.ndarray:
@@ -219,8 +241,7 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
         raise InputError("distribution", distribution, f"one of {', '.join(DISTRIBUTIONS)}")
     tok = positive("tokens", tokens)
     cfg = _config(hidden, inter, topk, experts, tp, ep)
-    table = tables.moe(src.chip, dtype)
-    row = table["index"].get(cfg) if table is not None else None
+    table, row, law = _measured(src, dtype, cfg)
     flop = moe_flops(tok, cfg[0], cfg[1], cfg[2], cfg[4], cfg[5])
     if table is not None and row is not None:
         t = flop / (np.exp2(np.interp(np.log2(tok), np.log2(table["tokens"]), table["log2"][row])) * 1e12)
@@ -230,7 +251,7 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
     weights = _expert_weight_bytes(tok, dtype, cfg)
     t = np.maximum(t, weights / src.source_hbm_bw_bytes_per_s)  # the weight floor on the measured chip, before scaling
     if distribution != "balanced":
-        t = t * _power_law(src.chip, dtype, distribution, tok, cfg[5])
+        t = t * _power_law(src.chip, law, distribution, tok, cfg[5])
     if not src.measured:
         hidden, _, topk, _, _, ep = cfg
         t = src.scale(PRECISION[dtype], t, flop, weights + 4.0 * tok * topk / ep * hidden)
