@@ -103,6 +103,8 @@ def test_overlay_accepts_quantity_strings(tmp_path):
         ("gizmos: []\n", "section"),
         ("accelerators: [\n", "invalid YAML"),
         ("systems:\n  - id: dgx-h100\n    price_usd: 1000\n", "price_usd"),
+        ("accelerators:\n  - id: h100-nvl-94g\n    same_die_as: h100-nvl-94g\n", "same_die_as"),
+        ("accelerators:\n  - id: h100-nvl-94g\n    same_die_as: gh100-die\n", "same_die_as"),
     ],
 )
 def test_malformed_overlay_is_one_input_error(tmp_path, text, field_fragment):

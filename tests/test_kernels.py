@@ -454,6 +454,27 @@ def test_borrowed_chip_scales_by_datasheet_ratios(catalog):
     assert tiny == pytest.approx(hbm, rel=0.01)
 
 
+def test_same_die_at_lower_power_runs_compute_at_a_proportional_clock(catalog):
+    # Below the voltage knee dynamic power follows the clock: a GH100 at 400 W (H100 NVL), whose datasheet peak
+    # (0.84x the SXM's) would take 70 + 630 x 0.845 = 602 W, sustains (400 - 70) / (602 - 70) = 0.62 of it; the
+    # H200 NVL at 600 W has (nearly) the power its own lower clock needs; memory-bound work is not slowed.
+    from stargate.kernels.source import power_clock_factor
+    assert power_clock_factor(500, 700) == pytest.approx(430 / 630)
+    assert power_clock_factor(700, 700) == power_clock_factor(800, 700, 1.0) == 1.0
+    nvl, sxm = catalog.accelerator("h100-nvl-94g"), catalog.accelerator("h100-sxm-80g")
+    assert nvl.same_die_as == sxm.id and catalog.accelerator("mi350x").same_die_as == "mi355x-288g"
+    clock = power_clock_factor(nvl.tdp_w, sxm.tdp_w, nvl.peak_16bit_flops_per_s / sxm.peak_16bit_flops_per_s)
+    assert clock == pytest.approx(330 / (630 * nvl.peak_16bit_flops_per_s / sxm.peak_16bit_flops_per_s))
+    src = K.kernel_source("h100-nvl-94g")
+    assert src.compute_scale["bf16"] == pytest.approx(clock * nvl.peak_16bit_flops_per_s / sxm.peak_16bit_flops_per_s)
+    assert src.memory_scale == pytest.approx(nvl.hbm_bw_bytes_per_s / sxm.hbm_bw_bytes_per_s)
+    assert "power-capped clock x0.62" in src.borrowed_from
+    assert K.kernel_source("h200-nvl-141g").compute_scale["bf16"] > 0.99 * 835.5 / 989.4
+    # the MI350X against the MI355X, the same die at 1,000 W and 2.2 GHz: 0.74 of its own datasheet peak
+    mi350, mi355 = K.kernel_source("mi350x"), K.kernel_source("mi355x")
+    assert mi350.compute_scale["fp8"] / mi355.compute_scale["fp8"] == pytest.approx(0.92 * 860 / (1260 * 0.92), rel=1e-9)
+
+
 def test_borrowed_chip_with_measured_fractions_scales_by_measured_throughput(catalog):
     from stargate.kernels import tables
 

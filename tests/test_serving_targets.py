@@ -40,30 +40,30 @@ def test_every_trust_a_row_is_predicted(trust_a):
 
 
 def test_regression_guard(trust_a):
-    # What the shipped model reaches on all 654 rows: median 9.2%, p90 30.0% (docs/calibration.md); worse
-    # fails. (33.1% before B200's and GB200's min-latency MoE rows were held to the 128 tokens the engine runs
-    # them on, 30.6% before TensorRT-LLM's KV shares per attention window; 29.1% on the 544 rows predicted
-    # before GPT-OSS-120B's prompt length was found.)
+    # What the shipped model reaches on all 654 rows: median 9.0%, p90 24.8%, 65 rows above 25%
+    # (docs/calibration.md); worse fails. (33.1% before B200's and GB200's min-latency MoE rows were held to the
+    # 128 tokens the engine runs them on, 30.6% before TensorRT-LLM's KV shares per attention window, 30.0% before
+    # the corrections of what the engines run and 27.4% before same-die parts at lower power were clocked down.)
     scored = trust_a[0]
-    assert np.median(_abs(scored)) <= 0.095 and np.percentile(_abs(scored), 90) <= 0.305
+    errs = _abs(scored)
+    assert np.median(errs) <= 0.095 and np.percentile(errs, 90) <= 0.25 and (errs > 0.25).sum() <= 65
 
 
 
 
 def test_median_within_10_percent(trust_a):
-    # 9.2%; near-optimal fits of the same constants spread by a few tenths (docs/calibration.md)
+    # 9.0%; near-optimal fits of the same constants spread by a few tenths (docs/calibration.md)
     assert np.median(_abs(trust_a[0])) <= 0.10
 
 
-@pytest.mark.xfail(strict=True, reason="target: trust-A p90 30.0% against 25% (leave-one-source-out 32.7%, within the 1.5x; "
-                   "a new-architecture maturity term and latency-side terms for random arrivals were tried, "
-                   "none shipped: docs/calibration.md)")
 def test_p90_within_25_percent(trust_a):
+    # 24.8%, a narrow margin: the p90 sits among rows near 25% (docs/calibration.md, "Serving"); the
+    # leave-one-source-out p90 is 29.4%, within the 1.5x the issue allows
     assert np.percentile(_abs(trust_a[0]), 90) <= 0.25
 
 
 def test_no_family_median_above_15_percent(trust_a):
-    # Hopper 11.1%, Blackwell 8.0%, CDNA3 13.4%, CDNA4 9.7% (docs/calibration.md)
+    # Hopper 10.7%, Blackwell 8.0%, CDNA3 13.9%, CDNA4 7.6% (docs/calibration.md)
     scored = trust_a[0]
     for fam in FAMILIES:
         errs = _abs([r for r in scored if family(r.accelerator) == fam])

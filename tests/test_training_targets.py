@@ -37,18 +37,19 @@ def test_every_row_with_a_measurement_is_scored(scored):
 
 
 def test_regression_guard(scored):
-    # What the shipped model reaches now (in-sample median 7.1%, p90 26.4%; 7.7% / 24.5% before the slowest
-    # pipeline stage was timed, docs/calibration.md); a change that makes it worse fails.
+    # What the shipped model reaches now (in-sample median 7.0%, p90 23.5%; 7.1% / 26.4% before power-capped parts
+    # were clocked down in proportion to their power, 7.7% / 24.5% before the slowest pipeline stage was timed,
+    # docs/calibration.md); a change that makes it worse fails.
     ok, _, _ = scored
-    assert np.median(_abs(ok)) <= 0.08 and np.percentile(_abs(ok), 90) <= 0.27
+    assert np.median(_abs(ok)) <= 0.075 and np.percentile(_abs(ok), 90) <= 0.245
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target: in-sample median 7.1% against 5%")
+@pytest.mark.xfail(strict=True, reason="issue 11 target: in-sample median 7.0% against 5%")
 def test_in_sample_median_within_5_percent(scored):
     assert np.median(_abs(scored[0])) <= 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target: in-sample p90 26.4% against 15%")
+@pytest.mark.xfail(strict=True, reason="issue 11 target: in-sample p90 23.5% against 15%")
 def test_in_sample_p90_within_15_percent(scored):
     assert np.percentile(_abs(scored[0]), 90) <= 0.15
 
@@ -58,7 +59,7 @@ def test_moe_median_within_12_percent(scored):
     assert np.median(_abs(scored[1])) <= 0.12
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target: torchtitan_202412 median 14.0%, narayanan2021_t2 14.7% against 12%")
+@pytest.mark.xfail(strict=True, reason="issue 11 target: narayanan2021_t2 median 14.7% against 12% (torchtitan_202412 10.9%)")
 def test_no_source_median_above_12_percent(scored):
     by_source = scored[2]["by_source"]
     assert all(s["median_abs_error"] <= 0.12 for s in by_source.values()), by_source

@@ -321,6 +321,8 @@ def _check_references(data: CatalogData, origin: str) -> None:
     for a in data.accelerators:
         if a.default_system not in systems:
             raise InputError(f"{origin}: accelerators[id={a.id}].default_system", a.default_system, "the id of a system")
+        if a.same_die_as is not None and (a.same_die_as not in accelerators or a.same_die_as == a.id):
+            raise InputError(f"{origin}: accelerators[id={a.id}].same_die_as", a.same_die_as, "the id of another accelerator")
     scale_up = {t.id for t in data.scale_up}
     for a in data.accelerators:
         if scale_up and a.scale_up not in scale_up:

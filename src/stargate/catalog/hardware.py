@@ -54,6 +54,10 @@ class Accelerator(Priced):
     """Share of the datasheet HBM bandwidth a streaming kernel reaches, where measured (as above)."""
     achieved_source: str = ""
     """Where the achieved fractions come from."""
+    same_die_as: Id | None = None
+    """Catalog id of the part built on the same silicon at the die's full power (the H100 NVL's: the H100 SXM);
+    a part with less board power per datasheet FLOP than it runs its compute-bound work at a lower clock
+    (:func:`stargate.kernels.source.power_clock_factor`). None: the chip's own datasheet peak is sustained."""
 
     @model_validator(mode="after")
     def _has_16bit_peak(self) -> Accelerator:

@@ -38,7 +38,7 @@ HELD = (
 )
 """Constants the trust-A rows barely identify, held at their no-effect value in ``calibration.yaml`` rather than
 fitted: refitting :data:`PARAMS` with the other engines' step held anywhere from 0 to 3.5 ms changes the cost by
-under 4%, lowest at 0-0.5 ms (0.3% apart), where TensorRT-LLM's step moves it by 3-10% over the same range
+under 4%, lowest at 0.5 ms (0.9% below 0), where TensorRT-LLM's step moves it by 3-10% over the same range
 (:func:`profile`, ``scripts/calibrate_serving.py --profile``; ``docs/calibration.md``). Those engines' rows are
 large MLPerf batches whose 50-150 ms steps barely feel a few milliseconds more."""
 MATURITY = (
