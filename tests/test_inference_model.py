@@ -206,3 +206,14 @@ def test_engine_without_pipeline_stages_serves_on_one():
     with pytest.raises(InputError, match="runs GPT-OSS on one pipeline stage"):
         serve(m, req.model_copy(update={"replica_gpus": 3}))
     assert serve(preset("llama3.1-70b"), _req(accelerator="rtx-pro-6000-bse-96g", precision="fp4", replica_gpus=2)).deployment.replica_gpus == 2
+
+
+def test_closed_loop_clients_wait_out_their_first_token():
+    # Little's law over a client's cycle: 16 clients each get O tokens per (TTFT + O·TPOT); a long prompt and a
+    # short answer make the wait a visible share of the cycle
+    req = _req(accelerator="h200", gpus=1, input_tokens=8192, output_tokens=256, concurrency=16, replica_gpus=1,
+               disaggregated="no")
+    r = serve(preset("llama3.1-8b"), req)
+    assert r.deployment.batch == 16
+    assert r.tokens_per_s == pytest.approx(16 * 256 / (r.ttft_s + 256 * r.tpot_s), rel=1e-9)
+    assert r.tokens_per_s < 16 / r.tpot_s  # an open-arrival engine with 16 in flight would serve 1/TPOT each

@@ -14,7 +14,9 @@ Each stage iteration generates ``B/pp`` tokens and so retires ``B/(pp·O)`` requ
 
 A batch is feasible when weights plus the KV cache of ``B`` sequences of mean context ``I + O(1+cv²)/2``
 (paged allocation; ``cv`` the spread of generated lengths, long requests being in flight longer) fit in HBM
-less the reserve. Software older than the kernel tables, and software for an architecture released shortly
+less the reserve. With a fixed ``concurrency`` (closed-loop clients) each client waits out its request's TTFT
+before generating, so the deployment serves ``O·TPOT / (TTFT + O·TPOT)`` of the open-arrival rate
+(:func:`_cycle_share`). Software older than the kernel tables, and software for an architecture released shortly
 before it, run slower (:func:`software_age_factor`, :func:`maturity_factor`). A point meets the limits when its mean TPOT and TTFT
 times the measured p99/mean ratios (``calibration.yaml``) are within them.
 """
@@ -298,9 +300,10 @@ def points(ctx: ServingContext, raw: RawPoints | None = None) -> Points:
         t_fill = per_stage * tau / req.output_tokens * t_pf / pf_seqs
         t_iter = t_dec + t_fill
         tpot = lay.pp * t_iter / tau
-        out.append(Points(lay, batch, np.zeros(len(batch), bool), lay, tpot, lay.pp * t_first + t_iter,
-                          batch / tpot / lay.gpus * use, np.zeros(len(batch)), kv, w, t_dec, lay.pp * t_pf,
-                          t_fill / t_iter))
+        ttft = lay.pp * t_first + t_iter
+        out.append(Points(lay, batch, np.zeros(len(batch), bool), lay, tpot, ttft,
+                          batch / tpot * _cycle_share(req, ttft, tpot) / lay.gpus * use, np.zeros(len(batch)), kv, w,
+                          t_dec, lay.pp * t_pf, t_fill / t_iter))
     if req.disaggregated != "no":
         dis = _disaggregated(ctx, lay, batch, kv, w, t_dec, t_pf, pf_seqs, tau)
         if dis is not None:
@@ -330,8 +333,31 @@ def _disaggregated(ctx: ServingContext, lay: Layouts, batch: np.ndarray, kv: np.
     kv_seq = kv_bytes_per_sequence(ctx.model, req.input_tokens, ctx.kv_dtype)
     move = kv_seq / (ctx.scale_out_bytes_per_s * np.minimum(lay.gpus, pf.gpus[0]))
     n = len(batch)
-    return Points(lay, batch, np.ones(n, bool), pf.take(np.zeros(n, int)), tpot, ttft_pf[j] + move, per_gpu, share,
-                  kv, w, t_dec, np.full(n, ttft_pf[j]), share)
+    ttft = ttft_pf[j] + move
+    return Points(lay, batch, np.ones(n, bool), pf.take(np.zeros(n, int)), tpot, ttft,
+                  per_gpu * _cycle_share(req, ttft, tpot), share, kv, w, t_dec, np.full(n, ttft_pf[j]), share)
+
+
+def _cycle_share(req: ServingRequest, ttft_s: Any, tpot_s: Any) -> Any:
+    """Share of a closed-loop client's cycle spent generating: ``O·TPOT / (TTFT + O·TPOT)``; 1 for open arrivals.
+
+    With a fixed ``concurrency`` each client sends its next request when the last one ends, so a slot spends
+    the request's TTFT waiting for its first token, not generating (Little's law over the client's cycle:
+    tokens/s = clients · O / (TTFT + O·TPOT)). Open arrivals (no ``concurrency``) keep the engine's batch full.
+
+    Examples
+    --------
+    >>> from stargate.inference.request import ServingRequest
+    >>> r = ServingRequest(accelerator="h200", gpus=8, input_tokens=8192, output_tokens=1024, concurrency=64)
+    >>> round(_cycle_share(r, 2.0, 0.02), 3)  # 20.48 s of generating in a 22.48 s cycle
+    0.911
+    >>> _cycle_share(r.model_copy(update={"concurrency": None}), 2.0, 0.02)
+    1.0
+    """
+    if req.concurrency is None:
+        return 1.0
+    gen = req.output_tokens * tpot_s
+    return gen / (ttft_s + gen)
 
 
 def _pools(gpus: int, g_dec: np.ndarray, dec_replica: np.ndarray, g_pf: float, pf_replica: float) -> tuple[np.ndarray, np.ndarray]:
