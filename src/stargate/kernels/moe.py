@@ -54,7 +54,7 @@ from stargate.errors import InputError
 from stargate.kernels import tables
 from stargate.kernels.gemm import OPERAND_BYTES, gemm_time_s
 from stargate.kernels.grid import bracket, memoize_scalars, positive, result
-from stargate.kernels.source import PRECISION, resolve
+from stargate.kernels.source import PRECISION, KernelSource, resolve
 
 __all__ = ["DISTRIBUTIONS", "MXFP4", "moe_flops", "moe_is_measured", "moe_time_s", "weight_floor_s"]
 
@@ -105,7 +105,7 @@ def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, e
     return _measured(src, dtype, _config(hidden, inter, topk, experts, tp, ep))[1] is not None
 
 
-def _measured(src, dtype: str, cfg: tuple[int, ...]) -> tuple[dict | None, int | None, str]:
+def _measured(src: KernelSource, dtype: str, cfg: tuple[int, ...]) -> tuple[dict | None, int | None, str]:
     """The table, row and dtype that time ``cfg`` from a measurement (row None: extrapolated): the chip's own
     table of ``dtype``, else, for a 4-bit layer on the chip that measured it, the exact shape in :data:`MXFP4`."""
     table = tables.moe(src.chip, dtype)

@@ -119,11 +119,11 @@ def power_clock_factor(tdp_w: float, reference_tdp_w: float, peak_ratio: float =
     ``P0``). Memory-bound work keeps its speed (HBM clocks are not capped). A part with at least the power its
     datasheet peak needs runs at that peak.
 
-    The proportional law is what the measurements show: the 500 W H100 of the training file trains 11.6% below
-    the earlier cube law's ``(P - Ps)/(P0 - Ps))^(1/3)`` in the median and 1.1% below this one; the H100 NVL
-    serves Llama 2 70B at 0.67 of the SXM part per GPU (NVIDIA's v4.1 MLPerf configurations, both two tensor
-    ranks), where datasheet ratios say 0.89; the MI350X serves at 0.72-0.80 of the MI355X where datasheets say
-    0.92 (``docs/calibration.md``).
+    The proportional law is what the measurements show: the 500 W H100 of the training file trains 11.6% slower in
+    the median than the earlier cube law, ``((P - Ps)/(P0 - Ps))^(1/3)``, predicted and 1.1% slower than this one
+    does; the H100 NVL serves Llama 2 70B at 0.67 of the SXM part per GPU (NVIDIA's v4.1 MLPerf configurations, both
+    two tensor ranks), where datasheet ratios say 0.89; the MI350X serves at 0.72-0.80 of the MI355X where
+    datasheets say 0.92 (``docs/calibration.md``).
 
     Examples
     --------
