@@ -67,12 +67,15 @@ GEMM_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp
 ATTN_DTYPES = {("bfloat16", "bfloat16"): "bf16", ("fp8", "fp8"): "fp8"}
 KV_DTYPES = {"bfloat16": "bf16", "fp8": "fp8"}
 MOE_DTYPES = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block", "nvfp4": "nvfp4",
-              "w4a8_mxfp4_mxfp8": "w4a8_mxfp4"}
+              "w4a8_mxfp4_mxfp8": "w4a8_mxfp4", "w4a16_mxfp4": "w4a16_mxfp4"}
 """MoE formats kept. ``w4a8_mxfp4`` (MXFP4 experts, MXFP8 activations) is measured only for GPT-OSS's layer
 (and one DeepSeek-V4 shape on RTX PRO 6000), on the Blackwell chips, with the backend TensorRT-LLM's serving
 picks for GPT-OSS (TRTLLM-Gen on SM100/SM103, CUTLASS on SM120: AIConfigurator ``collector/trtllm/collect_moe.py``
 at 095f58a); the engine serves an MXFP4 checkpoint's experts in that format on those chips
-(``tensorrt_llm/_torch/model_config.py``, ``get_mxfp4_quant_algo``)."""
+(``tensorrt_llm/_torch/model_config.py``, ``get_mxfp4_quant_algo``). ``w4a16_mxfp4`` (MXFP4 experts, BF16
+activations: weight-only) is measured for GPT-OSS's layers on H100, H200 and the Blackwell chips; it is the
+format the engine serves that checkpoint's experts in on Hopper, which has no FP4 units (``get_mxfp4_quant_algo``
+gives W4A16_MXFP4 below SM100)."""
 MOE_GATED = ("moe_torch_flow_cutlass", "deepgemm", "moe_torch_flow_min_latency", "moe_torch_flow")
 MIN_LATENCY = "moe_torch_flow_min_latency"
 MIN_LATENCY_MAX_TOKENS = 128

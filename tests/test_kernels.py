@@ -176,6 +176,16 @@ def test_b200_and_b300_run_large_nvfp4_moe_layers_on_the_same_kernel():
     assert K.moe_time_s("b200", "nvfp4", 64, *ds) < 0.7 * K.moe_time_s("b300", "nvfp4", 64, *ds)
 
 
+def _fastest_moe_rows(r, sel) -> dict[tuple, float]:
+    """Fastest balanced-routing latency (s) per (tokens, hidden, inter, topk, experts, tp, ep) of the raw rows ``sel``."""
+    cols = ("num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size")
+    sel = sel & (r["distribution"] == "balanced")
+    best: dict[tuple, float] = {}
+    for row in zip(*(r[c][sel] for c in cols), r["latency_ms"][sel], strict=True):
+        best[row[:-1]] = min(best.get(row[:-1], np.inf), row[-1] * 1e-3)
+    return best
+
+
 @raw
 @pytest.mark.parametrize("chip", ["b200_sxm", "b300_sxm", "gb200", "gb300", "rtx_pro_6000_server"])
 def test_gpt_oss_experts_are_timed_on_their_own_mxfp4_measurement(chip):
@@ -183,11 +193,7 @@ def test_gpt_oss_experts_are_timed_on_their_own_mxfp4_measurement(chip):
     # OpenAI's MXFP4 checkpoint as MXFP4 weights x MXFP8 activations on Blackwell, and AIConfigurator measured
     # exactly that layer there. The 4-bit layer is timed from those rows, not extrapolated from other shapes.
     r = read(chip, "moe")
-    cols = ("num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_tp_size", "moe_ep_size")
-    sel = (r["distribution"] == "balanced") & (r["moe_dtype"] == "w4a8_mxfp4_mxfp8") & (r["hidden_size"] == 2880)
-    best: dict[tuple, float] = {}
-    for row in zip(*(r[c][sel] for c in cols), r["latency_ms"][sel], strict=True):
-        best[row[:-1]] = min(best.get(row[:-1], np.inf), row[-1] * 1e-3)
+    best = _fastest_moe_rows(r, (r["moe_dtype"] == "w4a8_mxfp4_mxfp8") & (r["hidden_size"] == 2880))
     assert len({k[1:] for k in best}) >= 2 and not (r["moe_dtype"][r["hidden_size"] == 2880] == "nvfp4").any()
     for tokens, *cfg in list(best)[::5]:
         assert K.moe_is_measured(chip, "nvfp4", *cfg)
@@ -205,6 +211,35 @@ def test_mxfp4_experts_stay_with_the_chip_that_measured_them():
     assert mxfp4 is not None and tables.moe("h100_sxm", "w4a8_mxfp4") is None
     ds = (7168, 2048, 8, 256, 1, 8)
     assert ds not in mxfp4["index"] and K.moe_is_measured("b200", "nvfp4", *ds)
+
+
+@raw
+@pytest.mark.parametrize("chip", ["h100_sxm", "h200_sxm"])
+def test_weight_only_mxfp4_experts_on_hopper_are_timed_on_their_w4a16_measurement(chip):
+    # Hopper has no FP4 units: the engine serves GPT-OSS's MXFP4 experts weight-only (4-bit weights, 16-bit
+    # activations), the layer AIConfigurator measured as w4a16_mxfp4. Each measured expert-parallel row is
+    # reproduced; a tensor-parallel split of as many ranks (same weight bytes and FLOPs per GPU) reads the same row.
+    r = read(chip, "moe")
+    best = _fastest_moe_rows(r, (r["moe_dtype"] == "w4a16_mxfp4") & (r["num_experts"] == 128))
+    assert {k[-1] for k in best} >= {2, 4, 8} and all(k[-2] == 1 for k in best)
+    for tokens, *cfg in list(best)[::7]:
+        floor = float(weight_floor_s(chip, "nvfp4", tokens, tuple(cfg)))
+        want = max(best[(tokens, *cfg)], floor)
+        assert K.moe_time_s(chip, "fp8", tokens, *cfg, weight_only_fp4=True) == pytest.approx(want, rel=RTOL)
+        twin = (*cfg[:4], cfg[5], 1)  # TP over the same number of ranks
+        assert K.moe_time_s(chip, "fp8", tokens, *twin, weight_only_fp4=True) == pytest.approx(want, rel=RTOL)
+
+
+def test_weight_only_mxfp4_rows_stay_with_the_chip_that_measured_them():
+    gpt_oss_tp2 = (2880, 2880, 4, 128, 2, 1)
+    assert K.moe_is_measured("h200", "fp8", *gpt_oss_tp2, weight_only_fp4=True)
+    assert not K.moe_is_measured("h200", "fp8", *gpt_oss_tp2)  # 8-bit experts do not read the 4-bit rows
+    assert not K.moe_is_measured("mi300x", "fp8", *gpt_oss_tp2, weight_only_fp4=True)  # borrowed tables
+    # the weight-only layer's floor is its 4-bit weights: half the 8-bit layer's at the same shape
+    ds = (7168, 2048, 8, 256, 1, 8)
+    assert not K.moe_is_measured("h100", "fp8", *ds, weight_only_fp4=True)
+    one = K.moe_time_s("h100", "fp8", 1, *ds, weight_only_fp4=True)
+    assert one >= float(weight_floor_s("h100", "nvfp4", 1, ds)) * (1 - RTOL)
 
 
 @raw

@@ -71,6 +71,11 @@ class ServingContext:
     """What was approximated (a format timed on another format's tables)."""
 
     @property
+    def weight_only_fp4(self) -> bool:
+        """Whether 4-bit weights are served weight-only: FP4 requested on a chip without FP4 units."""
+        return self.request.precision == "fp4" and self.gemm_dtype != "nvfp4"
+
+    @property
     def calibrated(self) -> bool:
         """Whether the chip's kernel times were measured on it (not borrowed)."""
         return self.kernel_source.measured

@@ -41,6 +41,15 @@ checkpoint with (TensorRT-LLM ``_torch/model_config.py``: ``get_mxfp4_quant_algo
 SM100 and above, ``resolve_moe_backend`` TRTLLM-Gen on SM100/SM103 and CUTLASS on SM120, the backends
 AIConfigurator's collector measured them with). Chips that borrow another's tables keep the extrapolation
 in their own format.
+
+An MXFP4 expert layer served weight-only (``weight_only_fp4``: 4-bit weights, 16-bit activations, on a chip
+without FP4 units) is timed from the chip's ``w4a16_mxfp4`` measurement (:data:`W4A16`) where it holds the
+shape: GPT-OSS's layers on H100 and H200, the format the engine serves that checkpoint's experts in on Hopper
+(TensorRT-LLM ``get_mxfp4_quant_algo`` gives W4A16_MXFP4 below SM100; vLLM's Hopper path is its Marlin or
+Triton MXFP4 kernel, also weight-only). A layer split by tensor parallelism (``tp`` ranks, ``ep`` 1) is timed
+on the measured expert-parallel split of as many ranks, which holds the same weight bytes and FLOPs per GPU
+(the table measures expert-parallel splits only). Other shapes keep the 8-bit timing, with the floor at
+4-bit weight bytes; as for MXFP4, chips that borrow another's tables keep their own format's timing.
 """
 
 from __future__ import annotations
@@ -56,10 +65,13 @@ from stargate.kernels.gemm import OPERAND_BYTES, gemm_time_s
 from stargate.kernels.grid import bracket, memoize_scalars, positive, result
 from stargate.kernels.source import PRECISION, KernelSource, resolve
 
-__all__ = ["DISTRIBUTIONS", "MXFP4", "moe_flops", "moe_is_measured", "moe_time_s", "weight_floor_s"]
+__all__ = ["DISTRIBUTIONS", "MXFP4", "W4A16", "moe_flops", "moe_is_measured", "moe_time_s", "weight_floor_s"]
 
 MXFP4 = "w4a8_mxfp4"
 """Table of MXFP4 experts with MXFP8 activations (``scripts/build_kernel_tables.py``, ``MOE_DTYPES``)."""
+
+W4A16 = "w4a16_mxfp4"
+"""Table of MXFP4 experts with 16-bit activations: weight-only 4-bit (``scripts/build_kernel_tables.py``)."""
 
 DISTRIBUTIONS = ("balanced", "power_law_1.01", "power_law_1.2")
 """Routing distributions: balanced, or power-law expert load with exponent 1.01 or 1.2 (AIConfigurator)."""
@@ -90,7 +102,7 @@ def _config(hidden, inter, topk, experts, tp, ep) -> tuple[int, ...]:
 
 
 def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, ep=1, *,
-                    catalog: Catalog | None = None) -> bool:
+                    weight_only_fp4: bool = False, catalog: Catalog | None = None) -> bool:
     """True when the layer's shape and split are in the measured table of the chip used for ``chip``.
 
     Examples
@@ -99,15 +111,24 @@ def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, e
     True
     >>> moe_is_measured("h100", "bf16", 5000, 2048, 8, 256)
     False
+    >>> moe_is_measured("h100", "fp8", 2880, 2880, 4, 128, 2, 1, weight_only_fp4=True)  # GPT-OSS on Hopper, TP 2
+    True
     """
     src = resolve(chip, catalog)
     dtype = tables.dtype_name("dtype", dtype, tables.MOE_DTYPES)
-    return _measured(src, dtype, _config(hidden, inter, topk, experts, tp, ep))[1] is not None
+    return _measured(src, dtype, _config(hidden, inter, topk, experts, tp, ep), weight_only_fp4)[1] is not None
 
 
-def _measured(src: KernelSource, dtype: str, cfg: tuple[int, ...]) -> tuple[dict | None, int | None, str]:
+def _measured(src: KernelSource, dtype: str, cfg: tuple[int, ...],
+              weight_only_fp4: bool = False) -> tuple[dict | None, int | None, str]:
     """The table, row and dtype that time ``cfg`` from a measurement (row None: extrapolated): the chip's own
-    table of ``dtype``, else, for a 4-bit layer on the chip that measured it, the exact shape in :data:`MXFP4`."""
+    table of ``dtype``, else, for a 4-bit layer on the chip that measured it, the exact shape in :data:`MXFP4`;
+    a weight-only 4-bit layer first looks in :data:`W4A16` (its shape, or a tensor split's expert-parallel twin)."""
+    if weight_only_fp4 and src.measured and (w4 := tables.moe(src.chip, W4A16)) is not None:
+        hidden, inter, topk, experts, tp, ep = cfg
+        for c in ((cfg, (hidden, inter, topk, experts, 1, tp * ep)) if ep == 1 else (cfg,)):
+            if c in w4["index"]:
+                return w4, w4["index"][c], W4A16
     table = tables.moe(src.chip, dtype)
     row = table["index"].get(cfg) if table is not None else None
     if row is None and dtype == "nvfp4" and src.measured:
@@ -205,7 +226,8 @@ def _power_law(chip: str, dtype: str, distribution: str, tokens: np.ndarray, ep:
 
 @memoize_scalars
 def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1, ep=1,
-               distribution: str = "balanced", *, catalog: Catalog | None = None) -> float | np.ndarray:
+               distribution: str = "balanced", *, weight_only_fp4: bool = False,
+               catalog: Catalog | None = None) -> float | np.ndarray:
     """Seconds of one MoE layer forward on one GPU of a (``tp``, ``ep``) split.
 
     Parameters
@@ -223,6 +245,9 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
         of intermediate size ``inter / tp``.
     distribution : str
         One of :data:`DISTRIBUTIONS`.
+    weight_only_fp4 : bool
+        The experts' weights are MXFP4, served weight-only (a chip without FP4 units): 4-bit weight bytes, and
+        the :data:`W4A16` measurement where it holds the shape.
 
     Returns
     -------
@@ -241,14 +266,14 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
         raise InputError("distribution", distribution, f"one of {', '.join(DISTRIBUTIONS)}")
     tok = positive("tokens", tokens)
     cfg = _config(hidden, inter, topk, experts, tp, ep)
-    table, row, law = _measured(src, dtype, cfg)
+    table, row, law = _measured(src, dtype, cfg, weight_only_fp4)
     flop = moe_flops(tok, cfg[0], cfg[1], cfg[2], cfg[4], cfg[5])
     if table is not None and row is not None:
         t = flop / (np.exp2(np.interp(np.log2(tok), np.log2(table["tokens"]), table["log2"][row])) * 1e12)
     else:
         tables.gemm(src.chip, dtype)  # a dtype without GEMMs on this chip is an error, as for gemm_time_s
         t = _fallback_s(src.chip, dtype, tok, cfg)
-    weights = _expert_weight_bytes(tok, dtype, cfg)
+    weights = _expert_weight_bytes(tok, "nvfp4" if weight_only_fp4 else dtype, cfg)
     t = np.maximum(t, weights / src.source_hbm_bw_bytes_per_s)  # the weight floor on the measured chip, before scaling
     if distribution != "balanced":
         t = t * _power_law(src.chip, law, distribution, tok, cfg[5])
