@@ -14,7 +14,9 @@ What is kept (everything else is dropped, with the reason in the manifest and do
   with FP8 KV (``fp8``); TRT-LLM kernels for head_dim 64/128/192/256, FlashInfer for 512.
 - ``gen`` (decode attention): window 0, BF16 and FP8 KV cache; rows flagged ``exceeds_mem_bw``
   dropped.
-- ``moe``: dtypes bf16, fp8, fp8_block, nvfp4 and w4a8_mxfp4 (:data:`MOE_DTYPES`); balanced routing, gated
+- ``moe_vllm``, ``moe_sglang``: the same MoE layer as each of those engines runs it, measured by AIConfigurator
+  with the engine's own kernels (:data:`ENGINES`; read from an AIConfigurator checkout, ``--aic``).
+- ``moe``: dtypes bf16, fp8, fp8_block, nvfp4, w4a8_mxfp4 and w4a16_mxfp4 (:data:`MOE_DTYPES`); balanced routing, gated
   (SwiGLU) layers, the fastest kernel per shape that the engine can
   run at that token count (TensorRT-LLM-Gen's min-latency MoE, measured on B200 and GB200 only, serves
   at most 128 tokens: :data:`MIN_LATENCY_MAX_TOKENS`); the effect of power-law routing as a median
@@ -44,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import yaml
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT.parent / "shared" / "kernels"
@@ -77,6 +80,12 @@ activations: weight-only) is measured for GPT-OSS's layers on H100, H200 and the
 format the engine serves that checkpoint's experts in on Hopper, which has no FP4 units (``get_mxfp4_quant_algo``
 gives W4A16_MXFP4 below SM100)."""
 MOE_GATED = ("moe_torch_flow_cutlass", "deepgemm", "moe_torch_flow_min_latency", "moe_torch_flow")
+ENGINES = ("vllm", "sglang")
+"""Engines whose own MoE kernels AIConfigurator measured (``systems/data/<system>/moe/<engine>/<version>``): their
+tables ship beside TensorRT-LLM's (``moe_<engine>.<dtype>``), newest complete version per chip, balanced routing,
+the fastest kernel the engine offers per shape. Read from an AIConfigurator checkout (``--aic``) at the commit
+of ``../shared/kernels`` (the shared extraction holds TensorRT-LLM's tables only)."""
+AIC_DATA = "aic-core/src/aiconfigurator_core/systems/data"
 MIN_LATENCY = "moe_torch_flow_min_latency"
 MIN_LATENCY_MAX_TOKENS = 128
 """Largest MoE input (tokens) TensorRT-LLM's min-latency (TRT-LLM-Gen) MoE serves. AIConfigurator's own
@@ -254,22 +263,62 @@ def build_moe(folder: Path, out: dict, stats: dict) -> None:
         sel = (rows["moe_dtype"] == src) & (rows["distribution"] == "balanced")
         if not sel.any():
             continue
-        configs, tokens, lat = fastest(rows, sel)
-        cols = {k: configs[:, i][:, None] for i, k in enumerate(MOE_KEYS)}
-        rate = moe_nominal_tflops({**cols, "num_tokens": tokens[None, :], "latency_ms": lat})
-        a = np.where(np.isfinite(lat), np.log2(rate), np.nan)
-        measured = ~np.isnan(a)
-        a = fill(a, [np.arange(len(configs), dtype=float), np.log2(tokens)], [1])
-        out[f"moe.{name}.configs"] = configs.astype(np.int32)
-        out[f"moe.{name}.tokens"] = tokens.astype(np.int32)
-        put(out, f"moe.{name}", a, measured)
-        st["kept"] += int(measured.sum())
+        configs, tokens, lat = moe_table(rows, sel, out, f"moe.{name}")
+        st["kept"] += int(np.isfinite(lat).sum())
         for dist in POWER_LAWS:
             factor = power_law_factor(rows, src, dist, configs, tokens, lat)
             if factor is not None:
                 out[f"moe.{name}.{dist}.ep"] = factor[0].astype(np.int32)
                 out[f"moe.{name}.{dist}.factor"] = factor[1].astype(np.float32)
     stats["moe"] = st
+
+
+def moe_table(rows: dict, sel: np.ndarray, out: dict, prefix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Write the balanced-routing MoE table of rows ``sel`` under ``prefix``: configs, tokens and log2 nominal
+    TFLOP/s of the fastest kernel per (config, tokens), gaps filled along tokens. Returns configs, tokens, latency."""
+    configs, tokens, lat = fastest(rows, sel)
+    cols = {k: configs[:, i][:, None] for i, k in enumerate(MOE_KEYS)}
+    with np.errstate(divide="ignore"):  # unmeasured cells (infinite latency) are NaN, then filled
+        rate = moe_nominal_tflops({**cols, "num_tokens": tokens[None, :], "latency_ms": lat})
+        a = np.where(np.isfinite(lat), np.log2(rate), np.nan)
+    measured = ~np.isnan(a)
+    a = fill(a, [np.arange(len(configs), dtype=float), np.log2(tokens)], [1])
+    out[f"{prefix}.configs"] = configs.astype(np.int32)
+    out[f"{prefix}.tokens"] = tokens.astype(np.int32)
+    put(out, prefix, a, measured)
+    return configs, tokens, lat
+
+
+def engine_version(aic: Path, chip: str, engine: str) -> str | None:
+    """Newest version directory of ``engine``'s MoE data for ``chip`` whose ``moe_perf`` table is complete."""
+    base = aic / AIC_DATA / chip / "moe" / engine
+    if not base.is_dir():
+        return None
+    for d in sorted((p for p in base.iterdir() if p.is_dir()), key=lambda p: Version(p.name), reverse=True):
+        meta = d / "collection_meta.yaml"
+        if (d / "moe_perf.parquet").is_file() and meta.is_file():
+            status = (yaml.safe_load(meta.read_text(encoding="utf-8")) or {}).get("tables", {}).get("moe_perf", {})
+            if status.get("status") == "complete":
+                return d.name
+    return None
+
+
+def build_engine_moe(aic: Path, chip: str, out: dict, stats: dict) -> None:
+    """Each engine's own MoE tables (:data:`ENGINES`) for ``chip``, in the dtypes of :data:`MOE_DTYPES`."""
+    for engine in ENGINES:
+        version = engine_version(aic, chip, engine)
+        if version is None:
+            continue
+        path = aic / AIC_DATA / chip / "moe" / engine / version / "moe_perf.parquet"
+        rows = read(path)
+        rows["latency_ms"] = rows.pop("latency").astype(np.float64)
+        st = {"version": version, "source_path": str(path.relative_to(aic)), "rows": len(rows["latency_ms"]), "kept": 0}
+        for src, name in MOE_DTYPES.items():
+            sel = (rows["moe_dtype"] == src) & (rows["distribution"] == "balanced") & (rows["latency_ms"] > 0)
+            if sel.any():
+                lat = moe_table(rows, sel, out, f"moe_{engine}.{name}")[2]
+                st["kept"] += int(np.isfinite(lat).sum())
+        stats[f"moe_{engine}"] = st
 
 
 def power_law_factor(rows, src, dist, configs, tokens, lat_bal):
@@ -449,6 +498,9 @@ CAVEATS = [
      "exceeds_mem_bw (A100: KV read faster than HBM); sliding-window prefill and decode rows (a documented "
      "equivalence is used instead); BF16-attention-with-FP8-KV prefill rows (FP8 math in practice); non-gated and "
      "MXFP4 MoE rows and power-law MoE rows (kept as median factors); int8 NCCL rows; other GEMM dtypes of A100."),
+    ("MoE tables moe_vllm and moe_sglang are the same layers as vLLM and SGLang run them, with their own kernels, "
+     "measured by the same collector (versions and source files per chip under 'derived'); balanced routing only, "
+     "the fastest kernel each engine offers per shape; their power-law routing uses TensorRT-LLM's median factors."),
     ("Shapes not measured: GEMM n/k 28672 or 53248 (interpolated), prefill seq_len > 16384, NCCL messages > 512 MiB, "
      "8-GPU collectives on GB200/GB300."),
 ]
@@ -465,6 +517,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--src", type=Path, default=SRC)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--aic", type=Path, required=True,
+                    help="checkout of github.com/ai-dynamo/aiconfigurator at the commit of ../shared/kernels "
+                         "(095f58a), for the engines' own MoE tables")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     all_stats = {}
@@ -472,6 +527,7 @@ def main() -> None:
         folder, out, stats = args.src / chip, {}, {}
         for step in (build_gemm, build_context, build_generation, build_moe, build_nccl, build_memory):
             step(folder, out, stats)
+        build_engine_moe(args.aic, chip, out, stats)
         write_npz(args.out / f"{chip}.npz", out)
         all_stats[chip] = stats
         print(f"{chip}: {(args.out / f'{chip}.npz').stat().st_size / 1e3:.0f} kB")

@@ -7,6 +7,7 @@ that folder is absent (the package itself never reads it).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +53,9 @@ def test_manifest_has_source_licence_and_notice():
 
 def test_shipped_data_is_small():
     data = Path(tables.__file__).parent / "data"
-    # about 0.3 MB per chip; nine chips since the L40S and RTX PRO 6000 tables shipped (2.5 MB measured)
-    assert sum(p.stat().st_size for p in data.iterdir()) < 2.6e6
+    # about 0.3 MB per chip; nine chips since the L40S and RTX PRO 6000 tables shipped (2.5 MB measured); vLLM's
+    # and SGLang's own MoE tables add about 0.1 MB per chip (3.3 MB measured)
+    assert sum(p.stat().st_size for p in data.iterdir()) < 3.4e6
 
 
 @pytest.mark.parametrize("chip", CHIPS)
@@ -240,6 +242,63 @@ def test_weight_only_mxfp4_rows_stay_with_the_chip_that_measured_them():
     assert not K.moe_is_measured("h100", "fp8", *ds, weight_only_fp4=True)
     one = K.moe_time_s("h100", "fp8", 1, *ds, weight_only_fp4=True)
     assert one >= float(weight_floor_s("h100", "nvfp4", 1, ds)) * (1 - RTOL)
+
+
+# The engines' own MoE tables are built from an AIConfigurator checkout (scripts/build_kernel_tables.py --aic);
+# set AICONFIGURATOR_DIR to one at commit 095f58a to check every shipped row against its source.
+AIC = Path(os.environ.get("AICONFIGURATOR_DIR", "/nonexistent"))
+aic = pytest.mark.skipif(not (AIC / "aic-core").is_dir(), reason="AICONFIGURATOR_DIR (an AIConfigurator checkout) is unset")
+GPT_OSS = (2880, 2880, 4, 128)
+
+
+@aic
+@pytest.mark.parametrize(("chip", "engine"), [("h100_sxm", "vllm"), ("h200_sxm", "sglang"), ("b200_sxm", "vllm")])
+def test_engine_moe_tables_reproduce_the_engines_raw_rows(chip, engine):
+    pq = pytest.importorskip("pyarrow.parquet")
+    meta = K.manifest()["chips"][chip]["derived"][f"moe_{engine}"]
+    t = pq.read_table(AIC / meta["source_path"])
+    r = {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
+    r["latency_ms"] = r["latency"]
+    for src, name in (("fp8_block", "fp8_block"), ("w4a16_mxfp4", "w4a16_mxfp4")):
+        best = _fastest_moe_rows(r, (r["moe_dtype"] == src) & (r["latency"] > 0))
+        table = tables.moe(chip, name, engine)
+        assert (table is not None) == bool(best)
+        for tokens, *cfg in list(best)[::97]:
+            rate = np.exp2(np.interp(np.log2(tokens), np.log2(table["tokens"]), table["log2"][table["index"][tuple(cfg)]]))
+            assert float(K.moe_flops(tokens, cfg[0], cfg[1], cfg[2], cfg[4], cfg[5])) / (rate * 1e12) == pytest.approx(
+                best[(tokens, *cfg)], rel=RTOL)
+
+
+def test_engine_moe_tables_hold_the_layouts_each_engine_runs():
+    # vLLM splits GPT-OSS's experts by tensor parallelism by default; its table measures those splits, which
+    # TensorRT-LLM's (expert-parallel only on Hopper) lacks. Versions: the newest complete ones per chip.
+    vllm, trt = tables.moe("h100_sxm", "w4a16_mxfp4", "vllm"), tables.moe("h100_sxm", "w4a16_mxfp4")
+    for tp in (2, 4, 8):
+        assert (*GPT_OSS, tp, 1) in vllm["index"] and (*GPT_OSS, tp, 1) not in trt["index"]
+    derived = K.manifest()["chips"]["h100_sxm"]["derived"]
+    assert (derived["moe_vllm"]["version"], derived["moe_sglang"]["version"]) == ("0.24.0", "0.5.14")
+    assert tables.moe("h100_sxm", "w4a16_mxfp4", "other") is None  # only the engines measured have tables
+
+
+def test_an_engine_uses_its_own_moe_kernel_only_where_measured():
+    # vLLM 0.24.0 on H100 runs GPT-OSS-120B's layer at TP 8 on 4 tokens in 43.16 us (AIConfigurator
+    # systems/data/h100_sxm/moe/vllm/0.24.0/moe_perf.parquet, balanced routing, fastest kernel); the weight floor
+    # (16 local expert slices of 4-bit weights, 25 MB at 3.35 TB/s) is 7 us, below it.
+    tp8 = (*GPT_OSS, 8, 1)
+    t = K.moe_time_s("h100", "fp8", 4, *tp8, weight_only_fp4=True, engine="vllm")
+    assert t == pytest.approx(43.1627e-6, rel=RTOL)
+    assert K.moe_is_measured("h100", "fp8", *tp8, weight_only_fp4=True, engine="vllm")
+    # TensorRT-LLM's kernel for the same split is its expert-parallel twin's rate: 82.03 us measured at EP 8
+    # (../shared/kernels/h100_sxm/moe.parquet, w4a16_mxfp4, 4 tokens)
+    assert K.moe_time_s("h100", "fp8", 4, *tp8, weight_only_fp4=True) == pytest.approx(82.032e-6, rel=RTOL)
+    # engines without tables, borrowed chips and shapes an engine's table lacks: TensorRT-LLM's timing
+    ds = (7168, 2048, 8, 256, 1, 8)
+    for chip, dtype, cfg, wo in (("h100", "fp8", tp8, True), ("mi300x", "fp8", tp8, True), ("h100", "fp8", ds, False)):
+        trt = K.moe_time_s(chip, dtype, 64, *cfg, weight_only_fp4=wo)
+        assert K.moe_time_s(chip, dtype, 64, *cfg, weight_only_fp4=wo, engine="other") == trt
+        if chip == "mi300x" or dtype == "fp8" and not wo:
+            assert tables.moe("h100_sxm", "fp8", "sglang") is None or cfg not in tables.moe("h100_sxm", "fp8", "sglang")["index"]
+            assert K.moe_time_s(chip, dtype, 64, *cfg, weight_only_fp4=wo, engine="sglang") == trt
 
 
 @raw

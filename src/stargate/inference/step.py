@@ -106,7 +106,8 @@ def _experts(ctx: ServingContext, lay: Layouts, m: np.ndarray) -> Any:
         sel = (moe_tp == mt) & (lay.ep == e)
         out[sel] = kernels.moe_time_s(ctx.accelerator.id, ctx.gemm_dtype, m[sel], ctx.model.hidden_size, moe.expert_ffn,
                                       moe.top_k, moe.experts, int(mt), int(e), ROUTING,
-                                      weight_only_fp4=ctx.weight_only_fp4, catalog=ctx.catalog)
+                                      weight_only_fp4=ctx.weight_only_fp4, engine=ctx.request.framework,
+                                      catalog=ctx.catalog)
     router = _gemm(ctx, "bf16", m, moe.experts, ctx.model.hidden_size)
     shared = _ffn(ctx, m, moe.shared_experts * moe.expert_ffn / lay.tp) if moe.shared_experts else 0.0
     return out + router + shared

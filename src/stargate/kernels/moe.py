@@ -46,10 +46,18 @@ An MXFP4 expert layer served weight-only (``weight_only_fp4``: 4-bit weights, 16
 without FP4 units) is timed from the chip's ``w4a16_mxfp4`` measurement (:data:`W4A16`) where it holds the
 shape: GPT-OSS's layers on H100 and H200, the format the engine serves that checkpoint's experts in on Hopper
 (TensorRT-LLM ``get_mxfp4_quant_algo`` gives W4A16_MXFP4 below SM100; vLLM's Hopper path is its Marlin or
-Triton MXFP4 kernel, also weight-only). A layer split by tensor parallelism (``tp`` ranks, ``ep`` 1) is timed
-on the measured expert-parallel split of as many ranks, which holds the same weight bytes and FLOPs per GPU
-(the table measures expert-parallel splits only). Other shapes keep the 8-bit timing, with the floor at
+Triton MXFP4 kernel, also weight-only). The table measures expert-parallel splits only (2 to 128 ranks for
+GPT-OSS-120B's layer on Hopper): a split of ``tp·ep`` ranks is timed at the measured FLOP rate of the
+expert-parallel split of as many ranks, else of the nearest measured count, applied to its own FLOPs per rank
+(balanced routing gives each of ``n`` ranks ``1/n`` of the layer's weight bytes and FLOPs), so that every
+layout of the layer is timed on the same measurement. Other layers keep the 8-bit timing, with the floor at
 4-bit weight bytes; as for MXFP4, chips that borrow another's tables keep their own format's timing.
+
+Engines: the tables above are TensorRT-LLM's kernels. vLLM and SGLang run the same layers with their own
+kernels, which AIConfigurator measured too (``tables.moe(chip, dtype, engine)``, balanced routing): with
+``engine="vllm"`` or ``"sglang"`` a layer whose shape the engine's table holds is timed on it (the same rules:
+its own dtype, the MXFP4 rows for a 4-bit layer, :data:`W4A16` for a weight-only one), any other on
+TensorRT-LLM's. Power-law routing multiplies by TensorRT-LLM's median factors for every engine.
 """
 
 from __future__ import annotations
@@ -102,7 +110,7 @@ def _config(hidden, inter, topk, experts, tp, ep) -> tuple[int, ...]:
 
 
 def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, ep=1, *,
-                    weight_only_fp4: bool = False, catalog: Catalog | None = None) -> bool:
+                    weight_only_fp4: bool = False, engine: str = "trtllm", catalog: Catalog | None = None) -> bool:
     """True when the layer's shape and split are in the measured table of the chip used for ``chip``.
 
     Examples
@@ -116,26 +124,45 @@ def moe_is_measured(chip: str, dtype: str, hidden, inter, topk, experts, tp=1, e
     """
     src = resolve(chip, catalog)
     dtype = tables.dtype_name("dtype", dtype, tables.MOE_DTYPES)
-    return _measured(src, dtype, _config(hidden, inter, topk, experts, tp, ep), weight_only_fp4)[1] is not None
+    return _measured(src, dtype, _config(hidden, inter, topk, experts, tp, ep), weight_only_fp4, engine)[1] is not None
 
 
-def _measured(src: KernelSource, dtype: str, cfg: tuple[int, ...],
-              weight_only_fp4: bool = False) -> tuple[dict | None, int | None, str]:
-    """The table, row and dtype that time ``cfg`` from a measurement (row None: extrapolated): the chip's own
-    table of ``dtype``, else, for a 4-bit layer on the chip that measured it, the exact shape in :data:`MXFP4`;
-    a weight-only 4-bit layer first looks in :data:`W4A16` (its shape, or a tensor split's expert-parallel twin)."""
-    if weight_only_fp4 and src.measured and (w4 := tables.moe(src.chip, W4A16)) is not None:
-        hidden, inter, topk, experts, tp, ep = cfg
-        for c in ((cfg, (hidden, inter, topk, experts, 1, tp * ep)) if ep == 1 else (cfg,)):
-            if c in w4["index"]:
-                return w4, w4["index"][c], W4A16
-    table = tables.moe(src.chip, dtype)
-    row = table["index"].get(cfg) if table is not None else None
-    if row is None and dtype == "nvfp4" and src.measured:
-        exact = tables.moe(src.chip, MXFP4)
-        if exact is not None and cfg in exact["index"]:
-            return exact, exact["index"][cfg], MXFP4
-    return table, row, dtype
+def _measured(src: KernelSource, dtype: str, cfg: tuple[int, ...], weight_only_fp4: bool = False,
+              engine: str = "trtllm") -> tuple[dict | None, int | None, str]:
+    """The table, row and dtype that time ``cfg`` from a measurement (row None: extrapolated).
+
+    On the chip that measured them, ``engine``'s own table first (:data:`~stargate.kernels.tables.ENGINES`,
+    the shape measured as that engine runs it), then TensorRT-LLM's; in each, a weight-only 4-bit layer looks
+    in :data:`W4A16` (:func:`_rank_twin`), any other layer at its own ``dtype``, and a 4-bit layer without an
+    NVFP4 row at its exact shape in :data:`MXFP4`. Otherwise TensorRT-LLM's table of ``dtype`` with row None."""
+    engines = (engine, "trtllm") if engine in tables.ENGINES and src.measured else ("trtllm",)
+    for eng in engines:
+        if weight_only_fp4 and src.measured and (w4 := tables.moe(src.chip, W4A16, eng)) is not None:
+            row = _rank_twin(w4, cfg)
+            if row is not None:
+                return w4, row, W4A16
+        table = tables.moe(src.chip, dtype, eng)
+        if table is not None and cfg in table["index"]:
+            return table, table["index"][cfg], dtype
+        if dtype == "nvfp4" and src.measured:
+            exact = tables.moe(src.chip, MXFP4, eng)
+            if exact is not None and cfg in exact["index"]:
+                return exact, exact["index"][cfg], MXFP4
+    return tables.moe(src.chip, dtype), None, dtype
+
+
+def _rank_twin(table: dict, cfg: tuple[int, ...]) -> int | None:
+    """Row of ``table`` timing ``cfg`` by its rank count: the layer's exact row, else the expert-parallel split
+    (``tp`` 1) of the same layer whose rank count is nearest ``tp·ep`` in log2 (the smaller on a tie), None when
+    the layer is not measured. Its measured FLOP rate is applied to ``cfg``'s own FLOPs per rank, so the time
+    scales with the per-rank share (balanced routing gives each of ``n`` ranks ``1/n`` of the experts' bytes
+    and FLOPs at any token count)."""
+    if cfg in table["index"]:
+        return table["index"][cfg]
+    hidden, inter, topk, experts, tp, ep = cfg
+    same = [(abs(np.log2(c[5] / (tp * ep))), c[5], i) for i, c in enumerate(table["configs"].tolist())
+            if tuple(c[:4]) == (hidden, inter, topk, experts) and c[4] == 1]
+    return min(same)[2] if same else None
 
 
 def weight_floor_s(chip: str, dtype: str, tokens, cfg: tuple[int, ...]) -> np.ndarray:
@@ -226,7 +253,7 @@ def _power_law(chip: str, dtype: str, distribution: str, tokens: np.ndarray, ep:
 
 @memoize_scalars
 def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1, ep=1,
-               distribution: str = "balanced", *, weight_only_fp4: bool = False,
+               distribution: str = "balanced", *, weight_only_fp4: bool = False, engine: str = "trtllm",
                catalog: Catalog | None = None) -> float | np.ndarray:
     """Seconds of one MoE layer forward on one GPU of a (``tp``, ``ep``) split.
 
@@ -248,6 +275,9 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
     weight_only_fp4 : bool
         The experts' weights are MXFP4, served weight-only (a chip without FP4 units): 4-bit weight bytes, and
         the :data:`W4A16` measurement where it holds the shape.
+    engine : str
+        Serving engine: ``trtllm`` (TensorRT-LLM's kernels, the default tables) or one of
+        :data:`~stargate.kernels.tables.ENGINES`, whose own measured layer is used where it holds the shape.
 
     Returns
     -------
@@ -266,7 +296,7 @@ def moe_time_s(chip: str, dtype: str, tokens, hidden, inter, topk, experts, tp=1
         raise InputError("distribution", distribution, f"one of {', '.join(DISTRIBUTIONS)}")
     tok = positive("tokens", tokens)
     cfg = _config(hidden, inter, topk, experts, tp, ep)
-    table, row, law = _measured(src, dtype, cfg, weight_only_fp4)
+    table, row, law = _measured(src, dtype, cfg, weight_only_fp4, engine)
     flop = moe_flops(tok, cfg[0], cfg[1], cfg[2], cfg[4], cfg[5])
     if table is not None and row is not None:
         t = flop / (np.exp2(np.interp(np.log2(tok), np.log2(table["tokens"]), table["log2"][row])) * 1e12)

@@ -19,7 +19,7 @@ from stargate.inputs import load_yaml
 from stargate.kernels.grid import Grid, PairGrid
 
 __all__ = [
-    "ATTENTION_DTYPES", "GEMM_DTYPES", "KV_DTYPES", "MOE_DTYPES", "chips", "context", "dtypes", "gemm", "gemm_best_tflops", "generation",
+    "ATTENTION_DTYPES", "ENGINES", "GEMM_DTYPES", "KV_DTYPES", "MOE_DTYPES", "chips", "context", "dtypes", "gemm", "gemm_best_tflops", "generation",
     "manifest", "measured_mask", "memory_curve", "moe", "nccl",
 ]
 
@@ -31,6 +31,8 @@ KV_DTYPES = ("bf16", "fp8")
 """Decode attention KV-cache dtypes (the attention math is BF16)."""
 MOE_DTYPES = GEMM_DTYPES
 """MoE layer dtypes (same meaning as for GEMMs)."""
+ENGINES = ("vllm", "sglang")
+"""Engines with their own measured MoE tables beside TensorRT-LLM's (``scripts/build_kernel_tables.py``)."""
 _ALIASES = {"bfloat16": "bf16"}
 
 
@@ -155,12 +157,23 @@ def generation(chip: str, kv_dtype: str) -> tuple[np.ndarray, tuple[PairGrid, ..
 
 
 @cache
-def moe(chip: str, dtype: str) -> dict[str, Any] | None:
+def moe(chip: str, dtype: str, engine: str = "trtllm") -> dict[str, Any] | None:
     """MoE table of ``chip`` (None when not measured): ``configs`` (rows of hidden, inter, topk,
     experts, tp, ep), ``index`` (config tuple -> row), ``tokens``, ``log2`` nominal TFLOP/s
-    [config, tokens], and per power-law routing ``(ep sizes, factor [ep, tokens])``."""
+    [config, tokens], and per power-law routing ``(ep sizes, factor [ep, tokens])``.
+
+    ``engine``: TensorRT-LLM's kernels (``trtllm``), or those of an engine in :data:`ENGINES` as it runs
+    the layer (balanced routing only).
+
+    Examples
+    --------
+    >>> t = moe("h100_sxm", "w4a16_mxfp4", "vllm")  # GPT-OSS-120B's layer, TP 8, as vLLM runs it
+    >>> (2880, 2880, 4, 128, 8, 1) in t["index"] and (2880, 2880, 4, 128, 8, 1) not in moe("h100_sxm", "w4a16_mxfp4")["index"]
+    True
+    """
     a = _arrays(chip)
-    p = f"moe.{dtype}"
+    p = "moe" if engine == "trtllm" else f"moe_{engine}"
+    p = f"{p}.{dtype}"
     if f"{p}.log2" not in a:
         return None
     configs = a[f"{p}.configs"].astype(np.int64)
