@@ -83,6 +83,25 @@ def test_validate_published_runs(cli, tmp_path):
     assert all(row["skipped"] for row in skipped)  # every skipped row says why
 
 
+@pytest.mark.skipif(not RUNS.exists(), reason="the shared validation file sits beside the repository")
+@pytest.mark.parametrize("column", ["tp", "pp", "dp", "cp", "ep", "vp", "micro_batch_size"])
+def test_validate_skips_a_row_with_a_negative_parallel_degree(cli, tmp_path, column):
+    # Found by benchmarks/fuzz_cli.py: ep = -5 indexed the plan tables from their end (an internal error).
+    with RUNS.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))[:3]
+    rows[1][column] = "-5"
+    bad = tmp_path / "runs.csv"
+    with bad.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    r = cli("validate", str(bad), "--json")
+    assert r.code == 0, r.stderr
+    skipped = {row["run_id"]: row["skipped"] for row in r.json()["rows"]}
+    assert skipped[rows[1]["run_id"]] == f"bad row: {column}: -5 is not a positive whole number"
+    assert not skipped[rows[0]["run_id"]] and not skipped[rows[2]["run_id"]]
+
+
 def test_validate_bad_file(cli, tmp_path):
     bad = tmp_path / "x.csv"
     bad.write_text("a,b\n1,2\n")

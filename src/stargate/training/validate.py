@@ -248,8 +248,13 @@ def predict_row(row: dict[str, str], catalog: Catalog) -> RowResult:
         gbps = str(hw.get("scaleout_gbps_per_gpu", ""))
         taken.append(f"scaleout_gbps_per_gpu={gbps or 'catalog'}")
     domain = _int(row, "scaleup_domain")
-    plan = Plans.one(tp=tp, pp=_int(row, "pp") or 1, dp=_int(row, "dp") or 1, cp=_int(row, "cp") or 1,
-                     ep=_int(row, "ep") or 1, vp=vp, mbs=mbs, recompute=recompute, sharding=sharding, sp=sp)
+    degrees = {"tp": tp, "pp": _int(row, "pp") or 1, "dp": _int(row, "dp") or 1, "cp": _int(row, "cp") or 1,
+               "ep": _int(row, "ep") or 1, "vp": vp, "micro_batch_size": mbs}
+    for key, value in degrees.items():  # a negative degree would index the plan tables from their end
+        if value < 1:
+            raise ValueError(f"{key}: {value} is not a positive whole number")
+    plan = Plans.one(tp=tp, pp=degrees["pp"], dp=degrees["dp"], cp=degrees["cp"], ep=degrees["ep"], vp=vp, mbs=mbs,
+                     recompute=recompute, sharding=sharding, sp=sp)
     head_dim, head_note = _head_dim(row)
     res.defaults = taken + ([head_note] if head_note else [])
     workload = Workload(
