@@ -5,7 +5,8 @@ artifacts): one entry per model, chip, engine, precision, prompt and output leng
 tokens), tensor/expert parallelism and client concurrency, with the measured output tokens/s per GPU
 and mean time per output token. This script predicts every single-node, aggregated entry with
 ``stargate.inference`` at the entry's concurrency on one engine of ``tp`` GPUs, and prints the error
-of tokens/s per GPU and of the mean TPOT by chip and model. Nothing here is fitted.
+of tokens/s per GPU and of the mean TPOT by chip and model, and the throughput error again without the
+runs whose mean TTFT shows a stall (:func:`stalled`). Nothing here is fitted.
 
 Usage::
 

@@ -31,8 +31,8 @@ run-to-run noise of the measurements. Cells without a measurement are filled (in
 space along the measured axes, the edge value held beyond them) and marked in a packed
 ``measured`` bit mask. The ``.npz`` members are LZMA-compressed; ``numpy.load`` reads them.
 
-Run: ``python scripts/build_kernel_tables.py [--src ../shared/kernels] [--out src/stargate/kernels/data]``
-(needs numpy, pyarrow, pyyaml).
+Run: ``python scripts/build_kernel_tables.py --aic AICONFIGURATOR_CHECKOUT [--src ../shared/kernels]
+[--out src/stargate/kernels/data]`` (needs numpy, pyarrow, pyyaml, packaging).
 """
 
 from __future__ import annotations
